@@ -1,0 +1,145 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+)
+
+// load runs Load with only the given environment and an optional YAML file.
+func load(t *testing.T, yaml string, env ...string) (*Config, error) {
+	t.Helper()
+	dir := t.TempDir()
+	secret := filepath.Join(dir, "pw")
+	if err := os.WriteFile(secret, []byte("s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{Environ: append([]string{"WIKIFLOW_DATABASE_PASSWORD_FILE=" + secret}, env...)}
+	if yaml != "" {
+		opts.File = filepath.Join(dir, "wikiflow.yaml")
+		if err := os.WriteFile(opts.File, []byte(yaml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Load(opts)
+}
+
+func wantKeyError(t *testing.T, err error, key, contains string) {
+	t.Helper()
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("want a config error for %s, got %v", key, err)
+	}
+	if ce.Key != key || !strings.Contains(ce.Msg, contains) {
+		t.Fatalf("want error on %s containing %q, got %q", key, contains, err)
+	}
+	if strings.Count(err.Error(), "config:") != 1 {
+		t.Fatalf("want exactly one message, got %q", err)
+	}
+}
+
+func TestDefaultsReachTheLocalStack(t *testing.T) {
+	c, err := load(t, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Temporal.Address != "127.0.0.1:7233" || c.Temporal.TaskQueue != "wikiflow" || c.MediaWiki.CentralWiki != "metawiki" {
+		t.Fatalf("unexpected defaults: %+v", c)
+	}
+	if c.Database.Password != "s3cret" {
+		t.Fatalf("password file not read: %q", c.Database.Password)
+	}
+	if c.Database.Clusters["c1"] == "" {
+		t.Fatalf("default cluster missing: %v", c.Database.Clusters)
+	}
+}
+
+func TestLayering(t *testing.T) {
+	flags := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	flags.String("temporal.namespace", "", "")
+	if err := flags.Parse([]string{"--temporal.namespace=fromflag"}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("temporal:\n  task_queue: fromfile\n  namespace: fromfile\nworker:\n  shutdown_timeout: 5s\n"), 0o600)
+	c, err := Load(Options{File: file, Flags: flags, Environ: []string{
+		"WIKIFLOW_DATABASE_PASSWORD=fromenv",
+		"WIKIFLOW_TEMPORAL_ADDRESS=temporal.example:7233",
+		"WIKIFLOW_MEDIAWIKI_SCRIPT_COMMAND=mwscript {script} --wiki={wiki}",
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Temporal.TaskQueue != "fromfile" || c.Temporal.Namespace != "fromflag" || c.Temporal.Address != "temporal.example:7233" {
+		t.Fatalf("layering wrong: %+v", c.Temporal)
+	}
+	if c.Worker.ShutdownTimeout.Seconds() != 5 || c.Database.Password != "fromenv" {
+		t.Fatalf("layering wrong: %+v %q", c.Worker, c.Database.Password)
+	}
+	if strings.Join(c.MediaWiki.ScriptCommand, "|") != "mwscript|{script}|--wiki={wiki}" {
+		t.Fatalf("list from env: %q", c.MediaWiki.ScriptCommand)
+	}
+}
+
+func TestMissingDSN(t *testing.T) {
+	_, err := load(t, "database:\n  central_dsn: \"\"\n")
+	wantKeyError(t, err, "database.central_dsn", "missing value")
+}
+
+func TestDSNWithPasswordRefused(t *testing.T) {
+	_, err := load(t, "", "WIKIFLOW_DATABASE_CENTRAL_DSN=u:pw@tcp(h:3306)/wikifarm")
+	wantKeyError(t, err, "database.central_dsn", "must not contain a password")
+}
+
+func TestWrongTypeNamesTheKey(t *testing.T) {
+	_, err := load(t, "temporal:\n  task_queue: [a, b]\n")
+	wantKeyError(t, err, "temporal.task_queue", "want a string")
+	_, err = load(t, "processes:\n  attention_window: soon\n")
+	wantKeyError(t, err, "processes.attention_window", "duration")
+}
+
+func TestUnknownKeys(t *testing.T) {
+	_, err := load(t, "temporal:\n  adress: x:1\n")
+	wantKeyError(t, err, "temporal.adress", "unknown setting")
+	_, err = load(t, "", "WIKIFLOW_TEMPORAL_ADRESS=x:1")
+	wantKeyError(t, err, "WIKIFLOW_TEMPORAL_ADRESS", "unknown setting")
+}
+
+func TestInvalidValues(t *testing.T) {
+	for _, tc := range []struct{ env, key, msg string }{
+		{"WIKIFLOW_TEMPORAL_ADDRESS=nohostport", "temporal.address", "host:port"},
+		{"WIKIFLOW_MEDIAWIKI_URL_PATTERN=http://example.org", "mediawiki.url_pattern", "{wiki}"},
+		{"WIKIFLOW_MEDIAWIKI_CENTRAL_WIKI=Meta-Wiki", "mediawiki.central_wiki", "lowercase"},
+		{"WIKIFLOW_MEDIAWIKI_SCRIPT_COMMAND=php", "mediawiki.script_command", "{script}"},
+		{"WIKIFLOW_NOTIFY_WEBHOOK_URL=ftp://x", "notify.webhook_url", "http"},
+	} {
+		_, err := load(t, "", tc.env)
+		wantKeyError(t, err, tc.key, tc.msg)
+	}
+}
+
+func TestMissingPassword(t *testing.T) {
+	_, err := Load(Options{Environ: []string{"WIKIFLOW_DATABASE_PASSWORD_FILE="}})
+	wantKeyError(t, err, "database.password", "missing")
+	_, err = Load(Options{Environ: []string{"WIKIFLOW_DATABASE_PASSWORD_FILE=/nonexistent/pw"}})
+	wantKeyError(t, err, "database.password_file", "cannot read")
+}
+
+func TestSecretsNeverPrinted(t *testing.T) {
+	c, err := load(t, "", "WIKIFLOW_NOTIFY_WEBHOOK_URL=https://hooks.example/secret-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.String()
+	if strings.Contains(s, "s3cret") || strings.Contains(s, "secret-token") {
+		t.Fatalf("secret leaked: %s", s)
+	}
+	if !strings.Contains(s, "temporal.address=127.0.0.1:7233") {
+		t.Fatalf("missing key in %s", s)
+	}
+}

@@ -1,0 +1,93 @@
+// Package farmdb reads and writes the central farm database: CreateWiki's
+// and ManageWiki's tables, in their own column names, so CreateWiki's and
+// ManageWiki's pages keep showing the truth.
+package farmdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the MariaDB driver
+)
+
+// ErrWikiNotFound means cw_wikis has no row for the database name.
+var ErrWikiNotFound = errors.New("wiki is not registered in cw_wikis")
+
+// Open opens a pool for a DSN that already carries its password.
+func Open(dsn string) (*sql.DB, error) {
+	db, err := sql.Open("mysql", dsn)
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(16)
+	db.SetMaxIdleConns(4)
+	db.SetConnMaxLifetime(5 * time.Minute)
+	return db, nil
+}
+
+// Central is the central database.
+type Central struct {
+	DB *sql.DB
+}
+
+// Wiki is a row of cw_wikis.
+type Wiki struct {
+	DBName       string `json:"dbname"`
+	Sitename     string `json:"sitename"`
+	Language     string `json:"language"`
+	Private      bool   `json:"private"`
+	Closed       bool   `json:"closed"`
+	ClosedReason string `json:"closed_reason,omitempty"`
+	Deleted      bool   `json:"deleted"`
+	Creation     string `json:"creation"`
+	Category     string `json:"category"`
+	Cluster      string `json:"cluster"`
+	DeletedAt    string `json:"deleted_timestamp,omitempty"`
+	ClosedAt     string `json:"closed_timestamp,omitempty"`
+}
+
+const wikiColumns = `wiki_dbname, wiki_sitename, wiki_language, wiki_private, wiki_closed,
+	COALESCE(wiki_closed_reason, ''), COALESCE(wiki_closed_timestamp, ''), wiki_deleted,
+	COALESCE(wiki_deleted_timestamp, ''), COALESCE(wiki_creation, ''), COALESCE(wiki_category, ''),
+	COALESCE(wiki_dbcluster, '')`
+
+func scanWiki(row interface{ Scan(...any) error }) (Wiki, error) {
+	var w Wiki
+	err := row.Scan(&w.DBName, &w.Sitename, &w.Language, &w.Private, &w.Closed, &w.ClosedReason,
+		&w.ClosedAt, &w.Deleted, &w.DeletedAt, &w.Creation, &w.Category, &w.Cluster)
+	return w, err
+}
+
+// Wiki reads one wiki's registration.
+func (c *Central) Wiki(ctx context.Context, dbname string) (Wiki, error) {
+	row := c.DB.QueryRowContext(ctx, `SELECT `+wikiColumns+` FROM cw_wikis WHERE wiki_dbname = ?`, dbname)
+	w, err := scanWiki(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Wiki{}, fmt.Errorf("%s: %w", dbname, ErrWikiNotFound)
+	}
+	return w, err
+}
+
+// Wikis lists every registered wiki by name.
+func (c *Central) Wikis(ctx context.Context) ([]Wiki, error) {
+	rows, err := c.DB.QueryContext(ctx, `SELECT `+wikiColumns+` FROM cw_wikis ORDER BY wiki_dbname`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Wiki
+	for rows.Next() {
+		w, err := scanWiki(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// Timestamp formats t the way MediaWiki stores timestamps (BINARY(14), UTC).
+func Timestamp(t time.Time) string { return t.UTC().Format("20060102150405") }

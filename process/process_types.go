@@ -1,0 +1,169 @@
+package process
+
+import "time"
+
+// WikiSpec is the wiki a process works on.
+type WikiSpec struct {
+	DB       string `json:"db"`
+	Sitename string `json:"sitename,omitempty"`
+	Language string `json:"language,omitempty"`
+	Category string `json:"category,omitempty"`
+	Private  bool   `json:"private,omitempty"`
+}
+
+// StepInput is what every step (and undo) activity receives:
+//
+//	func(ctx context.Context, in process.StepInput) (process.StepResult, error)
+//
+// A permanent failure should be a non-retryable ApplicationError: it ends the
+// step at once instead of using up the retry policy.
+type StepInput struct {
+	ProcessID string            `json:"process_id"` // the workflow ID
+	Kind      string            `json:"kind"`
+	Step      string            `json:"step"`
+	Wiki      WikiSpec          `json:"wiki"`
+	Requester string            `json:"requester"`
+	Args      map[string]string `json:"args,omitempty"`   // process-level arguments
+	Params    map[string]string `json:"params,omitempty"` // this step's params
+	// Outputs of the steps that have succeeded so far, by step name. Only
+	// the outputs of required steps are sure to be there.
+	Outputs map[string]map[string]string `json:"outputs,omitempty"`
+}
+
+// StepResult is what a step activity returns.
+type StepResult struct {
+	Summary string            `json:"summary,omitempty"`
+	Outputs map[string]string `json:"outputs,omitempty"`
+}
+
+// AuthorizeInput asks whether User holds any of AnyRight on Wiki:
+//
+//	func(ctx context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error)
+type AuthorizeInput struct {
+	User     string   `json:"user"`
+	Wiki     string   `json:"wiki"`
+	AnyRight []string `json:"any_right"`
+}
+
+// AuthorizeResult: Rights are the user's rights found; Reason explains a refusal.
+type AuthorizeResult struct {
+	Allowed bool     `json:"allowed"`
+	Rights  []string `json:"rights,omitempty"`
+	Reason  string   `json:"reason,omitempty"`
+}
+
+// Process states.
+const (
+	StateRunning        = "running"
+	StateNeedsAttention = "needs-attention" // a step failed; open for retry/abort until the window ends
+	StateCompleted      = "completed"       // may still list failed optional steps
+	StateFailed         = "failed"          // a critical step failed and nobody fixed it in time
+	StateAborted        = "aborted"         // a person aborted; succeeded steps were undone
+)
+
+// Step states.
+const (
+	StepPending   = "pending"
+	StepRunning   = "running"
+	StepSucceeded = "succeeded"
+	StepFailed    = "failed"
+	StepBlocked   = "blocked" // a required step failed (directly or further up)
+	StepSkipped   = "skipped" // never ran: the process ended first
+)
+
+// Names of the messages a process workflow answers. Retry and abort come
+// as updates (callers get an answer) or as signals (the wiki hook fires and
+// forgets); both are checked the same way.
+const (
+	QueryStatus     = "status"
+	UpdateRetryStep = "retry-step"
+	UpdateAbort     = "abort"
+	SignalRetryStep = "retry-step"
+	SignalAbort     = "abort"
+)
+
+// Action names in ActionRecord.
+const (
+	ActionRetry = "retry-step"
+	ActionAbort = "abort"
+)
+
+// ErrTypeRefused is the ApplicationError type of a refused update, and
+// ErrTypeFailed the type of the error a process workflow ends with when it
+// failed (its details hold the workflows.ProcessResult).
+const (
+	ErrTypeRefused = "RequestRefused"
+	ErrTypeFailed  = "ProcessFailed"
+)
+
+// Names of the search attributes the engine keeps up to date (Keyword type;
+// registered on the server).
+const (
+	AttrProcessKind  = "ProcessKind"
+	AttrWikiDB       = "WikiDB"
+	AttrRequester    = "Requester"
+	AttrProcessState = "ProcessState"
+)
+
+// RetryRequest asks to run a failed step again.
+type RetryRequest struct {
+	User string `json:"user"`
+	Step string `json:"step"`
+}
+
+// AbortRequest asks to stop the process and undo what it did.
+type AbortRequest struct {
+	User   string `json:"user"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// Status is what the status query returns.
+type Status struct {
+	ID        string         `json:"id"`
+	Kind      string         `json:"kind"`
+	State     string         `json:"state"`
+	Wiki      string         `json:"wiki"`
+	Requester string         `json:"requester"`
+	Started   time.Time      `json:"started,omitzero"`
+	Ended     time.Time      `json:"ended,omitzero"`
+	Steps     []StepStatus   `json:"steps"`
+	Actions   []ActionRecord `json:"actions,omitempty"`
+	// AttentionUntil is when a process in needs-attention ends on its own.
+	AttentionUntil time.Time `json:"attention_until,omitzero"`
+}
+
+// StepStatus is one step's part of Status.
+type StepStatus struct {
+	Name     string `json:"name"`
+	State    string `json:"state"`
+	Critical bool   `json:"critical"`
+	// Attempts counts executions: exact when retries ran out, otherwise one
+	// per launch (retries inside a launch that then succeeded are not seen).
+	Attempts  int       `json:"attempts"`
+	Error     string    `json:"error,omitempty"`
+	Summary   string    `json:"summary,omitempty"`
+	Started   time.Time `json:"started,omitzero"`
+	Ended     time.Time `json:"ended,omitzero"`
+	Undone    bool      `json:"undone,omitempty"`
+	UndoError string    `json:"undo_error,omitempty"`
+}
+
+// ActionRecord is one retry or abort request, accepted or refused.
+type ActionRecord struct {
+	User     string    `json:"user"`
+	Action   string    `json:"action"`
+	Step     string    `json:"step,omitempty"`
+	Accepted bool      `json:"accepted"`
+	Reason   string    `json:"reason,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// Step returns the status of the named step, or nil.
+func (s *Status) Step(name string) *StepStatus {
+	for i := range s.Steps {
+		if s.Steps[i].Name == name {
+			return &s.Steps[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,192 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// listen registers the status query, the retry-step/abort updates and the
+// signals of the same names.
+//
+// An update whose validator rejects it (unknown step, step not failed,
+// process not open) never reaches the history, so it is not in
+// Status.Actions: the caller gets the error. Everything decided after that,
+// and every signal, is recorded.
+func (e *engine) listen(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) {
+		return e.st, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateRetryStep,
+		func(ctx workflow.Context, r process.RetryRequest) (process.Status, error) {
+			err := e.retry(ctx, r)
+			return e.st, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.RetryRequest) error {
+			return e.checkRetry(r)
+		}},
+	); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateAbort,
+		func(ctx workflow.Context, r process.AbortRequest) (process.Status, error) {
+			err := e.abortProcess(ctx, r)
+			return e.st, err
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.AbortRequest) error {
+			return e.checkOpen(r.User)
+		}},
+	); err != nil {
+		return err
+	}
+	// Signals are taken one at a time per channel: a hook firing twice gets
+	// the second request decided on the state the first one left.
+	retries := workflow.GetSignalChannel(ctx, process.SignalRetryStep)
+	aborts := workflow.GetSignalChannel(ctx, process.SignalAbort)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r process.RetryRequest
+			retries.Receive(ctx, &r)
+			_ = e.retry(ctx, r) // a refusal is recorded; nobody waits for the answer
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r process.AbortRequest
+			aborts.Receive(ctx, &r)
+			_ = e.abortProcess(ctx, r)
+		}
+	})
+	return nil
+}
+
+// drainSignals records the signals that arrived too late to be decided.
+func (e *engine) drainSignals(ctx workflow.Context) {
+	now := workflow.Now(ctx)
+	retries := workflow.GetSignalChannel(ctx, process.SignalRetryStep)
+	for {
+		var r process.RetryRequest
+		if !retries.ReceiveAsync(&r) {
+			break
+		}
+		e.record(process.ActionRecord{User: r.User, Action: process.ActionRetry, Step: r.Step, Reason: e.closed, Time: now})
+	}
+	aborts := workflow.GetSignalChannel(ctx, process.SignalAbort)
+	for {
+		var r process.AbortRequest
+		if !aborts.ReceiveAsync(&r) {
+			break
+		}
+		e.record(process.ActionRecord{User: r.User, Action: process.ActionAbort, Reason: e.closed, Time: now})
+	}
+}
+
+func (e *engine) retry(ctx workflow.Context, r process.RetryRequest) error {
+	rec := process.ActionRecord{User: r.User, Action: process.ActionRetry, Step: r.Step}
+	return e.decide(ctx, rec, func() error { return e.checkRetry(r) }, func() {
+		i := e.index[r.Step]
+		e.st.Steps[i].State, e.st.Steps[i].Error = process.StepPending, ""
+		e.forced[i] = true
+	})
+}
+
+func (e *engine) abortProcess(ctx workflow.Context, r process.AbortRequest) error {
+	rec := process.ActionRecord{User: r.User, Action: process.ActionAbort, Reason: r.Reason}
+	return e.decide(ctx, rec, func() error { return e.checkOpen(r.User) }, func() {
+		e.abort = &r
+	})
+}
+
+// decide runs one request: check, authorize, check again (the state may have
+// moved while the authorize activity ran), apply. The user named in a
+// request is only trusted once the authorize activity agrees.
+func (e *engine) decide(ctx workflow.Context, rec process.ActionRecord, check func() error, apply func()) error {
+	e.busy++
+	defer func() { e.busy-- }()
+	err := check()
+	if err == nil {
+		err = e.authorize(ctx, rec.User)
+	}
+	if err == nil {
+		err = check()
+	}
+	rec.Time = workflow.Now(ctx)
+	if err != nil {
+		rec.Reason = err.Error()
+		e.record(rec)
+		return temporal.NewNonRetryableApplicationError(err.Error(), process.ErrTypeRefused, nil)
+	}
+	rec.Accepted = true
+	e.record(rec)
+	apply()
+	e.changed = true
+	return nil
+}
+
+func (e *engine) record(rec process.ActionRecord) {
+	e.st.Actions = append(e.st.Actions, rec)
+}
+
+// checkOpen says why the process takes no request now, or nil.
+func (e *engine) checkOpen(user string) error {
+	switch {
+	case user == "":
+		return errors.New("no user given")
+	case e.closed != "":
+		return errors.New(e.closed)
+	case e.abort != nil:
+		return errors.New("the process is being aborted")
+	}
+	return nil
+}
+
+func (e *engine) checkRetry(r process.RetryRequest) error {
+	if err := e.checkOpen(r.User); err != nil {
+		return err
+	}
+	i, ok := e.index[r.Step]
+	if !ok {
+		return fmt.Errorf("unknown step %q", r.Step)
+	}
+	if state := e.st.Steps[i].State; state != process.StepFailed {
+		return fmt.Errorf("step %q is %s, not failed", r.Step, state)
+	}
+	return nil
+}
+
+// authorize runs the definition's authorize activity for user.
+func (e *engine) authorize(ctx workflow.Context, user string) error {
+	a := e.in.Definition.Authorize
+	if a.Activity == "" {
+		return nil
+	}
+	wiki := a.Wiki
+	if wiki == "" {
+		wiki = e.in.Wiki.DB
+	}
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
+		Summary:             "authorize " + user,
+	})
+	var res process.AuthorizeResult
+	in := process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: a.AnyRight}
+	if err := workflow.ExecuteActivity(ctx, a.Activity, in).Get(ctx, &res); err != nil {
+		return fmt.Errorf("could not check the rights of %s: %s", user, errorText(err))
+	}
+	if res.Allowed {
+		return nil
+	}
+	if res.Reason != "" {
+		return fmt.Errorf("%s is not allowed: %s", user, res.Reason)
+	}
+	return fmt.Errorf("%s holds none of the rights %s on %s", user, strings.Join(a.AnyRight, ", "), wiki)
+}

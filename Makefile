@@ -1,0 +1,50 @@
+# WikiFlow: two commands on a fresh machine.
+#   make run   - install what is missing, start the local farm stack and run the worker in the foreground
+#   make test  - start the stack the same way and run every test (unit, integration, browser)
+# Both are safe to re-run. `make stop` stops the stack.
+
+SHELL := /bin/bash
+GO ?= go
+STACK := farm/bin/stack
+BIN := bin
+
+.PHONY: run stack stop status test unit bench build vet clean
+
+build:
+	$(GO) build -o $(BIN)/worker ./worker
+	$(GO) build -o $(BIN)/starter ./starter
+
+stack:
+	$(STACK) up
+
+run: stack build
+	@echo "Temporal UI:   http://127.0.0.1:8233"
+	@echo "Central wiki:  http://metawiki.localhost:8080/ (or curl -H 'Host: metawiki.localhost:8080' http://127.0.0.1:8080/)"
+	@echo "Worker health: http://127.0.0.1:8091/readyz"
+	@echo "Ctrl-C stops the worker; 'make stop' stops the stack."
+	exec $(BIN)/worker
+
+stop:
+	$(STACK) down
+
+status:
+	$(STACK) status
+
+vet:
+	$(GO) vet ./...
+
+# The stack for tests uses MariaDB's throwaway durability flags when the
+# tests start it (they only apply when MariaDB is not running yet).
+test: vet
+	WIKIFLOW_FAST_DB=1 $(STACK) up
+	$(GO) test -count=1 -timeout 60m ./...
+
+unit:
+	$(GO) test -count=1 ./config/ ./process/ ./workflows/ ./mediawiki/ ./deploy/
+
+bench:
+	WIKIFLOW_FAST_DB=1 $(STACK) up
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+
+clean:
+	rm -rf $(BIN)

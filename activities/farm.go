@@ -1,0 +1,73 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/notify"
+)
+
+// Farm holds the dependencies of the activities; it is registered once, by
+// pointer, and workflows name its methods through a nil *Farm or, for steps
+// defined as data, by the names in names.go.
+type Farm struct {
+	Central  *farmdb.Central
+	Clusters *farmdb.Clusters
+	API      *mediawiki.Client
+	Scripts  *mediawiki.Scripts
+	Notifier *notify.Notifier
+	Rules    WikiRules
+	Paths    Paths
+
+	languagesOnce sync.Once
+	languages     map[string]bool
+	languagesErr  error
+}
+
+// Paths are the places on disk the activities use.
+type Paths struct {
+	// InstallPath is MediaWiki's code (schema and data files).
+	InstallPath string
+	// UploadRoot holds one upload directory per wiki.
+	UploadRoot string
+	// MainPageTemplate is the text of a new wiki's main page; empty uses the built-in one.
+	MainPageTemplate string
+}
+
+type LookupWikiInput struct {
+	DB string
+}
+
+type LookupWikiResult struct {
+	Wiki farmdb.Wiki
+}
+
+// LookupWiki reads a wiki's registration from cw_wikis.
+func (f *Farm) LookupWiki(ctx context.Context, in LookupWikiInput) (LookupWikiResult, error) {
+	w, err := f.Central.Wiki(ctx, in.DB)
+	if errors.Is(err, farmdb.ErrWikiNotFound) {
+		return LookupWikiResult{}, permanent(ErrWikiNotFound, "%s is not registered in cw_wikis", in.DB)
+	}
+	return LookupWikiResult{Wiki: w}, err
+}
+
+type SiteInfoInput struct {
+	Wiki string
+}
+
+type SiteInfoResult struct {
+	SiteInfo mediawiki.SiteInfo
+}
+
+// ReadSiteInfo asks the wiki itself, over its API, what it is.
+func (f *Farm) ReadSiteInfo(ctx context.Context, in SiteInfoInput) (SiteInfoResult, error) {
+	si, err := f.API.SiteInfo(ctx, in.Wiki)
+	if err != nil {
+		return SiteInfoResult{}, classifyAPI(err)
+	}
+	si.Raw = nil // keep histories small
+	return SiteInfoResult{SiteInfo: si}, nil
+}

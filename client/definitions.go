@@ -1,0 +1,30 @@
+package client
+
+import (
+	"fmt"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// extraSteps turns the farm's configured steps into step definitions,
+// refusing activities that are not step activities.
+func extraSteps(cfg []config.ExtraStep) ([]workflows.ExtraStep, error) {
+	var out []workflows.ExtraStep
+	for _, s := range cfg {
+		if !contains(activities.StepActivities, s.Activity) {
+			return nil, &UsageError{Msg: fmt.Sprintf("processes.create_wiki_extra_steps: step %q: unknown activity %q", s.Name, s.Activity)}
+		}
+		out = append(out, workflows.ExtraStep{
+			StepDef: process.StepDef{
+				Name: s.Name, Activity: s.Activity, Requires: s.Requires, Critical: s.Critical, Params: s.Params,
+				Retry:        process.RetryDef{MaximumAttempts: s.MaximumAttempts},
+				StartToClose: s.Timeout,
+			},
+			Before: s.Before,
+		})
+	}
+	return out, nil
+}

@@ -1,0 +1,349 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
+	tclient "go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// RefusedError is a request the farm turned down (exit code 1): the wiki
+// exists, the name is invalid, the user may not act.
+type RefusedError struct{ Msg string }
+
+func (e *RefusedError) Error() string { return e.Msg }
+
+func refused(format string, args ...any) error {
+	return &RefusedError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// CreateWikiRequest is what a person asks for.
+type CreateWikiRequest struct {
+	Wiki      process.WikiSpec
+	Requester string
+	Email     string
+}
+
+// CreateWiki starts the creation of a wiki and waits until its request has
+// been validated by the workflow; an invalid or duplicate request comes back
+// as a RefusedError. It returns the process ID.
+func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string, error) {
+	rules := activities.WikiRules{Suffix: c.Config.MediaWiki.DBSuffix}
+	if err := rules.Check(req.Wiki, req.Requester); err != nil {
+		return "", refused("%v", err)
+	}
+	def, err := c.CreateWikiDefinition()
+	if err != nil {
+		return "", err
+	}
+	id := workflows.CreateWikiID(req.Wiki.DB)
+	opts := c.startOptions(id, workflows.KindCreateWiki, req.Wiki.DB, req.Requester,
+		fmt.Sprintf("Create wiki %s (%q, %s) for %s", req.Wiki.DB, req.Wiki.Sitename, req.Wiki.Language, req.Requester))
+	// A completed creation keeps its ID: the wiki exists. A failed or
+	// aborted one may be started again.
+	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
+	_, err = c.Temporal.ExecuteWorkflow(ctx, opts, workflows.CreateWiki, workflows.CreateWikiInput{
+		Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Definition: def,
+	})
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return id, refused("the wiki %s already exists or is being created (process %s)", req.Wiki.DB, id)
+	}
+	if err != nil {
+		return "", err
+	}
+	return id, c.awaitValidation(ctx, id)
+}
+
+// awaitValidation waits until the workflow either answers the status query
+// (validation passed and the steps run) or ended (validation refused it).
+func (c *Client) awaitValidation(ctx context.Context, id string) error {
+	for {
+		desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			return err
+		}
+		if desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			_, err := c.Status(ctx, id)
+			if err == nil {
+				return nil
+			}
+			return err
+		}
+		if _, err := c.query(ctx, id); err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// CreateWikiDefinition builds the definition new creations run with, from
+// the configuration.
+func (c *Client) CreateWikiDefinition() (process.Definition, error) {
+	extras, err := extraSteps(c.Config.Processes.CreateWikiExtraSteps)
+	if err != nil {
+		return process.Definition{}, err
+	}
+	def := workflows.CreateWikiDefinition(workflows.CreateWikiOptions{
+		AttentionWindow: c.Config.Processes.AttentionWindow,
+		CentralWiki:     c.Config.MediaWiki.CentralWiki,
+		ExtraSteps:      extras,
+	})
+	if err := def.Validate(); err != nil {
+		return process.Definition{}, &UsageError{Msg: "processes.create_wiki_extra_steps: " + err.Error()}
+	}
+	return def, nil
+}
+
+func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient.StartWorkflowOptions {
+	return tclient.StartWorkflowOptions{
+		ID:                       id,
+		TaskQueue:                c.Config.Temporal.TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		// Without this the SDK hands back the existing run as if it were new.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
+		StaticSummary:                            summary,
+		StaticDetails:                            fmt.Sprintf("**%s** of `%s`, requested by %s.\n\nQuery `status` for the steps.", kind, wiki, requester),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			workflows.ProcessKindKey.ValueSet(kind),
+			workflows.WikiDBKey.ValueSet(wiki),
+			workflows.RequesterKey.ValueSet(requester),
+			workflows.ProcessStateKey.ValueSet(process.StateRunning),
+		),
+	}
+}
+
+var processID = regexp.MustCompile(`^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[0-9]{1,20})?$`)
+
+// CheckID refuses a string that cannot be a process ID.
+func CheckID(id string) error {
+	if !processID.MatchString(id) {
+		return &UsageError{Msg: fmt.Sprintf("invalid process ID %q (e.g. create-wiki:demowiki)", id)}
+	}
+	return nil
+}
+
+func (c *Client) query(ctx context.Context, id string) (process.Status, error) {
+	v, err := c.Temporal.QueryWorkflow(ctx, id, "", process.QueryStatus)
+	if err != nil {
+		return process.Status{}, err
+	}
+	var st process.Status
+	err = v.Get(&st)
+	return st, err
+}
+
+// Status reads a process's state. A workflow that ended before its steps
+// started (a refused validation) is reported as failed with the reason.
+func (c *Client) Status(ctx context.Context, id string) (process.Status, error) {
+	if err := CheckID(id); err != nil {
+		return process.Status{}, err
+	}
+	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return process.Status{}, refused("no process %s", id)
+	}
+	if err != nil {
+		return process.Status{}, err
+	}
+	st, qerr := c.query(ctx, id)
+	if qerr == nil {
+		return st, nil
+	}
+	info := desc.WorkflowExecutionInfo
+	if info.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return process.Status{}, qerr
+	}
+	// Ended without the engine: the failure is in the workflow's result.
+	kind, wiki, _ := strings.Cut(id, ":")
+	st = process.Status{ID: id, Kind: kind, Wiki: wiki, State: process.StateFailed, Started: info.StartTime.AsTime()}
+	if info.CloseTime != nil {
+		st.Ended = info.CloseTime.AsTime()
+	}
+	runErr := c.Temporal.GetWorkflow(ctx, id, "").Get(ctx, nil)
+	step := process.StepStatus{Name: workflows.StepValidate, State: process.StepFailed, Critical: true, Attempts: 1}
+	if runErr != nil {
+		step.Error = rootMessage(runErr)
+	}
+	st.Steps = []process.StepStatus{step}
+	return st, refused("%s", step.Error)
+}
+
+// rootMessage digs the activity's own message out of Temporal's wrapping.
+func rootMessage(err error) string {
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return app.Message()
+	}
+	return err.Error()
+}
+
+// ListFilter narrows a list; empty fields match everything.
+type ListFilter struct {
+	Wiki  string
+	Kind  string
+	State string
+}
+
+// Kinds are the process kinds a list may filter on.
+var Kinds = []string{workflows.KindCreateWiki}
+
+// States are the process states a list may filter on.
+var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted}
+
+// ListQuery builds the visibility query of a filter. Every value is checked
+// against a closed set or a strict pattern first, so no input can change the
+// query's shape.
+func ListQuery(f ListFilter) (string, error) {
+	clauses := []string{}
+	add := func(attr, value string) {
+		clauses = append(clauses, fmt.Sprintf("%s = '%s'", attr, value))
+	}
+	if f.Wiki != "" {
+		if err := ValidateDBName(f.Wiki); err != nil {
+			return "", err
+		}
+		add(process.AttrWikiDB, f.Wiki)
+	}
+	if f.Kind != "" {
+		if !contains(Kinds, f.Kind) {
+			return "", &UsageError{Msg: fmt.Sprintf("unknown kind %q (one of %s)", f.Kind, strings.Join(Kinds, ", "))}
+		}
+		add(process.AttrProcessKind, f.Kind)
+	}
+	if f.State != "" {
+		if !contains(States, f.State) {
+			return "", &UsageError{Msg: fmt.Sprintf("unknown state %q (one of %s)", f.State, strings.Join(States, ", "))}
+		}
+		add(process.AttrProcessState, f.State)
+	}
+	if len(clauses) == 0 {
+		clauses = append(clauses, process.AttrProcessKind+" IS NOT NULL")
+	}
+	// No ORDER BY: not every visibility store supports it; List sorts.
+	return strings.Join(clauses, " AND "), nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// ListItem is one process in a list.
+type ListItem struct {
+	ID        string    `json:"id"`
+	Kind      string    `json:"kind"`
+	State     string    `json:"state"`
+	Wiki      string    `json:"wiki"`
+	Requester string    `json:"requester"`
+	Started   time.Time `json:"started"`
+}
+
+// List returns the processes matching a filter, newest first (at most 200).
+func (c *Client) List(ctx context.Context, f ListFilter) ([]ListItem, error) {
+	q, err := ListQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.Temporal.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Namespace: c.Config.Temporal.Namespace, Query: q, PageSize: 200,
+	})
+	if err != nil {
+		return nil, err
+	}
+	items := []ListItem{}
+	for _, e := range resp.Executions {
+		attrs := e.GetSearchAttributes().GetIndexedFields()
+		items = append(items, ListItem{
+			ID:        e.Execution.WorkflowId,
+			Kind:      keyword(attrs, process.AttrProcessKind),
+			State:     keyword(attrs, process.AttrProcessState),
+			Wiki:      keyword(attrs, process.AttrWikiDB),
+			Requester: keyword(attrs, process.AttrRequester),
+			Started:   e.StartTime.AsTime(),
+		})
+	}
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Started.After(items[j].Started) })
+	return items, nil
+}
+
+func keyword(attrs map[string]*commonpb.Payload, name string) string {
+	var s string
+	if p, ok := attrs[name]; ok {
+		_ = converter.GetDefaultDataConverter().FromPayload(p, &s)
+	}
+	return s
+}
+
+// Retry asks a process to run a failed step again on behalf of user. The
+// workflow checks the user's rights; a refusal is a RefusedError.
+func (c *Client) Retry(ctx context.Context, id, step, user string) (process.Status, error) {
+	return c.update(ctx, id, process.UpdateRetryStep, process.RetryRequest{User: user, Step: step})
+}
+
+// Abort asks a process to stop and undo what it did.
+func (c *Client) Abort(ctx context.Context, id, user, reason string) (process.Status, error) {
+	return c.update(ctx, id, process.UpdateAbort, process.AbortRequest{User: user, Reason: reason})
+}
+
+func (c *Client) update(ctx context.Context, id, name string, arg any) (process.Status, error) {
+	if err := CheckID(id); err != nil {
+		return process.Status{}, err
+	}
+	h, err := c.Temporal.UpdateWorkflow(ctx, tclient.UpdateWorkflowOptions{
+		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: tclient.WorkflowUpdateStageCompleted,
+	})
+	if err != nil {
+		return process.Status{}, asRefusal(id, err)
+	}
+	var st process.Status
+	if err := h.Get(ctx, &st); err != nil {
+		return st, asRefusal(id, err)
+	}
+	return st, nil
+}
+
+func asRefusal(id string, err error) error {
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return refused("no open process %s", id)
+	}
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) {
+		return refused("%s", app.Message())
+	}
+	return err
+}
+
+// Terminal tells whether a process state is final.
+func Terminal(state string) bool {
+	switch state {
+	case process.StateCompleted, process.StateFailed, process.StateAborted:
+		return true
+	}
+	return false
+}

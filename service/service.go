@@ -1,0 +1,189 @@
+// Package service wires the worker: it connects to Temporal, the central
+// database and MediaWiki, registers every workflow and activity, and answers
+// health checks. worker/main.go and the integration tests share it, so the
+// tests run exactly what production runs.
+package service
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/notify"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// Deps are the live connections every part of the service uses.
+type Deps struct {
+	Config   *config.Config
+	Temporal client.Client
+	Central  *farmdb.Central
+	Clusters *farmdb.Clusters
+	API      *mediawiki.Client
+	Scripts  *mediawiki.Scripts
+	Logger   *slog.Logger
+}
+
+// DialTemporal connects to the Temporal server, failing fast with one clear
+// message when it does not answer.
+func DialTemporal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{
+		HostPort:  cfg.Temporal.Address,
+		Namespace: cfg.Temporal.Namespace,
+		Logger:    tlog.NewStructuredLogger(logger),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach Temporal at %s (temporal.address): %v", cfg.Temporal.Address, err)
+	}
+	return c, nil
+}
+
+// Open connects everything. The caller closes the result.
+func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, error) {
+	tc, err := DialTemporal(ctx, cfg, logger)
+	if err != nil {
+		return nil, err
+	}
+	dsn, err := cfg.DSNWithPassword(cfg.Database.CentralDSN)
+	if err != nil {
+		tc.Close()
+		return nil, fmt.Errorf("database.central_dsn: %v", err)
+	}
+	db, err := farmdb.Open(dsn)
+	if err != nil {
+		tc.Close()
+		return nil, fmt.Errorf("database.central_dsn: %v", err)
+	}
+	clusterDSNs := map[string]string{}
+	for name, base := range cfg.Database.Clusters {
+		if clusterDSNs[name], err = cfg.DSNWithPassword(base); err != nil {
+			tc.Close()
+			db.Close()
+			return nil, fmt.Errorf("database.clusters: %s: %v", name, err)
+		}
+	}
+	clusters, err := farmdb.OpenClusters(clusterDSNs)
+	if err != nil {
+		tc.Close()
+		db.Close()
+		return nil, fmt.Errorf("database.clusters: %v", err)
+	}
+	return &Deps{
+		Config:   cfg,
+		Temporal: tc,
+		Central:  &farmdb.Central{DB: db},
+		Clusters: clusters,
+		API:      mediawiki.NewClient(cfg.MediaWiki.URLPattern, cfg.MediaWiki.DialAddress),
+		Scripts:  mediawiki.NewScripts(cfg.MediaWiki.ScriptCommand, ""),
+		Logger:   logger,
+	}, nil
+}
+
+// Close releases the connections.
+func (d *Deps) Close() {
+	d.Temporal.Close()
+	d.Central.DB.Close()
+	d.Clusters.Close()
+}
+
+// Activities builds the activity structs from the live dependencies.
+func (d *Deps) Activities() (*activities.Farm, error) {
+	cfg := d.Config
+	template := ""
+	if cfg.MediaWiki.MainPageTemplate != "" {
+		b, err := os.ReadFile(cfg.MediaWiki.MainPageTemplate)
+		if err != nil {
+			return nil, fmt.Errorf("mediawiki.main_page_template: %v", err)
+		}
+		template = string(b)
+	}
+	return &activities.Farm{
+		Central:  d.Central,
+		Clusters: d.Clusters,
+		API:      d.API,
+		Scripts:  d.Scripts,
+		Notifier: &notify.Notifier{
+			SMTPAddress: cfg.Notify.SMTP.Address,
+			From:        cfg.Notify.SMTP.From,
+			Username:    cfg.Notify.SMTP.Username,
+			Password:    cfg.Notify.SMTP.Password,
+			WebhookURL:  cfg.Notify.WebhookURL,
+		},
+		Rules: activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix},
+		Paths: activities.Paths{
+			InstallPath:      cfg.MediaWiki.InstallPath,
+			UploadRoot:       config.Abs(cfg.MediaWiki.UploadRoot),
+			MainPageTemplate: template,
+		},
+	}, nil
+}
+
+// NewWorker creates a worker on taskQueue with every workflow and activity,
+// after making sure WikiFlow's own table exists in the central database.
+func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, error) {
+	farm, err := d.Activities()
+	if err != nil {
+		return nil, err
+	}
+	if err := d.Central.EnsureOwnTables(ctx); err != nil {
+		return nil, fmt.Errorf("central database: %v", err)
+	}
+	w := worker.New(d.Temporal, taskQueue, worker.Options{WorkerStopTimeout: d.Config.Worker.ShutdownTimeout})
+	Register(w, farm)
+	return w, nil
+}
+
+// Register puts every workflow and activity on a worker (or a replayer's
+// registry); one list so nothing is forgotten in one place only.
+func Register(w worker.Registry, farm *activities.Farm) {
+	w.RegisterWorkflow(workflows.InspectWiki)
+	w.RegisterWorkflow(workflows.CreateWiki)
+	workflows.RegisterProcessWorkflow(w)
+	w.RegisterActivity(farm)
+}
+
+// Check is one dependency's health.
+type Check struct {
+	Name  string `json:"name"`
+	OK    bool   `json:"ok"`
+	Error string `json:"error,omitempty"`
+}
+
+// Ready checks that Temporal, the central database and the central wiki's
+// API answer now.
+func (d *Deps) Ready(ctx context.Context) []Check {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	check := func(name string, err error) Check {
+		c := Check{Name: name, OK: err == nil}
+		if err != nil {
+			c.Error = err.Error()
+		}
+		return c
+	}
+	_, terr := d.Temporal.CheckHealth(ctx, &client.CheckHealthRequest{})
+	return []Check{
+		check("temporal", terr),
+		check("central-database", pingCentral(ctx, d.Central.DB)),
+		check("mediawiki", func() error { _, err := d.API.SiteInfo(ctx, d.Config.MediaWiki.CentralWiki); return err }()),
+	}
+}
+
+// pingCentral also proves the CreateWiki tables are there, not just the server.
+func pingCentral(ctx context.Context, db *sql.DB) error {
+	var n int
+	return db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cw_wikis").Scan(&n)
+}

@@ -1,0 +1,274 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// required refuses empty mandatory flags with a usage error.
+func required(flags map[string]string) error {
+	var missing []string
+	for name, v := range flags {
+		if strings.TrimSpace(v) == "" {
+			missing = append(missing, "--"+name)
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return usage("missing %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+func (a *app) createWikiCommand() *cobra.Command {
+	var req client.CreateWikiRequest
+	var wait bool
+	cmd := &cobra.Command{
+		Use:   "create-wiki --db DB --sitename S --language L --requester USER",
+		Short: "Create a wiki: database, schema, registration, then rights, main page, storage and notification",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := required(map[string]string{"db": req.Wiki.DB, "sitename": req.Wiki.Sitename, "language": req.Wiki.Language, "requester": req.Requester}); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			id, err := a.client.CreateWiki(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if !wait {
+				st, err := a.client.Status(cmd.Context(), id)
+				if err != nil {
+					return err
+				}
+				a.printStatus(st)
+				return nil
+			}
+			return a.follow(cmd.Context(), id, false)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Wiki.DB, "db", "", "database name of the new wiki (e.g. demowiki)")
+	f.StringVar(&req.Wiki.Sitename, "sitename", "", "the wiki's name")
+	f.StringVar(&req.Wiki.Language, "language", "", "content language code (e.g. en)")
+	f.StringVar(&req.Requester, "requester", "", "farm account that becomes the wiki's bureaucrat")
+	f.StringVar(&req.Email, "email", "", "address told when the wiki is ready")
+	f.BoolVar(&req.Wiki.Private, "private", false, "only logged-in members may read")
+	f.StringVar(&req.Wiki.Category, "category", "uncategorised", "the wiki's category")
+	f.BoolVar(&wait, "wait", false, "wait for the process to end; exit 0 only if it completed")
+	return cmd
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status ID",
+		Short: "Show a process's state and steps",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := client.CheckID(args[0]); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			st, err := a.client.Status(cmd.Context(), args[0])
+			if st.ID != "" {
+				a.printStatus(st)
+			}
+			return err
+		},
+	}
+}
+
+func (a *app) listCommand() *cobra.Command {
+	var f client.ListFilter
+	cmd := &cobra.Command{
+		Use:   "list [--db DB] [--kind K] [--state S]",
+		Short: "List processes, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := client.ListQuery(f); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			items, err := a.client.List(cmd.Context(), f)
+			if err != nil {
+				return err
+			}
+			a.print(items, func(w io.Writer) {
+				tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+				fmt.Fprintln(tw, "ID\tKIND\tSTATE\tWIKI\tREQUESTER\tSTARTED")
+				for _, it := range items {
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", it.ID, it.Kind, it.State, it.Wiki, it.Requester, it.Started.Format(time.RFC3339))
+				}
+				tw.Flush()
+			})
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&f.Wiki, "db", "", "only this wiki")
+	cmd.Flags().StringVar(&f.Kind, "kind", "", "only this kind ("+strings.Join(client.Kinds, ", ")+")")
+	cmd.Flags().StringVar(&f.State, "state", "", "only this state ("+strings.Join(client.States, ", ")+")")
+	return cmd
+}
+
+func (a *app) retryCommand() *cobra.Command {
+	var step, user string
+	cmd := &cobra.Command{
+		Use:   "retry ID --step STEP --user USER",
+		Short: "Run a failed step again (the user's rights are checked on the wiki)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := required(map[string]string{"step": step, "user": user}); err != nil {
+				return err
+			}
+			if err := client.CheckID(args[0]); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			st, err := a.client.Retry(cmd.Context(), args[0], step, user)
+			if err != nil {
+				return err
+			}
+			a.printStatus(st)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&step, "step", "", "the failed step")
+	cmd.Flags().StringVar(&user, "user", "", "who asks")
+	return cmd
+}
+
+func (a *app) abortCommand() *cobra.Command {
+	var user, reason string
+	cmd := &cobra.Command{
+		Use:   "abort ID --user USER",
+		Short: "Stop a process and undo what it did",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := required(map[string]string{"user": user}); err != nil {
+				return err
+			}
+			if err := client.CheckID(args[0]); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			st, err := a.client.Abort(cmd.Context(), args[0], user, reason)
+			if err != nil {
+				return err
+			}
+			a.printStatus(st)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&user, "user", "", "who asks")
+	cmd.Flags().StringVar(&reason, "reason", "", "why")
+	return cmd
+}
+
+func (a *app) watchCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "watch ID",
+		Short: "Follow a process's steps live until it ends",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := client.CheckID(args[0]); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			return a.follow(cmd.Context(), args[0], true)
+		},
+	}
+}
+
+// follow polls a process until it ends, printing each change of a step
+// (live) or only the end state; it fails unless the process completed.
+func (a *app) follow(ctx context.Context, id string, live bool) error {
+	seen := map[string]string{}
+	for {
+		st, err := a.client.Status(ctx, id)
+		if err != nil {
+			if st.ID != "" {
+				a.printStatus(st)
+			}
+			return err
+		}
+		if live && !a.json {
+			for _, s := range st.Steps {
+				key := s.State + "|" + s.Error
+				if seen[s.Name] != key {
+					seen[s.Name] = key
+					fmt.Fprintf(a.out, "%s  %-16s %-10s %s\n", time.Now().Format("15:04:05"), s.Name, s.State, s.Error)
+				}
+			}
+			if seen["|state"] != st.State {
+				seen["|state"] = st.State
+				fmt.Fprintf(a.out, "%s  process is %s\n", time.Now().Format("15:04:05"), st.State)
+			}
+		}
+		if client.Terminal(st.State) || (!live && st.State == process.StateNeedsAttention) {
+			if !live || a.json {
+				a.printStatus(st)
+			}
+			if st.State != process.StateCompleted {
+				return failed(fmt.Errorf("process %s is %s", id, st.State))
+			}
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+}
+
+func (a *app) printStatus(st process.Status) {
+	a.print(st, func(w io.Writer) {
+		fmt.Fprintf(w, "%s  %s of %s by %s: %s\n", st.ID, st.Kind, st.Wiki, st.Requester, st.State)
+		if !st.AttentionUntil.IsZero() && st.State == process.StateNeedsAttention {
+			fmt.Fprintf(w, "open for retry or abort until %s\n", st.AttentionUntil.Format(time.RFC3339))
+		}
+		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
+		fmt.Fprintln(tw, "STEP\tSTATE\tATTEMPTS\tNOTE")
+		for _, s := range st.Steps {
+			note := s.Summary
+			if s.Error != "" {
+				note = s.Error
+			}
+			crit := ""
+			if s.Critical {
+				crit = "*"
+			}
+			fmt.Fprintf(tw, "%s%s\t%s\t%d\t%s\n", s.Name, crit, s.State, s.Attempts, note)
+		}
+		tw.Flush()
+		for _, act := range st.Actions {
+			verdict := "accepted"
+			if !act.Accepted {
+				verdict = "refused: " + act.Reason
+			}
+			fmt.Fprintf(w, "%s %s %s %s (%s)\n", act.Time.Format(time.RFC3339), act.User, act.Action, act.Step, verdict)
+		}
+	})
+}

@@ -1,0 +1,141 @@
+package farmdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// MediaWiki's installer sources its SQL files as a whole and decides whether
+// to run them by looking for one table; a crash halfway leaves a schema no
+// rerun can finish. Here each statement is made idempotent on its own
+// (CREATE ... IF NOT EXISTS, INSERT IGNORE) and applied one at a time, so a
+// rerun after a crash at any point finishes the job. MariaDB's DDL is atomic
+// (10.6+), so a table is either fully created or not at all.
+
+// TableOptions are what MediaWiki's installer uses for MySQL by default
+// ($wgDBTableOptions), so tables match an installer-made wiki.
+const TableOptions = "ENGINE=InnoDB, DEFAULT CHARSET=binary"
+
+// Statement is one idempotent SQL statement of a schema file.
+type Statement struct {
+	SQL string
+	// Object names what the statement creates or fills, for progress reports.
+	Object string
+}
+
+var (
+	lineComment = regexp.MustCompile(`(?m)^\s*--.*$`)
+	createTable = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z0-9_]+)`)
+	createIndex = regexp.MustCompile(`(?is)^CREATE\s+(UNIQUE\s+)?INDEX\s+(IF\s+NOT\s+EXISTS\s+)?([A-Za-z0-9_]+)\s+ON\s+([A-Za-z0-9_]+)`)
+	insertInto  = regexp.MustCompile(`(?is)^INSERT\s+(IGNORE\s+)?INTO\s+([A-Za-z0-9_]+)`)
+)
+
+// ParseSchema splits a MediaWiki SQL file into idempotent statements,
+// replacing the installer's placeholders (/*_*/ table prefix,
+// /*$wgDBTableOptions*/). Statements that cannot be made idempotent are
+// refused rather than run blindly.
+func ParseSchema(text string) ([]Statement, error) {
+	text = strings.ReplaceAll(text, "/*_*/", "")
+	text = strings.ReplaceAll(text, "/*$wgDBTableOptions*/", TableOptions)
+	text = lineComment.ReplaceAllString(text, "")
+	var out []Statement
+	for _, raw := range strings.Split(text, ";\n") {
+		s := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(raw), ";"))
+		if s == "" {
+			continue
+		}
+		switch {
+		case createTable.MatchString(s):
+			m := createTable.FindStringSubmatch(s)
+			rest := s[len(m[0]):]
+			out = append(out, Statement{SQL: "CREATE TABLE IF NOT EXISTS " + m[2] + rest, Object: "table " + m[2]})
+		case createIndex.MatchString(s):
+			m := createIndex.FindStringSubmatch(s)
+			rest := s[len(m[0]):]
+			out = append(out, Statement{
+				SQL:    "CREATE " + m[1] + "INDEX IF NOT EXISTS " + m[3] + " ON " + m[4] + rest,
+				Object: "index " + m[3] + " on " + m[4],
+			})
+		case insertInto.MatchString(s):
+			m := insertInto.FindStringSubmatch(s)
+			rest := s[len(m[0]):]
+			out = append(out, Statement{SQL: "INSERT IGNORE INTO " + m[2] + rest, Object: "rows of " + m[2]})
+		default:
+			first := strings.Fields(s)
+			return nil, fmt.Errorf("cannot make this statement idempotent, refusing to run it: %.60s", strings.Join(first, " "))
+		}
+	}
+	return out, nil
+}
+
+// Interwiki parses MediaWiki's maintenance/interwiki.list the way the
+// installer does (prefix|url|local|api|wikiid, # comments) into INSERT
+// IGNORE statements, one per row.
+func Interwiki(list string) []Statement {
+	var out []Statement
+	for _, line := range strings.Split(list, "\n") {
+		if i := strings.Index(line, "#"); i >= 0 {
+			line = line[:i]
+		}
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		f := strings.Split(line+"|||||", "|")
+		out = append(out, Statement{
+			SQL: fmt.Sprintf("INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES (%s, %s, %s, %s, %s)",
+				sqlString(f[0]), sqlString(f[1]), sqlString(f[2]), sqlString(f[3]), sqlString(f[4])),
+			Object: "interwiki " + f[0],
+		})
+	}
+	return out
+}
+
+// sqlString quotes a value read from MediaWiki's own data files (never from
+// a request) as a SQL string literal.
+func sqlString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `''`).Replace(s) + "'"
+}
+
+// SiteStatsPlaceholder is the installer's empty site_stats row.
+var SiteStatsPlaceholder = Statement{
+	SQL: "INSERT IGNORE INTO site_stats (ss_row_id, ss_total_edits, ss_good_articles, ss_total_pages, " +
+		"ss_users, ss_active_users, ss_images) VALUES (1, 0, 0, 0, 0, 0, 0)",
+	Object: "rows of site_stats",
+}
+
+// ApplySchema runs statements in order on db (connected to the wiki's
+// database), starting at index from, and calls progress after each one.
+func ApplySchema(ctx context.Context, db *sql.DB, stmts []Statement, from int, progress func(done int)) error {
+	for i := from; i < len(stmts); i++ {
+		if _, err := db.ExecContext(ctx, stmts[i].SQL); err != nil {
+			return fmt.Errorf("%s: %w", stmts[i].Object, err)
+		}
+		if progress != nil {
+			progress(i + 1)
+		}
+	}
+	return nil
+}
+
+// Tables lists the tables of a database, sorted.
+func Tables(ctx context.Context, server *sql.DB, dbname string) ([]string, error) {
+	rows, err := server.QueryContext(ctx,
+		`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, dbname)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,72 @@
+package farmdb
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseSchemaMakesEveryStatementIdempotent(t *testing.T) {
+	src := `-- comment
+CREATE TABLE /*_*/updatelog (
+  ul_key VARCHAR(255) NOT NULL,
+  PRIMARY KEY(ul_key)
+) /*$wgDBTableOptions*/;
+
+CREATE UNIQUE INDEX /*i*/ul_x ON /*_*/updatelog (ul_key);
+INSERT INTO /*_*/updatelog SELECT 'a' AS ul_key UNION SELECT 'b';
+`
+	got, err := ParseSchema(strings.ReplaceAll(src, "/*i*/", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Fatalf("want 3 statements, got %d: %+v", len(got), got)
+	}
+	want := []string{
+		"CREATE TABLE IF NOT EXISTS updatelog (",
+		"CREATE UNIQUE INDEX IF NOT EXISTS ul_x ON updatelog",
+		"INSERT IGNORE INTO updatelog SELECT",
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(got[i].SQL, w) {
+			t.Errorf("statement %d: want prefix %q, got %q", i, w, got[i].SQL)
+		}
+	}
+	if !strings.Contains(got[0].SQL, TableOptions) || strings.Contains(got[0].SQL, "/*") {
+		t.Errorf("placeholders not replaced: %s", got[0].SQL)
+	}
+	if got[0].Object != "table updatelog" {
+		t.Errorf("object: %q", got[0].Object)
+	}
+}
+
+func TestParseSchemaRefusesWhatCannotBeRerun(t *testing.T) {
+	_, err := ParseSchema("ALTER TABLE page ADD x INT;\n")
+	if err == nil || !strings.Contains(err.Error(), "ALTER TABLE") {
+		t.Fatalf("want a refusal naming the statement, got %v", err)
+	}
+}
+
+func TestInterwikiLikeTheInstaller(t *testing.T) {
+	got := Interwiki("# header\nacronym|https://a.example/$1|0|\nit's|http://x/$1|1|  # trailing\n\n")
+	if len(got) != 2 {
+		t.Fatalf("want 2 rows, got %+v", got)
+	}
+	if got[0].SQL != "INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES ('acronym', 'https://a.example/$1', '0', '', '')" {
+		t.Fatalf("row: %s", got[0].SQL)
+	}
+	if !strings.Contains(got[1].SQL, "'it''s'") {
+		t.Fatalf("quote not escaped: %s", got[1].SQL)
+	}
+}
+
+func TestQuoteDBRefusesUnsafeNames(t *testing.T) {
+	for _, bad := range []string{"x;drop", "Bad-Name", "a`b", "", strings.Repeat("a", 65)} {
+		if _, err := QuoteDB(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+	if q, err := QuoteDB("demowiki"); err != nil || q != "`demowiki`" {
+		t.Fatalf("got %q %v", q, err)
+	}
+}

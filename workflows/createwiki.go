@@ -1,0 +1,136 @@
+package workflows
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// KindCreateWiki is the process kind of wiki creation.
+const KindCreateWiki = "create-wiki"
+
+// CreateWikiID is the workflow ID of the creation of a wiki: one per
+// database name, so a second create of the same wiki is refused by Temporal
+// itself while the first one runs or after it completed.
+func CreateWikiID(db string) string { return KindCreateWiki + ":" + db }
+
+// Step names of wiki creation.
+const (
+	StepValidate       = "validate"
+	StepCreateDatabase = "create-database"
+	StepSchema         = "schema"
+	StepRegister       = "register"
+	StepRights         = "rights"
+	StepMainPage       = "main-page"
+	StepStorage        = "storage"
+	StepNotify         = "notify"
+)
+
+// CreateWikiOptions are the farm's choices that shape the definition.
+type CreateWikiOptions struct {
+	AttentionWindow time.Duration
+	// CentralWiki is where the rights to retry or abort are checked.
+	CentralWiki string
+	// ExtraSteps are the farm's own steps from configuration; Before names
+	// steps that must wait for them (e.g. a critical script before register).
+	ExtraSteps []ExtraStep
+}
+
+// ExtraStep is a step a farm adds without code.
+type ExtraStep struct {
+	process.StepDef
+	Before []string
+}
+
+// CreateWikiDefinition is the step graph of wiki creation. The critical path
+// is create-database -> schema -> register; rights, main page and storage
+// are optional and independent; notify waits for those three.
+func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
+	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5}
+	steps := []process.StepDef{
+		{Name: StepCreateDatabase, Activity: activities.NameCreateDatabase, Critical: true,
+			Retry: quick, StartToClose: time.Minute, Undo: activities.NameDropDatabase},
+		{Name: StepSchema, Activity: activities.NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
+			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 30 * time.Second},
+		{Name: StepRegister, Activity: activities.NameRegisterWiki, Critical: true, Requires: []string{StepSchema},
+			Retry: quick, StartToClose: time.Minute, Undo: activities.NameUnregisterWiki},
+		{Name: StepRights, Activity: activities.NameGrantRequesterRights, Requires: []string{StepRegister},
+			Retry: quick, StartToClose: 2 * time.Minute},
+		{Name: StepMainPage, Activity: activities.NameCreateMainPage, Requires: []string{StepRegister},
+			Retry: quick, StartToClose: 2 * time.Minute},
+		{Name: StepStorage, Activity: activities.NameCreateStorage, Requires: []string{StepRegister},
+			Retry: quick, StartToClose: time.Minute, Undo: activities.NameRemoveStorage},
+		{Name: StepNotify, Activity: activities.NameNotifyCreated, Requires: []string{StepRights, StepMainPage, StepStorage},
+			Retry: quick, StartToClose: time.Minute},
+	}
+	for _, extra := range o.ExtraSteps {
+		for i := range steps {
+			for _, b := range extra.Before {
+				if steps[i].Name == b {
+					steps[i].Requires = append(steps[i].Requires, extra.Name)
+				}
+			}
+		}
+		steps = append(steps, extra.StepDef)
+	}
+	return process.Definition{
+		Kind:            KindCreateWiki,
+		Steps:           steps,
+		AttentionWindow: o.AttentionWindow,
+		Authorize: process.AuthorizeDef{
+			Activity: activities.NameCheckRights,
+			Wiki:     o.CentralWiki,
+			AnyRight: []string{"createwiki", "managewiki-restricted"},
+		},
+	}
+}
+
+// CreateWikiInput is the request and the definition it runs with. The
+// definition travels in the input so a configuration change never alters a
+// process that already started.
+type CreateWikiInput struct {
+	Wiki       process.WikiSpec
+	Requester  string
+	Email      string
+	Definition process.Definition
+}
+
+// CreateWikiResult is the end state of the process.
+type CreateWikiResult struct {
+	Process ProcessResult
+}
+
+// CreateWiki validates the request, then runs the creation's step graph.
+// Validation runs before the graph because a request that can never succeed
+// (bad name, existing wiki) should fail at once, not wait for a person.
+func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
+	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		Summary:             StepValidate,
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
+		},
+	})
+	err := workflow.ExecuteActivity(vctx, activities.NameValidateWiki, process.StepInput{
+		ProcessID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+		Kind:      KindCreateWiki,
+		Step:      StepValidate,
+		Wiki:      in.Wiki,
+		Requester: in.Requester,
+	}).Get(ctx, nil)
+	if err != nil {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(process.StateFailed))
+		return CreateWikiResult{}, err
+	}
+	res, err := RunProcess(ctx, ProcessInput{
+		Definition: in.Definition,
+		Wiki:       in.Wiki,
+		Requester:  in.Requester,
+		Args:       map[string]string{"email": in.Email},
+	})
+	return CreateWikiResult{Process: res}, err
+}

@@ -52,22 +52,43 @@ func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string,
 		return "", err
 	}
 	id := workflows.CreateWikiID(req.Wiki.DB)
+	if err := c.checkPrevious(ctx, id, req.Wiki.DB); err != nil {
+		return "", err
+	}
 	opts := c.startOptions(id, workflows.KindCreateWiki, req.Wiki.DB, req.Requester,
 		fmt.Sprintf("Create wiki %s (%q, %s) for %s", req.Wiki.DB, req.Wiki.Sitename, req.Wiki.Language, req.Requester))
-	// A completed creation keeps its ID: the wiki exists. A failed or
-	// aborted one may be started again.
-	opts.WorkflowIDReusePolicy = enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY
 	_, err = c.Temporal.ExecuteWorkflow(ctx, opts, workflows.CreateWiki, workflows.CreateWikiInput{
 		Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Definition: def,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return id, refused("the wiki %s already exists or is being created (process %s)", req.Wiki.DB, id)
+		return id, refused("the wiki %s is being created (process %s)", req.Wiki.DB, id)
 	}
 	if err != nil {
 		return "", err
 	}
 	return id, c.awaitValidation(ctx, id)
+}
+
+// checkPrevious refuses a creation while another one of the same wiki runs
+// or after one completed; after a failed or aborted one a new run may start
+// (its validation still refuses a wiki that exists).
+func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
+	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return refused("the wiki %s is being created (process %s)", db, id)
+	}
+	if st, err := c.query(ctx, id); err == nil && st.State == process.StateCompleted {
+		return refused("the wiki %s already exists (created by process %s)", db, id)
+	}
+	return nil
 }
 
 // awaitValidation waits until the workflow either answers the status query
@@ -119,6 +140,7 @@ func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient
 		ID:                       id,
 		TaskQueue:                c.Config.Temporal.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		// Without this the SDK hands back the existing run as if it were new.
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		StaticSummary:                            summary,

@@ -322,7 +322,8 @@ func AddFlags(fs *pflag.FlagSet) {
 // scripts and MediaWiki settings) from misspelt worker settings.
 func isStackVariable(name string) bool {
 	switch name {
-	case "WIKIFLOW_STATE_DIR", "WIKIFLOW_FAST_DB", "WIKIFLOW_CENTRAL_DB", "WIKIFLOW_MW_PORT":
+	case "WIKIFLOW_STATE_DIR", "WIKIFLOW_FAST_DB", "WIKIFLOW_CENTRAL_DB", "WIKIFLOW_MW_PORT",
+		"WIKIFLOW_DATABASE_HOST", "WIKIFLOW_DATABASE_USER", "WIKIFLOW_MW_SECRET_KEY", "WIKIFLOW_MW_DIR":
 		return true
 	}
 	return false

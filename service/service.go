@@ -146,13 +146,18 @@ func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, 
 	return w, nil
 }
 
-// Register puts every workflow and activity on a worker (or a replayer's
-// registry); one list so nothing is forgotten in one place only.
+// Register puts every workflow and activity on a worker.
 func Register(w worker.Registry, farm *activities.Farm) {
+	RegisterWorkflows(w)
+	w.RegisterActivity(farm)
+}
+
+// RegisterWorkflows registers every workflow, on a worker or a replayer;
+// one list so that replay tests check exactly what the worker runs.
+func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(workflows.InspectWiki)
 	w.RegisterWorkflow(workflows.CreateWiki)
 	workflows.RegisterProcessWorkflow(w)
-	w.RegisterActivity(farm)
 }
 
 // Check is one dependency's health.

@@ -25,6 +25,8 @@ var (
 	deps     *service.Deps
 	cli      *client.Client
 	repoRoot string
+	mailbox  *smtpSink
+	webhook  *webhookSink
 )
 
 func TestMain(m *testing.M) {
@@ -45,6 +47,15 @@ func setup(m *testing.M) int {
 		return 1
 	}
 	cfg.Temporal.TaskQueue = "wikiflow-test-" + randomHex(4)
+	// Notifications go to real SMTP and HTTP endpoints run by the tests.
+	if mailbox, err = startSMTPSink(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	webhook = startWebhookSink()
+	defer webhook.srv.Close()
+	cfg.Notify.SMTP.Address = mailbox.Addr()
+	cfg.Notify.WebhookURL = webhook.srv.URL + "/hooks/staff-token"
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

@@ -55,7 +55,7 @@ func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 		{Name: StepCreateDatabase, Activity: activities.NameCreateDatabase, Critical: true,
 			Retry: quick, StartToClose: time.Minute, Undo: activities.NameDropDatabase},
 		{Name: StepSchema, Activity: activities.NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
-			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 30 * time.Second},
+			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 10 * time.Second},
 		{Name: StepRegister, Activity: activities.NameRegisterWiki, Critical: true, Requires: []string{StepSchema},
 			Retry: quick, StartToClose: time.Minute, Undo: activities.NameUnregisterWiki},
 		{Name: StepRights, Activity: activities.NameGrantRequesterRights, Requires: []string{StepRegister},

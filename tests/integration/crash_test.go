@@ -1,0 +1,110 @@
+package integration
+
+import (
+	"context"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// coreTables is the number of tables MediaWiki 1.39's installer creates.
+func coreTables(t *testing.T) int {
+	server, _ := deps.Clusters.Server("c1")
+	tables, err := farmdb.Tables(context.Background(), server, "testwiki")
+	if err != nil || len(tables) == 0 {
+		t.Fatalf("reference wiki: %v", err)
+	}
+	return len(tables)
+}
+
+// startWorkerProcess runs the worker binary on its own task queue.
+func startWorkerProcess(t *testing.T, bin, queue string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "--temporal.task_queue="+queue, "--worker.health_address="+freeAddress(t))
+	cmd.Dir = repoRoot
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
+// A worker killed (SIGKILL) in the middle of the schema step leaves a half
+// schema; after a restart the process finishes it and the wiki's schema is
+// the installer's.
+func TestWorkerKilledDuringSchemaFinishesAfterRestart(t *testing.T) {
+	bin := buildBinary(t, "worker")
+	queue := "wikiflow-crash-" + randomHex(3)
+	cfg := *deps.Config
+	cfg.Temporal.TaskQueue = queue
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	requester := newUser(t, "Requester")
+	server, _ := deps.Clusters.Server("c1")
+	full := coreTables(t)
+
+	for attempt := 1; attempt <= 5; attempt++ {
+		worker := startWorkerProcess(t, bin, queue)
+		ctx := testContext(t, 3*time.Minute)
+		db := uniqueDB("crash")
+		id, err := c.CreateWiki(ctx, client.CreateWikiRequest{
+			Wiki: process.WikiSpec{DB: db, Sitename: "Crash Wiki", Language: "en"}, Requester: requester,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Kill the worker as soon as the schema is partly there.
+		partial := 0
+		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+			tables, _ := farmdb.Tables(ctx, server, db)
+			if len(tables) > 0 {
+				_ = worker.Process.Signal(syscall.SIGKILL)
+				_, _ = worker.Process.Wait()
+				tables, _ = farmdb.Tables(ctx, server, db)
+				partial = len(tables)
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		if partial == 0 || partial >= full {
+			t.Logf("attempt %d: the kill landed outside the schema step (%d of %d tables); trying again", attempt, partial, full)
+			startWorkerProcess(t, bin, queue) // let this wiki finish before the next try
+			waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+			continue
+		}
+		t.Logf("worker killed with %d of %d tables created", partial, full)
+		// No worker runs now to answer queries; the server shows the schema
+		// activity still pending.
+		desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending := ""
+		for _, a := range desc.PendingActivities {
+			pending += a.ActivityType.GetName() + " "
+		}
+		if !strings.Contains(pending, "CreateSchema") {
+			t.Fatalf("the schema step should be pending after the kill, pending: %q", pending)
+		}
+		startWorkerProcess(t, bin, queue)
+		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+		if s := st.Step(workflows.StepSchema); s.State != process.StepSucceeded {
+			t.Fatalf("schema step after the restart: %+v", s)
+		}
+		assertSchemaLikeInstaller(t, db)
+		if _, err := deps.API.SiteInfo(ctx, db); err != nil {
+			t.Fatalf("the wiki does not answer after the crash and restart: %v", err)
+		}
+		replayHistory(t, id)
+		return
+	}
+	t.Fatal("could not kill the worker in the middle of the schema step in 5 attempts")
+}

@@ -8,7 +8,7 @@ GO ?= go
 STACK := farm/bin/stack
 BIN := bin
 
-.PHONY: run stack stop status test unit bench build vet clean
+.PHONY: run stack stop status test bench build vet clean
 
 build:
 	$(GO) build -o $(BIN)/worker ./worker
@@ -39,12 +39,9 @@ test: vet
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -timeout 60m ./...
 
-unit:
-	$(GO) test -count=1 ./config/ ./process/ ./workflows/ ./mediawiki/ ./deploy/
-
 bench:
 	WIKIFLOW_FAST_DB=1 $(STACK) up
-	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./bench/
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 1x -timeout 60m ./tests/integration/
 
 clean:
 	rm -rf $(BIN)

@@ -143,3 +143,39 @@ func TestSecretsNeverPrinted(t *testing.T) {
 		t.Fatalf("missing key in %s", s)
 	}
 }
+
+func TestExtraStepsFromYAML(t *testing.T) {
+	c, err := load(t, `processes:
+  create_wiki_extra_steps:
+    - name: echo-tables
+      activity: SourceSQLFile
+      requires: [schema]
+      before: [register]
+      critical: true
+      params: {file: extensions/Echo/sql/mysql/tables-generated.sql}
+      timeout: 2m
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := c.Processes.CreateWikiExtraSteps
+	if len(steps) != 1 || steps[0].Name != "echo-tables" || !steps[0].Critical || steps[0].Before[0] != "register" ||
+		steps[0].Params["file"] == "" || steps[0].Timeout.Minutes() != 2 {
+		t.Fatalf("decoded: %+v", steps)
+	}
+	_, err = load(t, "processes:\n  create_wiki_extra_steps:\n    - name: x\n      activty: SourceSQLFile\n")
+	wantKeyError(t, err, "processes.create_wiki_extra_steps", "list of steps")
+}
+
+// The README's configuration reference lists every key.
+func TestReadmeListsEveryKey(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if !strings.Contains(string(b), "| `"+k+"` |") {
+			t.Errorf("README does not document %s", k)
+		}
+	}
+}

@@ -72,10 +72,10 @@ func ParseSchema(text string) ([]Statement, error) {
 }
 
 // Interwiki parses MediaWiki's maintenance/interwiki.list the way the
-// installer does (prefix|url|local|api|wikiid, # comments) into INSERT
-// IGNORE statements, one per row.
+// installer does (prefix|url|local|api|wikiid, # comments) into one INSERT
+// IGNORE of every row: rows already there are kept, missing ones added.
 func Interwiki(list string) []Statement {
-	var out []Statement
+	var rows []string
 	for _, line := range strings.Split(list, "\n") {
 		if i := strings.Index(line, "#"); i >= 0 {
 			line = line[:i]
@@ -85,13 +85,16 @@ func Interwiki(list string) []Statement {
 			continue
 		}
 		f := strings.Split(line+"|||||", "|")
-		out = append(out, Statement{
-			SQL: fmt.Sprintf("INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES (%s, %s, %s, %s, %s)",
-				sqlString(f[0]), sqlString(f[1]), sqlString(f[2]), sqlString(f[3]), sqlString(f[4])),
-			Object: "interwiki " + f[0],
-		})
+		rows = append(rows, fmt.Sprintf("(%s, %s, %s, %s, %s)",
+			sqlString(f[0]), sqlString(f[1]), sqlString(f[2]), sqlString(f[3]), sqlString(f[4])))
 	}
-	return out
+	if len(rows) == 0 {
+		return nil
+	}
+	return []Statement{{
+		SQL:    "INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES " + strings.Join(rows, ", "),
+		Object: fmt.Sprintf("%d rows of interwiki", len(rows)),
+	}}
 }
 
 // sqlString quotes a value read from MediaWiki's own data files (never from

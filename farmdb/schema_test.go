@@ -49,14 +49,14 @@ func TestParseSchemaRefusesWhatCannotBeRerun(t *testing.T) {
 
 func TestInterwikiLikeTheInstaller(t *testing.T) {
 	got := Interwiki("# header\nacronym|https://a.example/$1|0|\nit's|http://x/$1|1|  # trailing\n\n")
-	if len(got) != 2 {
-		t.Fatalf("want 2 rows, got %+v", got)
+	if len(got) != 1 || got[0].Object != "2 rows of interwiki" {
+		t.Fatalf("want one statement of 2 rows, got %+v", got)
 	}
-	if got[0].SQL != "INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES ('acronym', 'https://a.example/$1', '0', '', '')" {
-		t.Fatalf("row: %s", got[0].SQL)
+	if !strings.HasPrefix(got[0].SQL, "INSERT IGNORE INTO interwiki (iw_prefix, iw_url, iw_local, iw_api, iw_wikiid) VALUES ('acronym', 'https://a.example/$1', '0', '', ''), ") {
+		t.Fatalf("rows: %s", got[0].SQL)
 	}
-	if !strings.Contains(got[1].SQL, "'it''s'") {
-		t.Fatalf("quote not escaped: %s", got[1].SQL)
+	if !strings.Contains(got[0].SQL, "'it''s'") {
+		t.Fatalf("quote not escaped: %s", got[0].SQL)
 	}
 }
 

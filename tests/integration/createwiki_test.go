@@ -19,7 +19,7 @@ import (
 
 // newUser creates a farm account (on the central wiki, shared by every
 // wiki) in the given central groups, as an operator would with mwscript.
-func newUser(t *testing.T, prefix string, groups ...string) string {
+func newUser(t testing.TB, prefix string, groups ...string) string {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
 	name := prefix + randomHex(4)

@@ -8,6 +8,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/notify"
+	"github.com/wikiflow/wikiflow/settings"
 )
 
 // Farm holds the dependencies of the activities; it is registered once, by
@@ -21,10 +22,20 @@ type Farm struct {
 	Notifier *notify.Notifier
 	Rules    WikiRules
 	Paths    Paths
+	Backup   BackupConfig
+	Settings *settings.Registry
 
 	languagesOnce sync.Once
 	languages     map[string]bool
 	languagesErr  error
+}
+
+// BackupConfig says where database backups go and which MariaDB tools
+// make and restore them.
+type BackupConfig struct {
+	Dir           string
+	DumpCommand   string
+	ClientCommand string
 }
 
 // Paths are the places on disk the activities use.

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -154,7 +155,7 @@ func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient
 	}
 }
 
-var processID = regexp.MustCompile(`^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[0-9]{1,20})?$`)
+var processID = regexp.MustCompile(`^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[A-Za-z][A-Za-z0-9_]{0,63})?$`)
 
 // CheckID refuses a string that cannot be a process ID.
 func CheckID(id string) error {
@@ -228,10 +229,11 @@ type ListFilter struct {
 }
 
 // Kinds are the process kinds a list may filter on.
-var Kinds = []string{workflows.KindCreateWiki}
+var Kinds = []string{workflows.KindCreateWiki, workflows.KindDeleteWiki, workflows.KindChangeSetting, workflows.KindRequestWiki}
 
 // States are the process states a list may filter on.
-var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted}
+var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted,
+	process.StateWaitingApproval, process.StateGracePeriod, process.StateApproved, process.StateDeclined, process.StateExpired, process.StateCancelled}
 
 // ListQuery builds the visibility query of a filter. Every value is checked
 // against a closed set or a strict pattern first, so no input can change the
@@ -324,30 +326,46 @@ func keyword(attrs map[string]*commonpb.Payload, name string) string {
 // Retry asks a process to run a failed step again on behalf of user. The
 // workflow checks the user's rights; a refusal is a RefusedError.
 func (c *Client) Retry(ctx context.Context, id, step, user string) (process.Status, error) {
-	return c.update(ctx, id, process.UpdateRetryStep, process.RetryRequest{User: user, Step: step})
+	return c.updateStatus(ctx, id, process.UpdateRetryStep, process.RetryRequest{User: user, Step: step})
 }
 
 // Abort asks a process to stop and undo what it did.
 func (c *Client) Abort(ctx context.Context, id, user, reason string) (process.Status, error) {
-	return c.update(ctx, id, process.UpdateAbort, process.AbortRequest{User: user, Reason: reason})
+	return c.updateStatus(ctx, id, process.UpdateAbort, process.AbortRequest{User: user, Reason: reason})
 }
 
-func (c *Client) update(ctx context.Context, id, name string, arg any) (process.Status, error) {
-	if err := CheckID(id); err != nil {
+func (c *Client) updateStatus(ctx context.Context, id, name string, arg any) (process.Status, error) {
+	v, err := c.update(ctx, id, name, arg)
+	if err != nil {
 		return process.Status{}, err
+	}
+	var st process.Status
+	return st, v.Get(&st)
+}
+
+func (c *Client) update(ctx context.Context, id, name string, arg any) (converter.EncodedValue, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
 	}
 	h, err := c.Temporal.UpdateWorkflow(ctx, tclient.UpdateWorkflowOptions{
 		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: tclient.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
-		return process.Status{}, asRefusal(id, err)
+		return nil, asRefusal(id, err)
 	}
-	var st process.Status
-	if err := h.Get(ctx, &st); err != nil {
-		return st, asRefusal(id, err)
+	var raw json.RawMessage
+	if err := h.Get(ctx, &raw); err != nil {
+		return nil, asRefusal(id, err)
 	}
-	return st, nil
+	return rawValue(raw), nil
 }
+
+// rawValue lets callers decode an update's answer into their own type.
+type rawValue json.RawMessage
+
+func (r rawValue) HasValue() bool { return len(r) > 0 }
+
+func (r rawValue) Get(v any) error { return json.Unmarshal(r, v) }
 
 func asRefusal(id string, err error) error {
 	var notFound *serviceerror.NotFound
@@ -364,7 +382,8 @@ func asRefusal(id string, err error) error {
 // Terminal tells whether a process state is final.
 func Terminal(state string) bool {
 	switch state {
-	case process.StateCompleted, process.StateFailed, process.StateAborted:
+	case process.StateCompleted, process.StateFailed, process.StateAborted,
+		process.StateDeclined, process.StateExpired, process.StateCancelled:
 		return true
 	}
 	return false

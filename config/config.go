@@ -117,6 +117,18 @@ type Processes struct {
 	// CreateWikiExtraSteps are the farm's own steps of wiki creation, e.g.
 	// an extension's SQL file after the schema or a maintenance script.
 	CreateWikiExtraSteps []ExtraStep `mapstructure:"create_wiki_extra_steps"`
+	// DeletionGracePeriod is how long a deleted wiki stays closed and
+	// restorable before its database is backed up and dropped.
+	DeletionGracePeriod time.Duration `mapstructure:"deletion_grace_period"`
+	// DeletionApprovers is how many local holders of managewiki-core must
+	// approve a deletion (fewer if the wiki has fewer).
+	DeletionApprovers int `mapstructure:"deletion_approvers"`
+	// ApprovalExpiry ends a deletion or restricted change nobody decided.
+	ApprovalExpiry time.Duration `mapstructure:"approval_expiry"`
+	// RequestReviewers is how many wiki creators must approve (or decline) a wiki request.
+	RequestReviewers int `mapstructure:"request_reviewers"`
+	// MoreDetailsTimeout abandons a wiki request left waiting for its requester.
+	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout"`
 }
 
 // ExtraStep is a step a farm adds to a process without code. Activity is
@@ -165,6 +177,11 @@ func defaults() map[string]any {
 		"worker.shutdown_timeout":           "30s",
 		"processes.attention_window":        "168h",
 		"processes.create_wiki_extra_steps": []ExtraStep{},
+		"processes.deletion_grace_period":   "336h",
+		"processes.deletion_approvers":      2,
+		"processes.approval_expiry":         "720h",
+		"processes.request_reviewers":       2,
+		"processes.more_details_timeout":    "336h",
 		"mediawiki.main_page_template":      "",
 	}
 }
@@ -486,6 +503,11 @@ func (c *Config) Validate() error {
 		{"worker.health_address", hostPort(c.Worker.HealthAddress)},
 		{"worker.shutdown_timeout", positive(c.Worker.ShutdownTimeout)},
 		{"processes.attention_window", positive(c.Processes.AttentionWindow)},
+		{"processes.deletion_grace_period", positive(c.Processes.DeletionGracePeriod)},
+		{"processes.deletion_approvers", atLeastOne(c.Processes.DeletionApprovers)},
+		{"processes.approval_expiry", positive(c.Processes.ApprovalExpiry)},
+		{"processes.request_reviewers", atLeastOne(c.Processes.RequestReviewers)},
+		{"processes.more_details_timeout", positive(c.Processes.MoreDetailsTimeout)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -519,6 +541,13 @@ func optional(s string, check func(string) error) error {
 func positive(d time.Duration) error {
 	if d <= 0 {
 		return errors.New("must be a positive duration")
+	}
+	return nil
+}
+
+func atLeastOne(n int) error {
+	if n < 1 {
+		return errors.New("must be at least 1")
 	}
 	return nil
 }

@@ -182,6 +182,7 @@ func (c *Client) SiteInfo(ctx context.Context, wiki string) (SiteInfo, error) {
 
 // User is a user as one wiki sees them.
 type User struct {
+	ID      int      `json:"userid"`
 	Name    string   `json:"name"`
 	Missing bool     `json:"missing"`
 	Invalid bool     `json:"invalid"`

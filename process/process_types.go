@@ -128,6 +128,11 @@ type Status struct {
 	Ended     time.Time      `json:"ended,omitzero"`
 	Steps     []StepStatus   `json:"steps"`
 	Actions   []ActionRecord `json:"actions,omitempty"`
+	// Approvals are the decisions sent to the process's approval gate.
+	Approvals []ApprovalRecord `json:"approvals,omitempty"`
+	// Result holds what the process wants shown when it ended (a backup's
+	// path and checksum, a setting's old value).
+	Result map[string]string `json:"result,omitempty"`
 	// AttentionUntil is when a process in needs-attention ends on its own.
 	AttentionUntil time.Time `json:"attention_until,omitzero"`
 }

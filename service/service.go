@@ -21,6 +21,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/notify"
+	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows"
 )
 
@@ -110,6 +111,10 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 		}
 		template = string(b)
 	}
+	reg, err := settings.Load(cfg.MediaWiki.SettingsRegistry)
+	if err != nil {
+		return nil, fmt.Errorf("mediawiki.settings_registry: %v", err)
+	}
 	return &activities.Farm{
 		Central:  d.Central,
 		Clusters: d.Clusters,
@@ -122,7 +127,13 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 			Password:    cfg.Notify.SMTP.Password,
 			WebhookURL:  cfg.Notify.WebhookURL,
 		},
-		Rules: activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix},
+		Rules:    activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix},
+		Settings: reg,
+		Backup: activities.BackupConfig{
+			Dir:           config.Abs(cfg.Database.BackupDir),
+			DumpCommand:   cfg.Database.DumpCommand,
+			ClientCommand: cfg.Database.ClientCommand,
+		},
 		Paths: activities.Paths{
 			InstallPath:      cfg.MediaWiki.InstallPath,
 			UploadRoot:       config.Abs(cfg.MediaWiki.UploadRoot),
@@ -157,6 +168,9 @@ func Register(w worker.Registry, farm *activities.Farm) {
 func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(workflows.InspectWiki)
 	w.RegisterWorkflow(workflows.CreateWiki)
+	w.RegisterWorkflow(workflows.DeleteWiki)
+	w.RegisterWorkflow(workflows.ChangeSetting)
+	w.RegisterWorkflow(workflows.RequestWiki)
 	workflows.RegisterProcessWorkflow(w)
 }
 

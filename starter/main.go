@@ -107,7 +107,9 @@ func (a *app) rootCommand() *cobra.Command {
 	root.PersistentFlags().BoolVar(&a.json, "json", false, "machine-readable output")
 	config.AddFlags(root.PersistentFlags())
 	root.AddCommand(a.wikiInfoCommand(), a.createWikiCommand(), a.statusCommand(), a.listCommand(),
-		a.retryCommand(), a.abortCommand(), a.watchCommand())
+		a.retryCommand(), a.abortCommand(), a.watchCommand(),
+		a.deleteWikiCommand(), a.changeSettingCommand(), a.requestWikiCommand())
+	root.AddCommand(a.decisionCommands()...)
 	return root
 }
 

@@ -250,7 +250,9 @@ func (a *app) printStatus(st process.Status) {
 			fmt.Fprintf(w, "open for retry or abort until %s\n", st.AttentionUntil.Format(time.RFC3339))
 		}
 		tw := tabwriter.NewWriter(w, 0, 2, 2, ' ', 0)
-		fmt.Fprintln(tw, "STEP\tSTATE\tATTEMPTS\tNOTE")
+		if len(st.Steps) > 0 {
+			fmt.Fprintln(tw, "STEP\tSTATE\tATTEMPTS\tNOTE")
+		}
 		for _, s := range st.Steps {
 			note := s.Summary
 			if s.Error != "" {
@@ -263,6 +265,24 @@ func (a *app) printStatus(st process.Status) {
 			fmt.Fprintf(tw, "%s%s\t%s\t%d\t%s\n", s.Name, crit, s.State, s.Attempts, note)
 		}
 		tw.Flush()
+		for _, ap := range st.Approvals {
+			verdict := "accepted"
+			if ap.Override {
+				verdict = "accepted as override"
+			}
+			if !ap.Accepted {
+				verdict = "refused: " + ap.Reason
+			}
+			fmt.Fprintf(w, "%s %s %s (%s)\n", ap.Time.Format(time.RFC3339), ap.User, ap.Decision, verdict)
+		}
+		keys := make([]string, 0, len(st.Result))
+		for k := range st.Result {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s: %s\n", k, st.Result[k])
+		}
 		for _, act := range st.Actions {
 			verdict := "accepted"
 			if !act.Accepted {

@@ -75,12 +75,23 @@ const defaultStartToClose = 10 * time.Minute
 // of type process.ErrTypeFailed whose details hold the same result, so that
 // the workflow shows as failed; completed and aborted return no error.
 func RunProcess(ctx workflow.Context, in ProcessInput) (ProcessResult, error) {
+	return runProcess(ctx, in, nil)
+}
+
+// RunSteps is RunProcess for a workflow that has phases before the graph
+// (an approval gate, a grace period) and so serves the status query itself:
+// the engine reports into st, which the caller's query handler returns.
+func RunSteps(ctx workflow.Context, in ProcessInput, st *process.Status) (ProcessResult, error) {
+	return runProcess(ctx, in, st)
+}
+
+func runProcess(ctx workflow.Context, in ProcessInput, st *process.Status) (ProcessResult, error) {
 	if err := in.Definition.Validate(); err != nil {
 		return ProcessResult{}, temporal.NewNonRetryableApplicationError(
 			"invalid process definition: "+err.Error(), "InvalidDefinition", nil)
 	}
-	e := newEngine(ctx, in)
-	if err := e.listen(ctx); err != nil {
+	e := newEngine(ctx, in, st)
+	if err := e.listen(ctx, st == nil); err != nil {
 		return ProcessResult{}, err
 	}
 	runErr := e.run(ctx)
@@ -93,7 +104,7 @@ type engine struct {
 	in      ProcessInput
 	steps   []process.StepDef
 	index   map[string]int
-	st      process.Status
+	st      *process.Status // shared with the caller's query when it serves one
 	outputs map[string]map[string]string
 
 	doneOrder []int  // succeeded steps in completion order, for undo
@@ -107,8 +118,20 @@ type engine struct {
 	closed string                // why no request is accepted any more; "" while open
 }
 
-func newEngine(ctx workflow.Context, in ProcessInput) *engine {
+func newEngine(ctx workflow.Context, in ProcessInput, st *process.Status) *engine {
 	steps := in.Definition.Steps
+	if st == nil {
+		st = &process.Status{Started: workflow.Now(ctx)}
+	}
+	st.ID = workflow.GetInfo(ctx).WorkflowExecution.ID
+	st.Kind = in.Definition.Kind
+	st.State = process.StateRunning
+	st.Wiki = in.Wiki.DB
+	st.Requester = in.Requester
+	if st.Started.IsZero() {
+		st.Started = workflow.Now(ctx)
+	}
+	st.Steps = nil
 	e := &engine{
 		in:       in,
 		steps:    steps,
@@ -116,14 +139,7 @@ func newEngine(ctx workflow.Context, in ProcessInput) *engine {
 		outputs:  map[string]map[string]string{},
 		forced:   make([]bool, len(steps)),
 		launches: make([]int, len(steps)),
-		st: process.Status{
-			ID:        workflow.GetInfo(ctx).WorkflowExecution.ID,
-			Kind:      in.Definition.Kind,
-			State:     process.StateRunning,
-			Wiki:      in.Wiki.DB,
-			Requester: in.Requester,
-			Started:   workflow.Now(ctx),
-		},
+		st:       st,
 	}
 	for i, s := range steps {
 		e.index[s.Name] = i
@@ -211,7 +227,7 @@ func (e *engine) finish(ctx workflow.Context, runErr error) (ProcessResult, erro
 	e.upsert(ctx, ProcessStateKey.ValueSet(e.st.State))
 	workflow.SetCurrentDetails(ctx, e.details())
 
-	res := ProcessResult{Status: e.st, Outputs: map[string]string{}, StepOutputs: e.outputs}
+	res := ProcessResult{Status: *e.st, Outputs: map[string]string{}, StepOutputs: e.outputs}
 	for _, s := range e.steps {
 		// Copying entries gives the same map in any order.
 		maps.Copy(res.Outputs, e.outputs[s.Name]) //workflowcheck:ignore

@@ -19,16 +19,18 @@ import (
 // process not open) never reaches the history, so it is not in
 // Status.Actions: the caller gets the error. Everything decided after that,
 // and every signal, is recorded.
-func (e *engine) listen(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) {
-		return e.st, nil
-	}); err != nil {
-		return err
+func (e *engine) listen(ctx workflow.Context, serveQuery bool) error {
+	if serveQuery {
+		if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) {
+			return *e.st, nil
+		}); err != nil {
+			return err
+		}
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateRetryStep,
 		func(ctx workflow.Context, r process.RetryRequest) (process.Status, error) {
 			err := e.retry(ctx, r)
-			return e.st, err
+			return *e.st, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.RetryRequest) error {
 			return e.checkRetry(r)
@@ -39,7 +41,7 @@ func (e *engine) listen(ctx workflow.Context) error {
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateAbort,
 		func(ctx workflow.Context, r process.AbortRequest) (process.Status, error) {
 			err := e.abortProcess(ctx, r)
-			return e.st, err
+			return *e.st, err
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.AbortRequest) error {
 			return e.checkOpen(r.User)

@@ -1,0 +1,134 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	tclient "go.temporal.io/sdk/client"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/settings"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// start starts a workflow and waits until it has checked its request: a
+// refusal (unknown wiki, no right, invalid value) comes back as a
+// RefusedError and the process is left failed with the reason.
+func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, wf any, arg any) (process.Status, error) {
+	_, err := c.Temporal.ExecuteWorkflow(ctx, opts, wf, arg)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &started) {
+		return process.Status{}, refused("a process %s is already open", opts.ID)
+	}
+	if err != nil {
+		return process.Status{}, err
+	}
+	for {
+		st, err := c.Status(ctx, opts.ID)
+		if err != nil || st.State != process.StateRunning || len(st.Steps) > 0 || st.Result["request_id"] != "" {
+			if err == nil && st.State == process.StateFailed {
+				return st, refused("%s", st.Result["error"])
+			}
+			return st, err
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// DeleteWiki asks for a wiki's deletion.
+func (c *Client) DeleteWiki(ctx context.Context, db, requester, reason string) (process.Status, error) {
+	if err := ValidateDBName(db); err != nil {
+		return process.Status{}, err
+	}
+	cfg := c.Config.Processes
+	o := workflows.DeleteWikiOptions{
+		CentralWiki: c.Config.MediaWiki.CentralWiki, GracePeriod: cfg.DeletionGracePeriod,
+		AttentionWindow: cfg.AttentionWindow, LocalApprovers: cfg.DeletionApprovers, Expiry: cfg.ApprovalExpiry,
+	}
+	id := workflows.DeleteWikiID(db)
+	return c.start(ctx, c.startOptions(id, workflows.KindDeleteWiki, db, requester, fmt.Sprintf("Delete wiki %s, asked by %s: %s", db, requester, reason)),
+		workflows.DeleteWiki, workflows.DeleteWikiInput{
+			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: workflows.DeleteWikiDefinition(o),
+		})
+}
+
+// Undelete reopens a wiki during its deletion's grace period.
+func (c *Client) Undelete(ctx context.Context, id, user string) (process.Status, error) {
+	if _, err := c.update(ctx, id, process.UpdateUndelete, process.Decision{User: user}); err != nil {
+		return process.Status{}, err
+	}
+	return c.Status(ctx, id)
+}
+
+// ChangeSetting asks for a ManageWiki setting change; value is JSON. An
+// unknown setting or an invalid value is refused before any process starts.
+func (c *Client) ChangeSetting(ctx context.Context, db, setting, value, requester, reason string) (process.Status, error) {
+	if err := ValidateDBName(db); err != nil {
+		return process.Status{}, err
+	}
+	reg, err := settings.Load(c.Config.MediaWiki.SettingsRegistry)
+	if err != nil {
+		return process.Status{}, &UsageError{Msg: "mediawiki.settings_registry: " + err.Error()}
+	}
+	normalized, err := reg.Check(setting, json.RawMessage(value))
+	if err != nil {
+		return process.Status{}, refused("%v", err)
+	}
+	o := workflows.ChangeSettingOptions{
+		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
+		Expiry: c.Config.Processes.ApprovalExpiry,
+	}
+	id := workflows.ChangeSettingID(db, setting)
+	return c.start(ctx, c.startOptions(id, workflows.KindChangeSetting, db, requester, fmt.Sprintf("Set %s on %s to %s", setting, db, normalized)),
+		workflows.ChangeSetting, workflows.ChangeSettingInput{
+			Wiki: db, Setting: setting, Value: string(normalized), Requester: requester, Reason: reason,
+			Options: o, Definition: workflows.ChangeSettingDefinition(o),
+		})
+}
+
+// RequestWiki files a wiki request for review.
+func (c *Client) RequestWiki(ctx context.Context, req CreateWikiRequest, reason string) (process.Status, error) {
+	rules := activities.WikiRules{Suffix: c.Config.MediaWiki.DBSuffix}
+	if err := rules.Check(req.Wiki, req.Requester); err != nil {
+		return process.Status{}, refused("%v", err)
+	}
+	def, err := c.CreateWikiDefinition()
+	if err != nil {
+		return process.Status{}, err
+	}
+	id := workflows.RequestWikiID(req.Wiki.DB)
+	return c.start(ctx, c.startOptions(id, workflows.KindRequestWiki, req.Wiki.DB, req.Requester, fmt.Sprintf("Request for wiki %s (%q) by %s", req.Wiki.DB, req.Wiki.Sitename, req.Requester)),
+		workflows.RequestWiki, workflows.RequestWikiInput{
+			Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Reason: reason, Create: def,
+			Options: workflows.RequestWikiOptions{
+				CentralWiki: c.Config.MediaWiki.CentralWiki, MoreDetailsTimeout: c.Config.Processes.MoreDetailsTimeout,
+				Reviewers: c.Config.Processes.RequestReviewers,
+			},
+		})
+}
+
+// Decide sends approve, decline or cancel to a process's approval gate and
+// returns the status after it.
+func (c *Client) Decide(ctx context.Context, id, action, user, comment string) (process.Status, error) {
+	if _, err := c.update(ctx, id, process.UpdateDecide, process.DecideRequest{Action: action, User: user, Comment: comment}); err != nil {
+		return process.Status{}, err
+	}
+	return c.Status(ctx, id)
+}
+
+// Review sends hold, more-details or edit-request to a wiki request.
+func (c *Client) Review(ctx context.Context, id string, r workflows.ReviewRequest) (process.Status, error) {
+	if _, err := c.update(ctx, id, workflows.UpdateReview, r); err != nil {
+		return process.Status{}, err
+	}
+	return c.Status(ctx, id)
+}

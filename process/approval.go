@@ -1,0 +1,79 @@
+package process
+
+import "time"
+
+// ApprovalPolicy configures an approval gate: who may approve and how many
+// must. Rights are always checked by the workflow, asking MediaWiki at the
+// time of the decision, never taken from the message.
+type ApprovalPolicy struct {
+	// Quorum is the number of distinct approvers holding Right on RightWiki.
+	Quorum int `json:"quorum"`
+	// Right is what an approver must hold; empty means only an override
+	// holder can decide (e.g. a wiki with no other bureaucrat).
+	Right     string `json:"right,omitempty"`
+	RightWiki string `json:"right_wiki,omitempty"` // empty: the process's wiki
+	// OverrideRight lets one holder approve (or decline) for everyone; the
+	// decision is recorded as an override.
+	OverrideRight string `json:"override_right,omitempty"`
+	OverrideWiki  string `json:"override_wiki,omitempty"`
+	// AllowSelfApproval lets the requester approve their own request.
+	AllowSelfApproval bool `json:"allow_self_approval,omitempty"`
+	// DeclinesToEnd is how many distinct declines end the gate (0 means 1).
+	DeclinesToEnd int `json:"declines_to_end,omitempty"`
+	// Expiry ends an undecided gate as expired; zero waits forever.
+	Expiry time.Duration `json:"expiry,omitempty"`
+	// Authorize is the activity that checks rights (AuthorizeInput -> AuthorizeResult).
+	Authorize string `json:"authorize"`
+}
+
+// Decisions a person can send to a gate.
+const (
+	DecisionApprove = "approve"
+	DecisionDecline = "decline"
+	DecisionCancel  = "cancel"
+)
+
+// Message names of gates: one signal per decision (the wiki hook fires and
+// forgets), and an update that answers at once (the CLI).
+const (
+	SignalApprove  = "approve"
+	SignalDecline  = "decline"
+	SignalCancel   = "cancel"
+	UpdateDecide   = "decide"
+	SignalUndelete = "undelete"
+	UpdateUndelete = "undelete"
+)
+
+// Decision is the payload of the approve, decline and cancel signals.
+type Decision struct {
+	User    string `json:"user"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// DecideRequest is the payload of the decide update.
+type DecideRequest struct {
+	Action  string `json:"action"`
+	User    string `json:"user"`
+	Comment string `json:"comment,omitempty"`
+}
+
+// ApprovalRecord is one decision as the gate took it, accepted or not.
+type ApprovalRecord struct {
+	User     string    `json:"user"`
+	Decision string    `json:"decision"`
+	Accepted bool      `json:"accepted"`
+	Override bool      `json:"override,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Comment  string    `json:"comment,omitempty"`
+	Time     time.Time `json:"time"`
+}
+
+// States of processes with people in them, beside the engine's.
+const (
+	StateWaitingApproval = "waiting-approval"
+	StateGracePeriod     = "grace-period"
+	StateApproved        = "approved"
+	StateDeclined        = "declined"
+	StateExpired         = "expired"
+	StateCancelled       = "cancelled"
+)

@@ -1,0 +1,493 @@
+package integration
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// shortGrace is a client whose deletions wait only a few seconds.
+func shortGrace(grace time.Duration) *client.Client {
+	cfg := *deps.Config
+	cfg.Processes.DeletionGracePeriod = grace
+	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+}
+
+// liveWiki creates a wiki through the worker and returns its name and its
+// requester (its first bureaucrat).
+func liveWiki(t *testing.T, prefix string) (db, owner string) {
+	t.Helper()
+	ctx := testContext(t, 2*time.Minute)
+	owner = newUser(t, "Owner")
+	db = uniqueDB(prefix)
+	id, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
+		Wiki: process.WikiSpec{DB: db, Sitename: "Wiki " + db, Language: "en"}, Requester: owner,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
+	return db, owner
+}
+
+// bureaucrat makes a new farm account a bureaucrat of db.
+func bureaucrat(t *testing.T, db string) string {
+	t.Helper()
+	name := newUser(t, "Crat")
+	if _, err := deps.Scripts.Run(testContext(t, time.Minute), db, "createAndPromote", "--force", "--bureaucrat", name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func lastApproval(st process.Status) process.ApprovalRecord {
+	if len(st.Approvals) == 0 {
+		return process.ApprovalRecord{}
+	}
+	return st.Approvals[len(st.Approvals)-1]
+}
+
+// wantRefused sends a decision that must be refused, recorded with a
+// reason containing why, and change nothing.
+func wantRefused(t *testing.T, c *client.Client, id, action, user, why string) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	before, _ := c.Status(ctx, id)
+	_, err := c.Decide(ctx, id, action, user, "")
+	var refusedErr *client.RefusedError
+	if !errors.As(err, &refusedErr) {
+		t.Fatalf("%s by %s: want a refusal, got %v", action, user, err)
+	}
+	st, _ := c.Status(ctx, id)
+	last := lastApproval(st)
+	if last.User != user || last.Accepted || !strings.Contains(last.Reason, why) {
+		t.Fatalf("%s by %s: want a refused record saying %q, got %+v", action, user, why, last)
+	}
+	if st.State != before.State {
+		t.Fatalf("a refused %s moved the process from %s to %s", action, before.State, st.State)
+	}
+}
+
+// A deletion approved by two bureaucrats goes through a short grace period
+// to a dropped database whose backup restores; a plain user's, a duplicate
+// and the requester's own approvals are refused and recorded.
+func TestDeletionApprovedByTwoBureaucrats(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	c := shortGrace(3 * time.Second)
+	db, owner := liveWiki(t, "del")
+	if _, err := deps.Scripts.RunWithInput(ctx, db, "Some content.", "edit", "Some page"); err != nil {
+		t.Fatal(err)
+	}
+	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
+	plain := newUser(t, "Plain")
+
+	st, err := c.DeleteWiki(ctx, db, owner, "no longer needed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	st = waitFor(t, c, id, time.Minute, process.StateWaitingApproval)
+	if st.Result["quorum"] != "2" {
+		t.Fatalf("quorum: %q", st.Result["quorum"])
+	}
+	wantRefused(t, c, id, process.DecisionApprove, plain, "managewiki-core")
+	wantRefused(t, c, id, process.DecisionApprove, owner, "own request")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, b1, "ok"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, c, id, process.DecisionApprove, b1, "already approved")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, b2, ""); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, id, time.Minute, process.StateGracePeriod, process.StateCompleted)
+	st = waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+	assertDeleted(t, db, st)
+	replayHistory(t, id)
+}
+
+// assertDeleted checks a deletion's end: no database, no rows, and a backup
+// whose checksum is the recorded one and which restores.
+func assertDeleted(t *testing.T, db string, st process.Status) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+		t.Fatal("the database still exists")
+	}
+	rows, _ := deps.Central.RowCounts(ctx, db)
+	for table, n := range rows {
+		if n != 0 {
+			t.Errorf("%s still has %d rows", table, n)
+		}
+	}
+	path, sum := st.Result["backup_path"], st.Result["backup_sha256"]
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("backup file %q: %v", path, err)
+	}
+	h := sha256.Sum256(b)
+	if hex.EncodeToString(h[:]) != sum {
+		t.Fatal("the backup's checksum is not the recorded one")
+	}
+	scratch := "restore" + randomHex(4)
+	server, _ := deps.Clusters.Server("c1")
+	if _, err := server.ExecContext(ctx, "CREATE DATABASE `"+scratch+"`"); err != nil {
+		t.Fatal(err)
+	}
+	defer server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+scratch+"`")
+	cmd := exec.Command("mariadb", "-h127.0.0.1", "-uwikiflow", scratch)
+	cmd.Env = append(os.Environ(), "MYSQL_PWD="+deps.Config.Database.Password)
+	cmd.Stdin = strings.NewReader(string(b))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("restoring the backup: %v %s", err, out)
+	}
+	counts, err := farmdb.TableRowCounts(ctx, server, scratch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(counts) < 50 || counts["page"] < 1 {
+		t.Fatalf("restored backup: %d tables, %d pages", len(counts), counts["page"])
+	}
+}
+
+// One steward approves a deletion for everyone; undelete in the grace period
+// reopens the wiki and ends the process.
+func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	c := shortGrace(time.Hour)
+	db, owner := liveWiki(t, "stew")
+	bureaucrat(t, db)
+	steward := newUser(t, "Steward", "steward")
+	st, err := c.DeleteWiki(ctx, db, owner, "spam")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
+	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, "steward action"); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	if a := st.Approvals[len(st.Approvals)-1]; !a.Accepted || !a.Override {
+		t.Fatalf("the steward's approval should be an accepted override: %+v", a)
+	}
+	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) {
+		t.Fatalf("a wiki in its grace period should be unavailable, got %v", err)
+	}
+	w, _ := deps.Central.Wiki(ctx, db)
+	if !w.Closed || !w.Deleted || w.ClosedReason == "" {
+		t.Fatalf("cw_wikis during the grace period: %+v", w)
+	}
+	plain := newUser(t, "Plain")
+	if _, err := c.Undelete(ctx, st.ID, plain); err == nil {
+		t.Fatal("a plain user undeleted the wiki")
+	}
+	if _, err := c.Undelete(ctx, st.ID, owner); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, c, st.ID, time.Minute, process.StateCancelled)
+	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.ReadOnly {
+		t.Fatalf("the undeleted wiki should answer and be writable: %+v %v", si, err)
+	}
+	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster == "" {
+		t.Fatal("the database is gone after an undelete")
+	}
+}
+
+// Only a holder of managewiki-core on the wiki may ask for its deletion.
+func TestDeletionRequestNeedsTheRight(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	db, _ := liveWiki(t, "norights")
+	plain := newUser(t, "Plain")
+	_, err := cli.DeleteWiki(ctx, db, plain, "because")
+	var refusedErr *client.RefusedError
+	if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), "managewiki-core") {
+		t.Fatalf("want a refusal naming the right, got %v", err)
+	}
+	if w, _ := deps.Central.Wiki(ctx, db); w.Closed || w.Deleted {
+		t.Fatal("a refused deletion closed the wiki")
+	}
+}
+
+// A restricted setting waits for a steward; a plain user's approval is
+// refused; once approved the value shows on the wiki. A non-restricted one
+// applies at once.
+func TestRestrictedSettingNeedsAStewardsApproval(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	db, owner := liveWiki(t, "set")
+	steward := newUser(t, "Steward", "steward")
+	plain := newUser(t, "Plain")
+
+	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "1234", owner, "big pages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+	wantRefused(t, cli, st.ID, process.DecisionApprove, plain, "managewiki-restricted")
+	if si, _ := deps.API.SiteInfo(ctx, db); si.MaxArticleSize == 1234*1024 {
+		t.Fatal("the value was applied before the approval")
+	}
+	if _, err := cli.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, cli, st.ID, time.Minute, process.StateCompleted)
+	// siteinfo reports $wgMaxArticleSize (kilobytes) in bytes.
+	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.MaxArticleSize != 1234*1024 {
+		t.Fatalf("maxarticlesize on the wiki: %d (%v)", si.MaxArticleSize, err)
+	}
+	if st.Result["new"] != "1234" {
+		t.Fatalf("result: %+v", st.Result)
+	}
+
+	// A non-restricted setting is applied at once and keeps the other.
+	st, err = cli.ChangeSetting(ctx, db, "wgInterwikiMagic", "false", owner, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cli, st.ID, time.Minute, process.StateCompleted)
+	values, err := deps.Central.ReadSettings(ctx, db)
+	if err != nil || string(values["wgMaxArticleSize"]) != "1234" || string(values["wgInterwikiMagic"]) != "false" {
+		t.Fatalf("s_settings: %s %v", values, err)
+	}
+}
+
+// Bad values and unknown settings are refused before any process starts.
+func TestSettingRefusedBeforeAnyProcess(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	for _, tc := range []struct{ setting, value, why string }{
+		{"wgMaxArticleSize", "99999", "4096"},
+		{"wgMaxArticleSize", `"big"`, "int"},
+		{"wgNoSuchSetting", "1", "unknown setting"},
+	} {
+		_, err := cli.ChangeSetting(ctx, "testwiki", tc.setting, tc.value, "FarmAdmin", "")
+		var refusedErr *client.RefusedError
+		if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), tc.why) {
+			t.Errorf("%s=%s: want a refusal saying %q, got %v", tc.setting, tc.value, tc.why, err)
+		}
+		_, err = deps.Temporal.DescribeWorkflowExecution(ctx, workflows.ChangeSettingID("testwiki", tc.setting), "")
+		var notFound *serviceerror.NotFound
+		if !errors.As(err, &notFound) {
+			t.Errorf("%s: a process exists after a refused request: %v", tc.setting, err)
+		}
+	}
+}
+
+// A wiki request approved by two wiki creators ends with a live wiki, and
+// cw_requests shows every step.
+func TestWikiRequestApprovedByTwoCreators(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	requester := newUser(t, "Asker")
+	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
+	plain := newUser(t, "Plain")
+	db := uniqueDB("req")
+	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
+		Wiki: process.WikiSpec{DB: db, Sitename: "Requested Wiki", Language: "en", Category: "test"}, Requester: requester,
+	}, "a wiki about testing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	reqID := requestID(t, st)
+	if r, _ := deps.Central.GetRequest(ctx, reqID); r.Status != "inreview" || r.DBName != db {
+		t.Fatalf("cw_requests row: %+v", r)
+	}
+	wantRefused(t, cli, id, process.DecisionApprove, plain, "createwiki")
+	wantRefused(t, cli, id, process.DecisionApprove, requester, "own request")
+	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c1, "looks good"); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, cli, id, process.DecisionApprove, c1, "already approved")
+	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c2, ""); err != nil {
+		t.Fatal(err)
+	}
+	st = waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
+	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.SiteName != "Requested Wiki" {
+		t.Fatalf("the requested wiki: %+v %v", si, err)
+	}
+	r, _ := deps.Central.GetRequest(ctx, reqID)
+	if r.Status != "approved" {
+		t.Fatalf("cw_requests status %q", r.Status)
+	}
+	comments, _ := deps.Central.RequestComments(ctx, reqID)
+	joined := ""
+	for _, c := range comments {
+		joined += c.Comment + "\n"
+	}
+	if !strings.Contains(joined, "looks good") || !strings.Contains(joined, "Approved by") || !strings.Contains(joined, "completed") {
+		t.Fatalf("cw_comments: %s", joined)
+	}
+	replayHistory(t, id)
+}
+
+func requestID(t *testing.T, st process.Status) int64 {
+	t.Helper()
+	var id int64
+	for _, ch := range st.Result["request_id"] {
+		id = id*10 + int64(ch-'0')
+	}
+	if id == 0 {
+		t.Fatalf("no request id in %+v", st.Result)
+	}
+	return id
+}
+
+// Two declines decline; hold and more-details move cw_requests; the
+// requester's edit brings it back; the requester's withdrawal abandons it.
+func TestWikiRequestReviewPaths(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	requester := newUser(t, "Asker")
+	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
+
+	file := func() (string, int64) {
+		st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
+			Wiki: process.WikiSpec{DB: uniqueDB("rev"), Sitename: "Reviewed", Language: "en"}, Requester: requester,
+		}, "please")
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+		return st.ID, requestID(t, st)
+	}
+	status := func(id int64) string {
+		r, _ := deps.Central.GetRequest(ctx, id)
+		return r.Status
+	}
+
+	id, rid := file()
+	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewHold, User: c1}); err != nil {
+		t.Fatal(err)
+	}
+	if status(rid) != "onhold" {
+		t.Fatalf("after hold: %s", status(rid))
+	}
+	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewMoreDetails, User: c1, Comment: "what is it for?"}); err != nil {
+		t.Fatal(err)
+	}
+	if status(rid) != "moredetails" {
+		t.Fatalf("after more-details: %s", status(rid))
+	}
+	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: c2, Sitename: "Hijack"}); err == nil {
+		t.Fatal("someone else edited the request")
+	}
+	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: requester, Sitename: "Reviewed Better", Comment: "for testing"}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := deps.Central.GetRequest(ctx, rid); r.Status != "inreview" || r.Sitename != "Reviewed Better" {
+		t.Fatalf("after the edit: %+v", r)
+	}
+	for _, u := range []string{c1, c2} {
+		if _, err := cli.Decide(ctx, id, process.DecisionDecline, u, "no"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, cli, id, time.Minute, process.StateDeclined)
+	if status(rid) != "declined" {
+		t.Fatalf("after two declines: %s", status(rid))
+	}
+
+	id, rid = file()
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, requester, "changed my mind"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cli, id, time.Minute, process.StateCancelled)
+	if status(rid) != "abandoned" {
+		t.Fatalf("after the withdrawal: %s", status(rid))
+	}
+}
+
+// A worker killed during the grace period: after the restart the wiki is
+// deleted exactly once and its backup is there.
+func TestWorkerKilledDuringGracePeriod(t *testing.T) {
+	bin := buildBinary(t, "worker")
+	queue := "wikiflow-grace-" + randomHex(3)
+	cfg := *deps.Config
+	cfg.Temporal.TaskQueue = queue
+	cfg.Processes.DeletionGracePeriod = 4 * time.Second
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	db, owner := liveWiki(t, "kill")
+	steward := newUser(t, "Steward", "steward")
+	worker := startWorkerProcess(t, bin, queue)
+	ctx := testContext(t, 3*time.Minute)
+	st, err := c.DeleteWiki(ctx, db, owner, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
+	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	_ = worker.Process.Kill()
+	_, _ = worker.Process.Wait()
+	time.Sleep(5 * time.Second) // the grace period ends while no worker runs
+	startWorkerProcess(t, bin, queue)
+	st = waitFor(t, c, st.ID, 2*time.Minute, process.StateCompleted)
+	assertDeleted(t, db, st)
+	if s := st.Step(workflows.StepDropDatabase); s == nil || s.State != process.StepSucceeded {
+		t.Fatalf("drop step: %+v", s)
+	}
+}
+
+// A worker killed between the backup and the drop: after the restart the
+// wiki is deleted exactly once and its backup is there and restores.
+func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
+	bin := buildBinary(t, "worker")
+	queue := "wikiflow-backup-" + randomHex(3)
+	cfg := *deps.Config
+	cfg.Temporal.TaskQueue = queue
+	cfg.Processes.DeletionGracePeriod = time.Second
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	steward := newUser(t, "Steward", "steward")
+	backups := config.Abs(deps.Config.Database.BackupDir)
+	for attempt := 1; attempt <= 3; attempt++ {
+		db, owner := liveWiki(t, "bkp")
+		worker := startWorkerProcess(t, bin, queue)
+		ctx := testContext(t, 3*time.Minute)
+		st, err := c.DeleteWiki(ctx, db, owner, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
+		if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Kill as soon as a backup file of this wiki exists.
+		killedBeforeDrop := false
+		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+			files, _ := filepath.Glob(filepath.Join(backups, db, "*.sql"))
+			if len(files) > 0 {
+				_ = worker.Process.Kill()
+				_, _ = worker.Process.Wait()
+				cluster, _ := deps.Clusters.FindDatabase(ctx, db)
+				killedBeforeDrop = cluster != ""
+				break
+			}
+		}
+		startWorkerProcess(t, bin, queue)
+		st = waitFor(t, c, st.ID, 2*time.Minute, process.StateCompleted)
+		assertDeleted(t, db, st)
+		if killedBeforeDrop {
+			if s := st.Step(workflows.StepDropDatabase); s.Attempts != 1 {
+				t.Fatalf("the drop ran %d times", s.Attempts)
+			}
+			return
+		}
+		t.Logf("attempt %d: the kill came after the drop; trying again", attempt)
+	}
+	t.Fatal("could not kill the worker between backup and drop in 3 attempts")
+}

@@ -1,0 +1,610 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/settings"
+)
+
+// srActivities is the worker's Farm (with the settings registry) in a test
+// activity environment.
+func srActivities(t *testing.T) (*activities.Farm, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	farm, err := deps.Activities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if farm.Settings == nil {
+		reg, err := settings.Load(config.Abs(deps.Config.MediaWiki.SettingsRegistry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		farm.Settings = reg
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	env.RegisterActivity(farm)
+	return farm, env
+}
+
+// srRawSettings is the wiki's s_settings exactly as stored ("<no row>" when none).
+func srRawSettings(t *testing.T, db string) string {
+	t.Helper()
+	var raw sql.NullString
+	err := deps.Central.DB.QueryRowContext(testContext(t, 10*time.Second),
+		`SELECT s_settings FROM mw_settings WHERE s_dbname = ?`, db).Scan(&raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "<no row>"
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw.String
+}
+
+// srPermanent checks that err is a non-retryable application error of a type.
+func srPermanent(t *testing.T, err error, errType string, mentions ...string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
+		t.Fatalf("want a non-retryable %s error, got %v", errType, err)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
+		}
+	}
+}
+
+func srStep(t *testing.T, env *testsuite.TestActivityEnvironment, activity string, in process.StepInput) (process.StepResult, error) {
+	t.Helper()
+	val, err := env.ExecuteActivity(activity, in)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	var res process.StepResult
+	if err := val.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res, nil
+}
+
+func srSettingInput(db, setting, value string) process.StepInput {
+	return process.StepInput{
+		ProcessID: "change-setting:" + db, Kind: "change-setting", Step: "apply",
+		Wiki: process.WikiSpec{DB: db},
+		Args: map[string]string{activities.SettingArgName: setting, activities.SettingArgValue: value},
+	}
+}
+
+// srNewWiki creates a wiki through the worker, as a farm would.
+func srNewWiki(t *testing.T, prefix string) string {
+	t.Helper()
+	ctx := testContext(t, 3*time.Minute)
+	db := uniqueDB(prefix)
+	id, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
+		Wiki:      process.WikiSpec{DB: db, Sitename: "Settings " + db, Language: "en"},
+		Requester: newUser(t, "Requester"),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cli, id, 3*time.Minute, process.StateCompleted)
+	return db
+}
+
+// A setting change end to end on a real wiki: refusals change nothing, the
+// change keeps every other key, records the old value, is idempotent, and
+// the wiki itself reports it on its very next request.
+func TestSettingChangeOnARealWiki(t *testing.T) {
+	ctx := testContext(t, 4*time.Minute)
+	farm, env := srActivities(t)
+	db := srNewWiki(t, "set")
+
+	before, err := deps.API.SiteInfo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.MaxArticleSize != 2048*1024 {
+		t.Fatalf("a new wiki's maxarticlesize is %d, want the registry's default 2048 KiB", before.MaxArticleSize)
+	}
+	// Keys set before (one the registry lists, one it does not) must survive.
+	_, err = deps.Central.DB.ExecContext(ctx, `UPDATE mw_settings SET s_settings = ? WHERE s_dbname = ?`,
+		`{"wgDefaultSkin": "monobook", "wgSomethingElse": {"nested": [1, 2], "s": "a<b"}}`, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := srRawSettings(t, db)
+
+	// Refusals: nothing reaches mw_settings.
+	refusals := []struct{ setting, value, mention string }{
+		{"wgFoo", "1", "unknown setting wgFoo"},
+		{"wgMaxArticleSize", `"12"`, "integer"},
+		{"wgMaxArticleSize", "1.5", "integer"},
+		{"wgMaxArticleSize", `{"a": 1}`, "got an object"},
+		{"wgMaxArticleSize", "5000", "between 1 and 4096"},
+		{"wgMaxArticleSize", "0", "between 1 and 4096"},
+		{"wgMaxArticleSize", "", "empty"},
+		{"wgDefaultSkin", `"cologneblue"`, "must be one of"},
+		{"wgFileExtensions", `["png", "exe"]`, "not allowed"},
+		{"", "1", `argument "setting" is missing`},
+	}
+	for _, r := range refusals {
+		for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+			_, err := srStep(t, env, act, srSettingInput(db, r.setting, r.value))
+			srPermanent(t, err, activities.ErrInvalidInput, r.mention)
+		}
+	}
+	if got := srRawSettings(t, db); got != initial {
+		t.Fatalf("refused changes altered mw_settings:\nbefore %s\nafter  %s", initial, got)
+	}
+
+	// Validation: twice, same answer, nothing written.
+	for run := 0; run < 2; run++ {
+		res, err := srStep(t, env, activities.NameValidateSettingChange, srSettingInput(db, "wgMaxArticleSize", " 1234 "))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outputs[activities.SettingOutRestricted] != "true" || res.Outputs[activities.SettingOutValue] != "1234" {
+			t.Fatalf("validate outputs: %v", res.Outputs)
+		}
+	}
+	res, err := srStep(t, env, activities.NameValidateSettingChange, srSettingInput(db, "wgDefaultSkin", `"timeless"`))
+	if err != nil || res.Outputs[activities.SettingOutRestricted] != "false" || res.Outputs[activities.SettingOutValue] != `"timeless"` {
+		t.Fatalf("validate wgDefaultSkin: %v %v", res.Outputs, err)
+	}
+	if got := srRawSettings(t, db); got != initial {
+		t.Fatalf("validation altered mw_settings: %s", got)
+	}
+
+	// Apply twice: the second run changes nothing and reports the value as old.
+	first, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Outputs[activities.SettingOutOld] != "" || first.Outputs[activities.SettingOutOldSet] != "false" ||
+		first.Outputs[activities.SettingOutNew] != "1234" || first.Outputs[activities.SettingOutRestricted] != "true" {
+		t.Fatalf("first apply outputs: %v", first.Outputs)
+	}
+	afterOne := srRawSettings(t, db)
+	second, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Outputs[activities.SettingOutOld] != "1234" || second.Outputs[activities.SettingOutOldSet] != "true" {
+		t.Fatalf("second apply outputs: %v", second.Outputs)
+	}
+	if afterTwo := srRawSettings(t, db); afterTwo != afterOne {
+		t.Fatalf("ApplySetting is not idempotent:\nafter one run:  %s\nafter two runs: %s", afterOne, afterTwo)
+	}
+	got, err := deps.Central.ReadSettings(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got["wgMaxArticleSize"]) != "1234" || string(got["wgDefaultSkin"]) != `"monobook"` ||
+		string(got["wgSomethingElse"]) != `{"nested":[1,2],"s":"a<b"}` || len(got) != 3 {
+		t.Fatalf("settings after the change: %s", afterOne)
+	}
+
+	// The wiki applies mw_settings on every request: its next answer has it
+	// (siteinfo reports maxarticlesize in bytes; the setting is in KiB).
+	si, err := deps.API.SiteInfo(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if si.MaxArticleSize != 1234*1024 {
+		t.Fatalf("siteinfo maxarticlesize %d right after the change, want %d", si.MaxArticleSize, 1234*1024)
+	}
+	if raw, _ := si.Raw["maxarticlesize"].(float64); raw != 1234*1024 {
+		t.Fatalf("siteinfo raw maxarticlesize %v", si.Raw["maxarticlesize"])
+	}
+
+	// A later change records the previous value.
+	third, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "2000"))
+	if err != nil || third.Outputs[activities.SettingOutOld] != "1234" || third.Outputs[activities.SettingOutNew] != "2000" {
+		t.Fatalf("third apply: %v %v", third.Outputs, err)
+	}
+	if si, _ := deps.API.SiteInfo(ctx, db); si.MaxArticleSize != 2000*1024 {
+		t.Fatalf("siteinfo maxarticlesize %d after the second change", si.MaxArticleSize)
+	}
+
+	// Concurrent changes of different keys all land (the row is locked).
+	changes := map[string]string{
+		"wgLocaltimezone": `"Asia/Tokyo"`, "wgInterwikiMagic": "false", "wgRightsText": `"CC <b>BY</b> & more"`,
+		"wgFileExtensions": `["png","svg"]`, "wgMainPageIsDomainRoot": "true", "wgDefaultSkin": `"timeless"`,
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(changes))
+	for name, value := range changes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			norm, err := farm.Settings.Check(name, json.RawMessage(value))
+			if err == nil {
+				_, _, err = deps.Central.ApplySetting(ctx, db, name, norm)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err = deps.Central.ReadSettings(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, value := range changes {
+		var want bytes.Buffer
+		_ = json.Compact(&want, []byte(value))
+		if string(got[name]) != want.String() {
+			t.Errorf("%s = %s after concurrent changes, want %s", name, got[name], want.String())
+		}
+	}
+	if string(got["wgMaxArticleSize"]) != "2000" || string(got["wgSomethingElse"]) != `{"nested":[1,2],"s":"a<b"}` {
+		t.Fatalf("concurrent changes lost a key: %v", got)
+	}
+	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.Raw["timezone"] != "Asia/Tokyo" {
+		t.Fatalf("siteinfo timezone %v (%v)", si.Raw["timezone"], err)
+	}
+
+	// A closed wiki is refused, then a deleted one, and nothing changes.
+	settled := srRawSettings(t, db)
+	t.Cleanup(func() { // leave the test wiki open, as the farm's other tests expect wikis to be
+		_, _ = deps.Central.DB.ExecContext(context.Background(),
+			`UPDATE cw_wikis SET wiki_closed = 0, wiki_closed_timestamp = NULL, wiki_deleted = 0 WHERE wiki_dbname = ?`, db)
+	})
+	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_closed = 1, wiki_closed_timestamp = ? WHERE wiki_dbname = ?`,
+		farmdb.Timestamp(time.Now()), db); err != nil {
+		t.Fatal(err)
+	}
+	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
+		srPermanent(t, err, activities.ErrInvalidInput, "closed")
+	}
+	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db); err != nil {
+		t.Fatal(err)
+	}
+	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
+		srPermanent(t, err, activities.ErrWikiNotFound, "deleted")
+	}
+	if got := srRawSettings(t, db); got != settled {
+		t.Fatalf("a refused change on a closed wiki altered mw_settings: %s", got)
+	}
+}
+
+// A wiki that is not registered is refused, and gets no mw_settings row.
+func TestSettingChangeOnAnUnknownWiki(t *testing.T) {
+	_, env := srActivities(t)
+	db := uniqueDB("nosettings")
+	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
+		srPermanent(t, err, activities.ErrWikiNotFound, db)
+	}
+	_, err := srStep(t, env, activities.NameApplySetting, srSettingInput("Bad Name", "wgMaxArticleSize", "100"))
+	srPermanent(t, err, activities.ErrInvalidInput, "unsafe database name")
+	if got := srRawSettings(t, db); got != "<no row>" {
+		t.Fatalf("an unknown wiki got settings: %s", got)
+	}
+}
+
+// farmdb's ApplySetting creates the row a wiki lacks, with ManageWiki's
+// empty settings and extensions, and refuses to overwrite a damaged one.
+func TestApplySettingRowHandling(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	db := uniqueDB("rowless")
+	t.Cleanup(func() {
+		_, _ = deps.Central.DB.ExecContext(context.Background(), `DELETE FROM mw_settings WHERE s_dbname = ?`, db)
+	})
+	if got, err := deps.Central.ReadSettings(ctx, db); err != nil || got == nil || len(got) != 0 {
+		t.Fatalf("ReadSettings without a row: %v, %v", got, err)
+	}
+	old, existed, err := deps.Central.ApplySetting(ctx, db, "wgRightsText", json.RawMessage(`"x"`))
+	if err != nil || existed || old != nil {
+		t.Fatalf("first apply: %s %v %v", old, existed, err)
+	}
+	var s, e string
+	if err := deps.Central.DB.QueryRowContext(ctx, `SELECT s_settings, s_extensions FROM mw_settings WHERE s_dbname = ?`, db).Scan(&s, &e); err != nil {
+		t.Fatal(err)
+	}
+	if s != `{"wgRightsText":"x"}` || e != "[]" {
+		t.Fatalf("created row: %s %s", s, e)
+	}
+	if _, _, err := deps.Central.ApplySetting(ctx, db, "wgRightsText", json.RawMessage(`not json`)); err == nil {
+		t.Fatal("ApplySetting took a value that is not JSON")
+	}
+	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE mw_settings SET s_settings = '[1]' WHERE s_dbname = ?`, db); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := deps.Central.ApplySetting(ctx, db, "wgRightsText", json.RawMessage(`"y"`)); err == nil || !strings.Contains(err.Error(), "not a JSON object") {
+		t.Fatalf("a damaged row was overwritten: %v", err)
+	}
+	if got := srRawSettings(t, db); got != "[1]" {
+		t.Fatalf("damaged row changed: %s", got)
+	}
+}
+
+// srDeleteRequest removes a test request and its comments and history.
+func srDeleteRequest(t *testing.T, id int64) {
+	t.Cleanup(func() {
+		for _, q := range []string{`DELETE FROM cw_comments WHERE cw_id = ?`, `DELETE FROM cw_history WHERE cw_id = ?`, `DELETE FROM cw_requests WHERE cw_id = ?`} {
+			_, _ = deps.Central.DB.ExecContext(context.Background(), q, id)
+		}
+	})
+}
+
+func srCount(t *testing.T, table string, id int64) int {
+	t.Helper()
+	var n int
+	if err := deps.Central.DB.QueryRowContext(testContext(t, 10*time.Second), `SELECT COUNT(*) FROM `+table+` WHERE cw_id = ?`, id).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func srActor(t *testing.T, user string) int64 {
+	t.Helper()
+	server, _ := deps.Clusters.Server("c1")
+	var id int64
+	if err := server.QueryRowContext(testContext(t, 10*time.Second), "SELECT actor_id FROM metawiki.actor WHERE actor_name = ?", user).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func srUpdate(t *testing.T, env *testsuite.TestActivityEnvironment, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
+	t.Helper()
+	val, err := env.ExecuteActivity(activities.NameUpdateRequest, in)
+	if err != nil {
+		return activities.UpdateRequestResult{}, err
+	}
+	var res activities.UpdateRequestResult
+	if err := val.Get(&res); err != nil {
+		t.Fatal(err)
+	}
+	return res, nil
+}
+
+// Wiki requests in CreateWiki's tables: filing, review actions that a retry
+// cannot duplicate, refusals of bad statuses and unknown users.
+func TestWikiRequestRows(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	_, env := srActivities(t)
+	central := deps.Config.MediaWiki.CentralWiki
+	requester := newUser(t, "Requester")
+	reviewer := newUser(t, "Reviewer")
+
+	val, err := env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: requester})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who activities.RequestUserIDResult
+	if err := val.Get(&who); err != nil || who.ID <= 0 || who.Name != requester {
+		t.Fatalf("RequestUserID: %+v %v", who, err)
+	}
+	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Nobody" + randomHex(4)})
+	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Bad<name>"})
+	srPermanent(t, err, activities.ErrInvalidInput, "not a valid user name")
+
+	db := uniqueDB("req")
+	start := time.Now().UTC().Add(-time.Second)
+	id, err := deps.Central.CreateRequest(ctx, farmdb.Request{
+		DBName: db, Sitename: "Requested Wiki", Language: "en", Category: "test", URL: db + ".localhost",
+		Comment: "For a test", UserID: who.ID, Bio: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srDeleteRequest(t, id)
+	req, err := deps.Central.GetRequest(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Status != farmdb.RequestInReview || req.DBName != db || req.UserID != who.ID || req.Comment != "For a test" ||
+		!req.Bio || req.Private || req.URL != db+".localhost" || req.Timestamp < farmdb.Timestamp(start) || len(req.Timestamp) != 14 {
+		t.Fatalf("filed request: %+v", req)
+	}
+	if _, err := deps.Central.CreateRequest(ctx, farmdb.Request{DBName: db, Sitename: "x", Language: "en", UserID: 0}); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("a request without a user id: %v", err)
+	}
+	if _, err := deps.Central.GetRequest(ctx, 1<<40); !errors.Is(err, farmdb.ErrRequestNotFound) {
+		t.Fatalf("GetRequest of no request: %v", err)
+	}
+
+	// A reviewer approves with a comment; the step runs twice with the same At.
+	at := time.Now().UTC().Truncate(time.Second)
+	in := activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestApproved, Comment: "Looks good", User: reviewer, At: at}
+	for run := 0; run < 2; run++ {
+		res, err := srUpdate(t, env, in)
+		if err != nil {
+			t.Fatalf("UpdateRequest run %d: %v", run+1, err)
+		}
+		if res.Status != farmdb.RequestApproved || res.Action != farmdb.RequestApproved || res.User != reviewer {
+			t.Fatalf("UpdateRequest run %d: %+v", run+1, res)
+		}
+	}
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 1 || h != 1 {
+		t.Fatalf("after the same update twice: %d comments, %d history rows; want 1 and 1", c, h)
+	}
+	val, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: reviewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reviewerAccount activities.RequestUserIDResult
+	if err := val.Get(&reviewerAccount); err != nil {
+		t.Fatal(err)
+	}
+	comments, err := deps.Central.RequestComments(ctx, id)
+	if err != nil || len(comments) != 1 || comments[0].Comment != "Looks good" || comments[0].Timestamp != farmdb.Timestamp(at) ||
+		comments[0].UserID != reviewerAccount.ID {
+		t.Fatalf("comments: %+v %v (reviewer %d)", comments, err, reviewerAccount.ID)
+	}
+	history, err := deps.Central.RequestHistory(ctx, id)
+	if err != nil || len(history) != 1 || history[0].Action != farmdb.RequestApproved || history[0].ActorID != srActor(t, reviewer) ||
+		history[0].Details != "Looks good" || history[0].Timestamp != farmdb.Timestamp(at) {
+		t.Fatalf("history: %+v %v", history, err)
+	}
+	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
+		t.Fatalf("status %q, want approved", req.Status)
+	}
+
+	// Another action (another time) is another row; a comment alone is a "comment".
+	res, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "One more thing", User: requester, At: at.Add(time.Minute)})
+	if err != nil || res.Action != activities.RequestActionComment || res.Status != farmdb.RequestApproved || res.PreviousStatus != farmdb.RequestApproved {
+		t.Fatalf("comment alone: %+v %v", res, err)
+	}
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 2 || h != 2 {
+		t.Fatalf("after a second action: %d comments, %d history rows", c, h)
+	}
+
+	// Refusals change nothing.
+	if err := deps.Central.SetRequestStatus(ctx, id, "bogus"); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("SetRequestStatus(bogus): %v", err)
+	}
+	if err := deps.Central.SetRequestStatus(ctx, 1<<40, farmdb.RequestOnHold); !errors.Is(err, farmdb.ErrRequestNotFound) {
+		t.Fatalf("SetRequestStatus of no request: %v", err)
+	}
+	later := at.Add(2 * time.Minute)
+	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: "bogus", Comment: "x", User: reviewer, At: later})
+	srPermanent(t, err, activities.ErrInvalidInput, "unknown status")
+	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: "Nobody" + randomHex(4), At: later})
+	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: reviewer})
+	srPermanent(t, err, activities.ErrInvalidInput, "no time")
+	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, User: reviewer, At: later})
+	srPermanent(t, err, activities.ErrInvalidInput, "nothing to do")
+	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: 1 << 40, Comment: "x", User: reviewer, At: later})
+	srPermanent(t, err, activities.ErrRequestNotFound)
+	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
+		t.Fatalf("status %q after refusals", req.Status)
+	}
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 2 || h != 2 {
+		t.Fatalf("refusals added rows: %d comments, %d history rows", c, h)
+	}
+
+	// The farm's own action (no user) is recorded under its system account.
+	res, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestDeclined, Comment: "Declined by the farm", At: later})
+	if err != nil || res.User != activities.SystemUser || res.UserID <= 0 || res.Status != farmdb.RequestDeclined {
+		t.Fatalf("the farm's own update: %+v %v", res, err)
+	}
+	if history, _ := deps.Central.RequestHistory(ctx, id); history[len(history)-1].ActorID != srActor(t, activities.SystemUser) {
+		t.Fatalf("system action recorded as actor %d", history[len(history)-1].ActorID)
+	}
+
+	// farmdb's own idempotency, without the activity.
+	for run := 0; run < 2; run++ {
+		if err := deps.Central.AddRequestComment(ctx, id, "Direct", who.ID, later); err != nil {
+			t.Fatal(err)
+		}
+		if err := deps.Central.AddRequestHistory(ctx, id, "note", srActor(t, requester), "Direct", later); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 4 || h != 4 {
+		t.Fatalf("direct inserts twice: %d comments, %d history rows; want 4 and 4", c, h)
+	}
+	if err := deps.Central.AddRequestComment(ctx, id, "x", 0, later); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("a comment by user 0: %v", err)
+	}
+	if err := deps.Central.AddRequestComment(ctx, 1<<40, "x", who.ID, later); !errors.Is(err, farmdb.ErrRequestNotFound) {
+		t.Fatalf("a comment on no request: %v", err)
+	}
+
+	// The requester's edit.
+	if err := deps.Central.UpdateRequestDetails(ctx, id, "Renamed Wiki", "de", true, "other", "A better reason"); err != nil {
+		t.Fatal(err)
+	}
+	req, _ = deps.Central.GetRequest(ctx, id)
+	if req.Sitename != "Renamed Wiki" || req.Language != "de" || !req.Private || req.Category != "other" || req.Comment != "A better reason" {
+		t.Fatalf("after the edit: %+v", req)
+	}
+	if err := deps.Central.UpdateRequestDetails(ctx, id, "", "de", true, "", ""); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("an edit to an empty sitename: %v", err)
+	}
+	if err := deps.Central.UpdateRequestDetails(ctx, id, strings.Repeat("x", 129), "de", true, "", ""); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("an edit to a too long sitename: %v", err)
+	}
+}
+
+// Filing through the activity is idempotent per workflow run (key), and the
+// requester's edit through the activity changes only what it names.
+func TestWikiRequestFileAndEditActivities(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	_, env := srActivities(t)
+	central := deps.Config.MediaWiki.CentralWiki
+	requester := newUser(t, "Requester")
+	db := uniqueDB("filed")
+	in := activities.FileRequestInput{DB: db, Sitename: "Filed Wiki", Language: "en", Category: "test",
+		Reason: "Because", Requester: requester, Central: central, Key: "test-run-" + randomHex(4)}
+	var ids [2]int64
+	for run := range ids {
+		val, err := env.ExecuteActivity(activities.NameFileWikiRequest, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res activities.FileRequestResult
+		if err := val.Get(&res); err != nil {
+			t.Fatal(err)
+		}
+		ids[run] = res.ID
+	}
+	srDeleteRequest(t, ids[0])
+	if ids[0] != ids[1] || ids[0] <= 0 {
+		t.Fatalf("filing twice gave requests %v", ids)
+	}
+	var n int
+	if err := deps.Central.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cw_requests WHERE cw_dbname = ?`, db).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("%d requests for %s (%v)", n, db, err)
+	}
+	req, err := deps.Central.GetRequest(ctx, ids[0])
+	if err != nil || req.Status != farmdb.RequestInReview || req.Comment != "Because" || req.URL == "" {
+		t.Fatalf("filed: %+v %v", req, err)
+	}
+
+	bad := in
+	bad.Key, bad.Language = "other-"+randomHex(4), "xx-nope"
+	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	srPermanent(t, err, activities.ErrInvalidInput, "language")
+	bad.Language, bad.Requester = "en", "Nobody"+randomHex(4)
+	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	bad.Requester, bad.DB = requester, deps.Config.MediaWiki.CentralWiki
+	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	srPermanent(t, err, activities.ErrWikiExists)
+
+	edit := activities.EditRequestInput{ID: ids[0], Sitename: "Better Name", Comment: "A better reason"}
+	for run := 0; run < 2; run++ {
+		if _, err := env.ExecuteActivity(activities.NameEditWikiRequest, edit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, _ = deps.Central.GetRequest(ctx, ids[0])
+	if req.Sitename != "Better Name" || req.Comment != "A better reason" || req.Language != "en" || req.Category != "test" {
+		t.Fatalf("after the edit: %+v", req)
+	}
+	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: ids[0], Language: "xx-nope"})
+	srPermanent(t, err, activities.ErrInvalidInput, "language")
+	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: 1 << 40, Sitename: "x"})
+	srPermanent(t, err, activities.ErrRequestNotFound)
+}

@@ -1,0 +1,150 @@
+package workflows
+
+import (
+	"errors"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// KindChangeSetting is the process kind of a ManageWiki setting change.
+const KindChangeSetting = "change-setting"
+
+// ChangeSettingID is the workflow ID of a change: one pending change per
+// setting and wiki, so a duplicate request is refused while one waits.
+func ChangeSettingID(db, setting string) string { return KindChangeSetting + ":" + db + ":" + setting }
+
+// StepApplySetting is the one step of a change.
+const StepApplySetting = "apply"
+
+// Rights of setting changes.
+const RightManageWikiSettings = "managewiki-settings"
+
+// ChangeSettingOptions are the farm's choices for setting changes.
+type ChangeSettingOptions struct {
+	CentralWiki     string
+	AttentionWindow time.Duration
+	// Expiry ends an unapproved restricted change.
+	Expiry time.Duration
+}
+
+// ChangeSettingDefinition applies the change; retry and abort of the step
+// are for stewards.
+func ChangeSettingDefinition(o ChangeSettingOptions) process.Definition {
+	return process.Definition{
+		Kind: KindChangeSetting,
+		Steps: []process.StepDef{{
+			Name: StepApplySetting, Activity: activities.NameApplySetting, Critical: true, StartToClose: time.Minute,
+			Retry: process.RetryDef{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+		}},
+		AttentionWindow: o.AttentionWindow,
+		Authorize: process.AuthorizeDef{
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+		},
+	}
+}
+
+// ChangeSettingInput is one requested change: Value is JSON text.
+type ChangeSettingInput struct {
+	Wiki       string
+	Setting    string
+	Value      string
+	Requester  string
+	Reason     string
+	Options    ChangeSettingOptions
+	Definition process.Definition
+}
+
+// ChangeSettingResult: Status.Result holds old and new values.
+type ChangeSettingResult struct {
+	Status process.Status
+}
+
+// ChangeSetting validates the change (known setting, valid value, open
+// wiki, requester with managewiki-settings there); a restricted setting then
+// waits for one holder of managewiki-restricted on the central wiki; the
+// change is applied as a read-modify-write that keeps every other key.
+func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingResult, error) {
+	st := &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindChangeSetting, State: process.StateRunning,
+		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx),
+		Result: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
+	}
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
+		return ChangeSettingResult{}, err
+	}
+	var gate *Gate
+	err := changeSetting(ctx, in, st, &gate)
+	// Decisions being checked get their answer before the workflow ends.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if gate != nil {
+		gate.Drain(ctx)
+	}
+	if err != nil && st.State == process.StateRunning {
+		st.State = process.StateFailed
+	}
+	st.Ended = workflow.Now(ctx)
+	upsertState(ctx, st.State)
+	return ChangeSettingResult{Status: *st}, err
+}
+
+func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Status, gate **Gate) error {
+	refuse := func(msg string) error {
+		st.State = process.StateFailed
+		st.Result["error"] = msg
+		return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
+	}
+	step := process.StepInput{
+		ProcessID: st.ID, Kind: KindChangeSetting, Step: "validate", Wiki: process.WikiSpec{DB: in.Wiki},
+		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
+	}
+	var valid process.StepResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), activities.NameValidateSettingChange, step).Get(ctx, &valid); err != nil {
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.NonRetryable() {
+			return refuse(app.Message())
+		}
+		return err
+	}
+	var auth process.AuthorizeResult
+	err := workflow.ExecuteActivity(activityCtx(ctx, "check the requester"), activities.NameCheckRights,
+		process.AuthorizeInput{User: in.Requester, Wiki: in.Wiki, AnyRight: []string{RightManageWikiSettings}}).Get(ctx, &auth)
+	if err != nil {
+		return err
+	}
+	if !auth.Allowed {
+		return refuse(in.Requester + " may not change settings of " + in.Wiki + ": " + auth.Reason)
+	}
+	if valid.Outputs["restricted"] == "true" {
+		st.Result["restricted"] = "true"
+		g, err := NewGate(ctx, process.ApprovalPolicy{
+			Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
+			Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
+		}, in.Wiki, in.Requester, st)
+		if err != nil {
+			return err
+		}
+		*gate = g
+		outcome, err := g.Wait(ctx)
+		if err != nil {
+			return err
+		}
+		if outcome != process.StateApproved {
+			st.State = outcome
+			return nil
+		}
+	}
+	res, err := RunSteps(ctx, ProcessInput{
+		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		Args: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
+	}, st)
+	if out := res.StepOutputs[StepApplySetting]; out != nil {
+		st.Result["old"] = out["old"]
+		st.Result["new"] = out["new"]
+	}
+	return err
+}

@@ -1,0 +1,325 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// KindDeleteWiki is the process kind of wiki deletion.
+const KindDeleteWiki = "delete-wiki"
+
+// DeleteWikiID is the workflow ID of a wiki's deletion: one at a time.
+func DeleteWikiID(db string) string { return KindDeleteWiki + ":" + db }
+
+// Step names of the removal, after the grace period.
+const (
+	StepBackup        = "backup"
+	StepVerifyBackup  = "verify-backup"
+	StepDropDatabase  = "drop-database"
+	StepRemoveRows    = "remove-rows"
+	StepRemoveStorage = "remove-storage"
+	StepNotifyDeleted = "notify"
+)
+
+// Rights of deletion.
+const (
+	RightManageWikiCore       = "managewiki-core"
+	RightManageWikiRestricted = "managewiki-restricted"
+)
+
+// DeleteWikiOptions are the farm's choices for deletions.
+type DeleteWikiOptions struct {
+	CentralWiki     string
+	GracePeriod     time.Duration
+	AttentionWindow time.Duration
+	// LocalApprovers is how many local holders of managewiki-core must
+	// approve (fewer if the wiki has fewer, the requester not counted).
+	LocalApprovers int
+	// Expiry ends an undecided request.
+	Expiry time.Duration
+}
+
+// DeleteWikiDefinition is the removal after the grace period. Nothing is
+// dropped without a verified backup: drop-database requires verify-backup,
+// which requires backup, all critical.
+func DeleteWikiDefinition(o DeleteWikiOptions) process.Definition {
+	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: time.Minute, BackoffCoefficient: 2, MaximumAttempts: 5}
+	return process.Definition{
+		Kind: KindDeleteWiki,
+		Steps: []process.StepDef{
+			// Dumps and restores heartbeat while they run, so a worker that
+			// dies in the middle is noticed in 30 s, not at the hour's end.
+			{Name: StepBackup, Activity: activities.NameBackupDatabase, Critical: true, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
+			{Name: StepVerifyBackup, Activity: activities.NameVerifyBackup, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
+			{Name: StepDropDatabase, Activity: activities.NameDropWikiDatabase, Critical: true, Requires: []string{StepVerifyBackup}, Retry: quick, StartToClose: 10 * time.Minute},
+			{Name: StepRemoveRows, Activity: activities.NameRemoveWikiRows, Critical: true, Requires: []string{StepDropDatabase}, Retry: quick, StartToClose: time.Minute},
+			{Name: StepRemoveStorage, Activity: activities.NameRemoveStorage, Requires: []string{StepDropDatabase}, Retry: quick, StartToClose: 10 * time.Minute},
+			{Name: StepNotifyDeleted, Activity: activities.NameNotifyBureaucrats, Requires: []string{StepRemoveRows, StepRemoveStorage},
+				Retry: quick, StartToClose: time.Minute, Params: map[string]string{"phase": "deleted", "central_wiki": o.CentralWiki}},
+		},
+		AttentionWindow: o.AttentionWindow,
+		Authorize: process.AuthorizeDef{
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+		},
+	}
+}
+
+// DeleteWikiInput is a deletion request with the options it runs with.
+type DeleteWikiInput struct {
+	Wiki       string
+	Requester  string
+	Reason     string
+	Options    DeleteWikiOptions
+	Definition process.Definition
+}
+
+// DeleteWikiResult is the end state; Status.Result has the backup's path
+// and checksum once the wiki is gone.
+type DeleteWikiResult struct {
+	Status process.Status
+}
+
+// DeleteWiki: the requester must hold managewiki-core on the wiki; then an
+// approval gate (local managewiki-core holders, or one steward); then the
+// wiki is closed and marked deleted and its bureaucrats are told; then a
+// grace period during which undelete reopens it; then backup, verified
+// restore, drop and removal.
+func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, error) {
+	d := &deletion{in: in, st: &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindDeleteWiki, State: process.StateRunning,
+		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{"reason": in.Reason},
+	}}
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *d.st, nil }); err != nil {
+		return DeleteWikiResult{}, err
+	}
+	err := d.run(ctx)
+	// Decisions being checked get their answer before the workflow ends.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if d.gate != nil {
+		d.gate.Drain(ctx)
+	}
+	d.drainUndelete(ctx)
+	if d.st.Ended.IsZero() {
+		d.st.Ended = workflow.Now(ctx)
+	}
+	if err != nil && d.st.State == process.StateRunning {
+		d.st.State = process.StateFailed
+	}
+	upsertState(ctx, d.st.State)
+	return DeleteWikiResult{Status: *d.st}, err
+}
+
+type deletion struct {
+	in       DeleteWikiInput
+	st       *process.Status
+	gate     *Gate
+	undelete *process.Decision // accepted undelete
+	grace    bool              // in the grace period: undelete is possible
+}
+
+func activityCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: time.Minute,
+		Summary:             summary,
+		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
+	})
+}
+
+// refuse ends the process as failed with a reason a person can read.
+func (d *deletion) refuse(ctx workflow.Context, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	d.st.State = process.StateFailed
+	d.st.Result["error"] = msg
+	return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
+}
+
+func (d *deletion) run(ctx workflow.Context) error {
+	in := d.in
+	var f *activities.Farm
+	var reg activities.LookupWikiResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
+		return d.refuse(ctx, "%s is not a wiki of the farm", in.Wiki)
+	}
+	if reg.Wiki.Deleted {
+		return d.refuse(ctx, "%s is already deleted", in.Wiki)
+	}
+	var auth process.AuthorizeResult
+	err := workflow.ExecuteActivity(activityCtx(ctx, "check the requester"), activities.NameCheckRights,
+		process.AuthorizeInput{User: in.Requester, Wiki: in.Wiki, AnyRight: []string{RightManageWikiCore}}).Get(ctx, &auth)
+	if err != nil {
+		return err
+	}
+	if !auth.Allowed {
+		return d.refuse(ctx, "%s may not request the deletion of %s: %s", in.Requester, in.Wiki, auth.Reason)
+	}
+
+	// The quorum: up to LocalApprovers other holders of managewiki-core.
+	var holders activities.RightHoldersResult
+	err = workflow.ExecuteActivity(activityCtx(ctx, "count local approvers"), f.CountRightHolders,
+		activities.RightHoldersInput{Wiki: in.Wiki, Right: RightManageWikiCore, Exclude: []string{in.Requester}}).Get(ctx, &holders)
+	if err != nil {
+		return err
+	}
+	policy := process.ApprovalPolicy{
+		Quorum: min(in.Options.LocalApprovers, len(holders.Users)), Right: RightManageWikiCore,
+		OverrideRight: RightManageWikiRestricted, OverrideWiki: in.Options.CentralWiki,
+		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
+	}
+	if policy.Quorum == 0 {
+		policy.Right = "" // nobody else holds it here: only a steward can approve
+	}
+	d.st.Result["quorum"] = fmt.Sprint(policy.Quorum)
+	if d.gate, err = NewGate(ctx, policy, in.Wiki, in.Requester, d.st); err != nil {
+		return err
+	}
+	if err := d.listenUndelete(ctx); err != nil {
+		return err
+	}
+	outcome, err := d.gate.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if outcome != process.StateApproved {
+		d.st.State = outcome
+		return nil
+	}
+
+	// Close, mark deleted, tell the bureaucrats; then the grace period.
+	now := workflow.Now(ctx)
+	deleteAfter := now.Add(in.Options.GracePeriod)
+	step := process.StepInput{
+		ProcessID: d.st.ID, Kind: KindDeleteWiki, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		Args:   map[string]string{"reason": in.Reason, "delete_after": deleteAfter.UTC().Format(time.RFC3339)},
+		Params: map[string]string{"phase": "scheduled", "central_wiki": in.Options.CentralWiki},
+	}
+	for _, a := range []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted} {
+		step.Step = a
+		if err := workflow.ExecuteActivity(activityCtx(ctx, a), a, step).Get(ctx, nil); err != nil {
+			return err
+		}
+	}
+	step.Step = activities.NameNotifyBureaucrats
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), activities.NameNotifyBureaucrats, step).Get(ctx, nil); err != nil {
+		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
+	}
+	d.st.Result["deleted_at"] = now.UTC().Format(time.RFC3339)
+	d.st.Result["delete_after"] = deleteAfter.UTC().Format(time.RFC3339)
+	d.st.State = process.StateGracePeriod
+	d.grace = true
+	upsertState(ctx, d.st.State)
+	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Grace period**: %s is closed and marked deleted; it is removed after %s unless someone undeletes it.",
+		in.Wiki, deleteAfter.UTC().Format(time.RFC3339)))
+	if _, err := workflow.AwaitWithTimeout(ctx, in.Options.GracePeriod, func() bool { return d.undelete != nil }); err != nil {
+		return err
+	}
+	d.grace = false
+	if d.undelete != nil {
+		step.Step = activities.NameReopenWiki
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "reopen the wiki"), activities.NameReopenWiki, step).Get(ctx, nil); err != nil {
+			return err
+		}
+		d.st.State = process.StateCancelled
+		d.st.Result["undeleted_by"] = d.undelete.User
+		return nil
+	}
+
+	res, err := RunSteps(ctx, ProcessInput{
+		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		Args: map[string]string{"reason": in.Reason},
+	}, d.st)
+	if out := res.StepOutputs[StepBackup]; out != nil {
+		d.st.Result["backup_path"] = out["path"]
+		d.st.Result["backup_sha256"] = out["sha256"]
+	}
+	return err
+}
+
+// listenUndelete takes undelete requests (update and signal) for the whole
+// workflow; only during the grace period, and only from a holder of
+// managewiki-core on the wiki or managewiki-restricted on the central wiki.
+func (d *deletion) listenUndelete(ctx workflow.Context) error {
+	decide := func(ctx workflow.Context, r process.Decision) process.ActionRecord {
+		rec := process.ActionRecord{User: r.User, Action: "undelete", Reason: r.Comment}
+		switch {
+		case !d.grace || d.undelete != nil:
+			rec.Reason = "undelete is only possible during the grace period"
+		default:
+			rec.Accepted, rec.Reason = d.mayUndelete(ctx, r.User)
+			if rec.Accepted && d.grace && d.undelete == nil {
+				d.undelete = &r
+			}
+		}
+		rec.Time = workflow.Now(ctx)
+		d.st.Actions = append(d.st.Actions, rec)
+		return rec
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateUndelete,
+		func(ctx workflow.Context, r process.Decision) (process.ActionRecord, error) {
+			rec := decide(ctx, r)
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+			}
+			return rec, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.Decision) error {
+			if r.User == "" {
+				return fmt.Errorf("undelete needs a user")
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var r process.Decision
+			ch.Receive(ctx, &r)
+			decide(ctx, r)
+		}
+	})
+	return nil
+}
+
+// mayUndelete: the wiki answers 410 while it is marked deleted, so its own
+// rights cannot be asked. Those who may undelete are the people this
+// process already verified on the wiki (the requester and the accepted
+// approvers) and holders of managewiki-restricted on the central wiki.
+func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string) {
+	if user == d.in.Requester {
+		return true, ""
+	}
+	for _, a := range d.gate.Approvers() {
+		if a == user {
+			return true, ""
+		}
+	}
+	var res process.AuthorizeResult
+	check := process.AuthorizeInput{User: user, Wiki: d.in.Options.CentralWiki, AnyRight: []string{RightManageWikiRestricted}}
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "check "+user), activities.NameCheckRights, check).Get(ctx, &res); err != nil {
+		return false, err.Error()
+	}
+	if res.Allowed {
+		return true, ""
+	}
+	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
+		user, RightManageWikiRestricted, d.in.Options.CentralWiki)
+}
+
+func (d *deletion) drainUndelete(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
+	for {
+		var r process.Decision
+		if !ch.ReceiveAsync(&r) {
+			return
+		}
+		d.st.Actions = append(d.st.Actions, process.ActionRecord{User: r.User, Action: "undelete",
+			Reason: "the process has ended", Time: workflow.Now(ctx)})
+	}
+}

@@ -1,0 +1,267 @@
+package workflows
+
+import (
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// Gate is an approval gate inside a workflow: it takes approve, decline and
+// cancel decisions (signals from a wiki hook, or the decide update that
+// answers at once), checks each decider's rights with MediaWiki at that
+// moment, and opens or closes by its policy. Every decision is recorded in
+// the status, refused ones with their reason. Decisions that arrive after
+// the gate closed change nothing and are recorded as refused, for the whole
+// life of the workflow, and the channels are drained before it ends, so no
+// signal is lost.
+type Gate struct {
+	policy    process.ApprovalPolicy
+	wiki      string
+	requester string
+	st        *process.Status
+	mu        workflow.Mutex
+	outcome   string // "" while open
+	approvals map[string]bool
+	declines  map[string]bool
+	// OnDecision, when set, runs after each recorded decision (a wiki
+	// request writes accepted ones into cw_comments).
+	OnDecision func(ctx workflow.Context, rec process.ApprovalRecord)
+}
+
+// NewGate registers the gate's signals and update; the gate is open from
+// here on. st is the status the workflow's query serves.
+func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki, requester string, st *process.Status) (*Gate, error) {
+	g := &Gate{
+		policy: policy, wiki: wiki, requester: requester, st: st,
+		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
+	}
+	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateDecide,
+		func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
+			rec := g.decide(ctx, r)
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+			}
+			return rec, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.DecideRequest) error {
+			switch {
+			case r.User == "":
+				return fmt.Errorf("a decision needs a user")
+			case r.Action != process.DecisionApprove && r.Action != process.DecisionDecline && r.Action != process.DecisionCancel:
+				return fmt.Errorf("unknown decision %q (approve, decline or cancel)", r.Action)
+			}
+			return nil
+		}},
+	)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
+		ch := workflow.GetSignalChannel(ctx, name)
+		action := name
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var d process.Decision
+				ch.Receive(ctx, &d)
+				g.decide(ctx, process.DecideRequest{Action: action, User: d.User, Comment: d.Comment})
+			}
+		})
+	}
+	return g, nil
+}
+
+// Wait blocks until the gate closes and returns its outcome: approved,
+// declined, expired or cancelled.
+func (g *Gate) Wait(ctx workflow.Context) (string, error) {
+	g.st.State = process.StateWaitingApproval
+	upsertState(ctx, g.st.State)
+	workflow.SetCurrentDetails(ctx, g.details())
+	if g.policy.Expiry > 0 {
+		ok, err := workflow.AwaitWithTimeout(ctx, g.policy.Expiry, func() bool { return g.outcome != "" })
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			g.outcome = process.StateExpired
+		}
+	} else if err := workflow.Await(ctx, func() bool { return g.outcome != "" }); err != nil {
+		return "", err
+	}
+	return g.outcome, nil
+}
+
+// Close ends the gate from outside (e.g. the requester withdrew through
+// another path); later decisions are refused.
+func (g *Gate) Close(outcome string) {
+	if g.outcome == "" {
+		g.outcome = outcome
+	}
+}
+
+// Drain records the decisions still queued as refused. Call it right
+// before the workflow returns.
+func (g *Gate) Drain(ctx workflow.Context) {
+	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
+		ch := workflow.GetSignalChannel(ctx, name)
+		for {
+			var d process.Decision
+			if !ch.ReceiveAsync(&d) {
+				break
+			}
+			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: name, Reason: g.closedReason(), Comment: d.Comment})
+		}
+	}
+}
+
+// Approvers lists the users whose approval was accepted.
+func (g *Gate) Approvers() []string {
+	var out []string
+	for _, a := range g.st.Approvals {
+		if a.Accepted && a.Decision == process.DecisionApprove {
+			out = append(out, a.User)
+		}
+	}
+	return out
+}
+
+func (g *Gate) closedReason() string {
+	return fmt.Sprintf("the approval is closed (%s)", g.outcome)
+}
+
+// decide takes one decision, one at a time: the rights check runs an
+// activity, and two approvals arriving together must not both count as the
+// last one.
+func (g *Gate) decide(ctx workflow.Context, r process.DecideRequest) process.ApprovalRecord {
+	if err := g.mu.Lock(ctx); err != nil {
+		return process.ApprovalRecord{User: r.User, Decision: r.Action, Reason: err.Error(), Time: workflow.Now(ctx)}
+	}
+	defer g.mu.Unlock()
+	rec := process.ApprovalRecord{User: r.User, Decision: r.Action, Comment: r.Comment}
+	rec.Accepted, rec.Override, rec.Reason = g.judge(ctx, r)
+	if rec.Accepted {
+		g.apply(r.Action, r.User, rec.Override)
+	}
+	g.record(ctx, rec)
+	return rec
+}
+
+// judge decides whether a decision counts, and why not.
+func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, override bool, reason string) {
+	switch {
+	case g.outcome != "":
+		return false, false, g.closedReason()
+	case r.User == "":
+		return false, false, "no user named"
+	case r.Action == process.DecisionApprove && r.User == g.requester && !g.policy.AllowSelfApproval:
+		return false, false, "the requester may not approve their own request"
+	case r.Action == process.DecisionApprove && g.approvals[r.User]:
+		return false, false, fmt.Sprintf("%s has already approved", r.User)
+	case r.Action == process.DecisionDecline && g.declines[r.User]:
+		return false, false, fmt.Sprintf("%s has already declined", r.User)
+	}
+	if r.Action == process.DecisionCancel && r.User == g.requester {
+		return true, false, ""
+	}
+	if g.policy.OverrideRight != "" {
+		ok, _, err := g.holds(ctx, r.User, g.policy.OverrideWiki, g.policy.OverrideRight)
+		if err != nil {
+			return false, false, err.Error()
+		}
+		if ok {
+			return true, true, ""
+		}
+	}
+	if r.Action == process.DecisionCancel {
+		return false, false, fmt.Sprintf("only the requester or a holder of %s may cancel", g.policy.OverrideRight)
+	}
+	if g.policy.Right == "" {
+		return false, false, fmt.Sprintf("only a holder of %s on %s can decide here", g.policy.OverrideRight, g.policy.OverrideWiki)
+	}
+	wiki := g.policy.RightWiki
+	if wiki == "" {
+		wiki = g.wiki
+	}
+	ok, why, err := g.holds(ctx, r.User, wiki, g.policy.Right)
+	if err != nil {
+		return false, false, err.Error()
+	}
+	if !ok {
+		return false, false, why
+	}
+	return true, false, ""
+}
+
+// holds asks MediaWiki (through the authorize activity) whether user holds
+// right on wiki now.
+func (g *Gate) holds(ctx workflow.Context, user, wiki, right string) (bool, string, error) {
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 30 * time.Second,
+		Summary:             "check " + right + " of " + user,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second},
+	})
+	var res process.AuthorizeResult
+	err := workflow.ExecuteActivity(actx, g.policy.Authorize, process.AuthorizeInput{
+		User: user, Wiki: wiki, AnyRight: []string{right},
+	}).Get(ctx, &res)
+	if err != nil {
+		return false, "", fmt.Errorf("could not check the rights of %s: %v", user, err)
+	}
+	return res.Allowed, res.Reason, nil
+}
+
+func (g *Gate) apply(action, user string, override bool) {
+	declinesToEnd := g.policy.DeclinesToEnd
+	if declinesToEnd <= 0 {
+		declinesToEnd = 1
+	}
+	switch action {
+	case process.DecisionApprove:
+		g.approvals[user] = true
+		if override || len(g.approvals) >= g.policy.Quorum {
+			g.outcome = process.StateApproved
+		}
+	case process.DecisionDecline:
+		g.declines[user] = true
+		if override || len(g.declines) >= declinesToEnd {
+			g.outcome = process.StateDeclined
+		}
+	case process.DecisionCancel:
+		g.outcome = process.StateCancelled
+	}
+}
+
+func (g *Gate) record(ctx workflow.Context, rec process.ApprovalRecord) {
+	rec.Time = workflow.Now(ctx)
+	g.st.Approvals = append(g.st.Approvals, rec)
+	if g.outcome == "" {
+		workflow.SetCurrentDetails(ctx, g.details())
+	}
+	if g.OnDecision != nil {
+		g.OnDecision(ctx, rec)
+	}
+}
+
+// details is the Web UI's "what is it doing now".
+func (g *Gate) details() string {
+	wiki := g.policy.RightWiki
+	if wiki == "" {
+		wiki = g.wiki
+	}
+	who := fmt.Sprintf("%d approval(s) from holders of `%s` on %s", g.policy.Quorum, g.policy.Right, wiki)
+	if g.policy.Right == "" {
+		who = "no local approver"
+	}
+	if g.policy.OverrideRight != "" {
+		who += fmt.Sprintf(", or one from a holder of `%s` on %s", g.policy.OverrideRight, g.policy.OverrideWiki)
+	}
+	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, len(g.approvals))
+}
+
+// upsertState keeps the ProcessState search attribute in step.
+func upsertState(ctx workflow.Context, state string) {
+	_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(state))
+}

@@ -1,0 +1,793 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// This file holds the fakes shared by the gate, deletion, setting and wiki
+// request tests: one fake MediaWiki farm whose activities are registered by
+// name and record every call.
+
+const (
+	gwWiki    = "testwiki" // the wiki a process works on
+	gwCentral = "metawiki" // the central wiki
+	gwRight   = RightManageWikiCore
+	gwSteward = RightManageWikiRestricted
+)
+
+// fakeMW stands in for every activity the approval workflows run.
+type fakeMW struct {
+	mu      sync.Mutex
+	calls   []string                       // activity names, in call order
+	steps   map[string][]process.StepInput // inputs of step-like activities, by name
+	authz   []process.AuthorizeInput       // CheckRights inputs
+	rights  map[string]bool                // "user|right|wiki"
+	outputs map[string]map[string]string   // step outputs by activity name
+	errs    map[string]error               // errors by activity name
+
+	lookup    farmdb.Wiki // LookupWiki answer
+	lookupErr error
+	holders   []string // CountRightHolders answer
+	holderIn  []activities.RightHoldersInput
+	fileID    int64
+	files     []activities.FileRequestInput
+	edits     []activities.EditRequestInput
+	updates   []activities.UpdateRequestInput
+}
+
+func newFakeMW() *fakeMW {
+	return &fakeMW{
+		steps: map[string][]process.StepInput{}, rights: map[string]bool{},
+		outputs: map[string]map[string]string{}, errs: map[string]error{},
+		lookup: farmdb.Wiki{DBName: gwWiki, Sitename: "Test"}, fileID: 42,
+	}
+}
+
+// grant lets user hold right on wiki.
+func (f *fakeMW) grant(user, right, wiki string) *fakeMW {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rights[user+"|"+right+"|"+wiki] = true
+	return f
+}
+
+func (f *fakeMW) fail(name string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[name] = err
+}
+
+func (f *fakeMW) log(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, name)
+	return f.errs[name]
+}
+
+// deniedReason is what the fake CheckRights answers for a refusal.
+func deniedReason(user, wiki string, rights []string) string {
+	return fmt.Sprintf("%s holds none of %s on %s (fake)", user, strings.Join(rights, ","), wiki)
+}
+
+func (f *fakeMW) checkRights(_ context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
+	if err := f.log(activities.NameCheckRights); err != nil {
+		return process.AuthorizeResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.authz = append(f.authz, in)
+	for _, r := range in.AnyRight {
+		if f.rights[in.User+"|"+r+"|"+in.Wiki] {
+			return process.AuthorizeResult{Allowed: true, Rights: []string{r}}, nil
+		}
+	}
+	return process.AuthorizeResult{Reason: deniedReason(in.User, in.Wiki, in.AnyRight)}, nil
+}
+
+// asked reports whether CheckRights was asked about user.
+func (f *fakeMW) asked(user string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.authz {
+		if a.User == user {
+			return true
+		}
+	}
+	return false
+}
+
+func (f *fakeMW) step(name string) func(context.Context, process.StepInput) (process.StepResult, error) {
+	return func(_ context.Context, in process.StepInput) (process.StepResult, error) {
+		err := f.log(name)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.steps[name] = append(f.steps[name], in)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		out := f.outputs[name]
+		if out == nil {
+			out = map[string]string{name: "ok"}
+		}
+		return process.StepResult{Summary: name + " done", Outputs: out}, nil
+	}
+}
+
+func (f *fakeMW) lookupWiki(_ context.Context, in activities.LookupWikiInput) (activities.LookupWikiResult, error) {
+	if err := f.log("LookupWiki"); err != nil {
+		return activities.LookupWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.lookup
+	w.DBName = in.DB
+	return activities.LookupWikiResult{Wiki: w}, f.lookupErr
+}
+
+func (f *fakeMW) countRightHolders(_ context.Context, in activities.RightHoldersInput) (activities.RightHoldersResult, error) {
+	if err := f.log(activities.NameCountRightHolders); err != nil {
+		return activities.RightHoldersResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.holderIn = append(f.holderIn, in)
+	return activities.RightHoldersResult{Users: slices.Clone(f.holders)}, nil
+}
+
+func (f *fakeMW) fileWikiRequest(_ context.Context, in activities.FileRequestInput) (activities.FileRequestResult, error) {
+	if err := f.log(activities.NameFileWikiRequest); err != nil {
+		return activities.FileRequestResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.files = append(f.files, in)
+	return activities.FileRequestResult{ID: f.fileID}, nil
+}
+
+func (f *fakeMW) editWikiRequest(_ context.Context, in activities.EditRequestInput) (process.StepResult, error) {
+	if err := f.log(activities.NameEditWikiRequest); err != nil {
+		return process.StepResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.edits = append(f.edits, in)
+	return process.StepResult{Summary: "edited"}, nil
+}
+
+func (f *fakeMW) updateRequest(_ context.Context, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
+	if err := f.log(activities.NameUpdateRequest); err != nil {
+		return activities.UpdateRequestResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.updates = append(f.updates, in)
+	return activities.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+}
+
+// called counts the calls of an activity.
+func (f *fakeMW) called(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}
+
+// firstCall is the index of the first call of name in the call log, or -1.
+func (f *fakeMW) firstCall(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Index(f.calls, name)
+}
+
+// statuses lists the statuses UpdateRequest was asked to set, in order.
+func (f *fakeMW) statuses() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, u := range f.updates {
+		if u.Status != "" {
+			out = append(out, u.Status)
+		}
+	}
+	return out
+}
+
+// stepActivities are the step-like activities (StepInput -> StepResult) of
+// every workflow under test.
+var stepActivities = []string{
+	activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameReopenWiki, activities.NameNotifyBureaucrats,
+	activities.NameBackupDatabase, activities.NameVerifyBackup, activities.NameDropWikiDatabase,
+	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
+	activities.NameValidateSettingChange, activities.NameApplySetting,
+	activities.NameValidateWiki, activities.NameCreateDatabase, activities.NameDropDatabase, activities.NameCreateSchema,
+	activities.NameRegisterWiki, activities.NameUnregisterWiki, activities.NameGrantRequesterRights,
+	activities.NameCreateMainPage, activities.NameCreateStorage, activities.NameNotifyCreated,
+}
+
+// delay makes an activity take d on the workflow clock; when user is not
+// empty, only the CheckRights calls about that user are delayed.
+type delay struct {
+	activity string
+	user     string
+	d        time.Duration
+}
+
+// newGateEnv builds a test environment with every fake activity registered
+// by name; the delays are mocks, added after every registration.
+func newGateEnv(t *testing.T, f *fakeMW, delays ...delay) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(gateWorkflow, workflow.RegisterOptions{Name: "GateTest"})
+	env.RegisterWorkflow(DeleteWiki)
+	env.RegisterWorkflow(ChangeSetting)
+	env.RegisterWorkflow(RequestWiki)
+	env.RegisterWorkflow(CreateWiki)
+	for _, name := range stepActivities {
+		env.RegisterActivityWithOptions(f.step(name), activity.RegisterOptions{Name: name})
+	}
+	env.RegisterActivityWithOptions(f.checkRights, activity.RegisterOptions{Name: activities.NameCheckRights})
+	env.RegisterActivityWithOptions(f.lookupWiki, activity.RegisterOptions{Name: "LookupWiki"})
+	env.RegisterActivityWithOptions(f.countRightHolders, activity.RegisterOptions{Name: activities.NameCountRightHolders})
+	env.RegisterActivityWithOptions(f.fileWikiRequest, activity.RegisterOptions{Name: activities.NameFileWikiRequest})
+	env.RegisterActivityWithOptions(f.editWikiRequest, activity.RegisterOptions{Name: activities.NameEditWikiRequest})
+	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: activities.NameUpdateRequest})
+	rightsDelayed := false
+	for _, d := range delays {
+		if d.activity == activities.NameCheckRights {
+			user := d.user
+			env.OnActivity(activities.NameCheckRights, mock.Anything,
+				mock.MatchedBy(func(in process.AuthorizeInput) bool { return in.User == user })).
+				After(d.d).Return(f.checkRights)
+			rightsDelayed = true
+			continue
+		}
+		env.OnActivity(d.activity, mock.Anything, mock.Anything).After(d.d).Return(f.step(d.activity))
+	}
+	if rightsDelayed { // every other CheckRights call goes to the fake at once
+		env.OnActivity(activities.NameCheckRights, mock.Anything, mock.Anything).Return(f.checkRights)
+	}
+	return env
+}
+
+// wantStepStates checks the states of the named steps.
+func wantStepStates(t *testing.T, st process.Status, want map[string]string) {
+	t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if s := st.Step(name); s == nil {
+			t.Errorf("no step %q in status", name)
+		} else if s.State != want[name] {
+			t.Errorf("step %s is %s (error %q), want %s", name, s.State, s.Error, want[name])
+		}
+	}
+}
+
+// queryStatus asks the workflow's status query.
+func queryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
+	t.Helper()
+	v, err := env.QueryWorkflow(process.QueryStatus)
+	if err != nil {
+		t.Fatalf("query: %v", err)
+	}
+	var st process.Status
+	if err := v.Get(&st); err != nil {
+		t.Fatalf("decode status: %v", err)
+	}
+	return st
+}
+
+// upd collects the outcome of one update.
+type upd struct {
+	rejected error
+	done     bool
+	result   any
+	err      error
+}
+
+func (u *upd) cb() *testsuite.TestUpdateCallback {
+	return &testsuite.TestUpdateCallback{
+		OnAccept:   func() {},
+		OnReject:   func(err error) { u.rejected = err },
+		OnComplete: func(res any, err error) { u.done, u.result, u.err = true, res, err },
+	}
+}
+
+// wantRefused checks that an update ran and failed as a refusal whose
+// message contains reason.
+func wantRefused(t *testing.T, what string, u *upd, reason string) {
+	t.Helper()
+	if u.rejected != nil || !u.done {
+		t.Errorf("%s: rejected %v, done %v; want it run and refused", what, u.rejected, u.done)
+		return
+	}
+	var app *temporal.ApplicationError
+	if !errors.As(u.err, &app) || app.Type() != process.ErrTypeRefused || !strings.Contains(app.Message(), reason) {
+		t.Errorf("%s: error %v, want a %s error containing %q", what, u.err, process.ErrTypeRefused, reason)
+	}
+}
+
+func wantAccepted(t *testing.T, what string, u *upd) {
+	t.Helper()
+	if u.rejected != nil || !u.done || u.err != nil {
+		t.Errorf("%s: rejected %v, done %v, error %v; want accepted", what, u.rejected, u.done, u.err)
+	}
+}
+
+// knownBug skips a test that shows a bug in the workflow code (described
+// in the message) unless WIKIFLOW_KNOWN_BUGS=1; remove the call once fixed.
+func knownBug(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("WIKIFLOW_KNOWN_BUGS") != "1" {
+		t.Skip("known bug, run with WIKIFLOW_KNOWN_BUGS=1: " + what)
+	}
+}
+
+// elapsed is how long after the process started "at" was (the test
+// environment's clock is skipped, so these durations are exact).
+func elapsed(st process.Status, at time.Time) time.Duration { return at.Sub(st.Started) }
+
+// --- the gate, through a workflow that only runs one ---------------------
+
+type gateInput struct {
+	Policy    process.ApprovalPolicy
+	Requester string
+	// Linger keeps the workflow running this long after the gate closed,
+	// to send it decisions that come too late.
+	Linger time.Duration
+}
+
+type gateResult struct {
+	Outcome string
+	Status  process.Status
+}
+
+func gateWorkflow(ctx workflow.Context, in gateInput) (gateResult, error) {
+	st := &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: "gate-test", State: process.StateRunning,
+		Wiki: gwWiki, Requester: in.Requester, Started: workflow.Now(ctx),
+	}
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
+		return gateResult{}, err
+	}
+	g, err := NewGate(ctx, in.Policy, gwWiki, in.Requester, st)
+	if err != nil {
+		return gateResult{}, err
+	}
+	outcome, err := g.Wait(ctx)
+	if err != nil {
+		return gateResult{}, err
+	}
+	st.State = outcome
+	if in.Linger > 0 {
+		if err := workflow.Sleep(ctx, in.Linger); err != nil {
+			return gateResult{}, err
+		}
+	}
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	g.Drain(ctx)
+	st.Ended = workflow.Now(ctx)
+	return gateResult{Outcome: outcome, Status: *st}, nil
+}
+
+// gatePolicy: two local holders of managewiki-core, or one steward; two
+// declines end it; a week to decide.
+func gatePolicy() process.ApprovalPolicy {
+	return process.ApprovalPolicy{
+		Quorum: 2, Right: gwRight, OverrideRight: gwSteward, OverrideWiki: gwCentral,
+		DeclinesToEnd: 2, Expiry: 7 * 24 * time.Hour, Authorize: activities.NameCheckRights,
+	}
+}
+
+// gateFake: alice, bob and carol hold managewiki-core on the wiki, and so
+// does the requester; steward holds managewiki-restricted on the central
+// wiki; mallory holds nothing.
+func gateFake() *fakeMW {
+	f := newFakeMW()
+	for _, u := range []string{"alice", "bob", "carol", "req"} {
+		f.grant(u, gwRight, gwWiki)
+	}
+	f.grant("steward", gwSteward, gwCentral)
+	return f
+}
+
+func runGate(t *testing.T, env *testsuite.TestWorkflowEnvironment, in gateInput) gateResult {
+	t.Helper()
+	if in.Requester == "" {
+		in.Requester = "req"
+	}
+	env.ExecuteWorkflow("GateTest", in)
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	var res gateResult
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	return res
+}
+
+func decide(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *upd {
+	u := &upd{}
+	env.UpdateWorkflow(process.UpdateDecide, id, u.cb(), process.DecideRequest{Action: action, User: user, Comment: comment})
+	return u
+}
+
+func signal(env *testsuite.TestWorkflowEnvironment, action, user, comment string) {
+	env.SignalWorkflow(action, process.Decision{User: user, Comment: comment})
+}
+
+// wantRecords compares the gate's records on user, decision, accepted,
+// override and (a part of) the reason.
+func wantRecords(t *testing.T, got []process.ApprovalRecord, want ...process.ApprovalRecord) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("records:\n%s\nwant %d", fmtRecords(got), len(want))
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.User != w.User || g.Decision != w.Decision || g.Accepted != w.Accepted || g.Override != w.Override ||
+			!strings.Contains(g.Reason, w.Reason) || (w.Reason == "" && g.Reason != "") {
+			t.Errorf("record %d: %+v, want %+v", i, g, w)
+		}
+	}
+}
+
+func fmtRecords(recs []process.ApprovalRecord) string {
+	var b strings.Builder
+	for _, r := range recs {
+		fmt.Fprintf(&b, "  %s %s accepted=%v override=%v reason=%q\n", r.User, r.Decision, r.Accepted, r.Override, r.Reason)
+	}
+	return b.String()
+}
+
+func rec(user, decision string, accepted bool, reason string) process.ApprovalRecord {
+	return process.ApprovalRecord{User: user, Decision: decision, Accepted: accepted, Reason: reason}
+}
+
+func TestGateQuorumOfDistinctApprovers(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var first *upd
+	env.RegisterDelayedCallback(func() { first = decide(env, "d1", process.DecisionApprove, "alice", "fine") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		st := queryStatus(t, env)
+		if st.State != process.StateWaitingApproval || len(st.Approvals) != 1 || !st.Approvals[0].Accepted {
+			t.Errorf("after one of two approvals: state %s, approvals %+v; want still waiting", st.State, st.Approvals)
+		}
+	}, 90*time.Minute)
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalApprove, "bob", "") }, 2*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	wantAccepted(t, "alice's approval", first)
+	if r, ok := first.result.(process.ApprovalRecord); !ok || !r.Accepted || r.User != "alice" || r.Comment != "fine" {
+		t.Errorf("update result %#v", first.result)
+	}
+	if res.Outcome != process.StateApproved || res.Status.State != process.StateApproved {
+		t.Fatalf("outcome %s, want approved", res.Outcome)
+	}
+	if d := elapsed(res.Status, res.Status.Ended); d != 2*time.Hour {
+		t.Errorf("closed after %v, want 2h (the second approval)", d)
+	}
+	wantRecords(t, res.Status.Approvals,
+		rec("alice", process.DecisionApprove, true, ""),
+		rec("bob", process.DecisionApprove, true, ""))
+	// Rights were checked with MediaWiki: the steward right first, then the
+	// approver right on the process's wiki.
+	want := process.AuthorizeInput{User: "alice", Wiki: gwWiki, AnyRight: []string{gwRight}}
+	if !slices.ContainsFunc(f.authz, func(a process.AuthorizeInput) bool {
+		return a.User == want.User && a.Wiki == want.Wiki && slices.Equal(a.AnyRight, want.AnyRight)
+	}) {
+		t.Errorf("no rights check %+v in %+v", want, f.authz)
+	}
+}
+
+func TestGateOverrideApprovesAtOnce(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var u *upd
+	env.RegisterDelayedCallback(func() { u = decide(env, "d1", process.DecisionApprove, "steward", "urgent") }, time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	wantAccepted(t, "steward's approval", u)
+	if res.Outcome != process.StateApproved {
+		t.Fatalf("outcome %s, want approved by one steward despite a quorum of 2", res.Outcome)
+	}
+	wantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true})
+	if r := res.Status.Approvals[0]; r.Comment != "urgent" || elapsed(res.Status, r.Time) != time.Hour {
+		t.Errorf("record %+v: want the comment and the decision's time", r)
+	}
+	if len(f.authz) != 1 || f.authz[0].Wiki != gwCentral || !slices.Equal(f.authz[0].AnyRight, []string{gwSteward}) {
+		t.Errorf("rights checks %+v, want one for managewiki-restricted on the central wiki", f.authz)
+	}
+}
+
+func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var self, alice, dup, mallory *upd
+	env.RegisterDelayedCallback(func() { self = decide(env, "d1", process.DecisionApprove, "req", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() { alice = decide(env, "d2", process.DecisionApprove, "alice", "") }, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { dup = decide(env, "d3", process.DecisionApprove, "alice", "again") }, 3*time.Hour)
+	env.RegisterDelayedCallback(func() { mallory = decide(env, "d4", process.DecisionApprove, "mallory", "") }, 4*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		st := queryStatus(t, env)
+		if st.State != process.StateWaitingApproval {
+			t.Errorf("state %s after refusals, want the gate still open", st.State)
+		}
+		signal(env, process.SignalApprove, "bob", "")
+	}, 5*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	wantRefused(t, "self-approval", self, "the requester may not approve their own request")
+	wantAccepted(t, "alice", alice)
+	wantRefused(t, "duplicate", dup, "alice has already approved")
+	wantRefused(t, "unauthorised", mallory, deniedReason("mallory", gwWiki, []string{gwRight}))
+	if res.Outcome != process.StateApproved || elapsed(res.Status, res.Status.Ended) != 5*time.Hour {
+		t.Fatalf("outcome %s at %v, want approved by alice and bob at 5h", res.Outcome, elapsed(res.Status, res.Status.Ended))
+	}
+	wantRecords(t, res.Status.Approvals,
+		rec("req", process.DecisionApprove, false, "the requester may not approve their own request"),
+		rec("alice", process.DecisionApprove, true, ""),
+		rec("alice", process.DecisionApprove, false, "alice has already approved"),
+		rec("mallory", process.DecisionApprove, false, deniedReason("mallory", gwWiki, []string{gwRight})),
+		rec("bob", process.DecisionApprove, true, ""))
+	if f.asked("req") {
+		t.Error("the requester's own approval is refused before any rights check")
+	}
+}
+
+func TestGateExpires(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalApprove, "alice", "") }, time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	if res.Outcome != process.StateExpired {
+		t.Fatalf("outcome %s, want expired", res.Outcome)
+	}
+	if d := elapsed(res.Status, res.Status.Ended); d != 7*24*time.Hour {
+		t.Errorf("expired after %v, want the 7 days of the policy", d)
+	}
+	wantRecords(t, res.Status.Approvals, rec("alice", process.DecisionApprove, true, ""))
+}
+
+func TestGateTwoDeclinesEndIt(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var again *upd
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalDecline, "alice", "no") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStatus(t, env); st.State != process.StateWaitingApproval {
+			t.Errorf("state %s after one decline of two, want waiting-approval", st.State)
+		}
+		again = decide(env, "d1", process.DecisionDecline, "alice", "still no")
+	}, 2*time.Hour)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStatus(t, env); st.State != process.StateWaitingApproval {
+			t.Errorf("state %s after a repeated decline, want waiting-approval", st.State)
+		}
+		decide(env, "d2", process.DecisionDecline, "bob", "")
+	}, 3*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	wantRefused(t, "second decline by alice", again, "alice has already declined")
+	if res.Outcome != process.StateDeclined || elapsed(res.Status, res.Status.Ended) != 3*time.Hour {
+		t.Fatalf("outcome %s at %v, want declined at 3h", res.Outcome, elapsed(res.Status, res.Status.Ended))
+	}
+	wantRecords(t, res.Status.Approvals,
+		rec("alice", process.DecisionDecline, true, ""),
+		rec("alice", process.DecisionDecline, false, "alice has already declined"),
+		rec("bob", process.DecisionDecline, true, ""))
+}
+
+func TestGateCancel(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var stranger, requester *upd
+	env.RegisterDelayedCallback(func() { stranger = decide(env, "c1", process.DecisionCancel, "mallory", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStatus(t, env); st.State != process.StateWaitingApproval {
+			t.Errorf("state %s after a refused cancel, want waiting-approval", st.State)
+		}
+		requester = decide(env, "c2", process.DecisionCancel, "req", "changed my mind")
+	}, 2*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	const why = "only the requester or a holder of " + gwSteward + " may cancel"
+	wantRefused(t, "cancel by a stranger", stranger, why)
+	wantAccepted(t, "cancel by the requester", requester)
+	if res.Outcome != process.StateCancelled || elapsed(res.Status, res.Status.Ended) != 2*time.Hour {
+		t.Fatalf("outcome %s at %v, want cancelled at 2h", res.Outcome, elapsed(res.Status, res.Status.Ended))
+	}
+	wantRecords(t, res.Status.Approvals,
+		rec("mallory", process.DecisionCancel, false, why),
+		rec("req", process.DecisionCancel, true, ""))
+	if f.asked("req") {
+		t.Error("the requester's cancel needs no rights check")
+	}
+}
+
+func TestGateStewardMayCancel(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalCancel, "steward", "spam") }, time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+	if res.Outcome != process.StateCancelled {
+		t.Fatalf("outcome %s, want cancelled", res.Outcome)
+	}
+	wantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionCancel, Accepted: true, Override: true})
+}
+
+func TestGateDecisionsAfterCloseAreRefused(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var late *upd
+	env.RegisterDelayedCallback(func() { decide(env, "d1", process.DecisionApprove, "steward", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() { late = decide(env, "d2", process.DecisionApprove, "alice", "") }, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalDecline, "bob", "too late") }, 3*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy(), Linger: 24 * time.Hour})
+
+	const closed = "the approval is closed (approved)"
+	wantRefused(t, "approval after the close", late, closed)
+	if res.Outcome != process.StateApproved {
+		t.Fatalf("outcome %s, want approved", res.Outcome)
+	}
+	wantRecords(t, res.Status.Approvals,
+		process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true},
+		rec("alice", process.DecisionApprove, false, closed),
+		rec("bob", process.DecisionDecline, false, closed))
+	if res.Status.Approvals[2].Comment != "too late" {
+		t.Errorf("the late signal's comment was lost: %+v", res.Status.Approvals[2])
+	}
+	if f.asked("alice") || f.asked("bob") {
+		t.Error("decisions after the close need no rights check")
+	}
+}
+
+// Signals that arrive together with the closing decision are recorded as
+// refused, not lost, even when the workflow ends right away.
+func TestGateSignalsQueuedAtCloseAreRecorded(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() {
+		signal(env, process.SignalApprove, "steward", "")
+		signal(env, process.SignalApprove, "alice", "")
+		signal(env, process.SignalApprove, "bob", "")
+	}, time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	const closed = "the approval is closed (approved)"
+	wantRecords(t, res.Status.Approvals,
+		process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true},
+		rec("alice", process.DecisionApprove, false, closed),
+		rec("bob", process.DecisionApprove, false, closed))
+}
+
+func TestGateSignalIsRecordedLikeAnUpdate(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var u *upd
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalApprove, "alice", "by the hook") }, time.Hour)
+	env.RegisterDelayedCallback(func() { u = decide(env, "d1", process.DecisionApprove, "bob", "by the CLI") }, 2*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	wantAccepted(t, "bob", u)
+	if res.Outcome != process.StateApproved {
+		t.Fatalf("outcome %s", res.Outcome)
+	}
+	a, b := res.Status.Approvals[0], res.Status.Approvals[1]
+	if a.User != "alice" || a.Comment != "by the hook" || b.User != "bob" || b.Comment != "by the CLI" {
+		t.Fatalf("records %+v", res.Status.Approvals)
+	}
+	// Apart from who, when and the comment, the two records are alike.
+	a.User, a.Comment, a.Time = b.User, b.Comment, b.Time
+	if a != b {
+		t.Errorf("signal record %+v differs from update record %+v", a, b)
+	}
+	if elapsed(res.Status, res.Status.Approvals[0].Time) != time.Hour {
+		t.Errorf("signal recorded at %v, want 1h", elapsed(res.Status, res.Status.Approvals[0].Time))
+	}
+}
+
+func TestGateValidatorRejectsWithoutRecord(t *testing.T) {
+	f := gateFake()
+	env := newGateEnv(t, f)
+	var unknown, noUser *upd
+	env.RegisterDelayedCallback(func() {
+		unknown = decide(env, "v1", "veto", "alice", "")
+		noUser = decide(env, "v2", process.DecisionApprove, "", "")
+	}, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		if st := queryStatus(t, env); len(st.Approvals) != 0 {
+			t.Errorf("rejected updates left records: %+v", st.Approvals)
+		}
+		decide(env, "c1", process.DecisionCancel, "req", "")
+	}, 2*time.Hour)
+	res := runGate(t, env, gateInput{Policy: gatePolicy()})
+
+	if unknown.rejected == nil || !strings.Contains(unknown.rejected.Error(), `unknown decision "veto"`) || unknown.done {
+		t.Errorf("unknown action: rejected %v done %v", unknown.rejected, unknown.done)
+	}
+	if noUser.rejected == nil || !strings.Contains(noUser.rejected.Error(), "a decision needs a user") || noUser.done {
+		t.Errorf("no user: rejected %v done %v", noUser.rejected, noUser.done)
+	}
+	wantRecords(t, res.Status.Approvals, rec("req", process.DecisionCancel, true, ""))
+	if len(f.authz) != 0 {
+		t.Errorf("rights were checked for rejected updates: %+v", f.authz)
+	}
+}
+
+// A decision whose rights check is still running when the gate expires
+// must not count, nor be reported accepted: the process has already ended
+// as expired.
+//
+// Bug: Gate.decide applies the judgement without looking at g.outcome
+// again after the CheckRights activity, so the late approval is recorded
+// accepted, the update answers success and g.outcome flips from expired to
+// approved (later refusals then say "closed (approved)").
+func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
+	knownBug(t, "gate.go decide: no re-check of g.outcome after the rights check")
+	f := gateFake()
+	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "alice", d: 2 * time.Hour})
+	policy := gatePolicy()
+	policy.Quorum, policy.Expiry = 1, 24*time.Hour
+	var u *upd
+	env.RegisterDelayedCallback(func() { u = decide(env, "d1", process.DecisionApprove, "alice", "") }, 23*time.Hour)
+	res := runGate(t, env, gateInput{Policy: policy})
+
+	if res.Outcome != process.StateExpired {
+		t.Fatalf("outcome %s, want expired", res.Outcome)
+	}
+	wantRefused(t, "approval checked past the expiry", u, "the approval is closed (expired)")
+	wantRecords(t, res.Status.Approvals, rec("alice", process.DecisionApprove, false, "the approval is closed (expired)"))
+}
+
+// A decision sent by signal whose rights check is still running when the
+// workflow ends must still be recorded ("no signal is lost").
+//
+// Bug: AllHandlersFinished only tracks update handlers; the signal
+// goroutines of the gate are not waited for, and Drain only sees signals
+// still in the channels.
+func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
+	knownBug(t, "gate.go: signal decisions in flight are not waited for before the workflow ends")
+	f := gateFake()
+	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "alice", d: 2 * time.Hour})
+	policy := gatePolicy()
+	policy.Expiry = 24 * time.Hour
+	env.RegisterDelayedCallback(func() { signal(env, process.SignalApprove, "alice", "") }, 23*time.Hour)
+	res := runGate(t, env, gateInput{Policy: policy})
+
+	if res.Outcome != process.StateExpired {
+		t.Fatalf("outcome %s, want expired", res.Outcome)
+	}
+	if len(res.Status.Approvals) != 1 || res.Status.Approvals[0].User != "alice" || res.Status.Approvals[0].Accepted {
+		t.Errorf("records:\n%s want alice's approval recorded as refused", fmtRecords(res.Status.Approvals))
+	}
+}

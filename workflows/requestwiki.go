@@ -1,0 +1,372 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// KindRequestWiki is the process kind of a wiki request's review.
+const KindRequestWiki = "request-wiki"
+
+// RequestWikiID is the workflow ID of the review of a request for a wiki:
+// one open request per database name.
+func RequestWikiID(db string) string { return KindRequestWiki + ":" + db }
+
+// RightCreateWiki is what a wiki creator holds on the central wiki.
+const RightCreateWiki = "createwiki"
+
+// Review actions beside the gate's approve, decline and cancel.
+const (
+	ReviewHold        = "hold"
+	ReviewMoreDetails = "more-details"
+	ReviewEdit        = "edit-request"
+	UpdateReview      = "review"
+)
+
+// CreateWiki's request statuses, as cw_requests stores them.
+const (
+	RequestInReview    = "inreview"
+	RequestApproved    = "approved"
+	RequestDeclined    = "declined"
+	RequestOnHold      = "onhold"
+	RequestMoreDetails = "moredetails"
+	RequestAbandoned   = "abandoned"
+)
+
+// ReviewRequest is the payload of hold, more-details and edit-request
+// (signals, or the review update with Action set).
+type ReviewRequest struct {
+	Action   string `json:"action,omitempty"`
+	User     string `json:"user"`
+	Comment  string `json:"comment,omitempty"`
+	Sitename string `json:"sitename,omitempty"`
+	Language string `json:"language,omitempty"`
+	Category string `json:"category,omitempty"`
+}
+
+// RequestWikiOptions are the farm's choices for wiki requests.
+type RequestWikiOptions struct {
+	CentralWiki string
+	// MoreDetailsTimeout abandons a request left waiting for its requester.
+	MoreDetailsTimeout time.Duration
+	Reviewers          int // distinct wiki creators to approve, and to decline
+}
+
+// RequestWikiInput is a request and what the wiki's creation runs with.
+type RequestWikiInput struct {
+	Wiki      process.WikiSpec
+	Requester string
+	Email     string
+	Reason    string
+	Options   RequestWikiOptions
+	// Create is the definition of the creation started on approval.
+	Create process.Definition
+}
+
+// RequestWikiResult: Status.Result has the cw_requests id and the outcome
+// of the creation.
+type RequestWikiResult struct {
+	Status process.Status
+}
+
+type review struct {
+	in       RequestWikiInput
+	st       *process.Status
+	id       int64
+	status   string // cw_requests status
+	gate     *Gate
+	detailAt time.Time // when more details were asked
+}
+
+// RequestWiki files the request in cw_requests and reviews it: two wiki
+// creators approve (then the wiki is created and the outcome commented) or
+// two decline; one may put it on hold or ask for more details (the
+// requester's edit brings it back); the requester may withdraw; a request
+// left waiting for details is abandoned by a timer. cw_requests always
+// shows the state, so CreateWiki's own pages show the truth.
+func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, error) {
+	r := &review{in: in, st: &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindRequestWiki, State: process.StateRunning,
+		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
+	}}
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *r.st, nil }); err != nil {
+		return RequestWikiResult{}, err
+	}
+	err := r.run(ctx)
+	// Decisions being checked get their answer before the workflow ends.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if r.gate != nil {
+		r.gate.Drain(ctx)
+	}
+	r.drainReviews(ctx)
+	if err != nil && r.st.State == process.StateRunning {
+		r.st.State = process.StateFailed
+		r.st.Result["error"] = err.Error()
+	}
+	r.st.Ended = workflow.Now(ctx)
+	upsertState(ctx, r.st.State)
+	return RequestWikiResult{Status: *r.st}, err
+}
+
+func (r *review) run(ctx workflow.Context) error {
+	in := r.in
+	var filed activities.FileRequestResult
+	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), activities.NameFileWikiRequest, activities.FileRequestInput{
+		DB: in.Wiki.DB, Sitename: in.Wiki.Sitename, Language: in.Wiki.Language, Private: in.Wiki.Private,
+		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
+	}).Get(ctx, &filed)
+	if err != nil {
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.NonRetryable() {
+			r.st.State = process.StateFailed
+			r.st.Result["error"] = app.Message()
+		}
+		return err
+	}
+	r.id, r.status = filed.ID, RequestInReview
+	r.st.Result["request_id"] = fmt.Sprint(filed.ID)
+	r.st.Result["request_status"] = r.status
+
+	reviewers := max(in.Options.Reviewers, 1)
+	r.gate, err = NewGate(ctx, process.ApprovalPolicy{
+		Quorum: reviewers, Right: RightCreateWiki, RightWiki: in.Options.CentralWiki,
+		DeclinesToEnd: reviewers, Authorize: activities.NameCheckRights,
+	}, in.Wiki.DB, in.Requester, r.st)
+	if err != nil {
+		return err
+	}
+	r.gate.OnDecision = func(ctx workflow.Context, rec process.ApprovalRecord) {
+		if rec.Accepted {
+			r.comment(ctx, rec.User, rec.Decision, fmt.Sprintf("%s: %s", rec.Decision, rec.Comment))
+		}
+	}
+	if err := r.listen(ctx); err != nil {
+		return err
+	}
+	outcome, err := r.waitDecision(ctx)
+	if err != nil {
+		return err
+	}
+	switch outcome {
+	case process.StateApproved:
+		r.setStatus(ctx, RequestApproved, "", "Approved by "+strings.Join(r.gate.Approvers(), " and "))
+		return r.create(ctx)
+	case process.StateDeclined:
+		r.setStatus(ctx, RequestDeclined, "", "Declined")
+	default: // cancelled by the requester, or expired waiting for details
+		r.setStatus(ctx, RequestAbandoned, "", "Abandoned ("+outcome+")")
+	}
+	r.st.State = outcome
+	return nil
+}
+
+// waitDecision waits for the gate, abandoning the request when it has
+// waited in moredetails for longer than the timeout.
+func (r *review) waitDecision(ctx workflow.Context) (string, error) {
+	r.st.State = process.StateWaitingApproval
+	upsertState(ctx, r.st.State)
+	workflow.SetCurrentDetails(ctx, r.gate.details())
+	timeout := r.in.Options.MoreDetailsTimeout
+	waitingForDetails := func() bool { return r.status == RequestMoreDetails && timeout > 0 }
+	for r.gate.outcome == "" {
+		if !waitingForDetails() {
+			if err := workflow.Await(ctx, func() bool { return r.gate.outcome != "" || waitingForDetails() }); err != nil {
+				return "", err
+			}
+			continue
+		}
+		asked := r.detailAt
+		left := asked.Add(timeout).Sub(workflow.Now(ctx))
+		ok := false
+		if left > 0 {
+			var err error
+			ok, err = workflow.AwaitWithTimeout(ctx, left,
+				func() bool { return r.gate.outcome != "" || r.status != RequestMoreDetails || r.detailAt != asked })
+			if err != nil {
+				return "", err
+			}
+		}
+		if !ok {
+			r.gate.Close(process.StateExpired)
+		}
+	}
+	return r.gate.outcome, nil
+}
+
+// create starts the wiki's creation as a child workflow with the usual ID
+// and comments its outcome on the request.
+func (r *review) create(ctx workflow.Context) error {
+	r.st.State = process.StateApproved
+	upsertState(ctx, r.st.State)
+	workflow.SetCurrentDetails(ctx, "**Approved**: creating the wiki.")
+	in := r.in
+	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
+		WorkflowID:            CreateWikiID(in.Wiki.DB),
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
+		StaticSummary:         fmt.Sprintf("Create wiki %s for request %d", in.Wiki.DB, r.id),
+		TypedSearchAttributes: temporal.NewSearchAttributes(
+			ProcessKindKey.ValueSet(KindCreateWiki), WikiDBKey.ValueSet(in.Wiki.DB),
+			RequesterKey.ValueSet(in.Requester), ProcessStateKey.ValueSet(process.StateRunning)),
+	})
+	var res CreateWikiResult
+	err := workflow.ExecuteChildWorkflow(cctx, CreateWiki, CreateWikiInput{
+		Wiki: in.Wiki, Requester: in.Requester, Email: in.Email, Definition: in.Create,
+	}).Get(ctx, &res)
+	r.st.Result["create_process"] = CreateWikiID(in.Wiki.DB)
+	if err != nil {
+		msg := err.Error()
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) {
+			msg = app.Message()
+		}
+		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+msg)
+		r.st.Result["create_state"] = process.StateFailed
+		r.st.State = process.StateFailed
+		return nil
+	}
+	r.st.Result["create_state"] = res.Process.Status.State
+	r.comment(ctx, "", "create-wiki", fmt.Sprintf("The wiki's creation ended %s.", res.Process.Status.State))
+	r.st.State = process.StateCompleted
+	return nil
+}
+
+// listen takes hold, more-details and edit-request as signals and as the
+// review update.
+func (r *review) listen(ctx workflow.Context) error {
+	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReview,
+		func(ctx workflow.Context, req ReviewRequest) (process.ActionRecord, error) {
+			rec := r.review(ctx, req)
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+			}
+			return rec, nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ReviewRequest) error {
+			switch {
+			case req.User == "":
+				return fmt.Errorf("a review needs a user")
+			case req.Action != ReviewHold && req.Action != ReviewMoreDetails && req.Action != ReviewEdit:
+				return fmt.Errorf("unknown review action %q", req.Action)
+			}
+			return nil
+		}})
+	if err != nil {
+		return err
+	}
+	for _, name := range []string{ReviewHold, ReviewMoreDetails, ReviewEdit} {
+		ch, action := workflow.GetSignalChannel(ctx, name), name
+		workflow.Go(ctx, func(ctx workflow.Context) {
+			for {
+				var req ReviewRequest
+				ch.Receive(ctx, &req)
+				req.Action = action
+				r.review(ctx, req)
+			}
+		})
+	}
+	return nil
+}
+
+func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionRecord {
+	rec := process.ActionRecord{User: req.User, Action: req.Action}
+	defer func() {
+		rec.Time = workflow.Now(ctx)
+		r.st.Actions = append(r.st.Actions, rec)
+	}()
+	if r.gate.outcome != "" {
+		rec.Reason = r.gate.closedReason()
+		return rec
+	}
+	switch req.Action {
+	case ReviewEdit:
+		if req.User != r.in.Requester {
+			rec.Reason = "only the requester may edit the request"
+			return rec
+		}
+		var out process.StepResult
+		err := workflow.ExecuteActivity(activityCtx(ctx, "edit the request"), activities.NameEditWikiRequest, activities.EditRequestInput{
+			ID: r.id, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Comment: req.Comment,
+		}).Get(ctx, &out)
+		if err != nil {
+			rec.Reason = err.Error()
+			return rec
+		}
+		if req.Sitename != "" {
+			r.in.Wiki.Sitename = req.Sitename
+		}
+		if req.Language != "" {
+			r.in.Wiki.Language = req.Language
+		}
+		if req.Category != "" {
+			r.in.Wiki.Category = req.Category
+		}
+		rec.Accepted = true
+		if r.status != RequestInReview {
+			r.setStatus(ctx, RequestInReview, req.User, "Edited by the requester: "+req.Comment)
+		}
+	case ReviewHold, ReviewMoreDetails:
+		if req.Action == ReviewMoreDetails && strings.TrimSpace(req.Comment) == "" {
+			rec.Reason = "asking for more details needs a comment saying which"
+			return rec
+		}
+		ok, why, err := r.gate.holds(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki)
+		if err != nil || !ok {
+			rec.Reason = why
+			if err != nil {
+				rec.Reason = err.Error()
+			}
+			return rec
+		}
+		rec.Accepted = true
+		status := RequestOnHold
+		if req.Action == ReviewMoreDetails {
+			status = RequestMoreDetails
+			r.detailAt = workflow.Now(ctx)
+		}
+		r.setStatus(ctx, status, req.User, req.Comment)
+	}
+	return rec
+}
+
+// setStatus writes the request's status (and a comment) to cw_requests.
+func (r *review) setStatus(ctx workflow.Context, status, user, comment string) {
+	r.status = status
+	r.st.Result["request_status"] = status
+	r.update(ctx, activities.UpdateRequestInput{ID: r.id, Status: status, Comment: comment, User: user, Action: status})
+}
+
+func (r *review) comment(ctx workflow.Context, user, action, comment string) {
+	r.update(ctx, activities.UpdateRequestInput{ID: r.id, Comment: comment, User: user, Action: action})
+}
+
+func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) {
+	in.At = workflow.Now(ctx)
+	in.Central = r.in.Options.CentralWiki
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), activities.NameUpdateRequest, in).Get(ctx, nil); err != nil {
+		r.st.Result["update_error"] = err.Error()
+	}
+}
+
+func (r *review) drainReviews(ctx workflow.Context) {
+	for _, name := range []string{ReviewHold, ReviewMoreDetails, ReviewEdit} {
+		ch := workflow.GetSignalChannel(ctx, name)
+		for {
+			var req ReviewRequest
+			if !ch.ReceiveAsync(&req) {
+				break
+			}
+			r.st.Actions = append(r.st.Actions, process.ActionRecord{User: req.User, Action: name,
+				Reason: "the request is closed", Time: workflow.Now(ctx)})
+		}
+	}
+}

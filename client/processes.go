@@ -184,7 +184,7 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
-		return process.Status{}, refused("no process %s", id)
+		return process.Status{}, fmt.Errorf("%w: %s", ErrNoProcess, id)
 	}
 	if err != nil {
 		return process.Status{}, err

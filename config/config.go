@@ -39,6 +39,7 @@ type Config struct {
 	MediaWiki MediaWiki `mapstructure:"mediawiki"`
 	Notify    Notify    `mapstructure:"notify"`
 	Worker    Worker    `mapstructure:"worker"`
+	Hook      Hook      `mapstructure:"hook"`
 	Processes Processes `mapstructure:"processes"`
 }
 
@@ -110,6 +111,14 @@ type Worker struct {
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
 }
 
+// Hook is the signed HTTP endpoint the wikis call.
+type Hook struct {
+	// Address to serve on; empty disables the endpoint.
+	Address    string `mapstructure:"address"`
+	Secret     string `mapstructure:"secret" secret:"true"`
+	SecretFile string `mapstructure:"secret_file"`
+}
+
 type Processes struct {
 	// AttentionWindow is how long a process that needs attention stays open
 	// for a person to retry or abort it.
@@ -174,6 +183,9 @@ func defaults() map[string]any {
 		"notify.smtp.password_file":         "",
 		"notify.webhook_url":                "",
 		"worker.health_address":             "127.0.0.1:8091",
+		"hook.address":                      "127.0.0.1:8092",
+		"hook.secret":                       "",
+		"hook.secret_file":                  ".stack/secrets/hook-secret",
 		"worker.shutdown_timeout":           "30s",
 		"processes.attention_window":        "168h",
 		"processes.create_wiki_extra_steps": []ExtraStep{},
@@ -329,7 +341,7 @@ func setFromString(v *viper.Viper, key, val string) error {
 // setting can be given on the command line.
 func AddFlags(fs *pflag.FlagSet) {
 	for _, key := range Keys() {
-		if strings.HasSuffix(key, "password") || key == "notify.webhook_url" {
+		if strings.HasSuffix(key, "password") || key == "notify.webhook_url" || key == "hook.secret" {
 			continue // secrets on a command line end up in process lists and shell history
 		}
 		fs.String(key, "", fmt.Sprintf("overrides %s (default %v)", key, Default(key)))
@@ -469,7 +481,29 @@ func (c *Config) resolveSecrets() error {
 	if err := read("database.password_file", c.Database.PasswordFile, &c.Database.Password); err != nil {
 		return err
 	}
-	return read("notify.smtp.password_file", c.Notify.SMTP.PasswordFile, &c.Notify.SMTP.Password)
+	if err := read("notify.smtp.password_file", c.Notify.SMTP.PasswordFile, &c.Notify.SMTP.Password); err != nil {
+		return err
+	}
+	// The hook's secret is only needed by the worker serving it; a missing
+	// file is reported there (HookSecret), not to every command.
+	if c.Hook.Secret == "" && c.Hook.SecretFile != "" {
+		if b, err := os.ReadFile(c.Hook.SecretFile); err == nil {
+			c.Hook.Secret = strings.TrimSpace(string(b))
+		}
+	}
+	return nil
+}
+
+// HookSecret returns the hook's shared secret, or an error naming the key
+// when the endpoint is enabled without one.
+func (c *Config) HookSecret() ([]byte, error) {
+	if c.Hook.Secret == "" {
+		return nil, &Error{Key: "hook.secret_file", Msg: fmt.Sprintf("no secret for the hook endpoint (file %q missing or empty; or set WIKIFLOW_HOOK_SECRET, or empty hook.address to disable it)", c.Hook.SecretFile)}
+	}
+	if len(c.Hook.Secret) < 16 {
+		return nil, &Error{Key: "hook.secret", Msg: "the hook secret must have at least 16 characters"}
+	}
+	return []byte(c.Hook.Secret), nil
 }
 
 var wikiName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
@@ -501,6 +535,7 @@ func (c *Config) Validate() error {
 		{"notify.smtp.from", nonEmpty(c.Notify.SMTP.From)},
 		{"notify.webhook_url", optional(c.Notify.WebhookURL, httpURL)},
 		{"worker.health_address", hostPort(c.Worker.HealthAddress)},
+		{"hook.address", optional(c.Hook.Address, hostPort)},
 		{"worker.shutdown_timeout", positive(c.Worker.ShutdownTimeout)},
 		{"processes.attention_window", positive(c.Processes.AttentionWindow)},
 		{"processes.deletion_grace_period", positive(c.Processes.DeletionGracePeriod)},

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/service"
 )
@@ -60,6 +61,26 @@ func run() int {
 		}
 	}()
 
+	if cfg.Hook.Address != "" {
+		h, err := deps.HookHandler(&client.Client{Temporal: deps.Temporal, Config: cfg})
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		hln, err := net.Listen("tcp", cfg.Hook.Address)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "hook.address: %v\n", err)
+			return 1
+		}
+		hookSrv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 30 * time.Second}
+		go func() {
+			if err := hookSrv.Serve(hln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				logger.Error("hook endpoint stopped", "error", err)
+			}
+		}()
+		defer hookSrv.Close()
+		logger.Info("hook endpoint serving", "address", "http://"+hln.Addr().String())
+	}
 	w, err := deps.NewWorker(ctx, cfg.Temporal.TaskQueue)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

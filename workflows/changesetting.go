@@ -84,8 +84,11 @@ func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingRe
 	if gate != nil {
 		gate.Drain(ctx)
 	}
-	if err != nil && st.State == process.StateRunning {
+	if err != nil && !ended(st.State) {
 		st.State = process.StateFailed
+		if st.Result["error"] == "" {
+			st.Result["error"] = err.Error()
+		}
 	}
 	st.Ended = workflow.Now(ctx)
 	upsertState(ctx, st.State)

@@ -238,7 +238,6 @@ func TestChangeSettingRequesterWithoutRightIsRefused(t *testing.T) {
 // with policy.OverrideRight, which ChangeSetting (and RequestWiki) leave
 // empty: the reason reads "a holder of  may cancel".
 func TestChangeSettingCancelByStrangerReason(t *testing.T) {
-	knownBug(t, "gate.go judge: cancel refusal names an empty override right")
 	f := settingFake(true)
 	env := newGateEnv(t, f)
 	var u *upd

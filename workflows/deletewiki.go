@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -108,8 +109,11 @@ func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, err
 	if d.st.Ended.IsZero() {
 		d.st.Ended = workflow.Now(ctx)
 	}
-	if err != nil && d.st.State == process.StateRunning {
+	if err != nil && !ended(d.st.State) {
 		d.st.State = process.StateFailed
+		if d.st.Result["error"] == "" {
+			d.st.Result["error"] = err.Error()
+		}
 	}
 	upsertState(ctx, d.st.State)
 	return DeleteWikiResult{Status: *d.st}, err
@@ -121,6 +125,7 @@ type deletion struct {
 	gate     *Gate
 	undelete *process.Decision // accepted undelete
 	grace    bool              // in the grace period: undelete is possible
+	busy     int               // undelete requests being checked
 }
 
 func activityCtx(ctx workflow.Context, summary string) workflow.Context {
@@ -144,7 +149,11 @@ func (d *deletion) run(ctx workflow.Context) error {
 	var f *activities.Farm
 	var reg activities.LookupWikiResult
 	if err := workflow.ExecuteActivity(activityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
-		return d.refuse(ctx, "%s is not a wiki of the farm", in.Wiki)
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
+			return d.refuse(ctx, "%s is not a wiki of the farm", in.Wiki)
+		}
+		return err
 	}
 	if reg.Wiki.Deleted {
 		return d.refuse(ctx, "%s is already deleted", in.Wiki)
@@ -247,12 +256,21 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 	decide := func(ctx workflow.Context, r process.Decision) process.ActionRecord {
 		rec := process.ActionRecord{User: r.User, Action: "undelete", Reason: r.Comment}
 		switch {
-		case !d.grace || d.undelete != nil:
+		case d.undelete != nil:
+			rec.Reason = "the wiki has already been undeleted"
+		case !d.grace:
 			rec.Reason = "undelete is only possible during the grace period"
 		default:
+			d.busy++
 			rec.Accepted, rec.Reason = d.mayUndelete(ctx, r.User)
-			if rec.Accepted && d.grace && d.undelete == nil {
-				d.undelete = &r
+			d.busy--
+			if rec.Accepted {
+				if d.grace && d.undelete == nil {
+					d.undelete = &r
+				} else {
+					// The grace period ended during the rights check.
+					rec.Accepted, rec.Reason = false, "undelete is only possible during the grace period"
+				}
 			}
 		}
 		rec.Time = workflow.Now(ctx)
@@ -313,6 +331,7 @@ func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string)
 }
 
 func (d *deletion) drainUndelete(ctx workflow.Context) {
+	_ = workflow.Await(ctx, func() bool { return d.busy == 0 })
 	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
 	for {
 		var r process.Decision
@@ -322,4 +341,15 @@ func (d *deletion) drainUndelete(ctx workflow.Context) {
 		d.st.Actions = append(d.st.Actions, process.ActionRecord{User: r.User, Action: "undelete",
 			Reason: "the process has ended", Time: workflow.Now(ctx)})
 	}
+}
+
+// ended tells whether a state is one a process ends in (so an error after it
+// does not overwrite it).
+func ended(state string) bool {
+	switch state {
+	case process.StateCompleted, process.StateFailed, process.StateAborted,
+		process.StateDeclined, process.StateExpired, process.StateCancelled:
+		return true
+	}
+	return false
 }

@@ -341,6 +341,8 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 	}{
 		{"declined", func(env *testsuite.TestWorkflowEnvironment) {
 			env.SignalWorkflow(process.SignalDecline, process.Decision{User: "bob", Comment: "keep it"})
+			// An undelete with the decision that ends the process is refused.
+			env.SignalWorkflow(process.SignalUndelete, process.Decision{User: "req"})
 		}, process.StateDeclined, time.Hour},
 		{"expired", func(env *testsuite.TestWorkflowEnvironment) {}, process.StateExpired, delExpiry},
 		{"cancelled", func(env *testsuite.TestWorkflowEnvironment) {
@@ -362,6 +364,14 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 				}
 			}
 			wantNothingRemoved(t, f)
+			for _, a := range st.Actions {
+				if a.Action != "undelete" || a.Accepted || a.Reason == "" {
+					t.Errorf("action %+v, want a refused undelete", a)
+				}
+			}
+			if c.state == process.StateDeclined && len(st.Actions) != 1 {
+				t.Errorf("actions %+v, want the undelete sent with the decline recorded", st.Actions)
+			}
 		})
 	}
 }
@@ -373,7 +383,6 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 // MarkWikiDeleted, or ReopenWiki in the grace period) fails, run returns
 // the error and DeleteWiki only turns a "running" state into failed.
 func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
-	knownBug(t, "deletewiki.go DeleteWiki: an error after the gate leaves the state waiting-approval")
 	f := deleteFake()
 	f.fail(activities.NameCloseWiki, temporal.NewNonRetryableApplicationError("database is read-only", "Broken", nil))
 	env := newGateEnv(t, f)
@@ -398,7 +407,6 @@ func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
 // ended during the CheckRights activity the record says accepted and the
 // update answers success, yet the wiki is removed.
 func TestDeleteWikiUndeleteCheckedPastGraceIsRefused(t *testing.T) {
-	knownBug(t, "deletewiki.go listenUndelete: accepted although the grace period ended during the rights check")
 	f := deleteFake()
 	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "steward", d: 2 * time.Hour})
 	var u *upd

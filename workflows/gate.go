@@ -25,6 +25,7 @@ type Gate struct {
 	st        *process.Status
 	mu        workflow.Mutex
 	outcome   string // "" while open
+	busy      int    // decisions being taken (rights checks in flight)
 	approvals map[string]bool
 	declines  map[string]bool
 	// OnDecision, when set, runs after each recorded decision (a wiki
@@ -86,7 +87,7 @@ func (g *Gate) Wait(ctx workflow.Context) (string, error) {
 			return "", err
 		}
 		if !ok {
-			g.outcome = process.StateExpired
+			g.Close(process.StateExpired)
 		}
 	} else if err := workflow.Await(ctx, func() bool { return g.outcome != "" }); err != nil {
 		return "", err
@@ -105,6 +106,9 @@ func (g *Gate) Close(outcome string) {
 // Drain records the decisions still queued as refused. Call it right
 // before the workflow returns.
 func (g *Gate) Drain(ctx workflow.Context) {
+	// Signal decisions still being checked are not update handlers, so
+	// AllHandlersFinished does not wait for them: wait here.
+	_ = workflow.Await(ctx, func() bool { return g.busy == 0 })
 	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
 		ch := workflow.GetSignalChannel(ctx, name)
 		for {
@@ -136,12 +140,18 @@ func (g *Gate) closedReason() string {
 // activity, and two approvals arriving together must not both count as the
 // last one.
 func (g *Gate) decide(ctx workflow.Context, r process.DecideRequest) process.ApprovalRecord {
+	g.busy++
+	defer func() { g.busy-- }()
 	if err := g.mu.Lock(ctx); err != nil {
 		return process.ApprovalRecord{User: r.User, Decision: r.Action, Reason: err.Error(), Time: workflow.Now(ctx)}
 	}
 	defer g.mu.Unlock()
 	rec := process.ApprovalRecord{User: r.User, Decision: r.Action, Comment: r.Comment}
 	rec.Accepted, rec.Override, rec.Reason = g.judge(ctx, r)
+	if rec.Accepted && g.outcome != "" {
+		// The gate closed (expired) while the rights were being checked.
+		rec.Accepted, rec.Override, rec.Reason = false, false, g.closedReason()
+	}
 	if rec.Accepted {
 		g.apply(r.Action, r.User, rec.Override)
 	}
@@ -176,6 +186,9 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 		}
 	}
 	if r.Action == process.DecisionCancel {
+		if g.policy.OverrideRight == "" {
+			return false, false, "only the requester may cancel"
+		}
 		return false, false, fmt.Sprintf("only the requester or a holder of %s may cancel", g.policy.OverrideRight)
 	}
 	if g.policy.Right == "" {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -334,15 +333,6 @@ func wantAccepted(t *testing.T, what string, u *upd) {
 	t.Helper()
 	if u.rejected != nil || !u.done || u.err != nil {
 		t.Errorf("%s: rejected %v, done %v, error %v; want accepted", what, u.rejected, u.done, u.err)
-	}
-}
-
-// knownBug skips a test that shows a bug in the workflow code (described
-// in the message) unless WIKIFLOW_KNOWN_BUGS=1; remove the call once fixed.
-func knownBug(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("WIKIFLOW_KNOWN_BUGS") != "1" {
-		t.Skip("known bug, run with WIKIFLOW_KNOWN_BUGS=1: " + what)
 	}
 }
 
@@ -753,7 +743,6 @@ func TestGateValidatorRejectsWithoutRecord(t *testing.T) {
 // accepted, the update answers success and g.outcome flips from expired to
 // approved (later refusals then say "closed (approved)").
 func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
-	knownBug(t, "gate.go decide: no re-check of g.outcome after the rights check")
 	f := gateFake()
 	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "alice", d: 2 * time.Hour})
 	policy := gatePolicy()
@@ -776,7 +765,6 @@ func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 // goroutines of the gate are not waited for, and Drain only sees signals
 // still in the channels.
 func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
-	knownBug(t, "gate.go: signal decisions in flight are not waited for before the workflow ends")
 	f := gateFake()
 	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "alice", d: 2 * time.Hour})
 	policy := gatePolicy()

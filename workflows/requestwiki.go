@@ -85,6 +85,7 @@ type review struct {
 	status   string // cw_requests status
 	gate     *Gate
 	detailAt time.Time // when more details were asked
+	busy     int       // reviews being decided
 }
 
 // RequestWiki files the request in cw_requests and reviews it: two wiki
@@ -108,7 +109,7 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 		r.gate.Drain(ctx)
 	}
 	r.drainReviews(ctx)
-	if err != nil && r.st.State == process.StateRunning {
+	if err != nil && !ended(r.st.State) {
 		r.st.State = process.StateFailed
 		r.st.Result["error"] = err.Error()
 	}
@@ -278,6 +279,8 @@ func (r *review) listen(ctx workflow.Context) error {
 }
 
 func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionRecord {
+	r.busy++
+	defer func() { r.busy-- }()
 	rec := process.ActionRecord{User: req.User, Action: req.Action}
 	defer func() {
 		rec.Time = workflow.Now(ctx)
@@ -299,6 +302,10 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		}).Get(ctx, &out)
 		if err != nil {
 			rec.Reason = err.Error()
+			return rec
+		}
+		if r.gate.outcome != "" { // decided while the edit was written
+			rec.Reason = r.gate.closedReason()
 			return rec
 		}
 		if req.Sitename != "" {
@@ -325,6 +332,10 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			if err != nil {
 				rec.Reason = err.Error()
 			}
+			return rec
+		}
+		if r.gate.outcome != "" { // decided while the rights were checked
+			rec.Reason = r.gate.closedReason()
 			return rec
 		}
 		rec.Accepted = true
@@ -358,6 +369,7 @@ func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) 
 }
 
 func (r *review) drainReviews(ctx workflow.Context) {
+	_ = workflow.Await(ctx, func() bool { return r.busy == 0 })
 	for _, name := range []string{ReviewHold, ReviewMoreDetails, ReviewEdit} {
 		ch := workflow.GetSignalChannel(ctx, name)
 		for {

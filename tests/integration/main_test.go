@@ -10,6 +10,8 @@ import (
 	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -82,7 +84,28 @@ func setup(m *testing.M) int {
 	}
 	defer w.Stop()
 	cli = &client.Client{Temporal: deps.Temporal, Config: cfg}
+	// The wikis' hook endpoint, on its usual address, feeding this run's worker.
+	stopHook, err := serveHook(cfg.Hook.Address)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "hook endpoint on %s: %v (is a worker from `make run` still running?)\n", cfg.Hook.Address, err)
+		return 1
+	}
+	defer stopHook()
 	return m.Run()
+}
+
+func serveHook(addr string) (func(), error) {
+	h, err := deps.HookHandler(cli)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	return func() { srv.Close() }, nil
 }
 
 func randomHex(n int) string {

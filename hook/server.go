@@ -1,0 +1,290 @@
+package hook
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/settings"
+)
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 64 << 10
+
+// Window is how far a request's timestamp may be from the server's clock.
+const Window = 300 * time.Second
+
+// Server answers the wikis' signed requests.
+type Server struct {
+	Client   *client.Client
+	Secret   []byte
+	Settings *settings.Registry
+	Logger   *slog.Logger
+	// Now is the clock; tests replace it.
+	Now     func() time.Time
+	replays replays
+}
+
+// Error is the one shape of every refusal.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// Handler routes the endpoint; every route is behind the signature check.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /v1/processes", s.list)
+	mux.HandleFunc("GET /v1/processes/{id}", s.status)
+	mux.HandleFunc("POST /v1/processes/delete-wiki", s.deleteWiki)
+	mux.HandleFunc("POST /v1/processes/change-setting", s.changeSetting)
+	mux.HandleFunc("POST /v1/processes/request-wiki", s.requestWiki)
+	mux.HandleFunc("POST /v1/processes/{id}/actions", s.action)
+	mux.HandleFunc("GET /v1/settings", s.settings)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		fail(w, http.StatusNotFound, "not_found", "no such endpoint")
+	})
+	return s.verify(mux)
+}
+
+// verify refuses unsigned, wrongly signed, stale and replayed requests and
+// oversized bodies before anything else runs.
+func (s *Server) verify(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+		if err != nil {
+			fail(w, http.StatusBadRequest, "malformed_json", "could not read the body")
+			return
+		}
+		if len(body) > MaxBody {
+			fail(w, http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body is over %d bytes", MaxBody))
+			return
+		}
+		now := time.Now()
+		if s.Now != nil {
+			now = s.Now()
+		}
+		ts, err := strconv.ParseInt(r.Header.Get(HeaderTimestamp), 10, 64)
+		got := r.Header.Get(HeaderSignature)
+		want := Sign(s.Secret, ts, r.Method, r.URL.RequestURI(), body)
+		switch {
+		case len(s.Secret) == 0 || err != nil || got == "":
+			fail(w, http.StatusUnauthorized, "unauthorized", "the request is not signed")
+			return
+		case !hmac.Equal([]byte(got), []byte(want)):
+			fail(w, http.StatusUnauthorized, "unauthorized", "the signature does not match")
+			return
+		case now.Sub(time.Unix(ts, 0)).Abs() > Window:
+			fail(w, http.StatusUnauthorized, "unauthorized", "the request is stale")
+			return
+		case !s.replays.first(got, now, Window):
+			fail(w, http.StatusUnauthorized, "unauthorized", "the request was already received")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func fail(w http.ResponseWriter, code int, errCode, msg string) {
+	reply(w, code, map[string]Error{"error": {Code: errCode, Message: msg}})
+}
+
+func reply(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decode reads a JSON object strictly: unknown fields are an error.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		fail(w, http.StatusBadRequest, "malformed_json", "the body is not the JSON object expected: "+err.Error())
+		return false
+	}
+	if dec.More() {
+		fail(w, http.StatusBadRequest, "malformed_json", "the body has more than one JSON value")
+		return false
+	}
+	return true
+}
+
+// failFor maps the client's errors to the endpoint's codes.
+func (s *Server) failFor(w http.ResponseWriter, err error) {
+	var usage *client.UsageError
+	var refusedErr *client.RefusedError
+	switch {
+	case errors.As(err, &usage):
+		fail(w, http.StatusBadRequest, "invalid_request", usage.Msg)
+	case errors.As(err, &refusedErr):
+		fail(w, http.StatusConflict, "refused", refusedErr.Msg)
+	case errors.Is(err, client.ErrNoProcess):
+		fail(w, http.StatusNotFound, "unknown_process", err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		fail(w, http.StatusServiceUnavailable, "unavailable", "the workflow service did not answer in time")
+	default:
+		if s.Logger != nil {
+			s.Logger.Error("hook request failed", "error", err)
+		}
+		fail(w, http.StatusServiceUnavailable, "unavailable", "the workflow service could not be reached")
+	}
+}
+
+func ctx(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(r.Context(), 20*time.Second)
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	c, cancel := ctx(r)
+	defer cancel()
+	items, err := s.Client.List(c, client.ListFilter{Wiki: r.URL.Query().Get("wiki"), Kind: r.URL.Query().Get("kind")})
+	if err != nil {
+		s.failFor(w, err)
+		return
+	}
+	reply(w, http.StatusOK, map[string]any{"processes": items})
+}
+
+// statusView is a process's status with its place in the Web UI.
+type statusView struct {
+	process.Status
+	UIURL string `json:"ui_url"`
+}
+
+func (s *Server) status(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if err := client.CheckID(id); err != nil {
+		fail(w, http.StatusNotFound, "unknown_process", err.Error())
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.Status(c, id)
+	if err != nil && st.ID == "" {
+		s.failFor(w, err)
+		return
+	}
+	cfg := s.Client.Config.Temporal
+	reply(w, http.StatusOK, statusView{Status: st, UIURL: fmt.Sprintf("%s/namespaces/%s/workflows/%s",
+		cfg.UIURL, url.PathEscape(cfg.Namespace), url.PathEscape(id))})
+}
+
+func accepted(w http.ResponseWriter, st process.Status, err error, s *Server) {
+	if err != nil {
+		s.failFor(w, err)
+		return
+	}
+	reply(w, http.StatusAccepted, map[string]string{"id": st.ID, "state": st.State})
+}
+
+func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Wiki, User, Reason string }
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.User == "" || req.Reason == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "user and reason are required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.DeleteWiki(c, req.Wiki, req.User, req.Reason)
+	accepted(w, st, err, s)
+}
+
+func (s *Server) changeSetting(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Wiki, Setting, User, Reason string
+		Value                       json.RawMessage
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.User == "" || req.Setting == "" || len(req.Value) == 0 {
+		fail(w, http.StatusBadRequest, "invalid_request", "wiki, setting, value and user are required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.ChangeSetting(c, req.Wiki, req.Setting, string(req.Value), req.User, req.Reason)
+	var refusedErr *client.RefusedError
+	if errors.As(err, &refusedErr) && st.ID == "" {
+		// Refused before any process: the value or the setting is wrong.
+		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
+		return
+	}
+	accepted(w, st, err, s)
+}
+
+func (s *Server) requestWiki(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Wiki, Sitename, Language, Category, User, Reason string
+		Private                                          bool
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.User == "" || req.Reason == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "user and reason are required")
+		return
+	}
+	if req.Category == "" {
+		req.Category = "uncategorised"
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.RequestWiki(c, client.CreateWikiRequest{
+		Wiki:      process.WikiSpec{DB: req.Wiki, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Private: req.Private},
+		Requester: req.User,
+	}, req.Reason)
+	var refusedErr *client.RefusedError
+	if errors.As(err, &refusedErr) && st.ID == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
+		return
+	}
+	accepted(w, st, err, s)
+}
+
+func (s *Server) action(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	var req client.Action
+	if !decode(w, r, &req) {
+		return
+	}
+	if err := client.CheckID(id); err != nil {
+		fail(w, http.StatusNotFound, "unknown_process", err.Error())
+		return
+	}
+	if !client.KnownAction(req.Action) {
+		fail(w, http.StatusBadRequest, "unknown_action", fmt.Sprintf("unknown action %q", req.Action))
+		return
+	}
+	if req.User == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "user is required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	if err := s.Client.Send(c, id, req); err != nil {
+		s.failFor(w, err)
+		return
+	}
+	reply(w, http.StatusAccepted, map[string]string{"id": id, "action": req.Action})
+}
+
+func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
+	reply(w, http.StatusOK, map[string]any{"settings": s.Settings.All()})
+}

@@ -1,0 +1,24 @@
+package service
+
+import (
+	"net/http"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/hook"
+	"github.com/wikiflow/wikiflow/settings"
+)
+
+// HookHandler is the wikis' signed endpoint, starting and signalling
+// processes through the same client as the CLI, on taskQueue's workers.
+func (d *Deps) HookHandler(c *client.Client) (http.Handler, error) {
+	secret, err := d.Config.HookSecret()
+	if err != nil {
+		return nil, err
+	}
+	reg, err := settings.Load(d.Config.MediaWiki.SettingsRegistry)
+	if err != nil {
+		return nil, err
+	}
+	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Logger: d.Logger}
+	return s.Handler(), nil
+}

@@ -36,6 +36,7 @@ vet:
 # The stack for tests uses MariaDB's throwaway durability flags when the
 # tests start it (they only apply when MariaDB is not running yet).
 test: vet
+	farm/bin/install-browser
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -timeout 60m ./...
 

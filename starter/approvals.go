@@ -78,16 +78,22 @@ func (a *app) requestWikiCommand() *cobra.Command {
 		func(ctx context.Context) (process.Status, error) { return a.client.RequestWiki(ctx, req, reason) })
 }
 
-// messageCommand builds a command that sends one decision to process ID.
-func (a *app) messageCommand(use, short string, needComment bool,
+// messageCommand builds a command that sends one decision to process ID
+// on behalf of --user, with an optional --comment; needed names flags that
+// must not be empty (the caller defines any beyond user and comment; a nil
+// pointer stands for --comment itself).
+func (a *app) messageCommand(use, short string, needed map[string]*string,
 	send func(ctx context.Context, id, user, comment string) (process.Status, error)) *cobra.Command {
 	var user, comment string
 	cmd := &cobra.Command{
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			values := map[string]string{"user": user}
-			if needComment {
-				values["comment"] = comment
+			for name, p := range needed {
+				if p == nil {
+					p = &comment
+				}
+				values[name] = *p
 			}
 			if err := required(values); err != nil {
 				return err
@@ -124,7 +130,7 @@ func (a *app) decisionCommands() []*cobra.Command {
 	}
 	var sitename, language, category string
 	edit := a.messageCommand("edit-request ID --user USER [--sitename S] [--language L] [--category C] [--comment C]",
-		"Edit your wiki request (brings it back to review)", false,
+		"Edit your wiki request (brings it back to review)", nil,
 		func(ctx context.Context, id, user, comment string) (process.Status, error) {
 			return a.client.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: user, Comment: comment,
 				Sitename: sitename, Language: language, Category: category})
@@ -133,12 +139,12 @@ func (a *app) decisionCommands() []*cobra.Command {
 	edit.Flags().StringVar(&language, "language", "", "new language")
 	edit.Flags().StringVar(&category, "category", "", "new category")
 	return []*cobra.Command{
-		a.messageCommand("approve ID --user USER", "Approve a process waiting for approval", false, decide(process.DecisionApprove)),
-		a.messageCommand("decline ID --user USER", "Decline a process waiting for approval", false, decide(process.DecisionDecline)),
-		a.messageCommand("cancel ID --user USER", "Withdraw a request (requester) or cancel it (steward)", false, decide(process.DecisionCancel)),
-		a.messageCommand("hold ID --user USER", "Put a wiki request on hold", false, review(workflows.ReviewHold)),
-		a.messageCommand("more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", true, review(workflows.ReviewMoreDetails)),
-		a.messageCommand("undelete ID --user USER", "Reopen a wiki during its deletion's grace period", false,
+		a.messageCommand("approve ID --user USER", "Approve a process waiting for approval", nil, decide(process.DecisionApprove)),
+		a.messageCommand("decline ID --user USER", "Decline a process waiting for approval", nil, decide(process.DecisionDecline)),
+		a.messageCommand("cancel ID --user USER", "Withdraw a request (requester) or cancel it (steward)", nil, decide(process.DecisionCancel)),
+		a.messageCommand("hold ID --user USER", "Put a wiki request on hold", nil, review(workflows.ReviewHold)),
+		a.messageCommand("more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", map[string]*string{"comment": nil}, review(workflows.ReviewMoreDetails)),
+		a.messageCommand("undelete ID --user USER", "Reopen a wiki during its deletion's grace period", nil,
 			func(ctx context.Context, id, user, _ string) (process.Status, error) {
 				return a.client.Undelete(ctx, id, user)
 			}),

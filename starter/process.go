@@ -127,61 +127,21 @@ func (a *app) listCommand() *cobra.Command {
 }
 
 func (a *app) retryCommand() *cobra.Command {
-	var step, user string
-	cmd := &cobra.Command{
-		Use:   "retry ID --step STEP --user USER",
-		Short: "Run a failed step again (the user's rights are checked on the wiki)",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := required(map[string]string{"step": step, "user": user}); err != nil {
-				return err
-			}
-			if err := client.CheckID(args[0]); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			st, err := a.client.Retry(cmd.Context(), args[0], step, user)
-			if err != nil {
-				return err
-			}
-			a.printStatus(st)
-			return nil
-		},
-	}
+	var step string
+	cmd := a.messageCommand("retry ID --step STEP --user USER", "Run a failed step again (the user's rights are checked on the wiki)",
+		map[string]*string{"step": &step},
+		func(ctx context.Context, id, user, _ string) (process.Status, error) {
+			return a.client.Retry(ctx, id, step, user)
+		})
 	cmd.Flags().StringVar(&step, "step", "", "the failed step")
-	cmd.Flags().StringVar(&user, "user", "", "who asks")
 	return cmd
 }
 
 func (a *app) abortCommand() *cobra.Command {
-	var user, reason string
-	cmd := &cobra.Command{
-		Use:   "abort ID --user USER",
-		Short: "Stop a process and undo what it did",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := required(map[string]string{"user": user}); err != nil {
-				return err
-			}
-			if err := client.CheckID(args[0]); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			st, err := a.client.Abort(cmd.Context(), args[0], user, reason)
-			if err != nil {
-				return err
-			}
-			a.printStatus(st)
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&user, "user", "", "who asks")
-	cmd.Flags().StringVar(&reason, "reason", "", "why")
-	return cmd
+	return a.messageCommand("abort ID --user USER [--comment WHY]", "Stop a process and undo what it did", nil,
+		func(ctx context.Context, id, user, why string) (process.Status, error) {
+			return a.client.Abort(ctx, id, user, why)
+		})
 }
 
 func (a *app) watchCommand() *cobra.Command {

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -30,16 +31,6 @@ const (
 	ReviewMoreDetails = "more-details"
 	ReviewEdit        = "edit-request"
 	UpdateReview      = "review"
-)
-
-// CreateWiki's request statuses, as cw_requests stores them.
-const (
-	RequestInReview    = "inreview"
-	RequestApproved    = "approved"
-	RequestDeclined    = "declined"
-	RequestOnHold      = "onhold"
-	RequestMoreDetails = "moredetails"
-	RequestAbandoned   = "abandoned"
 )
 
 // ReviewRequest is the payload of hold, more-details and edit-request
@@ -133,7 +124,7 @@ func (r *review) run(ctx workflow.Context) error {
 		}
 		return err
 	}
-	r.id, r.status = filed.ID, RequestInReview
+	r.id, r.status = filed.ID, farmdb.RequestInReview
 	r.st.Result["request_id"] = fmt.Sprint(filed.ID)
 	r.st.Result["request_status"] = r.status
 
@@ -159,12 +150,12 @@ func (r *review) run(ctx workflow.Context) error {
 	}
 	switch outcome {
 	case process.StateApproved:
-		r.setStatus(ctx, RequestApproved, "", "Approved by "+strings.Join(r.gate.Approvers(), " and "))
+		r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.Approvers(), " and "))
 		return r.create(ctx)
 	case process.StateDeclined:
-		r.setStatus(ctx, RequestDeclined, "", "Declined")
+		r.setStatus(ctx, farmdb.RequestDeclined, "", "Declined")
 	default: // cancelled by the requester, or expired waiting for details
-		r.setStatus(ctx, RequestAbandoned, "", "Abandoned ("+outcome+")")
+		r.setStatus(ctx, farmdb.RequestAbandoned, "", "Abandoned ("+outcome+")")
 	}
 	r.st.State = outcome
 	return nil
@@ -177,7 +168,7 @@ func (r *review) waitDecision(ctx workflow.Context) (string, error) {
 	upsertState(ctx, r.st.State)
 	workflow.SetCurrentDetails(ctx, r.gate.details())
 	timeout := r.in.Options.MoreDetailsTimeout
-	waitingForDetails := func() bool { return r.status == RequestMoreDetails && timeout > 0 }
+	waitingForDetails := func() bool { return r.status == farmdb.RequestMoreDetails && timeout > 0 }
 	for r.gate.outcome == "" {
 		if !waitingForDetails() {
 			if err := workflow.Await(ctx, func() bool { return r.gate.outcome != "" || waitingForDetails() }); err != nil {
@@ -191,7 +182,9 @@ func (r *review) waitDecision(ctx workflow.Context) (string, error) {
 		if left > 0 {
 			var err error
 			ok, err = workflow.AwaitWithTimeout(ctx, left,
-				func() bool { return r.gate.outcome != "" || r.status != RequestMoreDetails || r.detailAt != asked })
+				func() bool {
+					return r.gate.outcome != "" || r.status != farmdb.RequestMoreDetails || r.detailAt != asked
+				})
 			if err != nil {
 				return "", err
 			}
@@ -318,8 +311,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			r.in.Wiki.Category = req.Category
 		}
 		rec.Accepted = true
-		if r.status != RequestInReview {
-			r.setStatus(ctx, RequestInReview, req.User, "Edited by the requester: "+req.Comment)
+		if r.status != farmdb.RequestInReview {
+			r.setStatus(ctx, farmdb.RequestInReview, req.User, "Edited by the requester: "+req.Comment)
 		}
 	case ReviewHold, ReviewMoreDetails:
 		if req.Action == ReviewMoreDetails && strings.TrimSpace(req.Comment) == "" {
@@ -339,9 +332,9 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		rec.Accepted = true
-		status := RequestOnHold
+		status := farmdb.RequestOnHold
 		if req.Action == ReviewMoreDetails {
-			status = RequestMoreDetails
+			status = farmdb.RequestMoreDetails
 			r.detailAt = workflow.Now(ctx)
 		}
 		r.setStatus(ctx, status, req.User, req.Comment)

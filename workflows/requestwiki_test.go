@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -100,7 +101,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	var first *upd
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_id"] != "42" || st.Result["request_status"] != RequestInReview {
+		if st.State != process.StateWaitingApproval || st.Result["request_id"] != "42" || st.Result["request_status"] != farmdb.RequestInReview {
 			t.Errorf("state %s result %v, want waiting on request 42 in review", st.State, st.Result)
 		}
 		first = decide(env, "a1", process.DecisionApprove, "r1", "good idea")
@@ -118,14 +119,14 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	if st.State != process.StateCompleted || st.Result["create_state"] != process.StateCompleted {
 		t.Fatalf("state %s result %v, want completed with the creation completed", st.State, st.Result)
 	}
-	if st.Result["create_process"] != CreateWikiID(reqWiki) || st.Result["request_status"] != RequestApproved {
+	if st.Result["create_process"] != CreateWikiID(reqWiki) || st.Result["request_status"] != farmdb.RequestApproved {
 		t.Errorf("result %v", st.Result)
 	}
 	if fi := f.files; len(fi) != 1 || fi[0].DB != reqWiki || fi[0].Requester != "req" || fi[0].Central != gwCentral || fi[0].Sitename != "New Wiki" {
 		t.Errorf("FileWikiRequest inputs %+v", fi)
 	}
-	wantStatuses(t, f, RequestApproved)
-	if u := findUpdate(t, f, RequestApproved, ""); u.ID != 42 || u.Comment != "Approved by r1 and r2" || u.Central != gwCentral {
+	wantStatuses(t, f, farmdb.RequestApproved)
+	if u := findUpdate(t, f, farmdb.RequestApproved, ""); u.ID != 42 || u.Comment != "Approved by r1 and r2" || u.Central != gwCentral {
 		t.Errorf("approval update %+v", u)
 	}
 	// Each accepted decision is commented; the approval status is set
@@ -181,10 +182,10 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 	}, 2*time.Hour)
 	runRequest(env)
 	st := requestResult(t, env)
-	if st.State != process.StateDeclined || st.Result["request_status"] != RequestDeclined {
+	if st.State != process.StateDeclined || st.Result["request_status"] != farmdb.RequestDeclined {
 		t.Fatalf("state %s result %v, want declined", st.State, st.Result)
 	}
-	wantStatuses(t, f, RequestDeclined)
+	wantStatuses(t, f, farmdb.RequestDeclined)
 	wantNotCreated(t, f)
 }
 
@@ -196,7 +197,7 @@ func TestRequestWikiHold(t *testing.T) {
 	env.RegisterDelayedCallback(func() { byRequester = reviewUpd(env, "h2", ReviewHold, "req", "") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_status"] != RequestOnHold {
+		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestOnHold {
 			t.Errorf("state %s request status %q, want waiting and on hold", st.State, st.Result["request_status"])
 		}
 		decide(env, "c1", process.DecisionCancel, "req", "")
@@ -206,10 +207,10 @@ func TestRequestWikiHold(t *testing.T) {
 
 	wantAccepted(t, "hold", hold)
 	wantRefused(t, "hold by the requester", byRequester, deniedReason("req", gwCentral, []string{RightCreateWiki}))
-	if u := findUpdate(t, f, RequestOnHold, ""); u.User != "r1" || u.Comment != "checking the name" || u.ID != 42 {
+	if u := findUpdate(t, f, farmdb.RequestOnHold, ""); u.User != "r1" || u.Comment != "checking the name" || u.ID != 42 {
 		t.Errorf("hold update %+v", u)
 	}
-	wantStatuses(t, f, RequestOnHold, RequestAbandoned)
+	wantStatuses(t, f, farmdb.RequestOnHold, farmdb.RequestAbandoned)
 	if st.State != process.StateCancelled {
 		t.Errorf("state %s, want cancelled", st.State)
 	}
@@ -227,7 +228,7 @@ func TestRequestWikiMoreDetailsNeedsAComment(t *testing.T) {
 	runRequest(env)
 	st := requestResult(t, env)
 	wantRefused(t, "more-details without comment", u, "asking for more details needs a comment saying which")
-	wantStatuses(t, f, RequestAbandoned)
+	wantStatuses(t, f, farmdb.RequestAbandoned)
 	if len(st.Actions) != 1 || st.Actions[0].Accepted || st.Actions[0].Action != ReviewMoreDetails {
 		t.Errorf("actions %+v", st.Actions)
 	}
@@ -240,23 +241,23 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 		env.SignalWorkflow(ReviewMoreDetails, ReviewRequest{User: "r1", Comment: "what is the wiki for?"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := queryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != RequestMoreDetails {
+		if st := queryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
 			t.Errorf("state %s request status %q a day before the timeout", st.State, st.Result["request_status"])
 		}
 	}, time.Hour+reqDetails-24*time.Hour)
 	runRequest(env)
 	st := requestResult(t, env)
-	if st.State != process.StateExpired || st.Result["request_status"] != RequestAbandoned {
+	if st.State != process.StateExpired || st.Result["request_status"] != farmdb.RequestAbandoned {
 		t.Fatalf("state %s result %v, want expired and abandoned", st.State, st.Result)
 	}
 	if d := elapsed(st, st.Ended); d != time.Hour+reqDetails {
 		t.Errorf("abandoned after %v, want the timeout after the question", d)
 	}
-	wantStatuses(t, f, RequestMoreDetails, RequestAbandoned)
-	if u := findUpdate(t, f, RequestAbandoned, ""); u.Comment != "Abandoned (expired)" {
+	wantStatuses(t, f, farmdb.RequestMoreDetails, farmdb.RequestAbandoned)
+	if u := findUpdate(t, f, farmdb.RequestAbandoned, ""); u.Comment != "Abandoned (expired)" {
 		t.Errorf("abandon update %+v", u)
 	}
-	if u := findUpdate(t, f, RequestMoreDetails, ""); u.User != "r1" || u.Comment != "what is the wiki for?" {
+	if u := findUpdate(t, f, farmdb.RequestMoreDetails, ""); u.User != "r1" || u.Comment != "what is the wiki for?" {
 		t.Errorf("more-details update %+v", u)
 	}
 	wantNotCreated(t, f)
@@ -278,7 +279,7 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 	}, 3*24*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		st := queryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_status"] != RequestInReview {
+		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestInReview {
 			t.Errorf("state %s request status %q after the timeout would have run out, want still in review",
 				st.State, st.Result["request_status"])
 		}
@@ -293,8 +294,8 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 	if e := f.edits; len(e) != 1 || e[0].ID != 42 || e[0].Sitename != "Newt Wiki" || e[0].Language != "de" || e[0].Comment != "German, sorry" {
 		t.Errorf("EditWikiRequest inputs %+v, want only the requester's", e)
 	}
-	wantStatuses(t, f, RequestMoreDetails, RequestInReview, RequestApproved)
-	if u := findUpdate(t, f, RequestInReview, ""); u.User != "req" || !strings.Contains(u.Comment, "German, sorry") {
+	wantStatuses(t, f, farmdb.RequestMoreDetails, farmdb.RequestInReview, farmdb.RequestApproved)
+	if u := findUpdate(t, f, farmdb.RequestInReview, ""); u.User != "req" || !strings.Contains(u.Comment, "German, sorry") {
 		t.Errorf("back-in-review update %+v", u)
 	}
 	if st.State != process.StateCompleted {
@@ -317,11 +318,11 @@ func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 	runRequest(env)
 	st := requestResult(t, env)
 	wantRefused(t, "cancel by a reviewer", stranger, "only the requester")
-	if st.State != process.StateCancelled || st.Result["request_status"] != RequestAbandoned || elapsed(st, st.Ended) != 2*time.Hour {
+	if st.State != process.StateCancelled || st.Result["request_status"] != farmdb.RequestAbandoned || elapsed(st, st.Ended) != 2*time.Hour {
 		t.Fatalf("state %s result %v after %v, want cancelled and abandoned at 2h", st.State, st.Result, elapsed(st, st.Ended))
 	}
-	wantStatuses(t, f, RequestAbandoned)
-	if u := findUpdate(t, f, RequestAbandoned, ""); u.Comment != "Abandoned (cancelled)" {
+	wantStatuses(t, f, farmdb.RequestAbandoned)
+	if u := findUpdate(t, f, farmdb.RequestAbandoned, ""); u.Comment != "Abandoned (cancelled)" {
 		t.Errorf("abandon update %+v", u)
 	}
 	wantNotCreated(t, f)
@@ -354,7 +355,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 	if len(st.Actions) != 1 || st.Actions[0].User != "r1" || st.Actions[0].Accepted || st.Actions[0].Action != ReviewHold {
 		t.Errorf("actions %+v, want only the late hold, refused", st.Actions)
 	}
-	wantStatuses(t, f, RequestAbandoned)
+	wantStatuses(t, f, farmdb.RequestAbandoned)
 }
 
 // A hold whose rights check is still running when the request gets its
@@ -379,8 +380,8 @@ func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 		t.Fatalf("state %s, want completed", st.State)
 	}
 	wantRefused(t, "hold checked past the approval", hold, "closed")
-	wantStatuses(t, f, RequestApproved)
-	if st.Result["request_status"] != RequestApproved {
+	wantStatuses(t, f, farmdb.RequestApproved)
+	if st.Result["request_status"] != farmdb.RequestApproved {
 		t.Errorf("request_status %q, want approved", st.Result["request_status"])
 	}
 }

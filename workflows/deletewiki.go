@@ -214,9 +214,13 @@ func (d *deletion) run(ctx workflow.Context) error {
 		}
 	}
 	step.Step = activities.NameNotifyBureaucrats
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), activities.NameNotifyBureaucrats, step).Get(ctx, nil); err != nil {
+	var told process.StepResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), activities.NameNotifyBureaucrats, step).Get(ctx, &told); err != nil {
 		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
 	}
+	// Once the database is gone nobody can list the bureaucrats again: the
+	// final notice goes to the ones found now.
+	bureaucrats := told.Outputs["bureaucrats"]
 	d.st.Result["deleted_at"] = now.UTC().Format(time.RFC3339)
 	d.st.Result["delete_after"] = deleteAfter.UTC().Format(time.RFC3339)
 	d.st.State = process.StateGracePeriod
@@ -240,7 +244,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 
 	res, err := RunSteps(ctx, ProcessInput{
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
-		Args: map[string]string{"reason": in.Reason},
+		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
 	}, d.st)
 	if out := res.StepOutputs[StepBackup]; out != nil {
 		d.st.Result["backup_path"] = out["path"]

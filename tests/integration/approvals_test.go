@@ -140,6 +140,7 @@ func assertDeleted(t *testing.T, db string, st process.Status) {
 	if err != nil {
 		t.Fatalf("backup file %q: %v", path, err)
 	}
+	t.Cleanup(func() { os.RemoveAll(filepath.Dir(path)) })
 	h := sha256.Sum256(b)
 	if hex.EncodeToString(h[:]) != sum {
 		t.Fatal("the backup's checksum is not the recorded one")

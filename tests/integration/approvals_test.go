@@ -246,6 +246,7 @@ func TestRestrictedSettingNeedsAStewardsApproval(t *testing.T) {
 		t.Fatal(err)
 	}
 	st = waitFor(t, cli, st.ID, time.Minute, process.StateCompleted)
+	replayHistory(t, st.ID)
 	// siteinfo reports $wgMaxArticleSize (kilobytes) in bytes.
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.MaxArticleSize != 1234*1024 {
 		t.Fatalf("maxarticlesize on the wiki: %d (%v)", si.MaxArticleSize, err)

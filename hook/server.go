@@ -150,7 +150,8 @@ func ctx(r *http.Request) (context.Context, context.CancelFunc) {
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	c, cancel := ctx(r)
 	defer cancel()
-	items, err := s.Client.List(c, client.ListFilter{Wiki: r.URL.Query().Get("wiki"), Kind: r.URL.Query().Get("kind")})
+	q := r.URL.Query()
+	items, err := s.Client.List(c, client.ListFilter{Wiki: q.Get("wiki"), Kind: q.Get("kind"), State: q.Get("state")})
 	if err != nil {
 		s.failFor(w, err)
 		return

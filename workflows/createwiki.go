@@ -85,6 +85,8 @@ func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 			Activity: activities.NameCheckRights,
 			Wiki:     o.CentralWiki,
 			AnyRight: []string{"createwiki", "managewiki-restricted"},
+			// The new wiki's bureaucrat may re-trigger its optional steps.
+			LocalRights: []string{RightManageWikiCore},
 		},
 	}
 }

@@ -179,13 +179,25 @@ func (e *engine) authorize(ctx workflow.Context, user string) error {
 		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
 		Summary:             "authorize " + user,
 	})
-	var res process.AuthorizeResult
-	in := process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: a.AnyRight}
-	if err := workflow.ExecuteActivity(ctx, a.Activity, in).Get(ctx, &res); err != nil {
-		return fmt.Errorf("could not check the rights of %s: %s", user, errorText(err))
+	check := func(wiki string, rights []string) (process.AuthorizeResult, error) {
+		var res process.AuthorizeResult
+		in := process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: rights}
+		if err := workflow.ExecuteActivity(ctx, a.Activity, in).Get(ctx, &res); err != nil {
+			return res, fmt.Errorf("could not check the rights of %s: %s", user, errorText(err))
+		}
+		return res, nil
 	}
-	if res.Allowed {
-		return nil
+	res, err := check(wiki, a.AnyRight)
+	if err != nil || res.Allowed {
+		return err
+	}
+	// Version 1 added rights on the process's own wiki (a wiki's bureaucrat
+	// re-triggers its steps); processes started before take the old path.
+	if len(a.LocalRights) > 0 && workflow.GetVersion(ctx, "authorize-local-rights", workflow.DefaultVersion, 1) >= 1 {
+		local, err := check(e.in.Wiki.DB, a.LocalRights)
+		if err != nil || local.Allowed {
+			return err
+		}
 	}
 	if res.Reason != "" {
 		return fmt.Errorf("%s is not allowed: %s", user, res.Reason)

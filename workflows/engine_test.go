@@ -25,7 +25,9 @@ type fakeFarm struct {
 	calls   []string
 	broken  map[string]bool
 	allowed map[string]bool // users the authorize activity lets through
-	hooks   map[string]func() error
+	// allowedOn lets a user through on one wiki only (user -> wiki).
+	allowedOn map[string]string
+	hooks     map[string]func() error
 }
 
 func newFakeFarm() *fakeFarm {
@@ -54,7 +56,7 @@ func (f *fakeFarm) authorize(ctx context.Context, in process.AuthorizeInput) (pr
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, "authorize:"+in.User)
-	if f.allowed[in.User] {
+	if f.allowed[in.User] || (f.allowedOn[in.User] != "" && f.allowedOn[in.User] == in.Wiki) {
 		return process.AuthorizeResult{Allowed: true, Rights: in.AnyRight}, nil
 	}
 	return process.AuthorizeResult{Reason: "lacks managewiki on " + in.Wiki}, nil
@@ -425,6 +427,31 @@ func TestUnauthorisedRetryIsRefusedAndRecorded(t *testing.T) {
 		if a.Accepted || a.User != "vandal" || a.Action != process.ActionRetry || !strings.Contains(a.Reason, "lacks managewiki on testwiki") {
 			t.Errorf("action %+v", a)
 		}
+	}
+}
+
+// A right on the process's own wiki (LocalRights) also authorizes, when the
+// central check says no.
+func TestLocalRightsAuthorizeARetry(t *testing.T) {
+	f := newFakeFarm()
+	f.allowedOn = map[string]string{"localcrat": "testwiki"}
+	f.setBroken("page", true)
+	def := definition(time.Hour, step("db", true), step("page", false, "db"))
+	def.Authorize.Wiki = "metawiki"
+	def.Authorize.LocalRights = []string{"managewiki-core"}
+	env := setup(t, def, f, nil)
+	env.RegisterDelayedCallback(func() {
+		f.setBroken("page", false)
+		env.SignalWorkflow(process.SignalRetryStep, process.RetryRequest{User: "localcrat", Step: "page"})
+	}, time.Minute)
+	runDef(env, def)
+
+	res := result(t, env)
+	if res.Status.State != process.StateCompleted || f.called("page") != 2 {
+		t.Fatalf("state %s, page ran %d times: want the local bureaucrat's retry accepted", res.Status.State, f.called("page"))
+	}
+	if a := res.Status.Actions; len(a) != 1 || !a[0].Accepted {
+		t.Fatalf("actions %+v", a)
 	}
 }
 

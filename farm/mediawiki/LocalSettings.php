@@ -253,6 +253,18 @@ wfLoadSkin( 'MonoBook' );
 wfLoadSkin( 'Timeless' );
 wfLoadSkin( 'MinervaNeue' );
 
+## WikiFlow's extension (farm/extensions/WikiFlow): Special:Processes shows the wiki's processes
+## and sends requests and decisions to the worker's signed hook endpoint (docs/hook.md).
+##   WIKIFLOW_HOOK_URL     the endpoint (default http://127.0.0.1:8092)
+##   WIKIFLOW_HOOK_SECRET  the shared secret itself (default: read from <state>/secrets/hook-secret)
+wfLoadExtension( 'WikiFlow', "$wikiflowRepo/farm/extensions/WikiFlow/extension.json" );
+$wgWikiFlowHookURL = WikiFlowFarm::env( 'WIKIFLOW_HOOK_URL', 'http://127.0.0.1:8092' );
+$wgWikiFlowHookSecret = WikiFlowFarm::env( 'WIKIFLOW_HOOK_SECRET', '' );
+$wgWikiFlowHookSecretFile = "$wikiflowState/secrets/hook-secret";
+$wgWikiFlowTemporalUIURL = 'http://127.0.0.1:8233';
+$wgWikiFlowSettingsRegistry = "$wikiflowRepo/farm/settings.json";
+$wgWikiFlowCentralWiki = WikiFlowFarm::CENTRAL_WIKI;
+
 ## Bot passwords may change user rights (no core grant covers 'userrights').
 $wgGrantPermissions['userrights']['userrights'] = true;
 

@@ -27,7 +27,7 @@ func coreTables(t *testing.T) int {
 // startWorkerProcess runs the worker binary on its own task queue.
 func startWorkerProcess(t *testing.T, bin, queue string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "--temporal.task_queue="+queue, "--worker.health_address="+freeAddress(t))
+	cmd := exec.Command(bin, "--temporal.task_queue="+queue, "--worker.health_address="+freeAddress(t), "--hook.address="+freeAddress(t))
 	cmd.Dir = repoRoot
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

@@ -155,7 +155,7 @@ func freeAddress(t *testing.T) string {
 func TestWorkerServiceHealthAndGracefulStop(t *testing.T) {
 	bin := buildBinary(t, "worker")
 	addr := freeAddress(t)
-	cmd := exec.Command(bin, "--worker.health_address="+addr, "--temporal.task_queue=wikiflow-health-"+randomHex(3))
+	cmd := exec.Command(bin, "--worker.health_address="+addr, "--hook.address="+freeAddress(t), "--temporal.task_queue=wikiflow-health-"+randomHex(3))
 	cmd.Dir = repoRoot
 	var stderr strings.Builder
 	cmd.Stderr = &stderr

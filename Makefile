@@ -18,11 +18,7 @@ stack:
 	$(STACK) up
 
 run: stack build
-	@echo "Temporal UI:   http://127.0.0.1:8233"
-	@echo "Central wiki:  http://metawiki.localhost:8080/ (or curl -H 'Host: metawiki.localhost:8080' http://127.0.0.1:8080/)"
-	@echo "Worker health: http://127.0.0.1:8091/readyz"
-	@echo "Ctrl-C stops the worker; 'make stop' stops the stack."
-	exec $(BIN)/worker
+	@farm/bin/run-worker $(BIN)/worker
 
 stop:
 	$(STACK) down
@@ -30,8 +26,13 @@ stop:
 status:
 	$(STACK) status
 
+# workflowcheck is the SDK's determinism linter: no time.Now, goroutines,
+# map ranges or I/O in workflow code.
+WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
+
 vet:
 	$(GO) vet ./...
+	$(GO) run $(WORKFLOWCHECK) ./...
 
 # The stack for tests uses MariaDB's throwaway durability flags when the
 # tests start it (they only apply when MariaDB is not running yet).

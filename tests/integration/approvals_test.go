@@ -412,19 +412,19 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 	}
 }
 
-// A worker killed during the grace period: after the restart the wiki is
-// deleted exactly once and its backup is there.
-func TestWorkerKilledDuringGracePeriod(t *testing.T) {
-	bin := buildBinary(t, "worker")
-	queue := "wikiflow-grace-" + randomHex(3)
+// crashClient is a client for workers run as separate processes (which
+// tests kill) on their own task queue, with a short grace period.
+func crashClient(queue string, grace time.Duration) *client.Client {
 	cfg := *deps.Config
 	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.DeletionGracePeriod = 4 * time.Second
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
-	db, owner := liveWiki(t, "kill")
-	steward := newUser(t, "Steward", "steward")
-	worker := startWorkerProcess(t, bin, queue)
-	ctx := testContext(t, 3*time.Minute)
+	cfg.Processes.DeletionGracePeriod = grace
+	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+}
+
+// approvedDeletion asks for db's deletion and has a steward approve it.
+func approvedDeletion(t *testing.T, c *client.Client, db, owner, steward string) string {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
 	st, err := c.DeleteWiki(ctx, db, owner, "test")
 	if err != nil {
 		t.Fatal(err)
@@ -433,12 +433,25 @@ func TestWorkerKilledDuringGracePeriod(t *testing.T) {
 	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	return st.ID
+}
+
+// A worker killed during the grace period: after the restart the wiki is
+// deleted exactly once and its backup is there.
+func TestWorkerKilledDuringGracePeriod(t *testing.T) {
+	bin := buildBinary(t, "worker")
+	queue := "wikiflow-grace-" + randomHex(3)
+	c := crashClient(queue, 4*time.Second)
+	db, owner := liveWiki(t, "kill")
+	steward := newUser(t, "Steward", "steward")
+	worker := startWorkerProcess(t, bin, queue)
+	id := approvedDeletion(t, c, db, owner, steward)
+	waitFor(t, c, id, time.Minute, process.StateGracePeriod)
 	_ = worker.Process.Kill()
 	_, _ = worker.Process.Wait()
 	time.Sleep(5 * time.Second) // the grace period ends while no worker runs
 	startWorkerProcess(t, bin, queue)
-	st = waitFor(t, c, st.ID, 2*time.Minute, process.StateCompleted)
+	st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 	assertDeleted(t, db, st)
 	if s := st.Step(workflows.StepDropDatabase); s == nil || s.State != process.StepSucceeded {
 		t.Fatalf("drop step: %+v", s)
@@ -450,24 +463,14 @@ func TestWorkerKilledDuringGracePeriod(t *testing.T) {
 func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 	bin := buildBinary(t, "worker")
 	queue := "wikiflow-backup-" + randomHex(3)
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.DeletionGracePeriod = time.Second
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := crashClient(queue, time.Second)
 	steward := newUser(t, "Steward", "steward")
 	backups := config.Abs(deps.Config.Database.BackupDir)
 	for attempt := 1; attempt <= 3; attempt++ {
 		db, owner := liveWiki(t, "bkp")
 		worker := startWorkerProcess(t, bin, queue)
 		ctx := testContext(t, 3*time.Minute)
-		st, err := c.DeleteWiki(ctx, db, owner, "test")
-		if err != nil {
-			t.Fatal(err)
-		}
-		waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-		if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
-			t.Fatal(err)
-		}
+		id := approvedDeletion(t, c, db, owner, steward)
 		// Kill as soon as a backup file of this wiki exists.
 		killedBeforeDrop := false
 		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
@@ -481,7 +484,7 @@ func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 			}
 		}
 		startWorkerProcess(t, bin, queue)
-		st = waitFor(t, c, st.ID, 2*time.Minute, process.StateCompleted)
+		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 		assertDeleted(t, db, st)
 		if killedBeforeDrop {
 			if s := st.Step(workflows.StepDropDatabase); s.Attempts != 1 {

@@ -11,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
@@ -56,20 +55,6 @@ func srRawSettings(t *testing.T, db string) string {
 		t.Fatal(err)
 	}
 	return raw.String
-}
-
-// srPermanent checks that err is a non-retryable application error of a type.
-func srPermanent(t *testing.T, err error, errType string, mentions ...string) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
-		t.Fatalf("want a non-retryable %s error, got %v", errType, err)
-	}
-	for _, m := range mentions {
-		if !strings.Contains(err.Error(), m) {
-			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
-		}
-	}
 }
 
 func srStep(t *testing.T, env *testsuite.TestActivityEnvironment, activity string, in process.StepInput) (process.StepResult, error) {
@@ -148,7 +133,7 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	for _, r := range refusals {
 		for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
 			_, err := srStep(t, env, act, srSettingInput(db, r.setting, r.value))
-			srPermanent(t, err, activities.ErrInvalidInput, r.mention)
+			wantPermanent(t, err, activities.ErrInvalidInput, r.mention)
 		}
 	}
 	if got := srRawSettings(t, db); got != initial {
@@ -279,14 +264,14 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	}
 	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		srPermanent(t, err, activities.ErrInvalidInput, "closed")
+		wantPermanent(t, err, activities.ErrInvalidInput, "closed")
 	}
 	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db); err != nil {
 		t.Fatal(err)
 	}
 	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		srPermanent(t, err, activities.ErrWikiNotFound, "deleted")
+		wantPermanent(t, err, activities.ErrWikiNotFound, "deleted")
 	}
 	if got := srRawSettings(t, db); got != settled {
 		t.Fatalf("a refused change on a closed wiki altered mw_settings: %s", got)
@@ -299,10 +284,10 @@ func TestSettingChangeOnAnUnknownWiki(t *testing.T) {
 	db := uniqueDB("nosettings")
 	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		srPermanent(t, err, activities.ErrWikiNotFound, db)
+		wantPermanent(t, err, activities.ErrWikiNotFound, db)
 	}
 	_, err := srStep(t, env, activities.NameApplySetting, srSettingInput("Bad Name", "wgMaxArticleSize", "100"))
-	srPermanent(t, err, activities.ErrInvalidInput, "unsafe database name")
+	wantPermanent(t, err, activities.ErrInvalidInput, "unsafe database name")
 	if got := srRawSettings(t, db); got != "<no row>" {
 		t.Fatalf("an unknown wiki got settings: %s", got)
 	}
@@ -403,9 +388,9 @@ func TestWikiRequestRows(t *testing.T) {
 		t.Fatalf("RequestUserID: %+v %v", who, err)
 	}
 	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Nobody" + randomHex(4)})
-	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
 	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Bad<name>"})
-	srPermanent(t, err, activities.ErrInvalidInput, "not a valid user name")
+	wantPermanent(t, err, activities.ErrInvalidInput, "not a valid user name")
 
 	db := uniqueDB("req")
 	start := time.Now().UTC().Add(-time.Second)
@@ -487,15 +472,15 @@ func TestWikiRequestRows(t *testing.T) {
 	}
 	later := at.Add(2 * time.Minute)
 	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: "bogus", Comment: "x", User: reviewer, At: later})
-	srPermanent(t, err, activities.ErrInvalidInput, "unknown status")
+	wantPermanent(t, err, activities.ErrInvalidInput, "unknown status")
 	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: "Nobody" + randomHex(4), At: later})
-	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
 	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: reviewer})
-	srPermanent(t, err, activities.ErrInvalidInput, "no time")
+	wantPermanent(t, err, activities.ErrInvalidInput, "no time")
 	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, User: reviewer, At: later})
-	srPermanent(t, err, activities.ErrInvalidInput, "nothing to do")
+	wantPermanent(t, err, activities.ErrInvalidInput, "nothing to do")
 	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: 1 << 40, Comment: "x", User: reviewer, At: later})
-	srPermanent(t, err, activities.ErrRequestNotFound)
+	wantPermanent(t, err, activities.ErrRequestNotFound)
 	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
 		t.Fatalf("status %q after refusals", req.Status)
 	}
@@ -585,13 +570,13 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	bad := in
 	bad.Key, bad.Language = "other-"+randomHex(4), "xx-nope"
 	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
-	srPermanent(t, err, activities.ErrInvalidInput, "language")
+	wantPermanent(t, err, activities.ErrInvalidInput, "language")
 	bad.Language, bad.Requester = "en", "Nobody"+randomHex(4)
 	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
-	srPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
 	bad.Requester, bad.DB = requester, deps.Config.MediaWiki.CentralWiki
 	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
-	srPermanent(t, err, activities.ErrWikiExists)
+	wantPermanent(t, err, activities.ErrWikiExists)
 
 	edit := activities.EditRequestInput{ID: ids[0], Sitename: "Better Name", Comment: "A better reason"}
 	for run := 0; run < 2; run++ {
@@ -604,7 +589,7 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 		t.Fatalf("after the edit: %+v", req)
 	}
 	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: ids[0], Language: "xx-nope"})
-	srPermanent(t, err, activities.ErrInvalidInput, "language")
+	wantPermanent(t, err, activities.ErrInvalidInput, "language")
 	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: 1 << 40, Sitename: "x"})
-	srPermanent(t, err, activities.ErrRequestNotFound)
+	wantPermanent(t, err, activities.ErrRequestNotFound)
 }

@@ -245,7 +245,7 @@ func (f *Farm) applyStatements(ctx context.Context, in process.StepInput, stmts 
 			from = done
 		}
 	}
-	err = farmdb.ApplySchema(ctx, db, stmts, from, func(done int) { activity.RecordHeartbeat(ctx, done) })
+	err = farmdb.ApplySchema(ctx, db, stmts, from, farmdb.WikiConnections, func(done int) { activity.RecordHeartbeat(ctx, done) })
 	if err != nil {
 		return process.StepResult{}, err
 	}

@@ -55,8 +55,8 @@ func (c *Clusters) Server(name string) (*sql.DB, error) {
 	return db, nil
 }
 
-// OpenWiki opens a single-connection pool on one wiki's database, for
-// statements that need it as the current database. The caller closes it.
+// OpenWiki opens a small pool on one wiki's database, for statements that
+// need it as the current database. The caller closes it.
 func (c *Clusters) OpenWiki(cluster, dbname string) (*sql.DB, error) {
 	if err := CheckDBName(dbname); err != nil {
 		return nil, err
@@ -71,9 +71,13 @@ func (c *Clusters) OpenWiki(cluster, dbname string) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	db.SetMaxOpenConns(1)
+	db.SetMaxOpenConns(WikiConnections)
 	return db, nil
 }
+
+// WikiConnections bounds the connections to one wiki's database (a schema
+// creates its tables over this many at once).
+const WikiConnections = 4
 
 // Close closes every pool.
 func (c *Clusters) Close() {

@@ -3,9 +3,11 @@ package farmdb
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // MediaWiki's installer sources its SQL files as a whole and decides whether
@@ -24,6 +26,9 @@ type Statement struct {
 	SQL string
 	// Object names what the statement creates or fills, for progress reports.
 	Object string
+	// CreatesTable marks a CREATE TABLE: those depend on nothing but the
+	// database, so consecutive ones may run side by side.
+	CreatesTable bool
 }
 
 var (
@@ -51,7 +56,7 @@ func ParseSchema(text string) ([]Statement, error) {
 		case createTable.MatchString(s):
 			m := createTable.FindStringSubmatch(s)
 			rest := s[len(m[0]):]
-			out = append(out, Statement{SQL: "CREATE TABLE IF NOT EXISTS " + m[2] + rest, Object: "table " + m[2]})
+			out = append(out, Statement{SQL: "CREATE TABLE IF NOT EXISTS " + m[2] + rest, Object: "table " + m[2], CreatesTable: true})
 		case createIndex.MatchString(s):
 			m := createIndex.FindStringSubmatch(s)
 			rest := s[len(m[0]):]
@@ -111,17 +116,63 @@ var SiteStatsPlaceholder = Statement{
 }
 
 // ApplySchema runs statements in order on db (connected to the wiki's
-// database), starting at index from, and calls progress after each one.
-func ApplySchema(ctx context.Context, db *sql.DB, stmts []Statement, from int, progress func(done int)) error {
-	for i := from; i < len(stmts); i++ {
-		if _, err := db.ExecContext(ctx, stmts[i].SQL); err != nil {
-			return fmt.Errorf("%s: %w", stmts[i].Object, err)
+// database), starting at index from, and calls progress with the number of
+// statements done. A run of CREATE TABLE statements goes over up to parallel
+// connections at once; everything else runs one at a time, in order.
+func ApplySchema(ctx context.Context, db *sql.DB, stmts []Statement, from, parallel int, progress func(done int)) error {
+	exec := func(st Statement) error {
+		if _, err := db.ExecContext(ctx, st.SQL); err != nil {
+			return fmt.Errorf("%s: %w", st.Object, err)
 		}
+		return nil
+	}
+	for i := from; i < len(stmts); {
+		j := i + 1
+		if stmts[i].CreatesTable {
+			for j < len(stmts) && stmts[j].CreatesTable {
+				j++
+			}
+		}
+		if err := execAll(ctx, stmts[i:j], max(parallel, 1), exec); err != nil {
+			return err
+		}
+		i = j
 		if progress != nil {
-			progress(i + 1)
+			progress(i)
 		}
 	}
 	return nil
+}
+
+// execAll runs fn on every statement with at most n in flight, and returns
+// the first error after all have finished.
+func execAll(ctx context.Context, stmts []Statement, n int, fn func(Statement) error) error {
+	if len(stmts) == 1 || n == 1 {
+		for _, st := range stmts {
+			if err := fn(st); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	sem := make(chan struct{}, n)
+	errs := make([]error, len(stmts))
+	var wg sync.WaitGroup
+	for k, st := range stmts {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if ctx.Err() == nil {
+				errs[k] = fn(st)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // Tables lists the tables of a database, sorted.

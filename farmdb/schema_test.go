@@ -1,8 +1,13 @@
 package farmdb
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 func TestParseSchemaMakesEveryStatementIdempotent(t *testing.T) {
@@ -68,5 +73,35 @@ func TestQuoteDBRefusesUnsafeNames(t *testing.T) {
 	}
 	if q, err := QuoteDB("demowiki"); err != nil || q != "`demowiki`" {
 		t.Fatalf("got %q %v", q, err)
+	}
+}
+
+func TestExecAllBoundsConcurrencyAndReportsErrors(t *testing.T) {
+	stmts := make([]Statement, 20)
+	for i := range stmts {
+		stmts[i] = Statement{Object: fmt.Sprint(i), CreatesTable: true}
+	}
+	var mu sync.Mutex
+	inFlight, most, ran := 0, 0, 0
+	err := execAll(context.Background(), stmts, 4, func(st Statement) error {
+		mu.Lock()
+		inFlight++
+		ran++
+		most = max(most, inFlight)
+		mu.Unlock()
+		time.Sleep(2 * time.Millisecond)
+		mu.Lock()
+		inFlight--
+		mu.Unlock()
+		if st.Object == "7" {
+			return errors.New("table 7 failed")
+		}
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "table 7 failed") {
+		t.Fatalf("want the failure reported, got %v", err)
+	}
+	if most > 4 || most < 2 || ran != 20 {
+		t.Fatalf("at most %d at once (want 2..4), %d ran (want all 20)", most, ran)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows"
 )
 
@@ -75,9 +74,9 @@ func (c *Client) ChangeSetting(ctx context.Context, db, setting, value, requeste
 	if err := ValidateDBName(db); err != nil {
 		return process.Status{}, err
 	}
-	reg, err := settings.Load(c.Config.MediaWiki.SettingsRegistry)
+	reg, err := c.Settings()
 	if err != nil {
-		return process.Status{}, &UsageError{Msg: "mediawiki.settings_registry: " + err.Error()}
+		return process.Status{}, err
 	}
 	normalized, err := reg.Check(setting, json.RawMessage(value))
 	if err != nil {

@@ -6,10 +6,12 @@ package client
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	tclient "go.temporal.io/sdk/client"
 
 	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows"
 )
 
@@ -17,6 +19,21 @@ import (
 type Client struct {
 	Temporal tclient.Client
 	Config   *config.Config
+
+	registryOnce sync.Once
+	registry     *settings.Registry
+	registryErr  error
+}
+
+// Settings is the farm's settings registry, read once per client.
+func (c *Client) Settings() (*settings.Registry, error) {
+	c.registryOnce.Do(func() {
+		c.registry, c.registryErr = settings.Load(c.Config.MediaWiki.SettingsRegistry)
+		if c.registryErr != nil {
+			c.registryErr = &UsageError{Msg: "mediawiki.settings_registry: " + c.registryErr.Error()}
+		}
+	})
+	return c.registry, c.registryErr
 }
 
 // InspectWiki runs the InspectWiki workflow and waits for its answer.

@@ -378,13 +378,3 @@ func asRefusal(id string, err error) error {
 	}
 	return err
 }
-
-// Terminal tells whether a process state is final.
-func Terminal(state string) bool {
-	switch state {
-	case process.StateCompleted, process.StateFailed, process.StateAborted,
-		process.StateDeclined, process.StateExpired, process.StateCancelled:
-		return true
-	}
-	return false
-}

@@ -61,6 +61,15 @@ const (
 	StateAborted        = "aborted"         // a person aborted; succeeded steps were undone
 )
 
+// Ended tells whether a process state is one it ends in.
+func Ended(state string) bool {
+	switch state {
+	case StateCompleted, StateFailed, StateAborted, StateDeclined, StateExpired, StateCancelled:
+		return true
+	}
+	return false
+}
+
 // Step states.
 const (
 	StepPending   = "pending"

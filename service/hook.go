@@ -5,7 +5,6 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/hook"
-	"github.com/wikiflow/wikiflow/settings"
 )
 
 // HookHandler is the wikis' signed endpoint, starting and signalling
@@ -15,7 +14,7 @@ func (d *Deps) HookHandler(c *client.Client) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	reg, err := settings.Load(d.Config.MediaWiki.SettingsRegistry)
+	reg, err := c.Settings()
 	if err != nil {
 		return nil, err
 	}

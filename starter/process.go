@@ -71,11 +71,11 @@ func (a *app) createWikiCommand() *cobra.Command {
 	return cmd
 }
 
-func (a *app) statusCommand() *cobra.Command {
+// idCommand builds a command about one process: it checks the ID, connects
+// and runs fn.
+func (a *app) idCommand(use, short string, fn func(ctx context.Context, id string) error) *cobra.Command {
 	return &cobra.Command{
-		Use:   "status ID",
-		Short: "Show a process's state and steps",
-		Args:  cobra.ExactArgs(1),
+		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := client.CheckID(args[0]); err != nil {
 				return err
@@ -83,13 +83,19 @@ func (a *app) statusCommand() *cobra.Command {
 			if err := a.connect(cmd); err != nil {
 				return err
 			}
-			st, err := a.client.Status(cmd.Context(), args[0])
-			if st.ID != "" {
-				a.printStatus(st)
-			}
-			return err
+			return fn(cmd.Context(), args[0])
 		},
 	}
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	return a.idCommand("status ID", "Show a process's state and steps", func(ctx context.Context, id string) error {
+		st, err := a.client.Status(ctx, id)
+		if st.ID != "" {
+			a.printStatus(st)
+		}
+		return err
+	})
 }
 
 func (a *app) listCommand() *cobra.Command {
@@ -145,20 +151,9 @@ func (a *app) abortCommand() *cobra.Command {
 }
 
 func (a *app) watchCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "watch ID",
-		Short: "Follow a process's steps live until it ends",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := client.CheckID(args[0]); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			return a.follow(cmd.Context(), args[0], true)
-		},
-	}
+	return a.idCommand("watch ID", "Follow a process's steps live until it ends", func(ctx context.Context, id string) error {
+		return a.follow(ctx, id, true)
+	})
 }
 
 // follow polls a process until it ends, printing each change of a step
@@ -186,7 +181,7 @@ func (a *app) follow(ctx context.Context, id string, live bool) error {
 				fmt.Fprintf(a.out, "%s  process is %s\n", time.Now().Format("15:04:05"), st.State)
 			}
 		}
-		if client.Terminal(st.State) || (!live && st.State == process.StateNeedsAttention) {
+		if process.Ended(st.State) || (!live && st.State == process.StateNeedsAttention) {
 			if !live || a.json {
 				a.printStatus(st)
 			}

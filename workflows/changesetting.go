@@ -84,23 +84,11 @@ func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingRe
 	if gate != nil {
 		gate.Drain(ctx)
 	}
-	if err != nil && !ended(st.State) {
-		st.State = process.StateFailed
-		if st.Result["error"] == "" {
-			st.Result["error"] = err.Error()
-		}
-	}
-	st.Ended = workflow.Now(ctx)
-	upsertState(ctx, st.State)
+	finishState(ctx, st, err)
 	return ChangeSettingResult{Status: *st}, err
 }
 
 func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Status, gate **Gate) error {
-	refuse := func(msg string) error {
-		st.State = process.StateFailed
-		st.Result["error"] = msg
-		return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
-	}
 	step := process.StepInput{
 		ProcessID: st.ID, Kind: KindChangeSetting, Step: "validate", Wiki: process.WikiSpec{DB: in.Wiki},
 		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
@@ -109,18 +97,16 @@ func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Stat
 	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), activities.NameValidateSettingChange, step).Get(ctx, &valid); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
-			return refuse(app.Message())
+			return refuse(st, "%s", app.Message())
 		}
 		return err
 	}
-	var auth process.AuthorizeResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, "check the requester"), activities.NameCheckRights,
-		process.AuthorizeInput{User: in.Requester, Wiki: in.Wiki, AnyRight: []string{RightManageWikiSettings}}).Get(ctx, &auth)
+	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Wiki, RightManageWikiSettings)
 	if err != nil {
 		return err
 	}
 	if !auth.Allowed {
-		return refuse(in.Requester + " may not change settings of " + in.Wiki + ": " + auth.Reason)
+		return refuse(st, "%s may not change settings of %s: %s", in.Requester, in.Wiki, auth.Reason)
 	}
 	if valid.Outputs["restricted"] == "true" {
 		st.Result["restricted"] = "true"

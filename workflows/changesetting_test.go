@@ -48,26 +48,11 @@ func runSetting(env *testsuite.TestWorkflowEnvironment) {
 	})
 }
 
-func settingResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
-	t.Helper()
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var res ChangeSettingResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("result: %v", err)
-	}
-	return res.Status
-}
-
 func TestChangeSettingUnrestrictedAppliesAtOnce(t *testing.T) {
 	f := settingFake(false)
 	env := newGateEnv(t, f)
 	runSetting(env)
-	st := settingResult(t, env)
+	st := endStatus(t, env)
 
 	if st.State != process.StateCompleted || st.Ended != st.Started {
 		t.Fatalf("state %s after %v, want completed at once", st.State, elapsed(st, st.Ended))
@@ -118,7 +103,7 @@ func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
 		steward = decide(env, "a3", process.DecisionApprove, "steward", "ok")
 	}, 3*time.Hour)
 	runSetting(env)
-	st := settingResult(t, env)
+	st := endStatus(t, env)
 
 	wantRefused(t, "holder of the right on the wiki only", local, deniedReason("localadmin", gwCentral, []string{gwSteward}))
 	wantRefused(t, "self-approval", self, "the requester may not approve their own request")
@@ -142,7 +127,7 @@ func TestChangeSettingDeclinedIsNeverApplied(t *testing.T) {
 		env.SignalWorkflow(process.SignalDecline, process.Decision{User: "steward", Comment: "no"})
 	}, time.Hour)
 	runSetting(env)
-	st := settingResult(t, env)
+	st := endStatus(t, env)
 	if st.State != process.StateDeclined {
 		t.Fatalf("state %s, want declined", st.State)
 	}
@@ -158,7 +143,7 @@ func TestChangeSettingRestrictedExpires(t *testing.T) {
 	f := settingFake(true)
 	env := newGateEnv(t, f)
 	runSetting(env)
-	st := settingResult(t, env)
+	st := endStatus(t, env)
 	if st.State != process.StateExpired || elapsed(st, st.Ended) != settingExpiry {
 		t.Fatalf("state %s after %v, want expired after %v", st.State, elapsed(st, st.Ended), settingExpiry)
 	}
@@ -173,7 +158,7 @@ func TestChangeSettingRequesterMayCancel(t *testing.T) {
 	var u *upd
 	env.RegisterDelayedCallback(func() { u = decide(env, "c1", process.DecisionCancel, "req", "") }, time.Hour)
 	runSetting(env)
-	st := settingResult(t, env)
+	st := endStatus(t, env)
 	wantAccepted(t, "cancel", u)
 	if st.State != process.StateCancelled || f.called(activities.NameApplySetting) != 0 {
 		t.Errorf("state %s, apply %d", st.State, f.called(activities.NameApplySetting))
@@ -244,6 +229,6 @@ func TestChangeSettingCancelByStrangerReason(t *testing.T) {
 	env.RegisterDelayedCallback(func() { u = decide(env, "c1", process.DecisionCancel, "mallory", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { decide(env, "c2", process.DecisionCancel, "req", "") }, 2*time.Hour)
 	runSetting(env)
-	settingResult(t, env)
+	endStatus(t, env)
 	wantRefused(t, "cancel by a stranger", u, "only the requester may cancel")
 }

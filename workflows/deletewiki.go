@@ -106,16 +106,7 @@ func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, err
 		d.gate.Drain(ctx)
 	}
 	d.drainUndelete(ctx)
-	if d.st.Ended.IsZero() {
-		d.st.Ended = workflow.Now(ctx)
-	}
-	if err != nil && !ended(d.st.State) {
-		d.st.State = process.StateFailed
-		if d.st.Result["error"] == "" {
-			d.st.Result["error"] = err.Error()
-		}
-	}
-	upsertState(ctx, d.st.State)
+	finishState(ctx, d.st, err)
 	return DeleteWikiResult{Status: *d.st}, err
 }
 
@@ -128,22 +119,6 @@ type deletion struct {
 	busy     int               // undelete requests being checked
 }
 
-func activityCtx(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             summary,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
-	})
-}
-
-// refuse ends the process as failed with a reason a person can read.
-func (d *deletion) refuse(ctx workflow.Context, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
-	d.st.State = process.StateFailed
-	d.st.Result["error"] = msg
-	return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
-}
-
 func (d *deletion) run(ctx workflow.Context) error {
 	in := d.in
 	var f *activities.Farm
@@ -151,21 +126,19 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(activityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
-			return d.refuse(ctx, "%s is not a wiki of the farm", in.Wiki)
+			return refuse(d.st, "%s is not a wiki of the farm", in.Wiki)
 		}
 		return err
 	}
 	if reg.Wiki.Deleted {
-		return d.refuse(ctx, "%s is already deleted", in.Wiki)
+		return refuse(d.st, "%s is already deleted", in.Wiki)
 	}
-	var auth process.AuthorizeResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, "check the requester"), activities.NameCheckRights,
-		process.AuthorizeInput{User: in.Requester, Wiki: in.Wiki, AnyRight: []string{RightManageWikiCore}}).Get(ctx, &auth)
+	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Wiki, RightManageWikiCore)
 	if err != nil {
 		return err
 	}
 	if !auth.Allowed {
-		return d.refuse(ctx, "%s may not request the deletion of %s: %s", in.Requester, in.Wiki, auth.Reason)
+		return refuse(d.st, "%s may not request the deletion of %s: %s", in.Requester, in.Wiki, auth.Reason)
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
@@ -322,9 +295,8 @@ func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string)
 			return true, ""
 		}
 	}
-	var res process.AuthorizeResult
-	check := process.AuthorizeInput{User: user, Wiki: d.in.Options.CentralWiki, AnyRight: []string{RightManageWikiRestricted}}
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "check "+user), activities.NameCheckRights, check).Get(ctx, &res); err != nil {
+	res, err := checkRight(ctx, "check "+user, user, d.in.Options.CentralWiki, RightManageWikiRestricted)
+	if err != nil {
 		return false, err.Error()
 	}
 	if res.Allowed {
@@ -345,15 +317,4 @@ func (d *deletion) drainUndelete(ctx workflow.Context) {
 		d.st.Actions = append(d.st.Actions, process.ActionRecord{User: r.User, Action: "undelete",
 			Reason: "the process has ended", Time: workflow.Now(ctx)})
 	}
-}
-
-// ended tells whether a state is one a process ends in (so an error after it
-// does not overwrite it).
-func ended(state string) bool {
-	switch state {
-	case process.StateCompleted, process.StateFailed, process.StateAborted,
-		process.StateDeclined, process.StateExpired, process.StateCancelled:
-		return true
-	}
-	return false
 }

@@ -46,21 +46,6 @@ func runDelete(env *testsuite.TestWorkflowEnvironment) {
 
 // deleteResult is the workflow's result; a failed workflow must fail with
 // a RequestRefused error, and then its status is read by the query.
-func deleteResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
-	t.Helper()
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var res DeleteWikiResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("result: %v", err)
-	}
-	return res.Status
-}
-
 func undelete(env *testsuite.TestWorkflowEnvironment, id, user string) *upd {
 	u := &upd{}
 	env.UpdateWorkflow(process.UpdateUndelete, id, u.cb(), process.Decision{User: user})
@@ -161,7 +146,7 @@ func TestDeleteWikiApprovedThenRemovedAfterGrace(t *testing.T) {
 		}
 	}, 25*time.Hour)
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 
 	wantAccepted(t, "bob's approval", approve)
 	if st.State != process.StateCompleted {
@@ -224,7 +209,7 @@ func TestDeleteWikiWithoutLocalApproversNeedsASteward(t *testing.T) {
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() { undelete(env, "u1", "req") }, 3*time.Hour) // keep it short
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 
 	const why = "only a holder of " + gwSteward + " on " + gwCentral + " can decide here"
 	wantRefused(t, "local approval", local, why)
@@ -252,7 +237,7 @@ func TestDeleteWikiUndeleteDuringGraceReopens(t *testing.T) {
 		requester = undelete(env, "u2", "req")
 	}, 48*time.Hour)
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 
 	const notNow = "undelete is only possible during the grace period"
 	wantRefused(t, "undelete before the grace period", early, notNow)
@@ -297,7 +282,7 @@ func TestDeleteWikiUndeleteByApprover(t *testing.T) {
 	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { u = undelete(env, "u1", "bob") }, 2*time.Hour)
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 	wantAccepted(t, "undelete by the approver", u)
 	if st.State != process.StateCancelled || st.Result["undeleted_by"] != "bob" || f.called(activities.NameReopenWiki) != 1 {
 		t.Errorf("state %s undeleted_by %q", st.State, st.Result["undeleted_by"])
@@ -319,7 +304,7 @@ func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 		env.SignalWorkflow(process.SignalUndelete, process.Decision{User: "steward"})
 	}, time.Hour+delGrace+time.Hour)
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 
 	const notNow = "undelete is only possible during the grace period"
 	wantRefused(t, "undelete after the grace period", late, notNow)
@@ -354,7 +339,7 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 			env := newGateEnv(t, f)
 			env.RegisterDelayedCallback(func() { c.send(env) }, time.Hour)
 			runDelete(env)
-			st := deleteResult(t, env)
+			st := endStatus(t, env)
 			if st.State != c.state || elapsed(st, st.Ended) != c.after {
 				t.Fatalf("state %s after %v, want %s after %v", st.State, elapsed(st, st.Ended), c.state, c.after)
 			}
@@ -413,7 +398,7 @@ func TestDeleteWikiUndeleteCheckedPastGraceIsRefused(t *testing.T) {
 	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { u = undelete(env, "u1", "steward") }, delGrace) // 1h before the end of the grace period
 	runDelete(env)
-	st := deleteResult(t, env)
+	st := endStatus(t, env)
 
 	if f.called(activities.NameDropWikiDatabase) != 1 || f.called(activities.NameReopenWiki) != 0 {
 		t.Fatalf("drop %d reopen %d: the removal should have gone ahead", f.called(activities.NameDropWikiDatabase), f.called(activities.NameReopenWiki))

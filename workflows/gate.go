@@ -273,8 +273,3 @@ func (g *Gate) details() string {
 	}
 	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, len(g.approvals))
 }
-
-// upsertState keeps the ProcessState search attribute in step.
-func upsertState(ctx workflow.Context, state string) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(state))
-}

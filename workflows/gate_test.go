@@ -779,3 +779,20 @@ func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
 		t.Errorf("records:\n%s want alice's approval recorded as refused", fmtRecords(res.Status.Approvals))
 	}
 }
+
+// endStatus is the final status of a process workflow that completed
+// without error (every process result carries its Status).
+func endStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
+	t.Helper()
+	if !env.IsWorkflowCompleted() {
+		t.Fatal("workflow did not complete")
+	}
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatalf("workflow error: %v", err)
+	}
+	var res struct{ Status process.Status }
+	if err := env.GetWorkflowResult(&res); err != nil {
+		t.Fatalf("result: %v", err)
+	}
+	return res.Status
+}

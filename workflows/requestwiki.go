@@ -100,12 +100,7 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 		r.gate.Drain(ctx)
 	}
 	r.drainReviews(ctx)
-	if err != nil && !ended(r.st.State) {
-		r.st.State = process.StateFailed
-		r.st.Result["error"] = err.Error()
-	}
-	r.st.Ended = workflow.Now(ctx)
-	upsertState(ctx, r.st.State)
+	finishState(ctx, r.st, err)
 	return RequestWikiResult{Status: *r.st}, err
 }
 

@@ -38,21 +38,6 @@ func runRequest(env *testsuite.TestWorkflowEnvironment) {
 	})
 }
 
-func requestResult(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
-	t.Helper()
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var res RequestWikiResult
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatalf("result: %v", err)
-	}
-	return res.Status
-}
-
 func reviewUpd(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *upd {
 	u := &upd{}
 	env.UpdateWorkflow(UpdateReview, id, u.cb(), ReviewRequest{Action: action, User: user, Comment: comment})
@@ -113,7 +98,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 		env.SignalWorkflow(process.SignalApprove, process.Decision{User: "r2", Comment: "+1"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 
 	wantAccepted(t, "r1", first)
 	if st.State != process.StateCompleted || st.Result["create_state"] != process.StateCompleted {
@@ -158,7 +143,7 @@ func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	if st.State != process.StateFailed || st.Result["create_state"] != process.StateFailed {
 		t.Fatalf("state %s result %v, want failed", st.State, st.Result)
 	}
@@ -181,7 +166,7 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 		env.SignalWorkflow(process.SignalDecline, process.Decision{User: "r2"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	if st.State != process.StateDeclined || st.Result["request_status"] != farmdb.RequestDeclined {
 		t.Fatalf("state %s result %v, want declined", st.State, st.Result)
 	}
@@ -203,7 +188,7 @@ func TestRequestWikiHold(t *testing.T) {
 		decide(env, "c1", process.DecisionCancel, "req", "")
 	}, 30*24*time.Hour) // on hold is not abandoned by the details timer
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 
 	wantAccepted(t, "hold", hold)
 	wantRefused(t, "hold by the requester", byRequester, deniedReason("req", gwCentral, []string{RightCreateWiki}))
@@ -226,7 +211,7 @@ func TestRequestWikiMoreDetailsNeedsAComment(t *testing.T) {
 	env.RegisterDelayedCallback(func() { u = reviewUpd(env, "m1", ReviewMoreDetails, "r1", "  ") }, time.Hour)
 	env.RegisterDelayedCallback(func() { decide(env, "c1", process.DecisionCancel, "req", "") }, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	wantRefused(t, "more-details without comment", u, "asking for more details needs a comment saying which")
 	wantStatuses(t, f, farmdb.RequestAbandoned)
 	if len(st.Actions) != 1 || st.Actions[0].Accepted || st.Actions[0].Action != ReviewMoreDetails {
@@ -246,7 +231,7 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 		}
 	}, time.Hour+reqDetails-24*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	if st.State != process.StateExpired || st.Result["request_status"] != farmdb.RequestAbandoned {
 		t.Fatalf("state %s result %v, want expired and abandoned", st.State, st.Result)
 	}
@@ -287,7 +272,7 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 		decide(env, "a2", process.DecisionApprove, "r2", "")
 	}, time.Hour+reqDetails+24*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 
 	wantRefused(t, "edit by another user", stranger, "only the requester may edit the request")
 	wantAccepted(t, "the requester's edit", edit)
@@ -316,7 +301,7 @@ func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 		env.SignalWorkflow(process.SignalCancel, process.Decision{User: "req", Comment: "no longer needed"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	wantRefused(t, "cancel by a reviewer", stranger, "only the requester")
 	if st.State != process.StateCancelled || st.Result["request_status"] != farmdb.RequestAbandoned || elapsed(st, st.Ended) != 2*time.Hour {
 		t.Fatalf("state %s result %v after %v, want cancelled and abandoned at 2h", st.State, st.Result, elapsed(st, st.Ended))
@@ -341,7 +326,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 		env.SignalWorkflow(ReviewHold, ReviewRequest{User: "r1", Comment: "too late"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 	if unknown.rejected == nil || !strings.Contains(unknown.rejected.Error(), `unknown review action "approve"`) {
 		t.Errorf("unknown action: rejected %v", unknown.rejected)
 	}
@@ -374,7 +359,7 @@ func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", ReviewHold, "r3", "wait") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() { decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour+time.Minute)
 	runRequest(env)
-	st := requestResult(t, env)
+	st := endStatus(t, env)
 
 	if st.State != process.StateCompleted {
 		t.Fatalf("state %s, want completed", st.State)

@@ -87,7 +87,7 @@ func createTimed(b *testing.B, ctx context.Context, requester, db string) time.D
 	}
 	for {
 		st, err := cli.Status(ctx, id)
-		if err == nil && client.Terminal(st.State) || st.State == process.StateNeedsAttention {
+		if err == nil && process.Ended(st.State) || st.State == process.StateNeedsAttention {
 			if st.State != process.StateCompleted {
 				b.Fatalf("%s ended %s: %+v", id, st.State, st.Steps)
 			}

@@ -48,7 +48,7 @@ func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, w
 					return st
 				}
 			}
-			if client.Terminal(st.State) {
+			if process.Ended(st.State) {
 				t.Fatalf("%s ended %s, want %v: %+v", id, st.State, want, st.Steps)
 			}
 		}

@@ -71,23 +71,5 @@ func (c *Central) Wiki(ctx context.Context, dbname string) (Wiki, error) {
 	return w, err
 }
 
-// Wikis lists every registered wiki by name.
-func (c *Central) Wikis(ctx context.Context) ([]Wiki, error) {
-	rows, err := c.DB.QueryContext(ctx, `SELECT `+wikiColumns+` FROM cw_wikis ORDER BY wiki_dbname`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Wiki
-	for rows.Next() {
-		w, err := scanWiki(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
-}
-
 // Timestamp formats t the way MediaWiki stores timestamps (BINARY(14), UTC).
 func Timestamp(t time.Time) string { return t.UTC().Format("20060102150405") }

@@ -89,6 +89,12 @@ type MediaWiki struct {
 	MainPageTemplate string `mapstructure:"main_page_template"`
 	// DBSuffix is the ending every wiki database name must have.
 	DBSuffix string `mapstructure:"db_suffix"`
+	// ServiceUser is the farm account the worker reads wikis with (private
+	// wikis answer nobody else); it logs in with a bot password
+	// (ServicePassword, "<user>@<app>" style name in ServiceUser).
+	ServiceUser         string `mapstructure:"service_user"`
+	ServicePassword     string `mapstructure:"service_password" secret:"true"`
+	ServicePasswordFile string `mapstructure:"service_password_file"`
 }
 
 type Notify struct {
@@ -138,6 +144,9 @@ type Processes struct {
 	RequestReviewers int `mapstructure:"request_reviewers"`
 	// MoreDetailsTimeout abandons a wiki request left waiting for its requester.
 	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout"`
+	// ProtectedWikis can never be deleted (nor renamed or moved); the
+	// central wiki is always protected.
+	ProtectedWikis []string `mapstructure:"protected_wikis"`
 }
 
 // ExtraStep is a step a farm adds to a process without code. Activity is
@@ -176,6 +185,10 @@ func defaults() map[string]any {
 		"mediawiki.upload_root":             ".stack/uploads",
 		"mediawiki.settings_registry":       "farm/settings.json",
 		"mediawiki.db_suffix":               "wiki",
+		"mediawiki.service_user":            "WikiFlow@worker",
+		"mediawiki.service_password":        "",
+		"mediawiki.service_password_file":   ".stack/secrets/service-password",
+		"processes.protected_wikis":         []string{},
 		"notify.smtp.address":               "",
 		"notify.smtp.from":                  "wikiflow@localhost",
 		"notify.smtp.username":              "",
@@ -484,6 +497,13 @@ func (c *Config) resolveSecrets() error {
 	if err := read("notify.smtp.password_file", c.Notify.SMTP.PasswordFile, &c.Notify.SMTP.Password); err != nil {
 		return err
 	}
+	// Like the hook's secret, the service password is only needed by the
+	// worker; a missing file is reported when the worker connects.
+	if c.MediaWiki.ServicePassword == "" && c.MediaWiki.ServicePasswordFile != "" {
+		if b, err := os.ReadFile(c.MediaWiki.ServicePasswordFile); err == nil {
+			c.MediaWiki.ServicePassword = strings.TrimSpace(string(b))
+		}
+	}
 	// The hook's secret is only needed by the worker serving it; a missing
 	// file is reported there (HookSecret), not to every command.
 	if c.Hook.Secret == "" && c.Hook.SecretFile != "" {
@@ -543,6 +563,7 @@ func (c *Config) Validate() error {
 		{"processes.approval_expiry", positive(c.Processes.ApprovalExpiry)},
 		{"processes.request_reviewers", atLeastOne(c.Processes.RequestReviewers)},
 		{"processes.more_details_timeout", positive(c.Processes.MoreDetailsTimeout)},
+		{"processes.protected_wikis", wikiList(c.Processes.ProtectedWikis)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {
@@ -550,6 +571,29 @@ func (c *Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+func wikiList(list []string) error {
+	for _, w := range list {
+		if err := wikiDB(w); err != nil {
+			return fmt.Errorf("%q: %v", w, err)
+		}
+	}
+	return nil
+}
+
+// Protected tells whether a wiki may never be deleted, renamed or moved:
+// the central wiki and those listed in processes.protected_wikis.
+func (c *Config) Protected(db string) bool {
+	if db == c.MediaWiki.CentralWiki {
+		return true
+	}
+	for _, w := range c.Processes.ProtectedWikis {
+		if w == db {
+			return true
+		}
+	}
+	return false
 }
 
 func nonEmpty(s string) error {

@@ -22,7 +22,10 @@ import (
 
 // ValidateWiki refuses a request that can never succeed, before anything is
 // created: CreateWiki's name rules, a language MediaWiki knows, and a name
-// that is neither registered nor an existing database.
+// that is neither registered nor an existing database. With the param
+// central_wiki it also asks that wiki who the requester is: a name with no
+// account is refused, and the outputs requester and requester_id are the
+// canonical name and central id.
 func (f *Farm) ValidateWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	if err := f.Rules.Check(in.Wiki, in.Requester); err != nil {
 		return process.StepResult{}, permanent(ErrInvalidInput, "%v", err)
@@ -52,8 +55,24 @@ func (f *Farm) ValidateWiki(ctx context.Context, in process.StepInput) (process.
 			return process.StepResult{}, permanent(ErrWikiExists, "the wiki %s already exists (its database is on cluster %s)", in.Wiki.DB, cluster)
 		}
 	}
-	return process.StepResult{Summary: fmt.Sprintf("%s (%s, %q) may be created", in.Wiki.DB, in.Wiki.Language, in.Wiki.Sitename)}, nil
+	res := process.StepResult{Summary: fmt.Sprintf("%s (%s, %q) may be created", in.Wiki.DB, in.Wiki.Language, in.Wiki.Sitename)}
+	if central := in.Params[ParamCentralWiki]; central != "" {
+		id, name, err := f.lookupFarmUser(ctx, central, in.Requester)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		res.Summary += " for " + name
+		res.Outputs = map[string]string{OutRequester: name, OutRequesterID: strconv.Itoa(id)}
+	}
+	return res, nil
 }
+
+// Keys of ValidateWiki's params and outputs.
+const (
+	ParamCentralWiki = "central_wiki"
+	OutRequester     = "requester"
+	OutRequesterID   = "requester_id"
+)
 
 var languageEntry = regexp.MustCompile(`(?m)^\s*'([a-z0-9-]+)'\s*=>`)
 
@@ -438,21 +457,28 @@ func (f *Farm) NotifyCreated(ctx context.Context, in process.StepInput) (process
 }
 
 // CheckRights answers whether a user holds any of the rights on a wiki,
-// asking MediaWiki at this moment (the engine's authorize contract).
+// asking MediaWiki at this moment (the engine's authorize contract). It also
+// says who the user is, as MediaWiki names them: the canonical name and the
+// central id every comparison of people uses. A name that is no account is
+// a refusal (NoAccount), not an error: no retry will create the account.
 func (f *Farm) CheckRights(ctx context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
-	u, err := f.API.User(ctx, in.Wiki, in.User)
+	u, err := f.API.Account(ctx, in.Wiki, in.User)
 	if err != nil {
 		return process.AuthorizeResult{}, classifyAPI(err)
 	}
-	if u.Missing || u.Invalid {
-		return process.AuthorizeResult{Reason: fmt.Sprintf("%s has no account on %s", in.User, in.Wiki)}, nil
+	switch {
+	case u.Invalid:
+		return process.AuthorizeResult{NoAccount: true, Reason: fmt.Sprintf("%q is not a valid user name", in.User)}, nil
+	case !u.Exists():
+		return process.AuthorizeResult{NoAccount: true, User: u.Name, Reason: fmt.Sprintf("%s has no account on the farm", u.Name)}, nil
 	}
+	res := process.AuthorizeResult{User: u.Name, UserID: u.CentralID}
 	for _, r := range in.AnyRight {
 		if u.Has(r) {
-			return process.AuthorizeResult{Allowed: true, Rights: []string{r}}, nil
+			res.Allowed, res.Rights = true, []string{r}
+			return res, nil
 		}
 	}
-	return process.AuthorizeResult{
-		Reason: fmt.Sprintf("%s holds none of %s on %s", in.User, strings.Join(in.AnyRight, ", "), in.Wiki),
-	}, nil
+	res.Reason = fmt.Sprintf("%s holds none of %s on %s", u.Name, strings.Join(in.AnyRight, ", "), in.Wiki)
+	return res, nil
 }

@@ -59,6 +59,8 @@ type FileRequestInput struct {
 type FileRequestResult struct {
 	ID     int64 `json:"id"`
 	UserID int   `json:"user_id"`
+	// Requester is the requester's canonical name, as MediaWiki gives it.
+	Requester string `json:"requester,omitempty"`
 }
 
 // FileWikiRequest files a request in cw_requests (status inreview) under
@@ -82,7 +84,7 @@ func (f *Farm) FileWikiRequest(ctx context.Context, in FileRequestInput) (FileRe
 	} else if !errors.Is(err, farmdb.ErrWikiNotFound) {
 		return FileRequestResult{}, err
 	}
-	userID, _, err := f.lookupFarmUser(ctx, in.Central, in.Requester)
+	userID, canonical, err := f.lookupFarmUser(ctx, in.Central, in.Requester)
 	if err != nil {
 		return FileRequestResult{}, err
 	}
@@ -105,7 +107,7 @@ func (f *Farm) FileWikiRequest(ctx context.Context, in FileRequestInput) (FileRe
 		return FileRequestResult{}, classifyRequestErr(err)
 	}
 	activity.GetLogger(ctx).Info("wiki request filed", "id", id, "db", in.DB)
-	return FileRequestResult{ID: id, UserID: userID}, nil
+	return FileRequestResult{ID: id, UserID: userID, Requester: canonical}, nil
 }
 
 // EditRequestInput is the requester's edit of their request; empty fields

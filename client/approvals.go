@@ -30,7 +30,7 @@ func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, w
 	for {
 		st, err := c.Status(ctx, opts.ID)
 		if err != nil || st.State != process.StateRunning || len(st.Steps) > 0 || st.Result["request_id"] != "" {
-			if err == nil && st.State == process.StateFailed {
+			if err == nil && (st.State == process.StateFailed || st.State == process.StateRefused) {
 				return st, refused("%s", st.Result["error"])
 			}
 			return st, err
@@ -48,10 +48,14 @@ func (c *Client) DeleteWiki(ctx context.Context, db, requester, reason string) (
 	if err := ValidateDBName(db); err != nil {
 		return process.Status{}, err
 	}
+	if c.Config.Protected(db) {
+		return process.Status{}, refused("%s is a protected wiki (the central wiki or processes.protected_wikis): it cannot be deleted", db)
+	}
 	cfg := c.Config.Processes
 	o := workflows.DeleteWikiOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, GracePeriod: cfg.DeletionGracePeriod,
 		AttentionWindow: cfg.AttentionWindow, LocalApprovers: cfg.DeletionApprovers, Expiry: cfg.ApprovalExpiry,
+		ProtectedWikis: cfg.ProtectedWikis,
 	}
 	id := workflows.DeleteWikiID(db)
 	return c.start(ctx, c.startOptions(id, workflows.KindDeleteWiki, db, requester, fmt.Sprintf("Delete wiki %s, asked by %s: %s", db, requester, reason)),

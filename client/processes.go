@@ -86,14 +86,14 @@ func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 	if desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return refused("the wiki %s is being created (process %s)", db, id)
 	}
-	if st, err := c.query(ctx, id); err == nil && st.State == process.StateCompleted {
+	if st, err := c.Status(ctx, id); err == nil && st.State == process.StateCompleted {
 		return refused("the wiki %s already exists (created by process %s)", db, id)
 	}
 	return nil
 }
 
-// awaitValidation waits until the workflow either answers the status query
-// (validation passed and the steps run) or ended (validation refused it).
+// awaitValidation waits until the workflow either runs its steps
+// (validation passed) or ended (validation refused it).
 func (c *Client) awaitValidation(ctx context.Context, id string) error {
 	for {
 		desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
@@ -101,13 +101,13 @@ func (c *Client) awaitValidation(ctx context.Context, id string) error {
 			return err
 		}
 		if desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			_, err := c.Status(ctx, id)
-			if err == nil {
-				return nil
+			st, err := c.Status(ctx, id)
+			if err == nil && (st.State == process.StateRefused || st.State == process.StateFailed) && len(st.Steps) == 0 {
+				return refused("%s", st.Result["error"])
 			}
 			return err
 		}
-		if _, err := c.query(ctx, id); err == nil {
+		if st, err := c.query(ctx, id); err == nil && (len(st.Steps) > 0 || process.Ended(st.State)) {
 			return nil
 		}
 		select {
@@ -175,8 +175,11 @@ func (c *Client) query(ctx context.Context, id string) (process.Status, error) {
 	return st, err
 }
 
-// Status reads a process's state. A workflow that ended before its steps
-// started (a refused validation) is reported as failed with the reason.
+// Status reads a process's state. A closed process's state is its
+// workflow's result, which Temporal keeps without any worker; an open one
+// answers the status query, which needs a worker. A workflow that ended
+// before its steps started without a result (a refused validation of a run
+// from before refusals completed) is reported as failed with the reason.
 func (c *Client) Status(ctx context.Context, id string) (process.Status, error) {
 	if err := CheckID(id); err != nil {
 		return process.Status{}, err
@@ -189,12 +192,21 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 	if err != nil {
 		return process.Status{}, err
 	}
+	info := desc.WorkflowExecutionInfo
+	running := info.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	var runErr error
+	if !running {
+		var st *process.Status
+		st, runErr = c.result(ctx, id)
+		if st != nil {
+			return *st, nil
+		}
+	}
 	st, qerr := c.query(ctx, id)
 	if qerr == nil {
 		return st, nil
 	}
-	info := desc.WorkflowExecutionInfo
-	if info.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	if running {
 		return process.Status{}, qerr
 	}
 	// Ended without the engine: the failure is in the workflow's result.
@@ -203,13 +215,37 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 	if info.CloseTime != nil {
 		st.Ended = info.CloseTime.AsTime()
 	}
-	runErr := c.Temporal.GetWorkflow(ctx, id, "").Get(ctx, nil)
 	step := process.StepStatus{Name: workflows.StepValidate, State: process.StepFailed, Critical: true, Attempts: 1}
 	if runErr != nil {
 		step.Error = rootMessage(runErr)
 	}
 	st.Steps = []process.StepStatus{step}
 	return st, refused("%s", step.Error)
+}
+
+// result reads a closed process's status from its workflow's result: the
+// processes return it as Status, or inside Process (creation) or as the
+// details of a failed engine run. nil when the result holds none.
+func (c *Client) result(ctx context.Context, id string) (*process.Status, error) {
+	var out struct {
+		Status  *process.Status
+		Process *workflows.ProcessResult
+	}
+	err := c.Temporal.GetWorkflow(ctx, id, "").Get(ctx, &out)
+	var app *temporal.ApplicationError
+	if err != nil && errors.As(err, &app) && app.HasDetails() {
+		var pr workflows.ProcessResult
+		if app.Details(&pr) == nil && pr.Status.ID != "" {
+			out.Process = &pr
+		}
+	}
+	switch {
+	case out.Status != nil && out.Status.ID != "":
+		return out.Status, err
+	case out.Process != nil && out.Process.Status.ID != "":
+		return &out.Process.Status, err
+	}
+	return nil, err
 }
 
 // rootMessage digs the activity's own message out of Temporal's wrapping.
@@ -233,7 +269,8 @@ var Kinds = []string{workflows.KindCreateWiki, workflows.KindDeleteWiki, workflo
 
 // States are the process states a list may filter on.
 var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted,
-	process.StateWaitingApproval, process.StateGracePeriod, process.StateApproved, process.StateDeclined, process.StateExpired, process.StateCancelled}
+	process.StateWaitingApproval, process.StateGracePeriod, process.StateApproved, process.StateDeclined, process.StateExpired, process.StateCancelled,
+	process.StateRefused}
 
 // ListQuery builds the visibility query of a filter. Every value is checked
 // against a closed set or a strict pattern first, so no input can change the

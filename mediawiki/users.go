@@ -3,6 +3,7 @@ package mediawiki
 import (
 	"context"
 	"net/url"
+	"strings"
 )
 
 // GroupMembers lists the users in a group on one wiki
@@ -49,4 +50,89 @@ func (c *Client) allUsers(ctx context.Context, wiki string, filter url.Values) (
 			params.Set(k, v)
 		}
 	}
+}
+
+// Account is a user as one wiki sees them, named the way MediaWiki names
+// them. MediaWiki alone decides which spellings are one account (first
+// letter case, underscores, surrounding whitespace, directional marks, a
+// "User:" prefix and the rest of its title rules), so callers compare
+// accounts by CentralID and record Name, never the spelling they were given.
+type Account struct {
+	// Name is the canonical user name.
+	Name string
+	// CentralID identifies the person on the whole farm (the CentralIdLookup
+	// MediaWiki is configured with; on a farm sharing its user table, the
+	// shared user id). Zero when the account does not exist.
+	CentralID int
+	// Missing: a valid name with no account. Invalid: not a user name at all.
+	Missing bool
+	Invalid bool
+	Groups  []string
+	Rights  []string
+}
+
+// Exists tells whether the name is an account.
+func (a Account) Exists() bool { return !a.Missing && !a.Invalid && a.CentralID > 0 }
+
+// Has tells whether the account holds a right on the wiki it was read on.
+func (a Account) Has(right string) bool {
+	for _, r := range a.Rights {
+		if r == right {
+			return true
+		}
+	}
+	return false
+}
+
+// Account asks a wiki who name is (list=users with groups, rights and
+// central ids). A name MediaWiki splits into several users (the API's
+// separators) is refused as invalid rather than read as one of them.
+func (c *Client) Account(ctx context.Context, wiki, name string) (Account, error) {
+	var out struct {
+		Query struct {
+			Users []struct {
+				UserID     int            `json:"userid"`
+				Name       string         `json:"name"`
+				Missing    bool           `json:"missing"`
+				Invalid    bool           `json:"invalid"`
+				Groups     []string       `json:"groups"`
+				Rights     []string       `json:"rights"`
+				CentralIDs map[string]int `json:"centralids"`
+			} `json:"users"`
+		} `json:"query"`
+	}
+	if strings.TrimSpace(name) == "" {
+		return Account{Name: name, Invalid: true}, nil
+	}
+	err := c.Get(ctx, wiki, url.Values{
+		"action": {"query"}, "list": {"users"}, "ususers": {name}, "usprop": {"groups|rights|centralids"},
+	}, &out)
+	if err != nil {
+		return Account{}, err
+	}
+	if len(out.Query.Users) != 1 {
+		return Account{Name: name, Invalid: true}, nil
+	}
+	u := out.Query.Users[0]
+	a := Account{Name: u.Name, Missing: u.Missing, Invalid: u.Invalid, Groups: u.Groups, Rights: u.Rights}
+	if a.Missing || a.Invalid {
+		return a, nil
+	}
+	a.CentralID = centralID(u.CentralIDs, u.UserID)
+	return a, nil
+}
+
+// centralID picks the farm-wide id: a central provider's (CentralAuth) when
+// MediaWiki reports one, else the local provider's, which on a farm that
+// shares its user table is the same on every wiki.
+func centralID(ids map[string]int, local int) int {
+	for provider, id := range ids {
+		if provider != "local" && id > 0 {
+			return id
+		}
+	}
+	if id := ids["local"]; id > 0 {
+		return id
+	}
+	return local
 }

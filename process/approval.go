@@ -44,6 +44,13 @@ const (
 	UpdateUndelete = "undelete"
 )
 
+// Person is someone MediaWiki identified: the canonical user name and the
+// central user id, which is what comparisons of people use.
+type Person struct {
+	Name string `json:"name"`
+	ID   int    `json:"id,omitempty"`
+}
+
 // Decision is the payload of the approve, decline and cancel signals.
 type Decision struct {
 	User    string `json:"user"`
@@ -59,12 +66,18 @@ type DecideRequest struct {
 
 // ApprovalRecord is one decision as the gate took it, accepted or not.
 type ApprovalRecord struct {
-	User     string    `json:"user"`
-	Decision string    `json:"decision"`
-	Accepted bool      `json:"accepted"`
-	Override bool      `json:"override,omitempty"`
-	Reason   string    `json:"reason,omitempty"`
-	Comment  string    `json:"comment,omitempty"`
+	// User is the canonical name when MediaWiki knew the account, else the
+	// name as sent; UserID its central id (0 when unknown).
+	User     string `json:"user"`
+	UserID   int    `json:"user_id,omitempty"`
+	Decision string `json:"decision"`
+	Accepted bool   `json:"accepted"`
+	Override bool   `json:"override,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Comment  string `json:"comment,omitempty"`
+	// Replaced: the same person decided again later; only their latest
+	// accepted decision counts.
+	Replaced bool      `json:"replaced,omitempty"`
 	Time     time.Time `json:"time"`
 }
 

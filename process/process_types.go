@@ -45,11 +45,16 @@ type AuthorizeInput struct {
 	AnyRight []string `json:"any_right"`
 }
 
-// AuthorizeResult: Rights are the user's rights found; Reason explains a refusal.
+// AuthorizeResult: Rights are the user's rights found; Reason explains a
+// refusal. User and UserID are who MediaWiki says the name is (canonical
+// name, central id); NoAccount means the name is no account at all.
 type AuthorizeResult struct {
-	Allowed bool     `json:"allowed"`
-	Rights  []string `json:"rights,omitempty"`
-	Reason  string   `json:"reason,omitempty"`
+	Allowed   bool     `json:"allowed"`
+	Rights    []string `json:"rights,omitempty"`
+	Reason    string   `json:"reason,omitempty"`
+	User      string   `json:"user,omitempty"`
+	UserID    int      `json:"user_id,omitempty"`
+	NoAccount bool     `json:"no_account,omitempty"`
 }
 
 // Process states.
@@ -59,12 +64,13 @@ const (
 	StateCompleted      = "completed"       // may still list failed optional steps
 	StateFailed         = "failed"          // a critical step failed and nobody fixed it in time
 	StateAborted        = "aborted"         // a person aborted; succeeded steps were undone
+	StateRefused        = "refused"         // the request was refused before anything changed
 )
 
 // Ended tells whether a process state is one it ends in.
 func Ended(state string) bool {
 	switch state {
-	case StateCompleted, StateFailed, StateAborted, StateDeclined, StateExpired, StateCancelled:
+	case StateCompleted, StateFailed, StateAborted, StateDeclined, StateExpired, StateCancelled, StateRefused:
 		return true
 	}
 	return false
@@ -128,15 +134,18 @@ type AbortRequest struct {
 
 // Status is what the status query returns.
 type Status struct {
-	ID        string         `json:"id"`
-	Kind      string         `json:"kind"`
-	State     string         `json:"state"`
-	Wiki      string         `json:"wiki"`
-	Requester string         `json:"requester"`
-	Started   time.Time      `json:"started,omitzero"`
-	Ended     time.Time      `json:"ended,omitzero"`
-	Steps     []StepStatus   `json:"steps"`
-	Actions   []ActionRecord `json:"actions,omitempty"`
+	ID        string `json:"id"`
+	Kind      string `json:"kind"`
+	State     string `json:"state"`
+	Wiki      string `json:"wiki"`
+	Requester string `json:"requester"`
+	// RequesterID is the requester's central user id, once MediaWiki said
+	// who they are.
+	RequesterID int            `json:"requester_id,omitempty"`
+	Started     time.Time      `json:"started,omitzero"`
+	Ended       time.Time      `json:"ended,omitzero"`
+	Steps       []StepStatus   `json:"steps"`
+	Actions     []ActionRecord `json:"actions,omitempty"`
 	// Approvals are the decisions sent to the process's approval gate.
 	Approvals []ApprovalRecord `json:"approvals,omitempty"`
 	// Result holds what the process wants shown when it ended (a backup's

@@ -77,26 +77,39 @@ func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingRe
 	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
 		return ChangeSettingResult{}, err
 	}
-	var gate *Gate
-	err := changeSetting(ctx, in, st, &gate)
+	c := &settingChange{in: in, st: st, requester: process.Person{Name: in.Requester}}
+	err := c.run(ctx)
 	// Decisions being checked get their answer before the workflow ends.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	if gate != nil {
-		gate.Drain(ctx)
+	if c.gate != nil {
+		c.gate.Drain(ctx)
 	}
-	finishState(ctx, st, err)
+	err = finishState(ctx, st, err, c.byPerson)
 	return ChangeSettingResult{Status: *st}, err
 }
 
-func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Status, gate **Gate) error {
+type settingChange struct {
+	in        ChangeSettingInput
+	st        *process.Status
+	byPerson  bool           // on the identity version (see knowsPeople)
+	requester process.Person // who MediaWiki says the requester is
+	gate      *Gate          // the steward's approval of a restricted setting
+}
+
+func (c *settingChange) run(ctx workflow.Context) error {
+	in, st := c.in, c.st
+	c.byPerson = knowsPeople(ctx)
 	step := process.StepInput{
 		ProcessID: st.ID, Kind: KindChangeSetting, Step: "validate", Wiki: process.WikiSpec{DB: in.Wiki},
 		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
 	}
 	var valid process.StepResult
 	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), activities.NameValidateSettingChange, step).Get(ctx, &valid); err != nil {
+		if why, ok := isRefusal(err); c.byPerson && ok {
+			return refuse(st, "%s", why)
+		}
 		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.NonRetryable() {
+		if errors.As(err, &app) && app.NonRetryable() && !c.byPerson {
 			return refuse(st, "%s", app.Message())
 		}
 		return err
@@ -105,19 +118,24 @@ func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Stat
 	if err != nil {
 		return err
 	}
-	if !auth.Allowed {
-		return refuse(st, "%s may not change settings of %s: %s", in.Requester, in.Wiki, auth.Reason)
+	if c.byPerson {
+		if err := identify(ctx, st, auth, &c.requester); err != nil {
+			return err
+		}
 	}
-	if valid.Outputs["restricted"] == "true" {
+	if !auth.Allowed {
+		return refuse(st, "%s may not change settings of %s: %s", c.requester.Name, in.Wiki, auth.Reason)
+	}
+	if valid.Outputs[activities.SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
 		g, err := NewGate(ctx, process.ApprovalPolicy{
 			Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
 			Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
-		}, in.Wiki, in.Requester, st)
+		}, in.Wiki, c.requester, st)
 		if err != nil {
 			return err
 		}
-		*gate = g
+		c.gate = g
 		outcome, err := g.Wait(ctx)
 		if err != nil {
 			return err
@@ -128,7 +146,7 @@ func changeSetting(ctx workflow.Context, in ChangeSettingInput, st *process.Stat
 		}
 	}
 	res, err := RunSteps(ctx, ProcessInput{
-		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: c.requester.Name,
 		Args: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
 	}, st)
 	if out := res.StepOutputs[StepApplySetting]; out != nil {

@@ -1,9 +1,7 @@
 package workflows
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -167,19 +165,7 @@ func TestChangeSettingRequesterMayCancel(t *testing.T) {
 
 func wantSettingRefused(t *testing.T, env *testsuite.TestWorkflowEnvironment, msg string) process.Status {
 	t.Helper()
-	var app *temporal.ApplicationError
-	err := env.GetWorkflowError()
-	if !errors.As(err, &app) || app.Type() != process.ErrTypeRefused || !app.NonRetryable() {
-		t.Fatalf("workflow error %v, want a non-retryable %s", err, process.ErrTypeRefused)
-	}
-	if !strings.Contains(app.Message(), msg) {
-		t.Errorf("message %q, want it to contain %q", app.Message(), msg)
-	}
-	st := queryStatus(t, env)
-	if st.State != process.StateFailed || !strings.Contains(st.Result["error"], msg) {
-		t.Errorf("status %s error %q, want failed with %q", st.State, st.Result["error"], msg)
-	}
-	return st
+	return wantProcessRefused(t, env, msg)
 }
 
 func TestChangeSettingInvalidValueFails(t *testing.T) {

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
@@ -32,7 +33,22 @@ func checkRight(ctx workflow.Context, summary, user, wiki, right string) (proces
 	return res, err
 }
 
-// refuse ends a process as failed with a reason a person can read.
+// identityChange names the version from which processes ask MediaWiki who
+// their requester and deciders are (canonical name, central id), compare
+// people by id, and end a refused request completed in the state refused
+// rather than failed (so the Web UI's Failed list holds only real failures).
+// Histories recorded before it keep the old path.
+const identityChange = "canonical-identity"
+
+// knowsPeople tells whether this run is on the identity version. Call it
+// once, first thing, and keep the answer: a later first call in a workflow
+// that started on older code would switch it over midway.
+func knowsPeople(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, identityChange, workflow.DefaultVersion, 1) >= 1
+}
+
+// refuse ends a process with a reason a person can read; finishState
+// decides whether that is the state refused or, for older runs, failed.
 func refuse(st *process.Status, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	st.State = process.StateFailed
@@ -40,10 +56,16 @@ func refuse(st *process.Status, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
 }
 
-// finishState settles the state a process ends in: an error after a
-// non-final state makes it failed, with the error as the reason when none
-// was given; then the search attribute follows.
-func finishState(ctx workflow.Context, st *process.Status, err error) {
+// finishState settles the state a process ends in: a refusal is the state
+// refused and no workflow error when refusalsComplete; another error after
+// a non-final state makes it failed, with the error as the reason when none
+// was given; then the search attribute follows. It returns the error the
+// workflow ends with.
+func finishState(ctx workflow.Context, st *process.Status, err error, refusalsComplete bool) error {
+	var app *temporal.ApplicationError
+	if refusalsComplete && errors.As(err, &app) && app.Type() == process.ErrTypeRefused {
+		st.State, err = process.StateRefused, nil
+	}
 	if err != nil && !process.Ended(st.State) {
 		st.State = process.StateFailed
 		if st.Result["error"] == "" {
@@ -52,6 +74,51 @@ func finishState(ctx workflow.Context, st *process.Status, err error) {
 	}
 	st.Ended = workflow.Now(ctx)
 	upsertState(ctx, st.State)
+	return err
+}
+
+// identify takes what a rights check said about a requester: on the
+// identity version the canonical name and central id replace the name as
+// given (and the Requester search attribute follows), and a name that is no
+// account is refused.
+func identify(ctx workflow.Context, st *process.Status, auth process.AuthorizeResult, who *process.Person) error {
+	if auth.NoAccount || auth.UserID <= 0 {
+		return refuse(st, "%s", auth.Reason)
+	}
+	if auth.User != who.Name {
+		_ = workflow.UpsertTypedSearchAttributes(ctx, RequesterKey.ValueSet(auth.User))
+	}
+	*who = process.Person{Name: auth.User, ID: auth.UserID}
+	st.Requester, st.RequesterID = who.Name, who.ID
+	return nil
+}
+
+// isRefusal tells whether an activity's error refuses the request itself
+// (invalid input, a wiki that exists or does not), as opposed to a failure
+// of the farm (misconfigured, down) that a person must look at.
+func isRefusal(err error) (string, bool) {
+	var app *temporal.ApplicationError
+	if !errors.As(err, &app) || !app.NonRetryable() {
+		return "", false
+	}
+	switch app.Type() {
+	case activities.ErrInvalidInput, activities.ErrWikiExists, activities.ErrWikiNotFound, activities.ErrUnknownWiki, activities.ErrNotOurs:
+		return app.Message(), true
+	}
+	return "", false
+}
+
+// protected tells whether a wiki may never be deleted, renamed or moved.
+func protected(db, central string, listed []string) bool {
+	if db == central {
+		return true
+	}
+	for _, w := range listed {
+		if w == db {
+			return true
+		}
+	}
+	return false
 }
 
 // upsertState keeps the ProcessState search attribute in step.

@@ -108,8 +108,22 @@ type CreateWikiResult struct {
 
 // CreateWiki validates the request, then runs the creation's step graph.
 // Validation runs before the graph because a request that can never succeed
-// (bad name, existing wiki) should fail at once, not wait for a person.
+// (bad name, existing wiki, a requester with no account) should end at
+// once, not wait for a person. On the identity version a refusal ends the
+// workflow completed in the state refused, and the requester is the name
+// MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
+	byPerson := knowsPeople(ctx)
+	st := &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindCreateWiki, State: process.StateRunning,
+		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
+	}
+	if byPerson {
+		// Answers until the engine takes over the query.
+		if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
+			return CreateWikiResult{}, err
+		}
+	}
 	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
 		Summary:             StepValidate,
@@ -117,21 +131,35 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 			InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
 		},
 	})
-	err := workflow.ExecuteActivity(vctx, activities.NameValidateWiki, process.StepInput{
-		ProcessID: workflow.GetInfo(ctx).WorkflowExecution.ID,
+	check := process.StepInput{
+		ProcessID: st.ID,
 		Kind:      KindCreateWiki,
 		Step:      StepValidate,
 		Wiki:      in.Wiki,
 		Requester: in.Requester,
-	}).Get(ctx, nil)
+	}
+	if byPerson {
+		check.Params = map[string]string{activities.ParamCentralWiki: in.Definition.Authorize.Wiki}
+	}
+	var valid process.StepResult
+	err := workflow.ExecuteActivity(vctx, activities.NameValidateWiki, check).Get(ctx, &valid)
 	if err != nil {
+		if why, ok := isRefusal(err); byPerson && ok {
+			err = finishState(ctx, st, refuse(st, "%s", why), true)
+			return CreateWikiResult{Process: ProcessResult{Status: *st}}, err
+		}
 		_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(process.StateFailed))
 		return CreateWikiResult{}, err
+	}
+	requester := in.Requester
+	if name := valid.Outputs[activities.OutRequester]; byPerson && name != "" && name != requester {
+		requester = name
+		_ = workflow.UpsertTypedSearchAttributes(ctx, RequesterKey.ValueSet(name))
 	}
 	res, err := RunProcess(ctx, ProcessInput{
 		Definition: in.Definition,
 		Wiki:       in.Wiki,
-		Requester:  in.Requester,
+		Requester:  requester,
 		Args:       map[string]string{"email": in.Email},
 	})
 	return CreateWikiResult{Process: res}, err

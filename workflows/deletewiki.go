@@ -44,6 +44,8 @@ type DeleteWikiOptions struct {
 	LocalApprovers int
 	// Expiry ends an undecided request.
 	Expiry time.Duration
+	// ProtectedWikis can never be deleted; the central wiki never can.
+	ProtectedWikis []string `json:",omitempty"`
 }
 
 // DeleteWikiDefinition is the removal after the grace period. Nothing is
@@ -106,21 +108,28 @@ func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, err
 		d.gate.Drain(ctx)
 	}
 	d.drainUndelete(ctx)
-	finishState(ctx, d.st, err)
+	err = finishState(ctx, d.st, err, d.byPerson)
 	return DeleteWikiResult{Status: *d.st}, err
 }
 
 type deletion struct {
-	in       DeleteWikiInput
-	st       *process.Status
-	gate     *Gate
-	undelete *process.Decision // accepted undelete
-	grace    bool              // in the grace period: undelete is possible
-	busy     int               // undelete requests being checked
+	in        DeleteWikiInput
+	st        *process.Status
+	byPerson  bool           // on the identity version (see knowsPeople)
+	requester process.Person // who MediaWiki says the requester is
+	gate      *Gate
+	undelete  *process.Decision // accepted undelete
+	grace     bool              // in the grace period: undelete is possible
+	busy      int               // undelete requests being checked
 }
 
 func (d *deletion) run(ctx workflow.Context) error {
 	in := d.in
+	d.byPerson = knowsPeople(ctx)
+	d.requester = process.Person{Name: in.Requester}
+	if d.byPerson && protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
+		return refuse(d.st, "%s is a protected wiki: it cannot be deleted", in.Wiki)
+	}
 	var f *activities.Farm
 	var reg activities.LookupWikiResult
 	if err := workflow.ExecuteActivity(activityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
@@ -137,14 +146,19 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	if d.byPerson {
+		if err := identify(ctx, d.st, auth, &d.requester); err != nil {
+			return err
+		}
+	}
 	if !auth.Allowed {
-		return refuse(d.st, "%s may not request the deletion of %s: %s", in.Requester, in.Wiki, auth.Reason)
+		return refuse(d.st, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
 	var holders activities.RightHoldersResult
 	err = workflow.ExecuteActivity(activityCtx(ctx, "count local approvers"), f.CountRightHolders,
-		activities.RightHoldersInput{Wiki: in.Wiki, Right: RightManageWikiCore, Exclude: []string{in.Requester}}).Get(ctx, &holders)
+		activities.RightHoldersInput{Wiki: in.Wiki, Right: RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
 	if err != nil {
 		return err
 	}
@@ -157,7 +171,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		policy.Right = "" // nobody else holds it here: only a steward can approve
 	}
 	d.st.Result["quorum"] = fmt.Sprint(policy.Quorum)
-	if d.gate, err = NewGate(ctx, policy, in.Wiki, in.Requester, d.st); err != nil {
+	if d.gate, err = NewGate(ctx, policy, in.Wiki, d.requester, d.st); err != nil {
 		return err
 	}
 	if err := d.listenUndelete(ctx); err != nil {
@@ -216,7 +230,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 
 	res, err := RunSteps(ctx, ProcessInput{
-		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: d.requester.Name,
 		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
 	}, d.st)
 	if out := res.StepOutputs[StepBackup]; out != nil {
@@ -239,7 +253,7 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 			rec.Reason = "undelete is only possible during the grace period"
 		default:
 			d.busy++
-			rec.Accepted, rec.Reason = d.mayUndelete(ctx, r.User)
+			rec.Accepted, rec.Reason, rec.User = d.mayUndelete(ctx, r.User)
 			d.busy--
 			if rec.Accepted {
 				if d.grace && d.undelete == nil {
@@ -285,25 +299,50 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 // mayUndelete: the wiki answers 410 while it is marked deleted, so its own
 // rights cannot be asked. Those who may undelete are the people this
 // process already verified on the wiki (the requester and the accepted
-// approvers) and holders of managewiki-restricted on the central wiki.
-func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string) {
+// approvers) and holders of managewiki-restricted on the central wiki. It
+// returns the name to record: the canonical one once MediaWiki was asked.
+func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string, string) {
+	if d.byPerson {
+		return d.mayUndeletePerson(ctx, user)
+	}
 	if user == d.in.Requester {
-		return true, ""
+		return true, "", user
 	}
 	for _, a := range d.gate.Approvers() {
-		if a == user {
-			return true, ""
+		if a.Name == user {
+			return true, "", user
 		}
 	}
 	res, err := checkRight(ctx, "check "+user, user, d.in.Options.CentralWiki, RightManageWikiRestricted)
 	if err != nil {
-		return false, err.Error()
+		return false, err.Error(), user
 	}
 	if res.Allowed {
-		return true, ""
+		return true, "", user
 	}
 	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
-		user, RightManageWikiRestricted, d.in.Options.CentralWiki)
+		user, RightManageWikiRestricted, d.in.Options.CentralWiki), user
+}
+
+// mayUndeletePerson is mayUndelete comparing people by central id.
+func (d *deletion) mayUndeletePerson(ctx workflow.Context, user string) (bool, string, string) {
+	res, err := checkRight(ctx, "check "+user, user, d.in.Options.CentralWiki, RightManageWikiRestricted)
+	if err != nil {
+		return false, err.Error(), user
+	}
+	if res.NoAccount || res.UserID <= 0 {
+		return false, res.Reason, user
+	}
+	if res.UserID == d.requester.ID || res.Allowed {
+		return true, "", res.User
+	}
+	for _, a := range d.gate.Approvers() {
+		if a.ID == res.UserID {
+			return true, "", res.User
+		}
+	}
+	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
+		res.User, RightManageWikiRestricted, d.in.Options.CentralWiki), res.User
 }
 
 func (d *deletion) drainUndelete(ctx workflow.Context) {

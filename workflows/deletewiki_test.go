@@ -1,9 +1,7 @@
 package workflows
 
 import (
-	"errors"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -72,19 +70,7 @@ func TestDeleteWikiRequesterWithoutRightIsRefused(t *testing.T) {
 	env := newGateEnv(t, f)
 	runDelete(env)
 
-	var app *temporal.ApplicationError
-	err := env.GetWorkflowError()
-	if !errors.As(err, &app) || app.Type() != process.ErrTypeRefused {
-		t.Fatalf("workflow error %v, want %s", err, process.ErrTypeRefused)
-	}
-	reason := deniedReason("req", gwWiki, []string{gwRight})
-	if !strings.Contains(app.Message(), reason) {
-		t.Errorf("message %q does not give the fake's reason", app.Message())
-	}
-	st := queryStatus(t, env)
-	if st.State != process.StateFailed || !strings.Contains(st.Result["error"], reason) || st.Ended.IsZero() {
-		t.Errorf("status state %s, error %q, ended %v", st.State, st.Result["error"], st.Ended)
-	}
+	wantProcessRefused(t, env, deniedReason("req", gwWiki, []string{gwRight}))
 	if f.called(activities.NameCountRightHolders) != 0 || f.called(activities.NameCloseWiki) != 0 {
 		t.Errorf("calls %v: nothing may run after the refusal", f.calls)
 	}
@@ -102,13 +88,7 @@ func TestDeleteWikiUnknownOrDeletedWikiIsRefused(t *testing.T) {
 			setup(f)
 			env := newGateEnv(t, f)
 			runDelete(env)
-			var app *temporal.ApplicationError
-			if err := env.GetWorkflowError(); !errors.As(err, &app) || app.Type() != process.ErrTypeRefused {
-				t.Fatalf("workflow error %v, want %s", err, process.ErrTypeRefused)
-			}
-			if st := queryStatus(t, env); st.State != process.StateFailed || st.Result["error"] == "" {
-				t.Errorf("status %s error %q", st.State, st.Result["error"])
-			}
+			wantProcessRefused(t, env, gwWiki)
 			if f.called(activities.NameCheckRights) != 0 {
 				t.Errorf("calls %v", f.calls)
 			}

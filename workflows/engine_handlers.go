@@ -115,7 +115,11 @@ func (e *engine) decide(ctx workflow.Context, rec process.ActionRecord, check fu
 	defer func() { e.busy-- }()
 	err := check()
 	if err == nil {
-		err = e.authorize(ctx, rec.User)
+		var canonical string
+		canonical, err = e.authorize(ctx, rec.User)
+		if canonical != "" {
+			rec.User = canonical // as MediaWiki names the account
+		}
 	}
 	if err == nil {
 		err = check()
@@ -164,11 +168,12 @@ func (e *engine) checkRetry(r process.RetryRequest) error {
 	return nil
 }
 
-// authorize runs the definition's authorize activity for user.
-func (e *engine) authorize(ctx workflow.Context, user string) error {
+// authorize runs the definition's authorize activity for user and returns
+// the account's canonical name when MediaWiki gave one.
+func (e *engine) authorize(ctx workflow.Context, user string) (string, error) {
 	a := e.in.Definition.Authorize
 	if a.Activity == "" {
-		return nil
+		return "", nil
 	}
 	wiki := a.Wiki
 	if wiki == "" {
@@ -189,18 +194,18 @@ func (e *engine) authorize(ctx workflow.Context, user string) error {
 	}
 	res, err := check(wiki, a.AnyRight)
 	if err != nil || res.Allowed {
-		return err
+		return res.User, err
 	}
 	// Version 1 added rights on the process's own wiki (a wiki's bureaucrat
 	// re-triggers its steps); processes started before take the old path.
-	if len(a.LocalRights) > 0 && workflow.GetVersion(ctx, "authorize-local-rights", workflow.DefaultVersion, 1) >= 1 {
+	if len(a.LocalRights) > 0 && !res.NoAccount && workflow.GetVersion(ctx, "authorize-local-rights", workflow.DefaultVersion, 1) >= 1 {
 		local, err := check(e.in.Wiki.DB, a.LocalRights)
 		if err != nil || local.Allowed {
-			return err
+			return local.User, err
 		}
 	}
 	if res.Reason != "" {
-		return fmt.Errorf("%s is not allowed: %s", user, res.Reason)
+		return res.User, fmt.Errorf("%s is not allowed: %s", user, res.Reason)
 	}
-	return fmt.Errorf("%s holds none of the rights %s on %s", user, strings.Join(a.AnyRight, ", "), wiki)
+	return res.User, fmt.Errorf("%s holds none of the rights %s on %s", user, strings.Join(a.AnyRight, ", "), wiki)
 }

@@ -21,11 +21,19 @@ import (
 type Gate struct {
 	policy    process.ApprovalPolicy
 	wiki      string
-	requester string
+	requester process.Person
 	st        *process.Status
 	mu        workflow.Mutex
 	outcome   string // "" while open
 	busy      int    // decisions being taken (rights checks in flight)
+	// byPerson: the gate knows who people are (the requester's central id
+	// was resolved before it opened). Each person's latest accepted
+	// decision is in votes, the index of its record in latest. Gates of
+	// processes started before identities were resolved compare names and
+	// use approvals and declines instead, so their histories replay.
+	byPerson  bool
+	votes     map[int]string
+	latest    map[int]int
 	approvals map[string]bool
 	declines  map[string]bool
 	// OnDecision, when set, runs after each recorded decision (a wiki
@@ -34,11 +42,13 @@ type Gate struct {
 }
 
 // NewGate registers the gate's signals and update; the gate is open from
-// here on. st is the status the workflow's query serves.
-func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki, requester string, st *process.Status) (*Gate, error) {
+// here on. st is the status the workflow's query serves. A requester with a
+// central id makes the gate compare people by id (see Gate.byPerson).
+func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, requester process.Person, st *process.Status) (*Gate, error) {
 	g := &Gate{
-		policy: policy, wiki: wiki, requester: requester, st: st,
+		policy: policy, wiki: wiki, requester: requester, st: st, byPerson: requester.ID > 0,
 		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
+		votes: map[int]string{}, latest: map[int]int{},
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateDecide,
 		func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
@@ -121,13 +131,23 @@ func (g *Gate) Drain(ctx workflow.Context) {
 	}
 }
 
-// Approvers lists the users whose approval was accepted.
-func (g *Gate) Approvers() []string {
-	var out []string
+// Approvers lists the users whose approval counts (accepted and not
+// replaced by a later decision of theirs).
+func (g *Gate) Approvers() []process.Person {
+	var out []process.Person
 	for _, a := range g.st.Approvals {
-		if a.Accepted && a.Decision == process.DecisionApprove {
-			out = append(out, a.User)
+		if a.Accepted && !a.Replaced && a.Decision == process.DecisionApprove {
+			out = append(out, process.Person{Name: a.User, ID: a.UserID})
 		}
+	}
+	return out
+}
+
+// ApproverNames lists the names of Approvers.
+func (g *Gate) ApproverNames() []string {
+	var out []string
+	for _, p := range g.Approvers() {
+		out = append(out, p.Name)
 	}
 	return out
 }
@@ -147,16 +167,127 @@ func (g *Gate) decide(ctx workflow.Context, r process.DecideRequest) process.App
 	}
 	defer g.mu.Unlock()
 	rec := process.ApprovalRecord{User: r.User, Decision: r.Action, Comment: r.Comment}
-	rec.Accepted, rec.Override, rec.Reason = g.judge(ctx, r)
+	if g.byPerson {
+		rec = g.judgePerson(ctx, r)
+	} else {
+		rec.Accepted, rec.Override, rec.Reason = g.judge(ctx, r)
+	}
 	if rec.Accepted && g.outcome != "" {
 		// The gate closed (expired) while the rights were being checked.
 		rec.Accepted, rec.Override, rec.Reason = false, false, g.closedReason()
 	}
-	if rec.Accepted {
+	switch {
+	case rec.Accepted && g.byPerson:
+		g.applyPerson(rec)
+	case rec.Accepted:
 		g.apply(r.Action, r.User, rec.Override)
 	}
 	g.record(ctx, rec)
 	return rec
+}
+
+// judgePerson decides whether a decision counts, knowing who decides: the
+// first rights check tells MediaWiki's canonical name and central id, and
+// every comparison (the requester, an earlier decision) uses the id. A
+// person's new decision replaces their earlier one; the same decision
+// twice is refused as a duplicate.
+func (g *Gate) judgePerson(ctx workflow.Context, r process.DecideRequest) process.ApprovalRecord {
+	rec := process.ApprovalRecord{User: r.User, Decision: r.Action, Comment: r.Comment}
+	refuse := func(format string, args ...any) process.ApprovalRecord {
+		rec.Reason = fmt.Sprintf(format, args...)
+		return rec
+	}
+	if g.outcome != "" {
+		return refuse("%s", g.closedReason())
+	}
+	// The first check names the person: for the override right when there
+	// is one (its holders decide alone), else for the gate's right.
+	wiki, right := g.rightWiki(), g.policy.Right
+	overrideFirst := g.policy.OverrideRight != ""
+	if overrideFirst {
+		wiki, right = g.policy.OverrideWiki, g.policy.OverrideRight
+	}
+	first, err := g.check(ctx, r.User, wiki, right)
+	if err != nil {
+		return refuse("%v", err)
+	}
+	if first.NoAccount {
+		return refuse("%s", first.Reason)
+	}
+	rec.User, rec.UserID = first.User, first.UserID
+	self := first.UserID == g.requester.ID
+	switch {
+	case r.Action == process.DecisionCancel && self:
+		rec.Accepted = true
+		return rec
+	case r.Action == process.DecisionApprove && self && !g.policy.AllowSelfApproval:
+		return refuse("the requester may not approve their own request")
+	case r.Action != process.DecisionCancel && g.votes[rec.UserID] == r.Action:
+		return refuse("%s has already %s", rec.User, pastTense(r.Action))
+	case overrideFirst && first.Allowed:
+		rec.Accepted, rec.Override = true, true
+		return rec
+	case r.Action == process.DecisionCancel && g.policy.OverrideRight == "":
+		return refuse("only the requester may cancel")
+	case r.Action == process.DecisionCancel:
+		return refuse("only the requester or a holder of %s may cancel", g.policy.OverrideRight)
+	case g.policy.Right == "":
+		return refuse("only a holder of %s on %s can decide here", g.policy.OverrideRight, g.policy.OverrideWiki)
+	}
+	res := first
+	if overrideFirst {
+		if res, err = g.check(ctx, r.User, g.rightWiki(), g.policy.Right); err != nil {
+			return refuse("%v", err)
+		}
+	}
+	if !res.Allowed {
+		return refuse("%s", res.Reason)
+	}
+	rec.Accepted = true
+	return rec
+}
+
+// applyPerson counts an accepted decision: the person's latest decision
+// replaces their earlier one, and the tallies count people.
+func (g *Gate) applyPerson(rec process.ApprovalRecord) {
+	if rec.Decision == process.DecisionCancel {
+		g.outcome = process.StateCancelled
+		return
+	}
+	if i, ok := g.latest[rec.UserID]; ok {
+		g.st.Approvals[i].Replaced = true
+	}
+	g.votes[rec.UserID] = rec.Decision
+	g.latest[rec.UserID] = len(g.st.Approvals) // record appends it next
+	approvals, declines := 0, 0
+	for _, d := range g.votes {
+		switch d {
+		case process.DecisionApprove:
+			approvals++
+		case process.DecisionDecline:
+			declines++
+		}
+	}
+	switch {
+	case rec.Decision == process.DecisionApprove && (rec.Override || approvals >= g.policy.Quorum):
+		g.outcome = process.StateApproved
+	case rec.Decision == process.DecisionDecline && (rec.Override || declines >= max(g.policy.DeclinesToEnd, 1)):
+		g.outcome = process.StateDeclined
+	}
+}
+
+func pastTense(action string) string {
+	if action == process.DecisionApprove {
+		return "approved"
+	}
+	return "declined"
+}
+
+func (g *Gate) rightWiki() string {
+	if g.policy.RightWiki != "" {
+		return g.policy.RightWiki
+	}
+	return g.wiki
 }
 
 // judge decides whether a decision counts, and why not.
@@ -166,14 +297,14 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 		return false, false, g.closedReason()
 	case r.User == "":
 		return false, false, "no user named"
-	case r.Action == process.DecisionApprove && r.User == g.requester && !g.policy.AllowSelfApproval:
+	case r.Action == process.DecisionApprove && r.User == g.requester.Name && !g.policy.AllowSelfApproval:
 		return false, false, "the requester may not approve their own request"
 	case r.Action == process.DecisionApprove && g.approvals[r.User]:
 		return false, false, fmt.Sprintf("%s has already approved", r.User)
 	case r.Action == process.DecisionDecline && g.declines[r.User]:
 		return false, false, fmt.Sprintf("%s has already declined", r.User)
 	}
-	if r.Action == process.DecisionCancel && r.User == g.requester {
+	if r.Action == process.DecisionCancel && r.User == g.requester.Name {
 		return true, false, ""
 	}
 	if g.policy.OverrideRight != "" {
@@ -211,6 +342,12 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 // holds asks MediaWiki (through the authorize activity) whether user holds
 // right on wiki now.
 func (g *Gate) holds(ctx workflow.Context, user, wiki, right string) (bool, string, error) {
+	res, err := g.check(ctx, user, wiki, right)
+	return res.Allowed, res.Reason, err
+}
+
+// check asks MediaWiki who user is and whether they hold right on wiki now.
+func (g *Gate) check(ctx workflow.Context, user, wiki, right string) (process.AuthorizeResult, error) {
 	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 30 * time.Second,
 		Summary:             "check " + right + " of " + user,
@@ -221,9 +358,9 @@ func (g *Gate) holds(ctx workflow.Context, user, wiki, right string) (bool, stri
 		User: user, Wiki: wiki, AnyRight: []string{right},
 	}).Get(ctx, &res)
 	if err != nil {
-		return false, "", fmt.Errorf("could not check the rights of %s: %v", user, err)
+		return res, fmt.Errorf("could not check the rights of %s: %v", user, err)
 	}
-	return res.Allowed, res.Reason, nil
+	return res, nil
 }
 
 func (g *Gate) apply(action, user string, override bool) {
@@ -271,5 +408,9 @@ func (g *Gate) details() string {
 	if g.policy.OverrideRight != "" {
 		who += fmt.Sprintf(", or one from a holder of `%s` on %s", g.policy.OverrideRight, g.policy.OverrideWiki)
 	}
-	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, len(g.approvals))
+	accepted := len(g.approvals)
+	if g.byPerson {
+		accepted = len(g.Approvers())
+	}
+	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, accepted)
 }

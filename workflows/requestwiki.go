@@ -70,13 +70,15 @@ type RequestWikiResult struct {
 }
 
 type review struct {
-	in       RequestWikiInput
-	st       *process.Status
-	id       int64
-	status   string // cw_requests status
-	gate     *Gate
-	detailAt time.Time // when more details were asked
-	busy     int       // reviews being decided
+	in        RequestWikiInput
+	st        *process.Status
+	byPerson  bool           // on the identity version (see knowsPeople)
+	requester process.Person // who MediaWiki says the requester is
+	id        int64
+	status    string // cw_requests status
+	gate      *Gate
+	detailAt  time.Time // when more details were asked
+	busy      int       // reviews being decided
 }
 
 // RequestWiki files the request in cw_requests and reviews it: two wiki
@@ -100,24 +102,35 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 		r.gate.Drain(ctx)
 	}
 	r.drainReviews(ctx)
-	finishState(ctx, r.st, err)
+	err = finishState(ctx, r.st, err, r.byPerson)
 	return RequestWikiResult{Status: *r.st}, err
 }
 
 func (r *review) run(ctx workflow.Context) error {
 	in := r.in
+	r.byPerson = knowsPeople(ctx)
+	r.requester = process.Person{Name: in.Requester}
 	var filed activities.FileRequestResult
 	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), activities.NameFileWikiRequest, activities.FileRequestInput{
 		DB: in.Wiki.DB, Sitename: in.Wiki.Sitename, Language: in.Wiki.Language, Private: in.Wiki.Private,
 		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
 	}).Get(ctx, &filed)
 	if err != nil {
+		if why, ok := isRefusal(err); r.byPerson && ok {
+			return refuse(r.st, "%s", why)
+		}
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
 			r.st.State = process.StateFailed
 			r.st.Result["error"] = app.Message()
 		}
 		return err
+	}
+	if r.byPerson {
+		auth := process.AuthorizeResult{User: filed.Requester, UserID: filed.UserID, Reason: in.Requester + " has no account on the farm"}
+		if err := identify(ctx, r.st, auth, &r.requester); err != nil {
+			return err
+		}
 	}
 	r.id, r.status = filed.ID, farmdb.RequestInReview
 	r.st.Result["request_id"] = fmt.Sprint(filed.ID)
@@ -127,7 +140,7 @@ func (r *review) run(ctx workflow.Context) error {
 	r.gate, err = NewGate(ctx, process.ApprovalPolicy{
 		Quorum: reviewers, Right: RightCreateWiki, RightWiki: in.Options.CentralWiki,
 		DeclinesToEnd: reviewers, Authorize: activities.NameCheckRights,
-	}, in.Wiki.DB, in.Requester, r.st)
+	}, in.Wiki.DB, r.requester, r.st)
 	if err != nil {
 		return err
 	}
@@ -145,7 +158,7 @@ func (r *review) run(ctx workflow.Context) error {
 	}
 	switch outcome {
 	case process.StateApproved:
-		r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.Approvers(), " and "))
+		r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.ApproverNames(), " and "))
 		return r.create(ctx)
 	case process.StateDeclined:
 		r.setStatus(ctx, farmdb.RequestDeclined, "", "Declined")
@@ -205,11 +218,11 @@ func (r *review) create(ctx workflow.Context) error {
 		StaticSummary:         fmt.Sprintf("Create wiki %s for request %d", in.Wiki.DB, r.id),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			ProcessKindKey.ValueSet(KindCreateWiki), WikiDBKey.ValueSet(in.Wiki.DB),
-			RequesterKey.ValueSet(in.Requester), ProcessStateKey.ValueSet(process.StateRunning)),
+			RequesterKey.ValueSet(r.requester.Name), ProcessStateKey.ValueSet(process.StateRunning)),
 	})
 	var res CreateWikiResult
 	err := workflow.ExecuteChildWorkflow(cctx, CreateWiki, CreateWikiInput{
-		Wiki: in.Wiki, Requester: in.Requester, Email: in.Email, Definition: in.Create,
+		Wiki: in.Wiki, Requester: r.requester.Name, Email: in.Email, Definition: in.Create,
 	}).Get(ctx, &res)
 	r.st.Result["create_process"] = CreateWikiID(in.Wiki.DB)
 	if err != nil {
@@ -224,6 +237,12 @@ func (r *review) create(ctx workflow.Context) error {
 		return nil
 	}
 	r.st.Result["create_state"] = res.Process.Status.State
+	if res.Process.Status.State == process.StateRefused {
+		// On the identity version a refused creation ends without an error.
+		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+res.Process.Status.Result["error"])
+		r.st.State = process.StateFailed
+		return nil
+	}
 	r.comment(ctx, "", "create-wiki", fmt.Sprintf("The wiki's creation ended %s.", res.Process.Status.State))
 	r.st.State = process.StateCompleted
 	return nil
@@ -278,9 +297,28 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		rec.Reason = r.gate.closedReason()
 		return rec
 	}
+	// On the identity version the reviewer is named by MediaWiki first: the
+	// rights check says who they are and whether they are a wiki creator.
+	var who process.AuthorizeResult
+	if r.byPerson {
+		var err error
+		if who, err = r.gate.check(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki); err != nil {
+			rec.Reason = err.Error()
+			return rec
+		}
+		if who.NoAccount || who.UserID <= 0 {
+			rec.Reason = who.Reason
+			return rec
+		}
+		rec.User = who.User
+		if r.gate.outcome != "" { // decided while MediaWiki was asked
+			rec.Reason = r.gate.closedReason()
+			return rec
+		}
+	}
 	switch req.Action {
 	case ReviewEdit:
-		if req.User != r.in.Requester {
+		if (r.byPerson && who.UserID != r.requester.ID) || (!r.byPerson && req.User != r.in.Requester) {
 			rec.Reason = "only the requester may edit the request"
 			return rec
 		}
@@ -307,14 +345,17 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		}
 		rec.Accepted = true
 		if r.status != farmdb.RequestInReview {
-			r.setStatus(ctx, farmdb.RequestInReview, req.User, "Edited by the requester: "+req.Comment)
+			r.setStatus(ctx, farmdb.RequestInReview, rec.User, "Edited by the requester: "+req.Comment)
 		}
 	case ReviewHold, ReviewMoreDetails:
 		if req.Action == ReviewMoreDetails && strings.TrimSpace(req.Comment) == "" {
 			rec.Reason = "asking for more details needs a comment saying which"
 			return rec
 		}
-		ok, why, err := r.gate.holds(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki)
+		ok, why, err := who.Allowed, who.Reason, error(nil)
+		if !r.byPerson {
+			ok, why, err = r.gate.holds(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki)
+		}
 		if err != nil || !ok {
 			rec.Reason = why
 			if err != nil {
@@ -332,7 +373,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			status = farmdb.RequestMoreDetails
 			r.detailAt = workflow.Now(ctx)
 		}
-		r.setStatus(ctx, status, req.User, req.Comment)
+		r.setStatus(ctx, status, rec.User, req.Comment)
 	}
 	return rec
 }

@@ -144,8 +144,8 @@ func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	env.RegisterDelayedCallback(func() { decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
 	runRequest(env)
 	st := endStatus(t, env)
-	if st.State != process.StateFailed || st.Result["create_state"] != process.StateFailed {
-		t.Fatalf("state %s result %v, want failed", st.State, st.Result)
+	if st.State != process.StateFailed || st.Result["create_state"] != process.StateRefused {
+		t.Fatalf("state %s result %v, want failed, the creation refused", st.State, st.Result)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); !strings.Contains(c.Comment, "newwiki already exists") {
 		t.Errorf("creation comment %+v", c)

@@ -100,14 +100,16 @@ func (c *Client) awaitValidation(ctx context.Context, id string) error {
 		if err != nil {
 			return err
 		}
-		if desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		closed := desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+		st, err := c.query(ctx, id)
+		if closed || (err == nil && process.Ended(st.State)) {
 			st, err := c.Status(ctx, id)
 			if err == nil && (st.State == process.StateRefused || st.State == process.StateFailed) && len(st.Steps) == 0 {
 				return refused("%s", st.Result["error"])
 			}
 			return err
 		}
-		if st, err := c.query(ctx, id); err == nil && (len(st.Steps) > 0 || process.Ended(st.State)) {
+		if err == nil && len(st.Steps) > 0 {
 			return nil
 		}
 		select {

@@ -1,0 +1,418 @@
+package integration
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// The hostile-input suite: requests an attacker (or a confused user) sends,
+// one case a line. Every case asserts the refusal with its reason AND that
+// nothing changed: no database, no row of the farm's tables, no process
+// moved, no workflow started. The count of cases by area is written to
+// <artifacts>/hostile-input.txt, which `make test` prints.
+
+var hostile = struct {
+	sync.Mutex
+	byArea map[string]int
+}{byArea: map[string]int{}}
+
+func countHostile(area string) {
+	hostile.Lock()
+	defer hostile.Unlock()
+	hostile.byArea[area]++
+}
+
+// writeHostileCount reports the suite's size; called once its areas ran.
+func writeHostileCount(t *testing.T) {
+	hostile.Lock()
+	defer hostile.Unlock()
+	areas := make([]string, 0, len(hostile.byArea))
+	total := 0
+	for a, n := range hostile.byArea {
+		areas = append(areas, fmt.Sprintf("%s %d", a, n))
+		total += n
+	}
+	sort.Strings(areas)
+	line := fmt.Sprintf("hostile-input suite: %d cases (%s)\n", total, strings.Join(areas, ", "))
+	t.Log(line)
+	if err := os.WriteFile(filepath.Join(artifactDir(t), "hostile-input.txt"), []byte(line), 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+// farmSnapshot is what a person would look at to see whether a request
+// changed the farm: the databases on the cluster, and the checksums of the
+// central tables of CreateWiki, ManageWiki and WikiFlow.
+type farmSnapshot struct {
+	databases string
+	tables    map[string]string
+}
+
+var centralTables = []string{"cw_wikis", "cw_requests", "cw_comments", "cw_history", "mw_settings", "mw_permissions", "mw_namespaces", "wf_database_claims"}
+
+func snapshotFarm(t *testing.T) farmSnapshot {
+	t.Helper()
+	ctx := testContext(t, 30*time.Second)
+	s := farmSnapshot{tables: map[string]string{}}
+	for _, table := range centralTables {
+		var name string
+		var sum sql.NullInt64
+		// Table names come from the list above, never from input.
+		if err := deps.Central.DB.QueryRowContext(ctx, "CHECKSUM TABLE "+table).Scan(&name, &sum); err != nil {
+			t.Fatalf("checksum %s: %v", table, err)
+		}
+		s.tables[table] = fmt.Sprint(sum.Int64)
+	}
+	server, err := deps.Clusters.Server("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := server.QueryContext(ctx, "SHOW DATABASES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		names = append(names, n)
+	}
+	s.databases = strings.Join(names, ",")
+	return s
+}
+
+func (s farmSnapshot) diff(after farmSnapshot) string {
+	var changed []string
+	if s.databases != after.databases {
+		changed = append(changed, "the list of databases")
+	}
+	for _, table := range centralTables {
+		if s.tables[table] != after.tables[table] {
+			changed = append(changed, table)
+		}
+	}
+	return strings.Join(changed, ", ")
+}
+
+// hostileCase is one hostile request: do sends it, why is (part of) the
+// reason the refusal must give. unchanged, when set, checks what the case
+// must have left alone beyond the farm's tables (a process's state).
+type hostileCase struct {
+	name string
+	do   func(ctx context.Context) error
+	why  string
+}
+
+// runHostile runs an area's cases, each with its before/after snapshot.
+// processIDs are workflows no case may start (checked after each case).
+func runHostile(t *testing.T, area string, cases []hostileCase, unchanged func(t *testing.T)) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			countHostile(area)
+			ctx := testContext(t, time.Minute)
+			before := snapshotFarm(t)
+			err := c.do(ctx)
+			if err == nil {
+				t.Fatalf("accepted; want a refusal saying %q", c.why)
+			}
+			if !strings.Contains(err.Error(), c.why) {
+				t.Errorf("refused with %q; want the reason to say %q", err, c.why)
+			}
+			if d := before.diff(snapshotFarm(t)); d != "" {
+				t.Errorf("a refused request changed %s", d)
+			}
+			if unchanged != nil {
+				unchanged(t)
+			}
+		})
+	}
+}
+
+// noWorkflow fails when a workflow with this ID exists and is not a
+// completed refusal.
+func noWorkflow(t *testing.T, id string) {
+	t.Helper()
+	ctx := testContext(t, 10*time.Second)
+	desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	var notFound *serviceerror.NotFound
+	if errors.As(err, &notFound) {
+		return
+	}
+	if err != nil {
+		t.Fatalf("describe %s: %v", id, err)
+	}
+	st, _ := cli.Status(ctx, id)
+	if st.State != process.StateRefused {
+		t.Errorf("%s: a workflow %s exists in state %q", id, desc.WorkflowExecutionInfo.Status, st.State)
+	}
+}
+
+func TestHostileInput(t *testing.T) {
+	requester := newUser(t, "Hostile")
+	t.Run("names", func(t *testing.T) { hostileNames(t, requester) })
+	t.Run("sitenames", func(t *testing.T) { hostileSitenames(t, requester) })
+	t.Run("languages", func(t *testing.T) { hostileLanguages(t, requester) })
+	t.Run("requesters", func(t *testing.T) { hostileRequesters(t) })
+	t.Run("approvals", hostileApprovals)
+	writeHostileCount(t)
+}
+
+// withDefaults fills what a case does not set itself, so each case is
+// hostile in one field only.
+func withDefaults(w process.WikiSpec, keepSitename, keepLanguage bool) process.WikiSpec {
+	if w.Sitename == "" && !keepSitename {
+		w.Sitename = "Hostile"
+	}
+	if w.Language == "" && !keepLanguage {
+		w.Language = "en"
+	}
+	return w
+}
+
+func createCase(name, requester string, w process.WikiSpec, why string) hostileCase {
+	w = withDefaults(w, strings.HasPrefix(name, "sitename"), strings.HasPrefix(name, "language"))
+	return hostileCase{name: name, why: why, do: func(ctx context.Context) error {
+		_, err := cli.CreateWiki(ctx, client.CreateWikiRequest{Wiki: w, Requester: requester})
+		return err
+	}}
+}
+
+func requestCase(name, requester string, w process.WikiSpec, why string) hostileCase {
+	w = withDefaults(w, strings.HasPrefix(name, "sitename"), strings.HasPrefix(name, "language"))
+	return hostileCase{name: "request " + name, why: why, do: func(ctx context.Context) error {
+		_, err := cli.RequestWiki(ctx, client.CreateWikiRequest{Wiki: w, Requester: requester}, "hostile test")
+		return err
+	}}
+}
+
+// Database names CreateWiki refuses: they never reach a database, a row or
+// a workflow (the shape is checked before any process starts).
+func hostileNames(t *testing.T, requester string) {
+	existing := []string{"metawiki", "testwiki"}
+	names := map[string]string{
+		"empty":                "",
+		"suffix only":          "wiki",
+		"no suffix":            "hostile",
+		"capital":              "Hostilewiki",
+		"all capitals":         "HOSTILEWIKI",
+		"hyphen":               "host-ilewiki",
+		"underscore":           "host_ilewiki",
+		"space":                "host ilewiki",
+		"leading space":        " hostilewiki",
+		"trailing space":       "hostilewiki ",
+		"trailing newline":     "hostilewiki\n",
+		"NUL":                  "host\x00ilewiki",
+		"semicolon":            "x;drop database metawiki;wiki",
+		"quote":                "x'wiki",
+		"double quote":         "x\"wiki",
+		"backtick":             "x`wiki",
+		"percent":              "x%wiki",
+		"path":                 "../wiki",
+		"slash":                "x/wiki",
+		"markup":               "<script>wiki",
+		"accented":             "héllowiki",
+		"cyrillic lookalike":   "tеstwiki",
+		"digit first":          "1hostilewiki",
+		"65 characters":        strings.Repeat("a", 61) + "wiki",
+		"hundreds":             strings.Repeat("a", 300) + "wiki",
+		"suffix in the middle": "wikihostile",
+	}
+	var cases []hostileCase
+	for label, db := range names {
+		w := process.WikiSpec{DB: db}
+		cases = append(cases, createCase(label, requester, w, "invalid"))
+	}
+	for _, db := range existing {
+		cases = append(cases, createCase("existing "+db, requester, process.WikiSpec{DB: db}, "already exists"))
+		cases = append(cases, requestCase("existing "+db, requester, process.WikiSpec{DB: db}, "already exists"))
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].name < cases[j].name })
+	runHostile(t, "names", cases, func(t *testing.T) {
+		for _, db := range names {
+			if client.ValidateDBName(db) == nil {
+				noWorkflow(t, workflows.CreateWikiID(db))
+				noWorkflow(t, workflows.RequestWikiID(db))
+			}
+		}
+	})
+}
+
+func hostileSitenames(t *testing.T, requester string) {
+	sitenames := map[string]string{
+		"sitename empty":       "",
+		"sitename blank":       "   ",
+		"sitename tab only":    "\t",
+		"sitename 129 letters": strings.Repeat("s", 129),
+		"sitename 1000":        strings.Repeat("long ", 200),
+	}
+	var cases []hostileCase
+	for label, s := range sitenames {
+		w := process.WikiSpec{DB: uniqueDB("site"), Sitename: s, Language: "en"}
+		cases = append(cases, createCase(label, requester, w, "sitename"))
+		w2 := w
+		w2.DB = uniqueDB("site")
+		cases = append(cases, requestCase(label, requester, w2, "sitename"))
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].name < cases[j].name })
+	runHostile(t, "sitenames", cases, nil)
+}
+
+func hostileLanguages(t *testing.T, requester string) {
+	languages := map[string]string{
+		"language empty":      "",
+		"language unknown":    "zz",
+		"language klingon":    "tlh-x-klingon",
+		"language capitals":   "EN",
+		"language underscore": "en_US",
+		"language semicolon":  "en;",
+		"language path":       "../en",
+		"language markup":     "<en>",
+		"language newline":    "en\n",
+		"language too long":   "en-" + strings.Repeat("x", 40),
+	}
+	var cases []hostileCase
+	for label, l := range languages {
+		cases = append(cases, createCase(label, requester, process.WikiSpec{DB: uniqueDB("lang"), Sitename: "Hostile", Language: l}, "language"))
+		cases = append(cases, requestCase(label, requester, process.WikiSpec{DB: uniqueDB("lang"), Sitename: "Hostile", Language: l}, "language"))
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].name < cases[j].name })
+	runHostile(t, "languages", cases, nil)
+}
+
+// Requesters MediaWiki knows no account for, or no user name at all.
+func hostileRequesters(t *testing.T) {
+	users := map[string]string{
+		"no account":     "Nobody" + randomHex(6),
+		"hash":           "Foo#bar",
+		"pipe":           "Foo|Bar",
+		"brackets":       "Foo[bar]",
+		"an IP address":  "127.0.0.1",
+		"only spaces":    "   ",
+		"a namespace":    "Talk:FarmAdmin",
+		"an interwiki":   "wikipedia:FarmAdmin",
+		"unit separator": "\x1fFarmAdmin",
+		"256 bytes":      strings.Repeat("u", 256),
+	}
+	var cases []hostileCase
+	for label, u := range users {
+		why := "not a valid user name"
+		if label == "no account" {
+			why = "has no account"
+		}
+		cases = append(cases, createCase("requester "+label, u, process.WikiSpec{DB: uniqueDB("who")}, why))
+		cases = append(cases, requestCase("requester "+label, u, process.WikiSpec{DB: uniqueDB("who")}, why))
+	}
+	sort.Slice(cases, func(i, j int) bool { return cases[i].name < cases[j].name })
+	runHostile(t, "requesters", cases, nil)
+}
+
+// Approvals of a deletion waiting for two bureaucrats: every way one person
+// could count twice, approve their own request or pass for someone else.
+func hostileApprovals(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	db, owner := liveWiki(t, "hostile")
+	b1 := bureaucratNamed(t, db, "Hx Bur"+randomHex(3))
+	bureaucrat(t, db)
+	plain := newUser(t, "Plain")
+	other, otherOwner := liveWiki(t, "other")
+	_ = other
+	st, err := cli.DeleteWiki(ctx, db, owner, "hostile approvals")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	if _, err := cli.Decide(ctx, id, process.DecisionApprove, b1, "the real one"); err != nil {
+		t.Fatal(err)
+	}
+	lower := strings.ToLower(b1[:1]) + b1[1:]
+	underscored := strings.ReplaceAll(b1, " ", "_")
+	decide := func(user, action string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := cli.Decide(ctx, id, action, user, "")
+			return err
+		}
+	}
+	cases := []hostileCase{
+		{"same bureaucrat again", decide(b1, "approve"), "already approved"},
+		{"lowercase first letter", decide(lower, "approve"), "already approved"},
+		{"underscores for spaces", decide(underscored, "approve"), "already approved"},
+		{"trailing underscore", decide(b1+"_", "approve"), "already approved"},
+		{"leading underscore", decide("_"+b1, "approve"), "already approved"},
+		{"leading space", decide(" "+b1, "approve"), "already approved"},
+		{"trailing space", decide(b1+" ", "approve"), "already approved"},
+		{"User: prefix", decide("User:"+b1, "approve"), "already approved"},
+		{"left-to-right mark", decide(b1+"\u200e", "approve"), "already approved"},
+		{"requester", decide(owner, "approve"), "own request"},
+		{"requester lowercase", decide(strings.ToLower(owner[:1])+owner[1:], "approve"), "own request"},
+		{"requester with underscore", decide(owner+"_", "approve"), "own request"},
+		{"plain user", decide(plain, "approve"), "managewiki-core"},
+		{"bureaucrat of another wiki", decide(otherOwner, "approve"), "managewiki-core"},
+		{"no account", decide("Nobody"+randomHex(6), "approve"), "no account"},
+		{"invalid name", decide("Foo#bar", "approve"), "not a valid user name"},
+		{"two names in one", decide(b1+"|"+plain, "approve"), "not a valid user name"},
+		{"stranger cancels", decide(plain, "cancel"), "may cancel"},
+		{"bureaucrat cancels", decide(b1, "cancel"), "may cancel"},
+		{"unknown decision", decide(b1, "veto"), "unknown decision"},
+		{"no user", decide("", "approve"), "needs a user"},
+	}
+	runHostile(t, "approvals", cases, func(t *testing.T) {
+		st, err := cli.Status(testContext(t, 10*time.Second), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.State != process.StateWaitingApproval {
+			t.Fatalf("the deletion moved to %s", st.State)
+		}
+		counted := 0
+		for _, a := range st.Approvals {
+			if a.Accepted && !a.Replaced {
+				counted++
+			}
+		}
+		if counted != 1 {
+			t.Fatalf("%d decisions count, want only %s's first approval", counted, b1)
+		}
+		w, err := deps.Central.Wiki(testContext(t, 10*time.Second), db)
+		if err != nil || w.Closed || w.Deleted {
+			t.Fatalf("the wiki is closed or deleted after refused approvals: %+v %v", w, err)
+		}
+	})
+	// The deletion cannot be approved by one person: cancel it.
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, owner, "done testing"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bureaucratNamed makes a farm account with exactly this name (spaces
+// included) a bureaucrat of db.
+func bureaucratNamed(t *testing.T, db, name string) string {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	if _, err := deps.Scripts.Run(ctx, "metawiki", "createAndPromote", name, "pw-"+randomHex(12)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := deps.Scripts.Run(ctx, db, "createAndPromote", "--force", "--bureaucrat", name); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}

@@ -173,6 +173,7 @@ func TestHostileInput(t *testing.T) {
 	t.Run("languages", func(t *testing.T) { hostileLanguages(t, requester) })
 	t.Run("requesters", func(t *testing.T) { hostileRequesters(t) })
 	t.Run("approvals", hostileApprovals)
+	t.Run("settings", hostileSettings)
 	writeHostileCount(t)
 }
 
@@ -415,4 +416,73 @@ func bureaucratNamed(t *testing.T, db, name string) string {
 		t.Fatal(err)
 	}
 	return name
+}
+
+// Setting changes a wiki's bureaucrat might send: settings the registry
+// does not list, values of the wrong type or out of bounds, markup where
+// the skin prints it. The registry refuses them before any process starts;
+// a user without the right gets a process that ends refused.
+func hostileSettings(t *testing.T) {
+	db, owner := liveWiki(t, "hostileset")
+	plain := newUser(t, "Plain")
+	set := func(user, setting, value string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := cli.ChangeSetting(ctx, db, setting, value, user, "hostile")
+			return err
+		}
+	}
+	type sc struct{ name, setting, value, why string }
+	table := []sc{
+		{"unknown setting", "wgNoSuchThing", "1", "unknown setting"},
+		{"a secret of the farm", "wgDBpassword", `"x"`, "unknown setting"},
+		{"permissions", "wgGroupPermissions", `{"*":{"edit":true}}`, "unknown setting"},
+		{"empty name", "", "1", "unknown setting"},
+		{"name with a space", "wgMaxArticleSize ", "1", "unknown setting"},
+		{"name in capitals", "WGMAXARTICLESIZE", "1", "unknown setting"},
+		{"int as a string word", "wgMaxArticleSize", `"big"`, "must be a JSON"},
+		{"int as a fraction", "wgMaxArticleSize", "1.5", "not an integer"},
+		{"int as a bool", "wgMaxArticleSize", "true", "must be a JSON"},
+		{"int as null", "wgMaxArticleSize", "null", "must be a JSON"},
+		{"int as a list", "wgMaxArticleSize", "[1]", "must be a JSON"},
+		{"int as an object", "wgMaxArticleSize", `{"a":1}`, "must be a JSON"},
+		{"int below its minimum", "wgMaxArticleSize", "0", "must be"},
+		{"int above its maximum", "wgMaxArticleSize", "4097", "must be"},
+		{"negative int", "wgMaxArticleSize", "-1", "must be"},
+		{"int beyond 64 bits", "wgMaxArticleSize", "99999999999999999999", "64-bit"},
+		{"bool as a string", "wgEnableUploads", `"true"`, "must be a JSON"},
+		{"bool as a number", "wgEnableUploads", "1", "must be a JSON"},
+		{"string not allowed", "wgDefaultSkin", `"evil"`, "must be one of"},
+		{"string in other case", "wgDefaultSkin", `"VECTOR"`, "must be one of"},
+		{"string as a number", "wgDefaultSkin", "1", "must be a JSON"},
+		{"string with a NUL", "wgDefaultSkin", `"vector\u0000"`, "must be one of"},
+		{"list item not allowed", "wgFileExtensions", `["exe"]`, "not allowed"},
+		{"list as a string", "wgFileExtensions", `"png"`, "must be a JSON"},
+		{"list of numbers", "wgFileExtensions", "[1]", "must be a JSON string"},
+		{"list of lists", "wgFileExtensions", `[["png"]]`, "must be a JSON string"},
+		{"list as an object", "wgFileExtensions", `{"a":"png"}`, "must be a JSON"},
+		{"not JSON", "wgDefaultSkin", "{", "not one valid JSON value"},
+		{"empty value", "wgDefaultSkin", "", "empty"},
+		{"two JSON values", "wgDefaultSkin", `"vector" "monobook"`, "not one valid JSON value"},
+		{"single quotes", "wgDefaultSkin", "'vector'", "not one valid JSON value"},
+		{"script in the footer text", "wgRightsText", `"<script>alert(1)</script>"`, "wgRightsText"},
+		{"a tag in the footer text", "wgRightsText", `"<b>bold</b>"`, "wgRightsText"},
+		{"an event handler", "wgRightsText", `"<img src=x onerror=alert(1)>"`, "wgRightsText"},
+		{"over-long text", "wgRightsText", `"` + strings.Repeat("x", 5000) + `"`, "wgRightsText"},
+	}
+	var cases []hostileCase
+	for _, c := range table {
+		cases = append(cases, hostileCase{name: c.name, do: set(owner, c.setting, c.value), why: c.why})
+	}
+	cases = append(cases,
+		hostileCase{name: "plain user", do: set(plain, "wgDefaultSkin", `"monobook"`), why: "may not change settings"},
+		hostileCase{name: "no account", do: set("Nobody"+randomHex(6), "wgDefaultSkin", `"monobook"`), why: "no account"},
+		hostileCase{name: "bureaucrat of another wiki", do: set("FarmAdmin", "wgDefaultSkin", `"monobook"`), why: "may not change settings"},
+	)
+	runHostile(t, "settings", cases, func(t *testing.T) {
+		for _, c := range table {
+			if client.CheckID(workflows.ChangeSettingID(db, c.setting)) == nil {
+				noWorkflow(t, workflows.ChangeSettingID(db, c.setting))
+			}
+		}
+	})
 }

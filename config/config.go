@@ -144,6 +144,9 @@ type Processes struct {
 	RequestReviewers int `mapstructure:"request_reviewers"`
 	// MoreDetailsTimeout abandons a wiki request left waiting for its requester.
 	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout"`
+	// TransientRetryBudget is how long a step keeps retrying a transient
+	// failure (connection refused, timeout, 5xx) before a person is asked.
+	TransientRetryBudget time.Duration `mapstructure:"transient_retry_budget"`
 	// ProtectedWikis can never be deleted (nor renamed or moved); the
 	// central wiki is always protected.
 	ProtectedWikis []string `mapstructure:"protected_wikis"`
@@ -189,6 +192,7 @@ func defaults() map[string]any {
 		"mediawiki.service_password":        "",
 		"mediawiki.service_password_file":   ".stack/secrets/service-password",
 		"processes.protected_wikis":         []string{},
+		"processes.transient_retry_budget":  "20m",
 		"notify.smtp.address":               "",
 		"notify.smtp.from":                  "wikiflow@localhost",
 		"notify.smtp.username":              "",
@@ -564,6 +568,7 @@ func (c *Config) Validate() error {
 		{"processes.request_reviewers", atLeastOne(c.Processes.RequestReviewers)},
 		{"processes.more_details_timeout", positive(c.Processes.MoreDetailsTimeout)},
 		{"processes.protected_wikis", wikiList(c.Processes.ProtectedWikis)},
+		{"processes.transient_retry_budget", positive(c.Processes.TransientRetryBudget)},
 	}
 	for _, ch := range checks {
 		if ch.err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -37,21 +38,57 @@ func (e *HTTPError) Error() string {
 	return fmt.Sprintf("MediaWiki answered HTTP %d: %s", e.Status, e.Body)
 }
 
+// LoginError is a login the wiki refused (action=login's result and reason).
+type LoginError struct {
+	Wiki   string
+	User   string
+	Result string
+	Reason string
+}
+
+func (e *LoginError) Error() string {
+	msg := fmt.Sprintf("login as %s on %s: %s", e.User, e.Wiki, e.Result)
+	if e.Reason != "" {
+		msg += " " + e.Reason
+	}
+	return msg
+}
+
 // Client calls the Action API of any wiki of the farm.
 type Client struct {
 	urlPattern string
 	http       *http.Client
+	// service, when set, is the account every call is made as.
+	service *serviceAccount
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithServiceAccount makes every call of the client go through a session
+// logged in as this account, one session per wiki, made on the first call to
+// that wiki. name is a bot password login ("<user>@<app>"). Private wikis
+// answer only logged-in readers, so a worker that manages them needs this.
+func WithServiceAccount(name, password string) Option {
+	return func(c *Client) {
+		c.service = &serviceAccount{name: name, password: password, wikis: map[string]*wikiSession{}}
+	}
 }
 
 // NewClient builds a client. urlPattern has {wiki} in place of the database
 // name. When dialAddress is set every connection goes there whatever the
 // URL's host, which keeps the Host header (and so the wiki) while not relying
-// on the resolver to map *.localhost.
-func NewClient(urlPattern, dialAddress string) *Client {
-	return &Client{urlPattern: urlPattern, http: &http.Client{
+// on the resolver to map *.localhost. Without options the client is
+// anonymous.
+func NewClient(urlPattern, dialAddress string, opts ...Option) *Client {
+	c := &Client{urlPattern: urlPattern, http: &http.Client{
 		Timeout:   30 * time.Second,
 		Transport: transport(dialAddress),
 	}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
 
 func transport(dialAddress string) *http.Transport {
@@ -70,7 +107,8 @@ func (c *Client) BaseURL(wiki string) string {
 	return strings.TrimRight(strings.ReplaceAll(c.urlPattern, "{wiki}", wiki), "/")
 }
 
-// Session is a client with its own cookies, for logged-in calls.
+// Session is a client with its own cookies, for logged-in calls. It starts
+// anonymous (never as the service account) until Login.
 func (c *Client) Session() *Client {
 	jar, _ := cookiejar.New(nil)
 	h := *c.http
@@ -89,6 +127,14 @@ func (c *Client) Post(ctx context.Context, wiki string, params url.Values, out a
 }
 
 func (c *Client) call(ctx context.Context, method, wiki string, params url.Values, out any) error {
+	if c.service != nil {
+		return c.service.call(ctx, c, method, wiki, params, out)
+	}
+	return c.do(ctx, c.http, method, wiki, params, out)
+}
+
+// do sends one request with the given HTTP client (and so its cookies).
+func (c *Client) do(ctx context.Context, hc *http.Client, method, wiki string, params url.Values, out any) error {
 	q := url.Values{}
 	for k, v := range params {
 		q[k] = v
@@ -110,7 +156,7 @@ func (c *Client) call(ctx context.Context, method, wiki string, params url.Value
 		return err
 	}
 	req.Header.Set("User-Agent", "WikiFlow/1 (farm automation)")
-	resp, err := c.http.Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", endpoint, err)
 	}
@@ -231,6 +277,14 @@ func (c *Client) User(ctx context.Context, wiki, name string) (User, error) {
 
 // Login logs the session in with a user name and password (action=login).
 func (c *Client) Login(ctx context.Context, wiki, name, password string) error {
+	if c.service != nil {
+		return errors.New("mediawiki: log in on a Session; this client already calls as its service account")
+	}
+	return c.login(ctx, c.http, wiki, name, password)
+}
+
+// login runs action=login with a fresh login token over hc's cookies.
+func (c *Client) login(ctx context.Context, hc *http.Client, wiki, name, password string) error {
 	var tok struct {
 		Query struct {
 			Tokens struct {
@@ -238,7 +292,7 @@ func (c *Client) Login(ctx context.Context, wiki, name, password string) error {
 			} `json:"tokens"`
 		} `json:"query"`
 	}
-	if err := c.Get(ctx, wiki, url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {"login"}}, &tok); err != nil {
+	if err := c.do(ctx, hc, http.MethodGet, wiki, url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {"login"}}, &tok); err != nil {
 		return err
 	}
 	var res struct {
@@ -248,16 +302,148 @@ func (c *Client) Login(ctx context.Context, wiki, name, password string) error {
 			Name   string `json:"lgusername"`
 		} `json:"login"`
 	}
-	err := c.Post(ctx, wiki, url.Values{
+	err := c.do(ctx, hc, http.MethodPost, wiki, url.Values{
 		"action": {"login"}, "lgname": {name}, "lgpassword": {password}, "lgtoken": {tok.Query.Tokens.Login},
 	}, &res)
 	if err != nil {
 		return err
 	}
 	if res.Login.Result != "Success" {
-		return fmt.Errorf("login as %s on %s: %s %s", name, wiki, res.Login.Result, res.Login.Reason)
+		return &LoginError{Wiki: wiki, User: name, Result: res.Login.Result, Reason: res.Login.Reason}
 	}
 	return nil
+}
+
+// serviceAccount holds one logged-in session per wiki for the account.
+type serviceAccount struct {
+	name     string
+	password string
+
+	mu    sync.Mutex
+	wikis map[string]*wikiSession
+}
+
+// wikiSession is the account's session on one wiki. lock (a one-slot
+// channel, so that a waiting caller can give up with its context) is held
+// while logging in, so that concurrent calls log in once. Each login gets a
+// new cookie jar, leaving no cookie of a lost session behind.
+type wikiSession struct {
+	lock chan struct{}
+	http *http.Client // nil until the first login
+	gen  uint64       // counts logins, to tell whether someone else already renewed a lost session
+}
+
+func (a *serviceAccount) session(wiki string) *wikiSession {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	s := a.wikis[wiki]
+	if s == nil {
+		s = &wikiSession{lock: make(chan struct{}, 1)}
+		a.wikis[wiki] = s
+	}
+	return s
+}
+
+// forget drops a wiki's session, for wikis the farm no longer serves.
+func (a *serviceAccount) forget(wiki string, s *wikiSession) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.wikis[wiki] == s {
+		delete(a.wikis, wiki)
+	}
+}
+
+// loggedIn returns the session's HTTP client, logging in first when there
+// is no session yet, or when renew is set and the session is still the one
+// of login number lost.
+func (s *wikiSession) loggedIn(ctx context.Context, c *Client, a *serviceAccount, wiki string, renew bool, lost uint64) (*http.Client, uint64, error) {
+	select {
+	case s.lock <- struct{}{}:
+	case <-ctx.Done():
+		return nil, 0, ctx.Err()
+	}
+	defer func() { <-s.lock }()
+	if s.http != nil && (!renew || s.gen != lost) {
+		return s.http, s.gen, nil
+	}
+	jar, _ := cookiejar.New(nil)
+	hc := *c.http
+	hc.Jar = jar
+	err := c.login(ctx, &hc, wiki, a.name, a.password)
+	if retryableLogin(err) {
+		// A login token from a session that was lost in between: once more
+		// with a new token.
+		err = c.login(ctx, &hc, wiki, a.name, a.password)
+	}
+	if err != nil {
+		var le *LoginError
+		var ae *APIError
+		if errors.As(err, &ae) && ae.Code == "readonly" {
+			return nil, 0, readOnlyLogin{err}
+		}
+		if errors.As(err, &le) {
+			return nil, 0, fmt.Errorf("the service account cannot log in (mediawiki.service_user, mediawiki.service_password_file): %w", err)
+		}
+		return nil, 0, err
+	}
+	s.http = &hc
+	s.gen++
+	return s.http, s.gen, nil
+}
+
+// retryableLogin: the login token was refused or its session was lost.
+func retryableLogin(err error) bool {
+	var le *LoginError
+	if errors.As(err, &le) {
+		return le.Result == "WrongToken" || le.Result == "NeedToken" ||
+			(le.Result == "Failed" && strings.Contains(strings.ToLower(le.Reason), "session"))
+	}
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == "badtoken"
+}
+
+// readOnlyLogin is a login refused because the wiki is read-only.
+type readOnlyLogin struct{ err error }
+
+func (e readOnlyLogin) Error() string { return e.err.Error() }
+func (e readOnlyLogin) Unwrap() error { return e.err }
+
+// sessionLost: the wiki no longer knows the session (assert=user failed), or
+// treats the call as anonymous on a private wiki.
+func sessionLost(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && (ae.Code == "assertuserfailed" || ae.Code == "readapidenied")
+}
+
+// call makes one API call as the account on the wiki; assert=user makes a
+// lost session an error instead of an anonymous answer, and a lost session
+// is renewed once.
+func (a *serviceAccount) call(ctx context.Context, c *Client, method, wiki string, params url.Values, out any) error {
+	s := a.session(wiki)
+	q := make(url.Values, len(params)+1)
+	for k, v := range params {
+		q[k] = v
+	}
+	q.Set("assert", "user")
+	hc, gen, err := s.loggedIn(ctx, c, a, wiki, false, 0)
+	if err == nil {
+		err = c.do(ctx, hc, method, wiki, q, out)
+		if sessionLost(err) {
+			if hc, _, err = s.loggedIn(ctx, c, a, wiki, true, gen); err == nil {
+				err = c.do(ctx, hc, method, wiki, q, out)
+			}
+		}
+	}
+	var ro readOnlyLogin
+	if errors.As(err, &ro) {
+		// MediaWiki refuses logins on a read-only (closed) wiki unless the farm lets the
+		// service account through; a public one still answers anonymously, as before.
+		err = c.do(ctx, c.http, method, wiki, params, out)
+	}
+	if errors.Is(err, ErrUnknownWiki) {
+		a.forget(wiki, s)
+	}
+	return err
 }
 
 // CurrentUser returns who the session is logged in as on a wiki.

@@ -54,6 +54,9 @@ func DialTemporal(ctx context.Context, cfg *config.Config, logger *slog.Logger) 
 
 // Open connects everything. The caller closes the result.
 func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, error) {
+	if err := checkServiceAccount(cfg); err != nil {
+		return nil, err
+	}
 	tc, err := DialTemporal(ctx, cfg, logger)
 	if err != nil {
 		return nil, err
@@ -82,15 +85,31 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 		db.Close()
 		return nil, fmt.Errorf("database.clusters: %v", err)
 	}
+	// Every API call is made as the service account, so private wikis answer.
+	api := mediawiki.NewClient(cfg.MediaWiki.URLPattern, cfg.MediaWiki.DialAddress,
+		mediawiki.WithServiceAccount(cfg.MediaWiki.ServiceUser, cfg.MediaWiki.ServicePassword))
 	return &Deps{
 		Config:   cfg,
 		Temporal: tc,
 		Central:  &farmdb.Central{DB: db},
 		Clusters: clusters,
-		API:      mediawiki.NewClient(cfg.MediaWiki.URLPattern, cfg.MediaWiki.DialAddress),
+		API:      api,
 		Scripts:  mediawiki.NewScripts(cfg.MediaWiki.ScriptCommand, ""),
 		Logger:   logger,
 	}, nil
+}
+
+// checkServiceAccount refuses a worker without the service account's
+// password: private wikis answer nobody else, and the rights checks need to
+// read every wiki, so a worker without it would fail later and less clearly.
+func checkServiceAccount(cfg *config.Config) error {
+	if cfg.MediaWiki.ServiceUser == "" {
+		return &config.Error{Key: "mediawiki.service_user", Msg: "missing: the farm account the worker reads wikis with (a bot password login, <user>@<app>)"}
+	}
+	if cfg.MediaWiki.ServicePassword == "" {
+		return &config.Error{Key: "mediawiki.service_password_file", Msg: fmt.Sprintf("no password for the service account %s (file %q missing or empty; or set WIKIFLOW_MEDIAWIKI_SERVICE_PASSWORD; farm/bin/stack up creates both on the local farm)", cfg.MediaWiki.ServiceUser, cfg.MediaWiki.ServicePasswordFile)}
+	}
+	return nil
 }
 
 // Close releases the connections.

@@ -117,13 +117,23 @@ final class WikiFlowFarm {
 		return $data['settings'];
 	}
 
-	/** Whether $value fits the registry entry $def (type, allowed, min, max). */
+	/**
+	 * Whether $value fits the registry entry $def (type, allowed, min, max, format), and the entry
+	 * itself is safe to apply: settings/registry.go (Setting.Check, Setting.Protection) has the
+	 * same rules, so a value the worker accepts is one applied here and a value written into
+	 * mw_settings by anything else is applied only if the worker would have accepted it.
+	 */
 	public static function valid( array $def, $value ): bool {
+		if ( !self::safeEntry( $def ) ) {
+			return false;
+		}
 		$allowed = $def['allowed'] ?? null;
+		$format = $def['format'] ?? null;
 		switch ( $def['type'] ?? '' ) {
 			case 'string':
 				return is_string( $value ) && strlen( $value ) <= 1024
-					&& ( !is_array( $allowed ) || in_array( $value, $allowed, true ) );
+					&& ( !is_array( $allowed ) || in_array( $value, $allowed, true ) )
+					&& self::fitsFormat( $format, $value );
 			case 'bool':
 				return is_bool( $value );
 			case 'int':
@@ -135,13 +145,61 @@ final class WikiFlowFarm {
 					return false;
 				}
 				foreach ( $value as $item ) {
-					if ( !is_string( $item ) || ( is_array( $allowed ) && !in_array( $item, $allowed, true ) ) ) {
+					if ( !is_string( $item ) || ( is_array( $allowed ) && !in_array( $item, $allowed, true ) )
+						|| !self::fitsFormat( $format, $item )
+					) {
 						return false;
 					}
 				}
 				return true;
 		}
 		return false;
+	}
+
+	/**
+	 * The registry's formats: the expressions of settings/registry.go (PlainTextForbidden,
+	 * PlainTextCharRef, AllowedURL), which settings/registry_test.go runs against these. The URL
+	 * expression is delimited by a backquote, the one character neither it nor a URL contains.
+	 */
+	private const PLAIN_TEXT_FORBIDDEN = '/[\x{00}-\x{1F}\x{7F}-\x{9F}\x{200E}\x{200F}\x{2028}-\x{202E}\x{2066}-\x{2069}\x{FEFF}<>\[\]{}]/u';
+	private const PLAIN_TEXT_CHAR_REF = '/&(?:#|[A-Za-z][A-Za-z0-9]*;)/u';
+	private const URL_CHAR = "[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2}";
+	private const ALLOWED_URL = '`^[Hh][Tt][Tt][Pp][Ss]?://'
+		. '(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])'
+		. '(?::[0-9]{1,5})?'
+		. '(?:/(?:' . self::URL_CHAR . '|/)*)?'
+		. '(?:\?(?:' . self::URL_CHAR . '|[/?])*)?'
+		. '(?:#(?:' . self::URL_CHAR . '|[/?])*)?$`D';
+
+	/** Whether the string $value has the registry format $format (none: any string). */
+	private static function fitsFormat( $format, string $value ): bool {
+		// preg_match answers false on invalid UTF-8: refused as well.
+		return match ( $format ) {
+			null => true,
+			'plain-text' => preg_match( self::PLAIN_TEXT_FORBIDDEN, $value ) === 0
+				&& preg_match( self::PLAIN_TEXT_CHAR_REF, $value ) === 0,
+			'url' => $value === '' || preg_match( self::ALLOWED_URL, $value ) === 1,
+			default => false,
+		};
+	}
+
+	/**
+	 * Whether a registry entry declares what its value becomes on the wiki and, when that is
+	 * markup (html, url, css, js), is restricted or has the format that keeps markup out.
+	 */
+	private static function safeEntry( array $def ): bool {
+		$format = $def['format'] ?? null;
+		if ( $format !== null && !in_array( $format, [ 'plain-text', 'url' ], true ) ) {
+			return false;
+		}
+		$restricted = ( $def['restricted'] ?? null ) === true;
+		return match ( $def['output'] ?? null ) {
+			'config', 'text' => true,
+			'html' => $restricted || $format === 'plain-text',
+			'url' => $restricted || $format === 'url',
+			'css', 'js' => $restricted,
+			default => false,
+		};
 	}
 }
 
@@ -203,6 +261,9 @@ $wgLanguageCode = preg_match( '/^[a-z]{2,3}(?:-[a-z0-9]{1,8})*$/', (string)$wiki
 $wgSharedDB = WikiFlowFarm::SHARED_DB;
 $wgSharedPrefix = '';
 $wgSharedTables = [ 'user', 'user_properties', 'user_autocreate_serial', 'actor' ];
+## Bot passwords live beside the shared accounts, so one bot password logs in on every wiki
+## (each wiki's own bot_passwords table would know only the passwords made there).
+$wgBotPasswordsDatabase = WikiFlowFarm::SHARED_DB;
 
 ## Addresses
 $wgServer = "http://$wikiflowDB.localhost:$wikiflowPort";
@@ -339,6 +400,43 @@ if ( (int)$wikiflowWiki['wiki_private'] === 1 ) {
 	$wgGroupPermissions['*']['read'] = true;
 }
 
+## The worker's service account (farm/bin/stack creates it; mediawiki.service_user in the worker's
+## configuration). It may read every wiki, private ones included, and nothing else.
+## - Groups are per wiki, so like a CentralAuth global group the farm-wide group 'wikiflow-service'
+##   is added to the listed accounts on every wiki by a hook. It is set after mw_permissions and the
+##   private-wiki block so neither changes it, and implicit so nobody can grant it by Special:UserRights.
+## - Whatever else a wiki gives every account ('user' may edit), the account keeps only 'read'.
+## - Its bot password has the grant 'wikiflow-service'. MediaWiki limits the rights list=users reports
+##   for *any* user to the grants of the session asking, so the grant covers every right the worker's
+##   checks read (the farm's rights); the account holds none of them, so its session still only reads.
+$wgWikiFlowServiceAccounts = [ 'WikiFlow' ];
+$wgGroupPermissions['wikiflow-service'] = [ 'read' => true ];
+$wgImplicitGroups[] = 'wikiflow-service';
+$wgGrantPermissions['wikiflow-service'] = array_fill_keys( array_merge( [ 'read' ], $wgAvailableRights ), true );
+$wgHooks['UserEffectiveGroups'][] = static function ( $user, &$groups ) {
+	if ( $user->isRegistered()
+		&& in_array( $user->getName(), $GLOBALS['wgWikiFlowServiceAccounts'] ?? [], true )
+		&& !in_array( 'wikiflow-service', $groups, true )
+	) {
+		$groups[] = 'wikiflow-service';
+	}
+};
+$wgHooks['UserGetRightsRemove'][] = static function ( $user, &$rights ) {
+	if ( $user->isRegistered() && in_array( $user->getName(), $GLOBALS['wgWikiFlowServiceAccounts'] ?? [], true ) ) {
+		$rights = array_values( array_intersect( $rights, [ 'read' ] ) );
+	}
+};
+## A closed wiki is read-only, and MediaWiki refuses API logins on a read-only wiki (a login writes
+## its session). The service account's own login is let through so that the worker can still read a
+## closed private wiki (closing a wiki checks that it answers read-only). Such a request runs only
+## the login module, so nothing else is written.
+if ( is_string( $wgReadOnly ?? null ) && defined( 'MW_API' ) && ( $_SERVER['REQUEST_METHOD'] ?? '' ) === 'POST'
+	&& ( $_POST['action'] ?? $_GET['action'] ?? '' ) === 'login'
+	&& in_array( explode( '@', (string)( $_POST['lgname'] ?? '' ), 2 )[0], $wgWikiFlowServiceAccounts, true )
+) {
+	$wgReadOnly = null;
+}
+
 ## Namespaces from mw_namespaces (core ones keep their canonical names).
 foreach ( $wikiflowNsRows as $wikiflowNs ) {
 	$wikiflowId = (int)$wikiflowNs['ns_namespace_id'];
@@ -386,6 +484,27 @@ if ( is_array( $wikiflowSettings ) ) {
 		) {
 			$GLOBALS[$wikiflowName] = $wikiflowSettings[$wikiflowName];
 		}
+	}
+}
+## Plain text that MediaWiki prints as raw HTML ("output": "html", "format": "plain-text") reaches
+## it HTML-escaped, so that it shows as the text it is: valid() refused markup already, this is the
+## second line if anything slips past it. One exception follows Skin::getCopyright: with
+## $wgRightsUrl set and no $wgRightsPage, Linker::makeExternalLink escapes $wgRightsText itself,
+## and escaping it here as well would show "&amp;" for "&".
+foreach ( $wikiflowRegistry as $wikiflowDef ) {
+	$wikiflowName = is_array( $wikiflowDef ) ? (string)( $wikiflowDef['name'] ?? '' ) : '';
+	if ( $wikiflowName === '' || ( $wikiflowDef['output'] ?? null ) !== 'html'
+		|| ( $wikiflowDef['format'] ?? null ) !== 'plain-text'
+		|| ( $wikiflowName === 'wgRightsText' && (string)( $wgRightsUrl ?? '' ) !== ''
+			&& (string)( $wgRightsPage ?? '' ) === '' )
+	) {
+		continue;
+	}
+	if ( is_string( $GLOBALS[$wikiflowName] ?? null ) ) {
+		$GLOBALS[$wikiflowName] = htmlspecialchars( $GLOBALS[$wikiflowName], ENT_QUOTES, 'UTF-8' );
+	} elseif ( is_array( $GLOBALS[$wikiflowName] ?? null ) ) {
+		$GLOBALS[$wikiflowName] = array_map( static fn ( $item ) => is_string( $item )
+			? htmlspecialchars( $item, ENT_QUOTES, 'UTF-8' ) : $item, $GLOBALS[$wikiflowName] );
 	}
 }
 

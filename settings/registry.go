@@ -5,7 +5,42 @@
 // A value the registry accepts here is a value the PHP side applies: the
 // rules mirror WikiFlowFarm::valid() (strings at most 1024 bytes and within
 // allowed, JSON booleans, JSON integers within min and max, lists of strings
-// within allowed), and Check never accepts a value the PHP side would ignore.
+// within allowed, the format of a string or of each list item), and Check
+// never accepts a value the PHP side would ignore.
+//
+// # What a value becomes on the wiki
+//
+// Every entry declares its "output", what MediaWiki does with the value:
+//
+//	config  only changes behaviour; the value itself is never printed
+//	text    printed, escaped by MediaWiki (or only as a number or a name
+//	        MediaWiki chose from its own list)
+//	html    printed as raw HTML (wgRightsText without wgRightsUrl, Skin::getCopyright)
+//	url     rendered by the skin as a link target or a source (href, src)
+//	css     loaded as a style sheet
+//	js      loaded as a script
+//
+// A wiki's bureaucrat changes ordinary settings alone, so a setting whose
+// value reaches the page as markup must not be ordinary unless a format
+// keeps markup out: html output needs "format": "plain-text", url output
+// needs "format": "url", and css and js output always need "restricted":
+// true (no validation makes arbitrary style or script safe). Parse refuses
+// a registry that breaks this rule, so an unsafe entry can never load.
+//
+// # Formats
+//
+//	plain-text  text without markup: no "<" or ">" (HTML), no character
+//	            references (&lt; &#60;), no "[", "]", "{", "}" (wikitext links
+//	            and templates: wgRightsText is also a wikitext parameter of the
+//	            edit page's copyright warning), no control characters, line or
+//	            paragraph separators or direction controls. The farm's
+//	            LocalSettings.php also HTML-escapes such a value wherever
+//	            MediaWiki prints it raw.
+//	url         empty (none), or an absolute http:// or https:// URL: a host
+//	            name or a bracketed IPv6 address, an optional port, then a path,
+//	            query and fragment of RFC 3986 characters (anything else
+//	            percent-encoded); no user name or password, no spaces or
+//	            control characters, no protocol-relative //host.
 package settings
 
 import (
@@ -18,6 +53,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -32,6 +68,35 @@ const (
 // MaxStringBytes is the longest string value the farm's PHP accepts.
 const MaxStringBytes = 1024
 
+// Outputs a setting may declare: what its value becomes on the wiki (see
+// the package documentation).
+const (
+	OutputConfig = "config"
+	OutputText   = "text"
+	OutputHTML   = "html"
+	OutputURL    = "url"
+	OutputCSS    = "css"
+	OutputJS     = "js"
+)
+
+// Formats a string setting (or each item of a list setting) may declare.
+const (
+	FormatPlainText = "plain-text"
+	FormatURL       = "url"
+)
+
+var outputs = []string{OutputConfig, OutputText, OutputHTML, OutputURL, OutputCSS, OutputJS}
+
+// safeFormat is, for an output that carries markup, the format that makes
+// an ordinary (non-restricted) setting of it safe; "" means only
+// restriction does.
+var safeFormat = map[string]string{
+	OutputHTML: FormatPlainText,
+	OutputURL:  FormatURL,
+	OutputCSS:  "",
+	OutputJS:   "",
+}
+
 // Setting is one entry of the registry.
 type Setting struct {
 	Name string `json:"name"`
@@ -45,9 +110,35 @@ type Setting struct {
 	Max *int64 `json:"max,omitempty"`
 	// Default is the value a wiki has when mw_settings does not set it
 	// (normalized JSON); nil when the registry gives none.
-	Default     json.RawMessage `json:"default,omitempty"`
-	Restricted  bool            `json:"restricted"`
-	Description string          `json:"description,omitempty"`
+	Default json.RawMessage `json:"default,omitempty"`
+	// Output is what the value becomes on the wiki: OutputConfig,
+	// OutputText, OutputHTML, OutputURL, OutputCSS or OutputJS.
+	Output string `json:"output"`
+	// Format, when not empty, is FormatPlainText or FormatURL: a string
+	// value (or every list item) must have it.
+	Format      string `json:"format,omitempty"`
+	Restricted  bool   `json:"restricted"`
+	Description string `json:"description,omitempty"`
+}
+
+// Protection says why this setting's value cannot inject markup, or
+// returns an error when nothing does: its output is never markup (config,
+// text), its format keeps markup out, or only a steward may change it.
+func (s Setting) Protection() (string, error) {
+	want, markup := safeFormat[s.Output]
+	switch {
+	case s.Output == OutputConfig || s.Output == OutputText:
+		return "output " + s.Output + " carries no markup", nil
+	case !markup:
+		return "", fmt.Errorf("unknown output %q (want one of %s)", s.Output, strings.Join(outputs, ", "))
+	case s.Restricted:
+		return "restricted: only a steward may approve a change", nil
+	case want != "" && s.Format == want:
+		return fmt.Sprintf("format %s keeps markup out of %s output", want, s.Output), nil
+	case want != "":
+		return "", fmt.Errorf(`output %q reaches the page as markup: an ordinary setting of it needs "format": %q, or else "restricted": true`, s.Output, want)
+	}
+	return "", fmt.Errorf(`output %q reaches the page as markup that no format makes safe: it needs "restricted": true`, s.Output)
 }
 
 // Registry is the farm's settings registry, in the file's order.
@@ -66,6 +157,8 @@ const (
 	ProblemRange      Problem = "out-of-range"    // an int outside min..max
 	ProblemNotAllowed Problem = "not-allowed"     // a string or list item outside allowed
 	ProblemTooLong    Problem = "too-long"        // a string longer than MaxStringBytes
+	ProblemMarkup     Problem = "markup"          // text of a plain-text setting that carries markup
+	ProblemURL        Problem = "bad-url"         // text of a url setting that is not an allowed URL
 )
 
 // InvalidError is the error of a refused setting or value: the request is
@@ -89,9 +182,11 @@ func IsInvalid(err error) bool {
 }
 
 // Load reads and checks the registry file. A malformed registry (not JSON,
-// an unknown field, a duplicate name, an unknown type, min > max, bounds
-// or allowed values on a type that has none, a default that is not a
-// valid value) is refused as a whole, naming the file and the entry.
+// an unknown field, a duplicate name, an unknown type, output or format,
+// min > max, bounds, allowed values or a format on a type that has none, a
+// default that is not a valid value, an ordinary setting whose output is
+// markup without the format that keeps markup out) is refused as a whole,
+// naming the file and the entry.
 func Load(path string) (*Registry, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -112,6 +207,8 @@ type rawSetting struct {
 	Min         json.RawMessage `json:"min"`
 	Max         json.RawMessage `json:"max"`
 	Default     json.RawMessage `json:"default"`
+	Output      *string         `json:"output"`
+	Format      *string         `json:"format"`
 	Restricted  *bool           `json:"restricted"`
 	Description *string         `json:"description"`
 }
@@ -190,6 +287,25 @@ func parseEntry(entry json.RawMessage) (Setting, error) {
 		return s, errors.New(`"restricted" is missing (true or false)`)
 	}
 	s.Restricted = *raw.Restricted
+	if raw.Output == nil {
+		return s, fmt.Errorf(`"output" is missing (what the value becomes on the wiki: one of %s)`, strings.Join(outputs, ", "))
+	}
+	s.Output = *raw.Output
+	if !slices.Contains(outputs, s.Output) {
+		return s, fmt.Errorf("unknown output %q (want one of %s)", s.Output, strings.Join(outputs, ", "))
+	}
+	if raw.Format != nil {
+		s.Format = *raw.Format
+		if s.Format != FormatPlainText && s.Format != FormatURL {
+			return s, fmt.Errorf("unknown format %q (want %s or %s)", s.Format, FormatPlainText, FormatURL)
+		}
+		if s.Type != TypeString && s.Type != TypeList {
+			return s, fmt.Errorf(`"format" is only for string and list settings, not %s`, s.Type)
+		}
+	}
+	if _, err := s.Protection(); err != nil {
+		return s, err
+	}
 	if raw.Description != nil {
 		s.Description = *raw.Description
 	}
@@ -337,6 +453,9 @@ func (s Setting) Check(value json.RawMessage) (json.RawMessage, error) {
 		if s.Allowed != nil && !slices.Contains(s.Allowed, str) {
 			return nil, invalid(s.Name, ProblemNotAllowed, "%s must be one of %s; got %q", s.Name, s.allowedList(), clip(str))
 		}
+		if err := s.checkFormat(str, ""); err != nil {
+			return nil, err
+		}
 		return marshal(str), nil
 	case TypeList:
 		var items []json.RawMessage
@@ -351,6 +470,9 @@ func (s Setting) Check(value json.RawMessage) (json.RawMessage, error) {
 			}
 			if s.Allowed != nil && !slices.Contains(s.Allowed, str) {
 				return nil, invalid(s.Name, ProblemNotAllowed, "%s: item %d (%q) is not allowed; allowed items: %s", s.Name, i, clip(str), s.allowedList())
+			}
+			if err := s.checkFormat(str, fmt.Sprintf(": item %d", i)); err != nil {
+				return nil, err
 			}
 			out = append(out, str)
 		}
@@ -464,4 +586,140 @@ func clip(s string) string {
 		cut--
 	}
 	return s[:cut] + "..."
+}
+
+// The formats' rules, written as the same regular expressions the farm's
+// PHP uses (WikiFlowFarm::valid): RE2 and PCRE read these identically, so
+// Go and PHP accept exactly the same values. The step-by-step checks in
+// checkPlainText and checkURL only explain a refusal.
+const (
+	// PlainTextForbidden matches a character a plain-text value may not
+	// contain: control characters (C0, DEL, C1), invisible direction marks,
+	// line and paragraph separators, embeddings, overrides and isolates, the
+	// byte order mark, HTML's < and >, wikitext's [ ] { }.
+	PlainTextForbidden = `[\x{00}-\x{1F}\x{7F}-\x{9F}\x{200E}\x{200F}\x{2028}-\x{202E}\x{2066}-\x{2069}\x{FEFF}<>\[\]{}]`
+	// PlainTextCharRef matches an HTML character reference (&lt; &#60;
+	// &#x3c;): a browser would show another character than the one stored.
+	PlainTextCharRef = `&(?:#|[A-Za-z][A-Za-z0-9]*;)`
+	// AllowedURL matches a whole allowed URL (the empty value is allowed
+	// separately).
+	AllowedURL = `^[Hh][Tt][Tt][Pp][Ss]?://` +
+		`(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])` +
+		`(?::[0-9]{1,5})?` +
+		`(?:/(?:` + urlChar + `|/)*)?` +
+		`(?:\?(?:` + urlChar + `|[/?])*)?` +
+		`(?:#(?:` + urlChar + `|[/?])*)?$`
+	// urlChar is RFC 3986's pchar: unreserved, sub-delims, ":", "@" and
+	// percent-encodings.
+	urlChar = `[A-Za-z0-9._~!$&'()*+,;=:@-]|%[0-9A-Fa-f]{2}`
+)
+
+var (
+	plainTextForbidden = regexp.MustCompile(PlainTextForbidden)
+	plainTextCharRef   = regexp.MustCompile(PlainTextCharRef)
+	allowedURL         = regexp.MustCompile(AllowedURL)
+	urlScheme          = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
+	urlHostPort        = regexp.MustCompile(`^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?$`)
+	urlRestChar        = regexp.MustCompile(`^(?:[A-Za-z0-9._~!$&'()*+,;=:@/?#-]|%[0-9A-Fa-f]{2})`)
+)
+
+// checkFormat checks a string value (where names a list item, else "")
+// against the setting's format.
+func (s Setting) checkFormat(v, where string) error {
+	switch s.Format {
+	case FormatPlainText:
+		return checkPlainText(s.Name, s.Name+where, v)
+	case FormatURL:
+		return checkURL(s.Name, s.Name+where, v)
+	}
+	return nil
+}
+
+// checkPlainText refuses markup; label names the setting (and item) in
+// the message.
+func checkPlainText(name, label, v string) error {
+	refuse := func(format string, args ...any) error {
+		return invalid(name, ProblemMarkup, "%s must be plain text: "+format, append([]any{label}, args...)...)
+	}
+	if strings.ContainsAny(v, "<>") {
+		return refuse(`"<" and ">" are not allowed (HTML markup); got %q`, clip(v))
+	}
+	if loc := plainTextCharRef.FindStringIndex(v); loc != nil {
+		return refuse(`character references such as "&lt;" are not allowed (write the character itself); got %q`, clip(v))
+	}
+	if strings.ContainsAny(v, "[]{}") {
+		return refuse(`"[", "]", "{" and "}" are not allowed (wikitext links and templates); got %q`, clip(v))
+	}
+	if loc := plainTextForbidden.FindStringIndex(v); loc != nil {
+		r, _ := utf8.DecodeRuneInString(v[loc[0]:])
+		if r < 0x20 || (r >= 0x7f && r <= 0x9f) {
+			return refuse("control characters are not allowed (U+%04X at byte %d)", r, loc[0])
+		}
+		return refuse("invisible line separators and direction controls are not allowed (U+%04X at byte %d)", r, loc[0])
+	}
+	return nil
+}
+
+// checkURL refuses anything but an empty value or an http(s) URL; label
+// names the setting (and item) in the message.
+func checkURL(name, label, v string) error {
+	refuse := func(format string, args ...any) error {
+		return invalid(name, ProblemURL, "%s "+format, append([]any{label}, args...)...)
+	}
+	if v == "" {
+		return nil // no URL
+	}
+	// Browsers drop or fold whitespace and control characters inside a
+	// URL, so " javascript:" and "java\nscript:" would run: refuse them
+	// before looking at the scheme.
+	for i, r := range v {
+		if r <= 0x20 || (r >= 0x7f && r <= 0x9f) || unicode.IsSpace(r) {
+			return refuse("must be a URL without spaces or control characters (U+%04X at byte %d)", r, i)
+		}
+		if r > 0x7e {
+			return refuse("must be an ASCII URL: percent-encode other characters (U+%04X at byte %d)", r, i)
+		}
+	}
+	if strings.HasPrefix(v, "//") {
+		return refuse("must be an absolute http:// or https:// URL, not a protocol-relative one; got %q", clip(v))
+	}
+	m := urlScheme.FindStringSubmatch(v)
+	if m == nil {
+		return refuse("must be an absolute http:// or https:// URL; got %q", clip(v))
+	}
+	if scheme := strings.ToLower(m[1]); scheme != "http" && scheme != "https" {
+		return refuse("may only be an http:// or https:// URL: the scheme %q is not allowed", clip(scheme))
+	}
+	rest, ok := strings.CutPrefix(v[len(m[0]):], "//")
+	if !ok {
+		return refuse("must be an absolute http:// or https:// URL (with // after the scheme); got %q", clip(v))
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	switch {
+	case authority == "":
+		return refuse("must name a host after %s//; got %q", m[0], clip(v))
+	case strings.Contains(authority, "@"):
+		return refuse("must not carry a user name or password (@ before the host); got %q", clip(v))
+	case !urlHostPort.MatchString(authority):
+		return refuse("has no valid host name (letters, digits, dots and hyphens, or a bracketed IPv6 address, then an optional :port): %q", clip(authority))
+	}
+	for i := 0; i < len(tail); {
+		n := len(urlRestChar.FindString(tail[i:]))
+		if n == 0 {
+			if tail[i] == '%' {
+				return refuse(`has a "%%" that does not start a percent-encoding such as %%20`)
+			}
+			return refuse("contains %q, which a URL may not contain unencoded (percent-encode it)", tail[i:i+1])
+		}
+		i += n
+	}
+	if !allowedURL.MatchString(v) {
+		// A "#" or "?" in the wrong part, e.g. a second "#".
+		return refuse("is not a well-formed http:// or https:// URL; got %q", clip(v))
+	}
+	return nil
 }

@@ -211,7 +211,7 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 
 	// Concurrent changes of different keys all land (the row is locked).
 	changes := map[string]string{
-		"wgLocaltimezone": `"Asia/Tokyo"`, "wgInterwikiMagic": "false", "wgRightsText": `"CC <b>BY</b> & more"`,
+		"wgLocaltimezone": `"Asia/Tokyo"`, "wgInterwikiMagic": "false", "wgRightsText": `"CC BY & \"more\""`,
 		"wgFileExtensions": `["png","svg"]`, "wgMainPageIsDomainRoot": "true", "wgDefaultSkin": `"timeless"`,
 	}
 	var wg sync.WaitGroup

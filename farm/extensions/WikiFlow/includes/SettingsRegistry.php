@@ -6,8 +6,9 @@ use RuntimeException;
 
 /**
  * The farm's settings registry (farm/settings.json): which settings a wiki may change, their
- * types and limits. The setting form has one field per entry; the endpoint checks the value
- * against the same registry again.
+ * types, limits, formats and what each value becomes on the wiki ("output"). The setting form has
+ * one field per entry; the form checks nothing itself: the endpoint checks the value against the
+ * same registry (settings.Registry.Check), plain-text and url formats included.
  */
 class SettingsRegistry {
 	/** @param list<array<string,mixed>> $settings */
@@ -45,7 +46,7 @@ class SettingsRegistry {
 		$fields = [];
 		foreach ( $this->settings as $def ) {
 			$allowed = is_array( $def['allowed'] ?? null ) ? array_map( 'strval', $def['allowed'] ) : null;
-			$value = $current( $def );
+			$value = self::unescaped( $def, $current( $def ) );
 			$field = match ( $def['type'] ) {
 				'bool' => [ 'type' => 'check', 'default' => (bool)$value ],
 				'int' => [ 'type' => 'int', 'default' => (int)$value ]
@@ -56,7 +57,9 @@ class SettingsRegistry {
 					: [ 'type' => 'text', 'default' => implode( ', ', (array)$value ) ],
 				default => $allowed !== null
 					? [ 'type' => 'select', 'options' => array_combine( $allowed, $allowed ), 'default' => (string)$value ]
-					: [ 'type' => 'text', 'default' => (string)$value ],
+					// The browser's own check of a url field is only a hint: the worker checks again.
+					: [ 'type' => ( $def['format'] ?? null ) === 'url' ? 'url' : 'text', 'default' => (string)$value,
+						'maxlength' => 1024 ],
 			};
 			$fields[self::field( $def )] = $field + [
 				'label' => $def['name'] . ( !empty( $def['restricted'] ) ? ' ' . $restricted : '' ),
@@ -83,8 +86,28 @@ class SettingsRegistry {
 		};
 	}
 
-	/** Whether two values of a setting are the same (a list in any order). */
+	/**
+	 * A setting's value as the wiki's configuration has it, back as it is stored. LocalSettings.php
+	 * HTML-escapes plain text that MediaWiki prints as raw HTML ("output": "html", "format":
+	 * "plain-text"); plain text never holds a character reference, so decoding gives back exactly
+	 * the stored value, and decoding a value that was not escaped changes nothing.
+	 * @param mixed $value
+	 * @return mixed
+	 */
+	public static function unescaped( array $def, $value ) {
+		if ( ( $def['output'] ?? null ) !== 'html' || ( $def['format'] ?? null ) !== 'plain-text' ) {
+			return $value;
+		}
+		$decode = static fn ( $v ) => is_string( $v ) ? htmlspecialchars_decode( $v, ENT_QUOTES ) : $v;
+		return is_array( $value ) ? array_map( $decode, $value ) : $decode( $value );
+	}
+
+	/**
+	 * Whether a new value of a setting ($a) is its current one ($b, as the wiki's configuration
+	 * has it, see unescaped()); a list in any order.
+	 */
 	public static function same( array $def, $a, $b ): bool {
+		$b = self::unescaped( $def, $b );
 		if ( $def['type'] === 'list' ) {
 			$a = (array)$a;
 			$b = (array)$b;

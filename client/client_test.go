@@ -1,6 +1,7 @@
 package client
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -50,5 +51,64 @@ func TestKnownActions(t *testing.T) {
 	}
 	if KnownAction("promote") {
 		t.Error("promote known")
+	}
+}
+
+// Every kind's table, as its workflow registers signals and updates, and
+// CheckAction refusing the rest before anything is sent.
+func TestSupportedActions(t *testing.T) {
+	want := map[string]string{
+		"create-wiki":    "retry,abort",
+		"delete-wiki":    "approve,decline,cancel,undelete,retry,abort",
+		"change-setting": "approve,decline,cancel,retry,abort",
+		"request-wiki":   "approve,decline,cancel,hold,more-details,edit-request",
+	}
+	for _, kind := range Kinds {
+		got := strings.Join(SupportedActions(kind), ",")
+		if got != want[kind] {
+			t.Errorf("%s takes %s, want %s", kind, got, want[kind])
+		}
+		for _, a := range SupportedActions(kind) {
+			if !KnownAction(a) {
+				t.Errorf("%s takes %s, which Send cannot send", kind, a)
+			}
+		}
+	}
+	if SupportedActions("rename-wiki") != nil {
+		t.Error("a kind that does not exist takes actions")
+	}
+	SupportedActions("create-wiki")[0] = "approve"
+	if SupportedActions("create-wiki")[0] != "retry" {
+		t.Error("the table can be changed through its copy")
+	}
+
+	for _, ok := range [][2]string{{"create-wiki:demowiki", "retry"}, {"delete-wiki:demowiki", "undelete"},
+		{"change-setting:demowiki:wgMaxArticleSize", "approve"}, {"request-wiki:newwiki", "edit-request"}} {
+		if err := CheckAction(ok[0], ok[1]); err != nil {
+			t.Errorf("%s to %s refused: %v", ok[1], ok[0], err)
+		}
+	}
+	var unsupported *UnsupportedActionError
+	for _, bad := range [][2]string{{"create-wiki:demowiki", "approve"}, {"delete-wiki:demowiki", "hold"},
+		{"change-setting:demowiki:wgLogos", "undelete"}, {"request-wiki:newwiki", "retry"}, {"create-wiki:demowiki", "edit-request"}} {
+		err := CheckAction(bad[0], bad[1])
+		if !errors.As(err, &unsupported) || unsupported.Kind != KindOf(bad[0]) || !strings.Contains(err.Error(), "nothing was sent") {
+			t.Errorf("%s to %s: %v", bad[1], bad[0], err)
+		}
+	}
+	var invalid *InvalidError
+	if err := CheckAction("create-wiki:Demo", "retry"); !errors.As(err, &invalid) {
+		t.Errorf("an invalid ID: %v", err)
+	}
+	if err := CheckAction("create-wiki:demowiki", "promote"); !errors.As(err, &invalid) {
+		t.Errorf("an unknown action: %v", err)
+	}
+	if err := CheckAction("rename-wiki:demowiki", "approve"); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("a kind that does not exist: %v", err)
+	}
+	// Invalid input is its own type: not a usage error (exit 2 in the CLI).
+	var usage *UsageError
+	if err := ValidateDBName("Demo;wiki"); !errors.As(err, &invalid) || errors.As(err, &usage) {
+		t.Errorf("an invalid name: %T %v", err, err)
 	}
 }

@@ -162,7 +162,7 @@ var processID = regexp.MustCompile(`^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[A-Za-z]
 // CheckID refuses a string that cannot be a process ID.
 func CheckID(id string) error {
 	if !processID.MatchString(id) {
-		return &UsageError{Msg: fmt.Sprintf("invalid process ID %q (e.g. create-wiki:demowiki)", id)}
+		return &InvalidError{Msg: fmt.Sprintf("invalid process ID %q (e.g. create-wiki:demowiki)", id)}
 	}
 	return nil
 }
@@ -290,13 +290,13 @@ func ListQuery(f ListFilter) (string, error) {
 	}
 	if f.Kind != "" {
 		if !contains(Kinds, f.Kind) {
-			return "", &UsageError{Msg: fmt.Sprintf("unknown kind %q (one of %s)", f.Kind, strings.Join(Kinds, ", "))}
+			return "", &InvalidError{Msg: fmt.Sprintf("unknown kind %q (one of %s)", f.Kind, strings.Join(Kinds, ", "))}
 		}
 		add(process.AttrProcessKind, f.Kind)
 	}
 	if f.State != "" {
 		if !contains(States, f.State) {
-			return "", &UsageError{Msg: fmt.Sprintf("unknown state %q (one of %s)", f.State, strings.Join(States, ", "))}
+			return "", &InvalidError{Msg: fmt.Sprintf("unknown state %q (one of %s)", f.State, strings.Join(States, ", "))}
 		}
 		add(process.AttrProcessState, f.State)
 	}

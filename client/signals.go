@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"go.temporal.io/api/serviceerror"
 
@@ -26,34 +28,108 @@ type Action struct {
 	Category string `json:"category,omitempty"`
 }
 
+// Action names, as the hook and the CLI name them.
+const (
+	ActionApprove     = "approve"
+	ActionDecline     = "decline"
+	ActionCancel      = "cancel"
+	ActionUndelete    = "undelete"
+	ActionHold        = "hold"
+	ActionMoreDetails = "more-details"
+	ActionEditRequest = "edit-request"
+	ActionRetry       = "retry"
+	ActionAbort       = "abort"
+)
+
+// supported is what each kind's workflow listens for. A signal nobody
+// listens for is kept in the history and never answered, so anything else
+// is refused before it is sent:
+//   - create-wiki: the engine's retry-step and abort;
+//   - delete-wiki: the gate's approve/decline/cancel, undelete, and the
+//     engine's retry-step/abort of the removal steps;
+//   - change-setting: the gate (restricted settings) and the engine's apply step;
+//   - request-wiki: the gate and the review's hold, more-details and
+//     edit-request (the creation it starts is its own create-wiki process).
+var supported = map[string][]string{
+	workflows.KindCreateWiki:    {ActionRetry, ActionAbort},
+	workflows.KindDeleteWiki:    {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
+	workflows.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	workflows.KindRequestWiki:   {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
+}
+
+// SupportedActions lists the actions a process kind takes; nil for a kind
+// that does not exist.
+func SupportedActions(kind string) []string {
+	return slices.Clone(supported[kind])
+}
+
+// KindOf is the kind a process ID names (the part before the first colon).
+func KindOf(id string) string {
+	kind, _, _ := strings.Cut(id, ":")
+	return kind
+}
+
+// UnsupportedActionError is an action the target process's kind never
+// takes (approve sent to a creation); nothing was sent.
+type UnsupportedActionError struct {
+	ID, Kind, Action string
+}
+
+func (e *UnsupportedActionError) Error() string {
+	return fmt.Sprintf("%s processes do not take %q (%s takes %s); nothing was sent",
+		e.Kind, e.Action, e.ID, strings.Join(supported[e.Kind], ", "))
+}
+
+// CheckAction refuses, before anything is sent, an action that id's kind
+// does not take: an invalid ID or unknown action is an InvalidError, a kind
+// that does not exist is ErrNoProcess, an action of another kind an
+// UnsupportedActionError.
+func CheckAction(id, action string) error {
+	if err := CheckID(id); err != nil {
+		return &InvalidError{Msg: err.Error()}
+	}
+	if !KnownAction(action) {
+		return &InvalidError{Msg: fmt.Sprintf("unknown action %q", action)}
+	}
+	kind := KindOf(id)
+	actions, ok := supported[kind]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNoProcess, id)
+	}
+	if !slices.Contains(actions, action) {
+		return &UnsupportedActionError{ID: id, Kind: kind, Action: action}
+	}
+	return nil
+}
+
 // signalOf maps each action to its signal and payload.
 var signalOf = map[string]func(a Action) (string, any){
-	"approve": func(a Action) (string, any) {
+	ActionApprove: func(a Action) (string, any) {
 		return process.SignalApprove, process.Decision{User: a.User, Comment: a.Comment}
 	},
-	"decline": func(a Action) (string, any) {
+	ActionDecline: func(a Action) (string, any) {
 		return process.SignalDecline, process.Decision{User: a.User, Comment: a.Comment}
 	},
-	"cancel": func(a Action) (string, any) {
+	ActionCancel: func(a Action) (string, any) {
 		return process.SignalCancel, process.Decision{User: a.User, Comment: a.Comment}
 	},
-	"undelete": func(a Action) (string, any) {
+	ActionUndelete: func(a Action) (string, any) {
 		return process.SignalUndelete, process.Decision{User: a.User, Comment: a.Comment}
 	},
-	"hold": func(a Action) (string, any) {
+	ActionHold: func(a Action) (string, any) {
 		return workflows.ReviewHold, workflows.ReviewRequest{User: a.User, Comment: a.Comment}
 	},
-	"more-details": func(a Action) (string, any) {
+	ActionMoreDetails: func(a Action) (string, any) {
 		return workflows.ReviewMoreDetails, workflows.ReviewRequest{User: a.User, Comment: a.Comment}
 	},
-	"edit-request": func(a Action) (string, any) {
+	ActionEditRequest: func(a Action) (string, any) {
 		return workflows.ReviewEdit, workflows.ReviewRequest{User: a.User, Comment: a.Comment,
 			Sitename: a.Sitename, Language: a.Language, Category: a.Category}
 	},
-	"retry": func(a Action) (string, any) {
+	ActionRetry: func(a Action) (string, any) {
 		return process.SignalRetryStep, process.RetryRequest{User: a.User, Step: a.Step}
 	},
-	"abort": func(a Action) (string, any) {
+	ActionAbort: func(a Action) (string, any) {
 		return process.SignalAbort, process.AbortRequest{User: a.User, Reason: a.Comment}
 	},
 }
@@ -64,16 +140,12 @@ func KnownAction(a string) bool {
 	return ok
 }
 
-// Send signals an action to an open process.
+// Send signals an action to an open process, after CheckAction.
 func (c *Client) Send(ctx context.Context, id string, a Action) error {
-	if err := CheckID(id); err != nil {
+	if err := CheckAction(id, a.Action); err != nil {
 		return err
 	}
-	to, ok := signalOf[a.Action]
-	if !ok {
-		return &UsageError{Msg: fmt.Sprintf("unknown action %q", a.Action)}
-	}
-	name, payload := to(a)
+	name, payload := signalOf[a.Action](a)
 	err := c.Temporal.SignalWorkflow(ctx, id, "", name, payload)
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {

@@ -30,7 +30,10 @@ type Server struct {
 	Client   *client.Client
 	Secret   []byte
 	Settings *settings.Registry
-	Logger   *slog.Logger
+	// Readers decides which processes a viewer may see (private wikis);
+	// without it the list and the status show nothing.
+	Readers Readers
+	Logger  *slog.Logger
 	// Now is the clock; tests replace it.
 	Now     func() time.Time
 	replays replays
@@ -125,8 +128,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 // failFor maps the client's errors to the endpoint's codes.
 func (s *Server) failFor(w http.ResponseWriter, err error) {
 	var usage *client.UsageError
+	var invalid *client.InvalidError
+	var unsupported *client.UnsupportedActionError
 	var refusedErr *client.RefusedError
 	switch {
+	case errors.As(err, &unsupported):
+		fail(w, http.StatusConflict, "unsupported_action", unsupported.Error())
+	case errors.As(err, &invalid):
+		fail(w, http.StatusBadRequest, "invalid_request", invalid.Msg)
 	case errors.As(err, &usage):
 		fail(w, http.StatusBadRequest, "invalid_request", usage.Msg)
 	case errors.As(err, &refusedErr):
@@ -147,7 +156,21 @@ func ctx(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), 20*time.Second)
 }
 
+// viewer reads the user a read is for; false when it answered already.
+func viewer(w http.ResponseWriter, r *http.Request) (string, bool) {
+	v := r.URL.Query().Get(ParamViewer)
+	if err := checkViewer(v); err != nil {
+		fail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return "", false
+	}
+	return v, true
+}
+
 func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	who, ok := viewer(w, r)
+	if !ok {
+		return
+	}
 	c, cancel := ctx(r)
 	defer cancel()
 	q := r.URL.Query()
@@ -156,7 +179,14 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		s.failFor(w, err)
 		return
 	}
-	reply(w, http.StatusOK, map[string]any{"processes": items})
+	vis := s.visibility(who)
+	shown := []client.ListItem{}
+	for _, it := range items {
+		if vis.may(c, processOf(it)) {
+			shown = append(shown, it)
+		}
+	}
+	reply(w, http.StatusOK, map[string]any{"processes": shown})
 }
 
 // statusView is a process's status with its place in the Web UI.
@@ -171,11 +201,25 @@ func (s *Server) status(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "unknown_process", err.Error())
 		return
 	}
+	who, ok := viewer(w, r)
+	if !ok {
+		return
+	}
 	c, cancel := ctx(r)
 	defer cancel()
 	st, err := s.Client.Status(c, id)
 	if err != nil && st.ID == "" {
 		s.failFor(w, err)
+		return
+	}
+	p := Process{ID: id, Kind: st.Kind, Wiki: st.Wiki, Requester: st.Requester}
+	if p.Kind == "" {
+		p.Kind = client.KindOf(id)
+	}
+	if !s.visibility(who).may(c, p) {
+		// The same answer as for a process that does not exist: a hidden
+		// process is not even said to be there.
+		s.failFor(w, fmt.Errorf("%w: %s", client.ErrNoProcess, id))
 		return
 	}
 	cfg := s.Client.Config.Temporal
@@ -271,6 +315,12 @@ func (s *Server) action(w http.ResponseWriter, r *http.Request) {
 	}
 	if !client.KnownAction(req.Action) {
 		fail(w, http.StatusBadRequest, "unknown_action", fmt.Sprintf("unknown action %q", req.Action))
+		return
+	}
+	// Refused here, not left to the process: a signal its kind never
+	// listens for would sit in the history unanswered.
+	if err := client.CheckAction(id, req.Action); err != nil {
+		s.failFor(w, err)
 		return
 	}
 	if req.User == "" {

@@ -18,6 +18,6 @@ func (d *Deps) HookHandler(c *client.Client) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Logger: d.Logger}
+	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Readers: d.Readers(), Logger: d.Logger}
 	return s.Handler(), nil
 }

@@ -78,11 +78,12 @@ func (a *app) requestWikiCommand() *cobra.Command {
 		func(ctx context.Context) (process.Status, error) { return a.client.RequestWiki(ctx, req, reason) })
 }
 
-// messageCommand builds a command that sends one decision to process ID
-// on behalf of --user, with an optional --comment; needed names flags that
+// messageCommand builds a command that sends action to process ID on
+// behalf of --user, with an optional --comment; needed names flags that
 // must not be empty (the caller defines any beyond user and comment; a nil
-// pointer stands for --comment itself).
-func (a *app) messageCommand(use, short string, needed map[string]*string,
+// pointer stands for --comment itself). An action the process's kind does
+// not take is refused before anything connects.
+func (a *app) messageCommand(action, use, short string, needed map[string]*string,
 	send func(ctx context.Context, id, user, comment string) (process.Status, error)) *cobra.Command {
 	var user, comment string
 	cmd := &cobra.Command{
@@ -98,18 +99,17 @@ func (a *app) messageCommand(use, short string, needed map[string]*string,
 			if err := required(values); err != nil {
 				return err
 			}
-			if err := client.CheckID(args[0]); err != nil {
-				return err
+			if err := client.CheckAction(args[0], action); err != nil {
+				return invalid(err)
 			}
 			if err := a.connect(cmd); err != nil {
 				return err
 			}
 			st, err := send(cmd.Context(), args[0], user, comment)
-			if err != nil {
-				return err
+			if st.ID != "" {
+				a.printStatus(st)
 			}
-			a.printStatus(st)
-			return nil
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&user, "user", "", "who decides (their rights are checked by the process)")
@@ -129,7 +129,7 @@ func (a *app) decisionCommands() []*cobra.Command {
 		}
 	}
 	var sitename, language, category string
-	edit := a.messageCommand("edit-request ID --user USER [--sitename S] [--language L] [--category C] [--comment C]",
+	edit := a.messageCommand(client.ActionEditRequest, "edit-request ID --user USER [--sitename S] [--language L] [--category C] [--comment C]",
 		"Edit your wiki request (brings it back to review)", nil,
 		func(ctx context.Context, id, user, comment string) (process.Status, error) {
 			return a.client.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: user, Comment: comment,
@@ -139,12 +139,12 @@ func (a *app) decisionCommands() []*cobra.Command {
 	edit.Flags().StringVar(&language, "language", "", "new language")
 	edit.Flags().StringVar(&category, "category", "", "new category")
 	return []*cobra.Command{
-		a.messageCommand("approve ID --user USER", "Approve a process waiting for approval", nil, decide(process.DecisionApprove)),
-		a.messageCommand("decline ID --user USER", "Decline a process waiting for approval", nil, decide(process.DecisionDecline)),
-		a.messageCommand("cancel ID --user USER", "Withdraw a request (requester) or cancel it (steward)", nil, decide(process.DecisionCancel)),
-		a.messageCommand("hold ID --user USER", "Put a wiki request on hold", nil, review(workflows.ReviewHold)),
-		a.messageCommand("more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", map[string]*string{"comment": nil}, review(workflows.ReviewMoreDetails)),
-		a.messageCommand("undelete ID --user USER", "Reopen a wiki during its deletion's grace period", nil,
+		a.messageCommand(client.ActionApprove, "approve ID --user USER", "Approve a process waiting for approval", nil, decide(process.DecisionApprove)),
+		a.messageCommand(client.ActionDecline, "decline ID --user USER", "Decline a process waiting for approval", nil, decide(process.DecisionDecline)),
+		a.messageCommand(client.ActionCancel, "cancel ID --user USER", "Withdraw a request (requester) or cancel it (steward)", nil, decide(process.DecisionCancel)),
+		a.messageCommand(client.ActionHold, "hold ID --user USER", "Put a wiki request on hold", nil, review(workflows.ReviewHold)),
+		a.messageCommand(client.ActionMoreDetails, "more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", map[string]*string{"comment": nil}, review(workflows.ReviewMoreDetails)),
+		a.messageCommand(client.ActionUndelete, "undelete ID --user USER", "Reopen a wiki during its deletion's grace period", nil,
 			func(ctx context.Context, id, user, _ string) (process.Status, error) {
 				return a.client.Undelete(ctx, id, user)
 			}),

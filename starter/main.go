@@ -1,6 +1,8 @@
 // Command starter is WikiFlow's command line: it starts farm processes,
 // sends decisions to them and shows their state. Exit codes: 0 success,
-// 1 the operation failed or was refused, 2 usage or configuration error.
+// 1 the operation failed or was refused (invalid input included), 2 usage
+// or configuration error. With --json stdout holds exactly one JSON
+// document, errors included.
 package main
 
 import (
@@ -12,12 +14,15 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/service"
 )
 
@@ -37,6 +42,11 @@ type app struct {
 	out     io.Writer
 	cfg     *config.Config
 	client  *client.Client
+	// result is what a command printed with --json: it is written once, at
+	// the end, so that a command that prints and then fails still gives one
+	// document (the error, carrying it).
+	result    any
+	hasResult bool
 }
 
 // codeError carries an exit code through cobra.
@@ -54,6 +64,15 @@ func usage(format string, args ...any) error {
 
 func failed(err error) error { return &codeError{code: exitFailed, err: err} }
 
+// invalid marks input that is wrong on its face (exit 1, like any other
+// refusal), whatever type the check that found it returns.
+func invalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codeError{code: exitFailed, err: err}
+}
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -61,6 +80,9 @@ func main() {
 func run(args []string, stdout, stderr io.Writer) int {
 	a := &app{out: stdout}
 	root := a.rootCommand()
+	// Known before cobra parses: a usage error found before --json is
+	// reached (an unknown flag first) is still answered in JSON.
+	a.json = wantsJSON(args)
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -70,27 +92,65 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if a.client != nil {
 		a.client.Temporal.Close()
 	}
-	if err == nil {
-		return exitOK
+	code := exitCode(a, err)
+	switch {
+	case a.json && err == nil:
+		if a.hasResult {
+			enc := json.NewEncoder(stdout)
+			enc.SetIndent("", "  ")
+			_ = enc.Encode(a.result)
+		}
+	case a.json:
+		doc := map[string]any{"error": err.Error(), "exit_code": code}
+		if a.hasResult {
+			key := "result"
+			if _, ok := a.result.(process.Status); ok {
+				key = "status"
+			}
+			doc[key] = a.result
+		}
+		_ = json.NewEncoder(stdout).Encode(doc)
+	case err != nil:
+		fmt.Fprintln(stderr, "error:", err)
 	}
-	code := exitFailed
+	return code
+}
+
+// exitCode: 2 for usage (cobra's own errors, missing flags) and
+// configuration errors, 1 for everything that was refused or failed,
+// invalid input included.
+func exitCode(a *app, err error) int {
 	var ce *codeError
 	var ue *client.UsageError
 	var cfgErr *config.Error
 	switch {
+	case err == nil:
+		return exitOK
 	case !a.running:
-		code = exitUsage // cobra's own errors: unknown command, flag or argument
-	case errors.As(err, &cfgErr), errors.As(err, &ue):
-		code = exitUsage
+		return exitUsage // cobra's own errors: unknown command, flag or argument
 	case errors.As(err, &ce):
-		code = ce.code
+		return ce.code
+	case errors.As(err, &cfgErr), errors.As(err, &ue):
+		return exitUsage
 	}
-	if a.json {
-		_ = json.NewEncoder(stdout).Encode(map[string]any{"error": err.Error(), "exit_code": code})
-	} else {
-		fmt.Fprintln(stderr, "error:", err)
+	return exitFailed
+}
+
+// wantsJSON tells whether the command line asks for --json, before the
+// flags are parsed.
+func wantsJSON(args []string) bool {
+	want := false
+	for _, arg := range args {
+		if arg == "--" {
+			break
+		}
+		if arg == "--json" {
+			want = true
+		} else if v, ok := strings.CutPrefix(arg, "--json="); ok {
+			want, _ = strconv.ParseBool(v)
+		}
 	}
-	return code
+	return want
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -129,12 +189,10 @@ func (a *app) connect(cmd *cobra.Command) error {
 	return nil
 }
 
-// print writes v as JSON with --json, or text otherwise.
+// print writes v as text, or keeps it for the one JSON document run writes.
 func (a *app) print(v any, text func(w io.Writer)) {
 	if a.json {
-		enc := json.NewEncoder(a.out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(v)
+		a.result, a.hasResult = v, true
 		return
 	}
 	text(a.out)

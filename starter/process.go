@@ -78,7 +78,7 @@ func (a *app) idCommand(use, short string, fn func(ctx context.Context, id strin
 		Use: use, Short: short, Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := client.CheckID(args[0]); err != nil {
-				return err
+				return invalid(err)
 			}
 			if err := a.connect(cmd); err != nil {
 				return err
@@ -106,7 +106,7 @@ func (a *app) listCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if _, err := client.ListQuery(f); err != nil {
-				return err
+				return invalid(err)
 			}
 			if err := a.connect(cmd); err != nil {
 				return err
@@ -134,7 +134,7 @@ func (a *app) listCommand() *cobra.Command {
 
 func (a *app) retryCommand() *cobra.Command {
 	var step string
-	cmd := a.messageCommand("retry ID --step STEP --user USER", "Run a failed step again (the user's rights are checked on the wiki)",
+	cmd := a.messageCommand(client.ActionRetry, "retry ID --step STEP --user USER", "Run a failed step again (the user's rights are checked on the wiki)",
 		map[string]*string{"step": &step},
 		func(ctx context.Context, id, user, _ string) (process.Status, error) {
 			return a.client.Retry(ctx, id, step, user)
@@ -144,7 +144,7 @@ func (a *app) retryCommand() *cobra.Command {
 }
 
 func (a *app) abortCommand() *cobra.Command {
-	return a.messageCommand("abort ID --user USER [--comment WHY]", "Stop a process and undo what it did", nil,
+	return a.messageCommand(client.ActionAbort, "abort ID --user USER [--comment WHY]", "Stop a process and undo what it did", nil,
 		func(ctx context.Context, id, user, why string) (process.Status, error) {
 			return a.client.Abort(ctx, id, user, why)
 		})

@@ -22,10 +22,19 @@ class HookClient {
 	 */
 	private const START_TIMEOUT = 20;
 
+	/**
+	 * @param HttpRequestFactory $http
+	 * @param string $baseUrl the endpoint's base URL
+	 * @param string $secret the shared secret
+	 * @param string $viewer the logged-in user's name, '' for a reader who is not logged in: every
+	 *  read names them, and the endpoint answers only what they may see (a private wiki's
+	 *  processes only to those who may read it)
+	 */
 	public function __construct(
 		private HttpRequestFactory $http,
 		private string $baseUrl,
-		private string $secret
+		private string $secret,
+		private string $viewer = ''
 	) {
 		$this->baseUrl = rtrim( $baseUrl, '/' );
 	}
@@ -98,6 +107,8 @@ class HookClient {
 		// reads signed in the same second (two people opening the same page) sign the same: a
 		// nonce, ignored by the endpoint, makes every read unique.
 		$query['nonce'] = bin2hex( random_bytes( 8 ) );
+		// Signed with the rest: the endpoint trusts the name because the wiki sent it.
+		$query['viewer'] = $this->viewer;
 		return $this->call( 'GET', $path . '?' . http_build_query( $query, '', '&', PHP_QUERY_RFC3986 ), '', self::TIMEOUT );
 	}
 

@@ -30,6 +30,17 @@ class ProcessActions {
 	public const ALL = [ self::APPROVE, self::DECLINE, self::HOLD, self::MORE_DETAILS, self::CANCEL,
 		self::UNDELETE, self::RETRY, self::ABORT ];
 
+	/**
+	 * The actions each kind of process takes, as client.SupportedActions: the endpoint refuses
+	 * any other (unsupported_action), so none is offered.
+	 */
+	public const SUPPORTED = [
+		'create-wiki' => [ self::RETRY, self::ABORT ],
+		'delete-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::UNDELETE, self::RETRY, self::ABORT ],
+		'change-setting' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
+		'request-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::HOLD, self::MORE_DETAILS, 'edit-request' ],
+	];
+
 	/** As the endpoint's client.CheckID. */
 	public const ID_PATTERN = '/^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[A-Za-z][A-Za-z0-9_]{0,63})?$/';
 
@@ -117,7 +128,7 @@ class ProcessActions {
 		if ( $operator && in_array( $state, [ 'running', 'needs-attention' ], true ) && !empty( $process['steps'] ) ) {
 			$actions[] = self::ABORT;
 		}
-		return $actions;
+		return array_values( array_intersect( $actions, self::SUPPORTED[$kind] ?? [] ) );
 	}
 
 	/** @return list<string> names of the steps a retry may name */

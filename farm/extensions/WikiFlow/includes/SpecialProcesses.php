@@ -116,7 +116,11 @@ class SpecialProcesses extends SpecialPage {
 		if ( $secret === '' ) {
 			throw new HookError( HookError::NOT_CONFIGURED, "no shared secret (\$wgWikiFlowHookSecret, or the file \$wgWikiFlowHookSecretFile: '$file')" );
 		}
-		return new HookClient( $this->httpRequestFactory, (string)$config->get( 'WikiFlowHookURL' ), $secret );
+		// Reads are answered for this user only: a private wiki's processes are hidden from
+		// whoever may not read that wiki, logged-out readers included.
+		$user = $this->getUser();
+		return new HookClient( $this->httpRequestFactory, (string)$config->get( 'WikiFlowHookURL' ), $secret,
+			$user->isRegistered() ? $user->getName() : '' );
 	}
 
 	// ------------------------------------------------------------------ the list
@@ -547,6 +551,7 @@ class SpecialProcesses extends SpecialPage {
 			'unauthorized' => 'wikiflow-error-unauthorized',
 			'unknown_process' => 'wikiflow-error-unknown-process',
 			'refused', 'invalid_request' => 'wikiflow-error-refused',
+			'unsupported_action' => 'wikiflow-error-unsupported',
 			default => 'wikiflow-error-endpoint',
 		};
 	}

@@ -40,6 +40,7 @@ test: vet
 	farm/bin/install-browser
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -timeout 60m ./...
+	@cat .stack/artifacts/hostile-input.txt 2>/dev/null || true
 
 bench:
 	WIKIFLOW_FAST_DB=1 $(STACK) up

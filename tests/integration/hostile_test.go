@@ -1,21 +1,30 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
 )
@@ -160,8 +169,10 @@ func noWorkflow(t *testing.T, id string) {
 	if err != nil {
 		t.Fatalf("describe %s: %v", id, err)
 	}
+	// A refusal found by the workflow itself ends completed (never in the
+	// Web UI's Failed list) in the state refused.
 	st, _ := cli.Status(ctx, id)
-	if st.State != process.StateRefused {
+	if desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED || st.State != process.StateRefused {
 		t.Errorf("%s: a workflow %s exists in state %q", id, desc.WorkflowExecutionInfo.Status, st.State)
 	}
 }
@@ -174,6 +185,9 @@ func TestHostileInput(t *testing.T) {
 	t.Run("requesters", func(t *testing.T) { hostileRequesters(t) })
 	t.Run("approvals", hostileApprovals)
 	t.Run("settings", hostileSettings)
+	t.Run("protected wikis", hostileProtected)
+	t.Run("hook", hostileHook)
+	t.Run("pages", hostilePages)
 	writeHostileCount(t)
 }
 
@@ -485,4 +499,245 @@ func hostileSettings(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The central wiki and the configured protected wikis are never deleted.
+func hostileProtected(t *testing.T) {
+	cfg := *deps.Config
+	cfg.Processes.ProtectedWikis = []string{"testwiki"}
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	del := func(db string) func(ctx context.Context) error {
+		return func(ctx context.Context) error {
+			_, err := c.DeleteWiki(ctx, db, "FarmAdmin", "hostile")
+			return err
+		}
+	}
+	hook := func(db string) func(ctx context.Context) error {
+		return func(context.Context) error {
+			return hookAnswer(signedCall("POST", "/v1/processes/delete-wiki", map[string]string{"wiki": db, "user": "FarmAdmin", "reason": "hostile"}).do(t))
+		}
+	}
+	runHostile(t, "protected wikis", []hostileCase{
+		{"the central wiki", del("metawiki"), "protected"},
+		{"a listed wiki", del("testwiki"), "protected"},
+		{"the central wiki through the hook", hook("metawiki"), "409 refused"},
+	}, func(t *testing.T) {
+		for _, db := range []string{"metawiki", "testwiki"} {
+			w, err := deps.Central.Wiki(testContext(t, 10*time.Second), db)
+			if err != nil || w.Closed || w.Deleted {
+				t.Fatalf("%s after a refused deletion: %+v %v", db, w, err)
+			}
+		}
+	})
+}
+
+// hookAnswer turns an endpoint's answer into the error a case checks: nil
+// when it was accepted, else its code and error code.
+func hookAnswer(code int, out map[string]any) error {
+	if code >= 200 && code < 300 {
+		return nil
+	}
+	return fmt.Errorf("%d %s", code, errorCode(out))
+}
+
+// Requests to the signed endpoint that must not reach any process: every
+// kind of signature trouble, tampering and malformed body, and requests
+// the process could never take. The open process's history gets no signal.
+func hostileHook(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	db, owner := liveWiki(t, "hostilehook")
+	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "hostile hook")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	path := "/v1/processes/" + id + "/actions"
+	approve := map[string]string{"action": "approve", "user": owner}
+	call := func(mutate func(*hookCall)) func(context.Context) error {
+		return func(context.Context) error {
+			h := signedCall("POST", path, approve)
+			mutate(&h)
+			return hookAnswer(h.do(t))
+		}
+	}
+	send := func(h hookCall) func(context.Context) error {
+		return func(context.Context) error { return hookAnswer(h.do(t)) }
+	}
+	// A request accepted once (a read), to replay.
+	read := signedCall("GET", "/v1/processes/"+id+"?viewer="+owner, nil)
+	if code, out := read.do(t); code != 200 {
+		t.Fatalf("a valid read: %d %v", code, out)
+	}
+	body := func(raw string) hookCall {
+		return hookCall{method: "POST", path: path, body: []byte(raw), timestamp: time.Now().Unix(), secret: hookSecret()}
+	}
+	cases := []hostileCase{
+		{"unsigned", call(func(h *hookCall) { h.secret = nil }), "401 unauthorized"},
+		{"forged secret", call(func(h *hookCall) { h.secret = []byte("not-the-secret-at-all") }), "401 unauthorized"},
+		{"empty secret", call(func(h *hookCall) { h.secret = []byte{} }), "401 unauthorized"},
+		{"stale", call(func(h *hookCall) { h.timestamp -= 600 }), "401 unauthorized"},
+		{"from the future", call(func(h *hookCall) { h.timestamp += 600 }), "401 unauthorized"},
+		{"timestamp zero", call(func(h *hookCall) { h.timestamp = 0 }), "401 unauthorized"},
+		{"signed for another path", call(func(h *hookCall) {
+			h.signedPath = h.path
+			h.path = "/v1/processes/delete-wiki:" + db + "/actions"
+		}), "401 unauthorized"},
+		{"query added after signing", call(func(h *hookCall) { h.signedPath = h.path; h.path += "?x=1" }), "401 unauthorized"},
+		{"body changed after signing", func(context.Context) error {
+			h := signedCall("POST", path, approve)
+			signed := hook.Sign(h.secret, h.timestamp, h.method, h.path, h.body)
+			h.body = []byte(strings.Replace(string(h.body), owner, "FarmAdmin", 1))
+			return hookAnswer(doSigned(t, h, signed))
+		}, "401 unauthorized"},
+		{"method changed after signing", func(context.Context) error {
+			h := signedCall("POST", path, approve)
+			signed := hook.Sign(h.secret, h.timestamp, "PUT", h.path, h.body)
+			return hookAnswer(doSigned(t, h, signed))
+		}, "401 unauthorized"},
+		{"replayed", send(read), "401 unauthorized"},
+		{"oversized", call(func(h *hookCall) {
+			h.body, _ = json.Marshal(map[string]string{"action": "approve", "user": owner, "comment": strings.Repeat("x", hook.MaxBody)})
+		}), "413 body_too_large"},
+		{"malformed JSON", send(body(`{"action": "approve", `)), "400 malformed_json"},
+		{"two JSON values", send(body(`{"action":"approve","user":"x"} {}`)), "400 malformed_json"},
+		{"a list, not an object", send(body(`["approve"]`)), "400 malformed_json"},
+		{"a number for the user", send(body(`{"action":"approve","user":7}`)), "400 malformed_json"},
+		{"unknown field", send(body(`{"action":"approve","user":"x","admin":"yes"}`)), "400 malformed_json"},
+		{"no user", send(body(`{"action":"approve"}`)), "400 invalid_request"},
+		{"unknown action", send(body(`{"action":"promote","user":"x"}`)), "400 unknown_action"},
+		{"unsupported action: hold", send(body(`{"action":"hold","user":"x"}`)), "409 unsupported_action"},
+		{"unsupported action: undelete", send(body(`{"action":"undelete","user":"x"}`)), "409 unsupported_action"},
+		{"unknown process", send(signedCall("POST", "/v1/processes/delete-wiki:nosuchwiki/actions", approve)), "404 unknown_process"},
+		{"invalid process ID", send(signedCall("POST", "/v1/processes/x%3B%20drop/actions", approve)), "404 unknown_process"},
+		{"unknown endpoint", send(signedCall("GET", "/v1/secrets", nil)), "404 not_found"},
+		{"invalid viewer", send(signedCall("GET", "/v1/processes?viewer=a%7Cb", nil)), "400 invalid_request"},
+		{"deletion of an invalid name", send(signedCall("POST", "/v1/processes/delete-wiki", map[string]string{"wiki": "x;drop", "user": owner, "reason": "r"})), "400 invalid_request"},
+		{"setting out of range", send(signedCall("POST", "/v1/processes/change-setting", map[string]any{"wiki": db, "setting": "wgMaxArticleSize", "value": 999999, "user": owner})), "400 invalid_request"},
+		{"setting with markup", send(signedCall("POST", "/v1/processes/change-setting", map[string]any{"wiki": db, "setting": "wgRightsText", "value": "<script>x</script>", "user": owner})), "400 invalid_request"},
+		{"request of an invalid name", send(signedCall("POST", "/v1/processes/request-wiki", map[string]any{"wiki": "Bad-Name", "sitename": "x", "language": "en", "user": owner, "reason": "r"})), "400 invalid_request"},
+	}
+	signals := signalCount(t, id)
+	runHostile(t, "hook", cases, func(t *testing.T) {
+		if n := signalCount(t, id); n != signals {
+			t.Fatalf("%d signals reached the process, want %d", n, signals)
+		}
+		if st, _ := cli.Status(testContext(t, 10*time.Second), id); st.State != process.StateWaitingApproval || len(st.Approvals) != 0 {
+			t.Fatalf("the process moved: %s, %+v", st.State, st.Approvals)
+		}
+	})
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, owner, "done"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// doSigned sends a call with a signature made by the caller.
+func doSigned(t *testing.T, h hookCall, signature string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(h.method, "http://"+deps.Config.Hook.Address+h.path, bytes.NewReader(h.body))
+	req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(h.timestamp, 10))
+	req.Header.Set(hook.HeaderSignature, signature)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// Forms of Special:Processes sent by people who may not, or without a
+// valid edit token: the page refuses and nothing is sent.
+func hostilePages(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	db, owner := liveWiki(t, "hostilepage")
+	plain := newUser(t, "Plain")
+	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "hostile page")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	ownerV := newVisitor(t, farmAddr(), db).login(owner, withPassword(t, owner))
+	plainV := newVisitor(t, farmAddr(), db).login(plain, withPassword(t, plain))
+	anon := newVisitor(t, farmAddr(), db)
+	_, list := ownerV.page("Special:Processes")
+	deleteForm, _, ok := formFields(list, "wikiflow-delete")
+	if !ok {
+		t.Fatalf("no deletion form for the wiki's bureaucrat: %q", errorBoxes(list))
+	}
+	_, page := ownerV.page("Special:Processes/" + id)
+	actionForm, _, ok := formFields(page, "wikiflow-action:"+id)
+	if !ok {
+		t.Fatalf("no action form for the requester: %q", errorBoxes(page))
+	}
+	var tokens struct {
+		Query struct {
+			Tokens struct {
+				CSRF string `json:"csrftoken"`
+			} `json:"tokens"`
+		} `json:"query"`
+	}
+	plainV.apiJSON(url.Values{"action": {"query"}, "meta": {"tokens"}}, &tokens)
+	plainToken := tokens.Query.Tokens.CSRF
+	with := func(form url.Values, set map[string]string, del ...string) url.Values {
+		out := url.Values{}
+		for k, v := range form {
+			out[k] = v
+		}
+		for k, v := range set {
+			out.Set(k, v)
+		}
+		for _, k := range del {
+			out.Del(k)
+		}
+		return out
+	}
+	post := func(v *visitor, title string, form url.Values) func(context.Context) error {
+		return func(context.Context) error {
+			form = with(form, map[string]string{"title": title})
+			code, page := v.post(title, form)
+			boxes := append(errorBoxes(page), formErrors(page)...)
+			if code == http.StatusOK && len(boxes) == 0 {
+				return nil
+			}
+			return fmt.Errorf("HTTP %d: %s", code, strings.Join(boxes, " | "))
+		}
+	}
+	cases := []hostileCase{
+		{"deletion without a token", post(ownerV, "Special:Processes", with(deleteForm, map[string]string{"wpreason": "x"}, "wpEditToken")), "session token"},
+		{"deletion with a made-up token", post(ownerV, "Special:Processes", with(deleteForm, map[string]string{"wpreason": "x", "wpEditToken": "0123456789abcdef+\\"})), "session token"},
+		{"deletion with another session's token", post(ownerV, "Special:Processes", with(deleteForm, map[string]string{"wpreason": "x", "wpEditToken": plainToken})), "session token"},
+		{"deletion with the anonymous token", post(ownerV, "Special:Processes", with(deleteForm, map[string]string{"wpreason": "x", "wpEditToken": "+\\"})), "session token"},
+		{"deletion while logged out", post(anon, "Special:Processes", with(deleteForm, map[string]string{"wpreason": "x", "wpEditToken": "+\\"})), "logged in"},
+		{"approve while logged out", post(anon, "Special:Processes/"+id, with(actionForm, map[string]string{"wfaction": "approve", "wpEditToken": "+\\"})), "logged in"},
+		{"approve by the requester", post(ownerV, "Special:Processes/"+id, with(actionForm, map[string]string{"wfaction": "approve"})), "not something you can do"},
+		{"approve by a plain user", post(plainV, "Special:Processes/"+id, with(actionForm, map[string]string{"wfaction": "approve", "wpEditToken": plainToken})), "not something you can do"},
+		{"hold on a setting change", post(ownerV, "Special:Processes/"+id, with(actionForm, map[string]string{"wfaction": "hold"})), "not something you can do"},
+		{"an invented action", post(ownerV, "Special:Processes/"+id, with(actionForm, map[string]string{"wfaction": "promote"})), "not something you can do"},
+		{"an invalid process ID", post(ownerV, "Special:Processes/x;drop", with(actionForm, map[string]string{"wfaction": "cancel"})), "is not a process ID"},
+	}
+	runHostile(t, "pages", cases, func(t *testing.T) {
+		if n := signalCount(t, id); n != 0 {
+			t.Fatalf("%d signals reached the process", n)
+		}
+		if _, err := cli.Status(testContext(t, 10*time.Second), workflows.DeleteWikiID(db)); !errors.Is(err, client.ErrNoProcess) {
+			t.Fatalf("a deletion exists after refused forms: %v", err)
+		}
+	})
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, owner, "done"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+var reFormError = regexp.MustCompile(`(?s)oo-ui-flaggedElement-error[^>]*>.*?<span class='oo-ui-labelElement-label'>(.*?)</span>`)
+
+// formErrors are the messages HTMLForm shows beside a refused form.
+func formErrors(page string) []string {
+	var out []string
+	for _, m := range reFormError.FindAllStringSubmatch(page, -1) {
+		out = append(out, html.UnescapeString(m[1]))
+	}
+	return out
 }

@@ -217,6 +217,15 @@ class SpecialProcesses extends SpecialPage {
 		$allowed = $this->can->allowed( $process );
 		// Submitted first (a successful submit redirects), shown after the summary.
 		$form = $allowed ? $this->formHtml( $this->actionForm( $process, $allowed, false ) ) : '';
+		$request = $this->getRequest();
+		if ( !$allowed && $request->wasPosted() && !$this->refusePost
+			&& $request->getVal( 'wpFormIdentifier' ) === 'wikiflow-action:' . $id
+		) {
+			// A form this user is not offered (sent by hand, or from a page shown before the
+			// process moved on): say so rather than ignore it.
+			$this->errorBox( $this->msg( 'wikiflow-error-not-offered' )
+				->plaintextParams( (string)$request->getVal( 'wfaction', '' ) ) );
+		}
 		if ( $this->closedNow ) {
 			$process = $this->closedNow['process'];
 			$out->addHTML( $this->outcomeHtml( $this->closedNow['outcome'] ) . Html::rawElement( 'p', [ 'class' => 'wikiflow-closed-now' ],

@@ -159,6 +159,9 @@ func (f *Farm) DropDatabase(ctx context.Context, in process.StepInput) (process.
 	if !claimed || claim.Process != in.ProcessID {
 		return process.StepResult{Summary: fmt.Sprintf("%s was not created by this process: left alone", db)}, nil
 	}
+	if err := f.checkStillOurs(ctx, in); err != nil {
+		return process.StepResult{}, err
+	}
 	server, err := f.Clusters.Server(claim.Cluster)
 	if err != nil {
 		return process.StepResult{}, permanent(ErrMisconfigured, "%v", err)
@@ -297,6 +300,12 @@ func (f *Farm) RegisterWiki(ctx context.Context, in process.StepInput) (process.
 	if err != nil {
 		return process.StepResult{}, err
 	}
+	if err := f.refreshWikiLists(ctx, in.Wiki.DB); err != nil {
+		return process.StepResult{}, err
+	}
+	if err := f.logCreated(ctx, in); err != nil {
+		return process.StepResult{}, err
+	}
 	return process.StepResult{Summary: fmt.Sprintf("registered %s in cw_wikis", in.Wiki.DB)}, nil
 }
 
@@ -309,7 +318,13 @@ func (f *Farm) UnregisterWiki(ctx context.Context, in process.StepInput) (proces
 	if !ok || claim.Process != in.ProcessID {
 		return process.StepResult{Summary: "not created by this process: registration left alone"}, nil
 	}
+	if err := f.checkStillOurs(ctx, in); err != nil {
+		return process.StepResult{}, err
+	}
 	if err := f.Central.UnregisterWiki(ctx, in.Wiki.DB); err != nil {
+		return process.StepResult{}, err
+	}
+	if err := f.refreshWikiLists(ctx, in.Wiki.DB); err != nil {
 		return process.StepResult{}, err
 	}
 	return process.StepResult{Summary: fmt.Sprintf("removed %s from cw_wikis and ManageWiki's tables", in.Wiki.DB)}, nil
@@ -391,10 +406,18 @@ func (f *Farm) CreateStorage(ctx context.Context, in process.StepInput) (process
 }
 
 // RemoveStorage removes the wiki's upload directory and everything in it.
+// In a deletion whose step names its verification (params verify_step) it
+// removes only what that step verified in the backup's archive.
 func (f *Farm) RemoveStorage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	dir, err := f.uploadDir(in.Wiki.DB)
 	if err != nil {
 		return process.StepResult{}, err
+	}
+	if err := f.checkStillOurs(ctx, in); err != nil {
+		return process.StepResult{}, err
+	}
+	if step := in.Params["verify_step"]; step != "" {
+		return f.removeVerifiedUploads(ctx, in, step)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return process.StepResult{}, err

@@ -28,11 +28,12 @@ import (
 
 // The wiki-deletion activities. The process runs them in this order:
 // approval -> CloseWiki + MarkWikiDeleted + NotifyBureaucrats(scheduled) ->
-// grace period (ReopenWiki undeletes) -> BackupDatabase -> VerifyBackup ->
-// DropWikiDatabase -> RemoveWikiRows -> RemoveStorage -> NotifyBureaucrats
-// (deleted). Nothing is dropped without a backup that was restored and
-// counted. Each step takes process.StepInput, returns process.StepResult and
-// is idempotent.
+// grace period (ReopenWiki undeletes) -> BackupDatabase -> ArchiveUploads +
+// ExportWikiRows -> VerifyBackup -> DropWikiDatabase -> RemoveWikiRows +
+// RemoveStorage -> NotifyBureaucrats (deleted). Nothing is dropped or
+// removed without a backup that was restored and checked (backup.go).
+// Each step takes process.StepInput, returns process.StepResult and is
+// idempotent.
 
 // Names under which the deletion activities are registered.
 const (
@@ -52,7 +53,7 @@ const (
 // StepActivities.
 var DeletionStepActivities = []string{
 	NameCloseWiki, NameMarkWikiDeleted, NameReopenWiki, NameNotifyBureaucrats,
-	NameBackupDatabase, NameVerifyBackup, NameDropWikiDatabase, NameRemoveWikiRows,
+	NameBackupDatabase, NameArchiveUploads, NameExportWikiRows, NameVerifyBackup, NameDropWikiDatabase, NameRemoveWikiRows,
 }
 
 // Error types of the deletion's permanent failures.
@@ -113,6 +114,9 @@ func (f *Farm) CloseWiki(ctx context.Context, in process.StepInput) (process.Ste
 	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
 		return process.StepResult{}, f.centralErr(db, err)
 	}
+	if err := f.refreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
 	si, err := f.API.SiteInfo(ctx, db)
 	switch {
 	case errors.Is(err, mediawiki.ErrUnknownWiki):
@@ -132,6 +136,9 @@ func (f *Farm) CloseWiki(ctx context.Context, in process.StepInput) (process.Ste
 	if reason != "" {
 		summary += ": " + reason
 	}
+	if err := f.logDeletion(ctx, in, LogManageWiki, "closed"); err != nil {
+		return process.StepResult{}, err
+	}
 	return process.StepResult{Summary: summary}, nil
 }
 
@@ -146,9 +153,15 @@ func (f *Farm) MarkWikiDeleted(ctx context.Context, in process.StepInput) (proce
 	if err := f.Central.MarkDeleted(ctx, db, time.Now()); err != nil {
 		return process.StepResult{}, f.centralErr(db, err)
 	}
+	if err := f.refreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
 	if _, err := f.API.SiteInfo(ctx, db); err == nil {
 		return process.StepResult{}, fmt.Errorf("%s is marked deleted in cw_wikis but the farm still serves it", db)
 	} else if !errors.Is(err, mediawiki.ErrUnknownWiki) {
+		return process.StepResult{}, err
+	}
+	if err := f.logDeletion(ctx, in, LogManageWiki, "delete"); err != nil {
 		return process.StepResult{}, err
 	}
 	return process.StepResult{Summary: fmt.Sprintf("marked %s deleted: the farm no longer serves it", db)}, nil
@@ -165,6 +178,9 @@ func (f *Farm) ReopenWiki(ctx context.Context, in process.StepInput) (process.St
 	if err := f.Central.Reopen(ctx, db); err != nil {
 		return process.StepResult{}, f.centralErr(db, err)
 	}
+	if err := f.refreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
 	si, err := f.API.SiteInfo(ctx, db)
 	if err != nil {
 		// Not classifyAPI: a wiki just reopened may take a moment to be served.
@@ -172,6 +188,9 @@ func (f *Farm) ReopenWiki(ctx context.Context, in process.StepInput) (process.St
 	}
 	if si.ReadOnly {
 		return process.StepResult{}, fmt.Errorf("%s is reopened in cw_wikis but its API still reports it read-only: %s", db, si.ReadOnlyReason)
+	}
+	if err := f.logDeletion(ctx, in, LogManageWiki, "undelete"); err != nil {
+		return process.StepResult{}, err
 	}
 	return process.StepResult{Summary: fmt.Sprintf("reopened %s: served and writable again", db)}, nil
 }
@@ -588,6 +607,11 @@ func (f *Farm) BackupDatabase(ctx context.Context, in process.StepInput) (proces
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return process.StepResult{}, permanent(ErrMisconfigured, "database.backup_dir: %v", err)
 	}
+	// A verified set another run left at this path (the same name deleted
+	// before by a process of the same ID) moves aside whole.
+	if err := moveSealedAside(ctx, strings.TrimSuffix(path, suffixDump)); err != nil {
+		return process.StepResult{}, err
+	}
 	// Temporary files of an attempt that died (worker killed mid-dump).
 	for _, pattern := range []string{"." + db + "-*.sql.tmp", ".manifest-*.tmp"} {
 		stale, _ := filepath.Glob(filepath.Join(filepath.Dir(path), pattern))
@@ -671,7 +695,17 @@ func (f *Farm) dump(ctx context.Context, conn farmdb.ToolConnection, db, dir str
 // against the backup step's output, restores it into the scratch database
 // wfverify_<db> (dropped before and after) with the configured client, and
 // compares every table and its exact row count with the counts recorded at
-// the dump. Outputs: verified ("true"), path, sha256.
+// the dump. When the process also archived the files (the step files_step,
+// default archive-files) and exported the rows (rows_step, default
+// export-rows), it extracts the archive into a scratch directory and checks
+// every file's size and sha256 against the manifest, and loads the rows into
+// scratch copies of the central tables and compares them with the export
+// and with the live rows; a backup without them is verified for what it
+// has. It then writes <base>.backup.json, the verified set (kept as it is
+// on a rerun that finds the same parts). Outputs: verified ("true"), path,
+// sha256 (the dump), manifest, manifest_sha256 (backup.json), and
+// files_verified, files_manifest, files_manifest_sha256, rows_verified,
+// rows_path, rows_sha256 for the parts it verified.
 func (f *Farm) VerifyBackup(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	db := in.Wiki.DB
 	scratch, err := farmdb.ScratchDBName(db)
@@ -738,10 +772,50 @@ func (f *Farm) VerifyBackup(ctx context.Context, in process.StepInput) (process.
 	if diff := countsDiff(want, got); diff != "" {
 		return process.StepResult{}, permanent(ErrBackupMismatch, "the backup %s of %s does not restore what was dumped: %s", path, db, diff)
 	}
-	return process.StepResult{
-		Summary: fmt.Sprintf("restored %s into %s: %d tables, %d rows, as dumped", filepath.Base(path), scratch, len(got), totalRows(got)),
-		Outputs: map[string]string{"verified": "true", "path": path, "sha256": sum},
-	}, nil
+	size, _ := strconv.ParseInt(rec["bytes"], 10, 64)
+	whole := wholeBackup{DB: db, Process: in.ProcessID, Cluster: cluster,
+		Database: &databasePart{File: filepath.Base(path), SHA256: sum, Bytes: size, Counts: want}}
+	outputs := map[string]string{"verified": "true", "path": path, "sha256": sum}
+	summary := fmt.Sprintf("restored %s into %s: %d tables, %d rows, as dumped", filepath.Base(path), scratch, len(got), totalRows(got))
+
+	// The files and the rows, when the process backed them up (a process
+	// started before they were has only the dump: that is verified alone).
+	if files := in.Outputs[orDefault(in.Params["files_step"], DefaultFilesStep)]; files["manifest"] != "" {
+		m, err := f.verifyFiles(ctx, db, files)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		whole.Files = &filesPart{Archive: m.Archive, ArchiveSHA256: m.ArchiveSHA256, ArchiveBytes: m.ArchiveBytes,
+			Manifest: filepath.Base(files["manifest"]), ManifestSHA256: files["manifest_sha256"], Files: m.Files, Bytes: m.Bytes}
+		outputs["files_verified"] = "true"
+		outputs["files_manifest"] = files["manifest"]
+		outputs["files_manifest_sha256"] = files["manifest_sha256"]
+		summary += fmt.Sprintf("; extracted %s: %d files, %d bytes, every checksum as listed", m.Archive, m.Files, m.Bytes)
+	}
+	if rows := in.Outputs[orDefault(in.Params["rows_step"], DefaultRowsStep)]; rows["path"] != "" {
+		b, err := f.verifyRows(ctx, db, rows)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		rsize, _ := strconv.ParseInt(rows["bytes"], 10, 64)
+		whole.Rows = &rowsPart{File: filepath.Base(rows["path"]), SHA256: rows["sha256"], Bytes: rsize, Counts: b.Counts}
+		outputs["rows_verified"] = "true"
+		outputs["rows_path"] = rows["path"]
+		outputs["rows_sha256"] = rows["sha256"]
+		summary += fmt.Sprintf("; the rows (%s) restore into scratch tables as exported", countsText(b.Counts))
+	}
+	// backup.json names its parts relative to itself.
+	for _, part := range []string{outputs["files_manifest"], outputs["rows_path"]} {
+		if part != "" && filepath.Dir(part) != filepath.Dir(path) {
+			return process.StepResult{}, permanent(ErrMisconfigured, "the parts of the backup of %s are not in one directory: %s", db, part)
+		}
+	}
+	manifest, manifestSum, err := f.sealBackup(ctx, strings.TrimSuffix(path, suffixDump), whole)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	outputs["manifest"], outputs["manifest_sha256"] = manifest, manifestSum
+	return process.StepResult{Summary: summary, Outputs: outputs}, nil
 }
 
 // DropWikiDatabase drops the wiki's database, and only after VerifyBackup
@@ -785,21 +859,35 @@ func (f *Farm) DropWikiDatabase(ctx context.Context, in process.StepInput) (proc
 	if released {
 		summary += " and released its claim"
 	}
+	if err := f.logDeletion(ctx, in, LogFarmer, "dropwiki"); err != nil {
+		return process.StepResult{}, err
+	}
 	return process.StepResult{Summary: summary + "; backup " + rec["path"]}, nil
 }
 
 // RemoveWikiRows deletes the wiki's rows from cw_wikis and ManageWiki's
-// tables (settings, permissions, namespaces), in one transaction.
+// tables (settings, permissions, namespaces), in one transaction. When its
+// params name the verification step (verify_step), it removes them only if
+// that step verified an export of them and they are still the exported
+// rows; a process started before rows were exported names none.
 func (f *Farm) RemoveWikiRows(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	db := in.Wiki.DB
 	if err := farmdb.CheckDBName(db); err != nil {
 		return process.StepResult{}, permanent(ErrInvalidInput, "%v", err)
+	}
+	if step := in.Params["verify_step"]; step != "" {
+		if err := f.removeVerifiedRows(ctx, in, step); err != nil {
+			return process.StepResult{}, err
+		}
 	}
 	before, err := f.Central.RowCounts(ctx, db)
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	if err := f.Central.UnregisterWiki(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
+	if err := f.refreshWikiLists(ctx, db); err != nil {
 		return process.StepResult{}, err
 	}
 	tables := make([]string, 0, len(before))

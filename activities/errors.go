@@ -10,7 +10,9 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/notify"
 )
 
 // Error types of permanent failures; a retry policy never retries them and
@@ -23,6 +25,20 @@ const (
 	ErrUnknownWiki   = "UnknownWiki"
 	ErrScriptFailed  = "ScriptFailed"
 	ErrMisconfigured = "Misconfigured"
+	// ErrRefused: MediaWiki or the database answered and refused (a 4xx,
+	// an API error that is a refusal, a missing table, a denied grant).
+	ErrRefused = "Refused"
+)
+
+// Error types Classify gives the failures it retries.
+const (
+	// ErrTransient: the farm is restarting or unreachable (connection
+	// refused or reset, timeouts, HTTP 5xx, a database going away, a
+	// deadlock, a failover's read-only phase): retried within the budget.
+	ErrTransient = "Transient"
+	// ErrUnexpected: a failure neither package recognises: retried within
+	// the budget too, so it reaches a person once the budget is spent.
+	ErrUnexpected = "Unexpected"
 )
 
 // permanent marks a failure that no retry can fix.
@@ -40,4 +56,47 @@ func classifyAPI(err error) error {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownWiki, err)
 	}
 	return err
+}
+
+// Classify is the one place that turns an activity's failure into what the
+// retry policy acts on. The worker's interceptor applies it to every
+// activity, so an activity returns its errors as they come and says only
+// what it knows better (a refusal, a wiki that exists) as an
+// ApplicationError of its own, which is kept as it is.
+//
+//   - permanent (MediaWiki's 4xx and refusals, a login the wiki will not
+//     take, the database refusing a statement, the farm's data saying no,
+//     a bad email address): a non-retryable ApplicationError of type
+//     ErrRefused (ErrInvalidInput for the address), so the step goes to a
+//     person at once;
+//   - transient (mediawiki.Classify or farmdb.Classify say so): retryable,
+//     type ErrTransient;
+//   - anything else: retryable, type ErrUnexpected.
+func Classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &canceled):
+		return err
+	case errors.As(err, &app):
+		if app == err {
+			return err
+		}
+		// Wrapped with context: keep the inner decision, show the whole text.
+		return temporal.NewApplicationErrorWithOptions(err.Error(), app.Type(),
+			temporal.ApplicationErrorOptions{NonRetryable: app.NonRetryable(), NextRetryDelay: app.NextRetryDelay(), Category: app.Category()})
+	case errors.Is(err, notify.ErrBadAddress):
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil)
+	}
+	mw, db := mediawiki.Classify(err), farmdb.Classify(err)
+	switch {
+	case mw == mediawiki.Permanent || db == farmdb.Permanent:
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
+	case mw == mediawiki.Transient || db == farmdb.Transient:
+		return temporal.NewApplicationError(err.Error(), ErrTransient)
+	}
+	return temporal.NewApplicationError(err.Error(), ErrUnexpected)
 }

@@ -24,6 +24,10 @@ type Farm struct {
 	Paths    Paths
 	Backup   BackupConfig
 	Settings *settings.Registry
+	// Processes answers whether a workflow run is still open (ownership).
+	Processes ProcessChecker
+	// WikiLists are the farm's cached wiki lists, refreshed after changes.
+	WikiLists WikiLists
 
 	languagesOnce sync.Once
 	languages     map[string]bool

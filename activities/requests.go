@@ -49,7 +49,8 @@ type FileRequestInput struct {
 	Requester string `json:"requester"`
 	// Central is the central wiki, where the requester's account is looked up.
 	Central string `json:"central"`
-	// URL is cw_url; empty uses the wiki's address on this farm.
+	// URL is not used any more (recorded inputs may carry it): cw_url is
+	// always written as CreateWiki writes it, <subdomain>.<mediawiki.subdomain>.
 	URL string `json:"url,omitempty"`
 	Bio bool   `json:"bio,omitempty"`
 	// Key makes filing idempotent; empty uses the calling workflow's run.
@@ -93,11 +94,9 @@ func (f *Farm) FileWikiRequest(ctx context.Context, in FileRequestInput) (FileRe
 		info := activity.GetInfo(ctx)
 		key = info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID
 	}
-	address := in.URL
-	if address == "" {
-		if u := f.API.BaseURL(in.DB); len(u) <= 96 {
-			address = u
-		}
+	address, err := f.requestURL(in.DB)
+	if err != nil {
+		return FileRequestResult{}, err
 	}
 	id, err := f.Central.CreateRequest(ctx, farmdb.Request{
 		DBName: in.DB, Sitename: in.Sitename, Language: in.Language, Private: in.Private, Category: in.Category,
@@ -105,6 +104,9 @@ func (f *Farm) FileWikiRequest(ctx context.Context, in FileRequestInput) (FileRe
 	})
 	if err != nil {
 		return FileRequestResult{}, classifyRequestErr(err)
+	}
+	if err := f.logRequestFiled(ctx, in, id, canonical); err != nil {
+		return FileRequestResult{}, err
 	}
 	activity.GetLogger(ctx).Info("wiki request filed", "id", id, "db", in.DB)
 	return FileRequestResult{ID: id, UserID: userID, Requester: canonical}, nil
@@ -121,10 +123,19 @@ type EditRequestInput struct {
 	Comment string `json:"comment,omitempty"`
 	// Private, when not nil, changes the wiki's privacy.
 	Private *bool `json:"private,omitempty"`
+	// Central is the central wiki (its database holds the shared actor
+	// table); empty uses the farm's (WikiRules.CentralWiki).
+	Central string `json:"central,omitempty"`
 }
 
 // EditWikiRequest changes what the requester may edit in cw_requests
-// (sitename, language, category, privacy, reason). Idempotent.
+// (sitename, language, category, privacy, reason) as CreateWiki's edit form
+// does, in one transaction: the columns, the requester's comment "Updated
+// request." and a cw_history entry (edited, or reopened when the request
+// was declined, on hold or waiting for details) with CreateWiki's change
+// message. Only the requester edits a request (the workflow checks it), so
+// the comment and the entry are theirs (cw_user). Idempotent: an edit that
+// changes nothing writes nothing.
 func (f *Farm) EditWikiRequest(ctx context.Context, in EditRequestInput) (process.StepResult, error) {
 	req, err := f.Central.GetRequest(ctx, in.ID)
 	if err != nil {
@@ -157,14 +168,42 @@ func (f *Farm) EditWikiRequest(ctx context.Context, in EditRequestInput) (proces
 	if len(changed) == 0 {
 		return process.StepResult{Summary: fmt.Sprintf("request %d: nothing to change", in.ID)}, nil
 	}
-	err = f.Central.UpdateRequestDetails(ctx, in.ID, req.Sitename, req.Language, req.Private, req.Category, req.Comment)
+	central := in.Central
+	if central == "" {
+		central = f.Rules.CentralWiki
+	}
+	if central == "" {
+		return process.StepResult{}, permanent(ErrMisconfigured, "editing a request needs the central wiki (its actor table)")
+	}
+	actorID, err := f.farmActorID(ctx, central, fmt.Sprint("user ", req.UserID), req.UserID)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	edit, err := f.Central.EditRequest(ctx, in.ID, farmdb.RequestEdit{
+		Sitename: in.Sitename, Language: in.Language, Category: in.Category, Reason: in.Comment, Private: in.Private,
+	}, actorID, time.Now())
 	if err != nil {
 		return process.StepResult{}, classifyRequestErr(err)
 	}
+	if len(edit.Changes) == 0 { // a retry found its own earlier edit
+		return process.StepResult{Summary: fmt.Sprintf("request %d: nothing to change", in.ID)}, nil
+	}
 	return process.StepResult{
 		Summary: fmt.Sprintf("request %d: changed %s", in.ID, strings.Join(changed, ", ")),
-		Outputs: map[string]string{"changed": strings.Join(changed, ",")},
+		Outputs: map[string]string{"changed": strings.Join(changed, ","), "history": edit.Action},
 	}, nil
+}
+
+// requestURL is the cw_url CreateWiki writes for a database name.
+func (f *Farm) requestURL(db string) (string, error) {
+	if f.Rules.Subdomain == "" {
+		return "", permanent(ErrMisconfigured, "no farm domain for cw_url (mediawiki.subdomain)")
+	}
+	u := farmdb.RequestURL(db, f.Rules.Suffix, f.Rules.Subdomain)
+	if len(u) > 96 {
+		return "", permanent(ErrInvalidInput, "invalid wiki request: the wiki's address %s is %d bytes long, cw_url holds at most 96", u, len(u))
+	}
+	return u, nil
 }
 
 // UpdateRequestInput is one reviewer's (or the requester's, or the farm's)
@@ -177,18 +216,24 @@ type UpdateRequestInput struct {
 	// Status, when not empty, becomes the request's status (inreview,
 	// approved, declined, onhold, moredetails, abandoned).
 	Status string `json:"status,omitempty"`
-	// Comment, when not empty, is added under User's user id; it is also
-	// the history entry's details.
+	// Comment, when it holds words, is added to cw_comments under User's
+	// user id (see UpdateRequest for what is written).
 	Comment string `json:"comment,omitempty"`
 	// User is who acts and must have a farm account; empty means the farm
 	// itself (recorded as SystemUser).
 	User string `json:"user,omitempty"`
-	// Action is the history entry's action; empty means Status, or
-	// "comment" when only a comment is given.
+	// Action names the action (a decision: approve, decline, cancel; or
+	// create-wiki, ...); empty means Status, or "comment" when only a
+	// comment is given. It is not written to cw_history, which holds only
+	// CreateWiki's edit actions.
 	Action string `json:"action,omitempty"`
 	// At is when the action happened, from the workflow (workflow.Now): the
-	// same At makes a retry add no second comment or history row.
+	// same input with the same At makes a retry add no second comment.
 	At time.Time `json:"at"`
+	// Expect, when set, is the status the caller last wrote: if another
+	// writer (CreateWiki's own form) changed it since, nothing is written
+	// and the result says Changed with the status found.
+	Expect string `json:"expect,omitempty"`
 }
 
 // UpdateRequestResult tells what the request looks like after the update.
@@ -201,13 +246,24 @@ type UpdateRequestResult struct {
 	User           string `json:"user"` // the account recorded, as MediaWiki writes it
 	UserID         int    `json:"user_id"`
 	ActorID        int64  `json:"actor_id"`
+	// Changed: the status was not Expect; nothing was written.
+	Changed bool `json:"changed,omitempty"`
 }
 
-// UpdateRequest applies an action to a wiki request: the status (when
-// given), a comment (when given) under the user's farm user id, and a
-// cw_history row (action, the user's actor, details = the comment). A user
-// without a farm account is refused, never recorded as user 0. Idempotent:
-// run again with the same input (same At), it adds no second row.
+// UpdateRequest applies an action to a wiki request as CreateWiki records
+// one: the status (when given) in cw_requests, and at most one comment in
+// cw_comments with the person's words. A decision's comment ("approve:
+// <words>" from the approval gate) keeps only the words, and a decision
+// without words adds no comment (CreateWiki stores none empty); a request
+// put back in review gets CreateWiki's own "back in the queue" comment by
+// the farm's system user. Each comment takes the first second from At that
+// the request's other comments leave free, and the farm's own status
+// change stays after the decisions it carries out (see
+// farmdb.CommentWrite.Follows), so CreateWiki's viewer, which keys comments
+// by timestamp, shows them all in order. Nothing goes to cw_history (CreateWiki puts status changes in
+// Special:Log). A user without a farm account is refused, never recorded
+// as user 0. Idempotent: run again with the same input (same At), it adds
+// no second row (its key is kept in wf_request_keys).
 func (f *Farm) UpdateRequest(ctx context.Context, in UpdateRequestInput) (UpdateRequestResult, error) {
 	if in.ID <= 0 {
 		return UpdateRequestResult{}, permanent(ErrInvalidInput, "invalid request update: no request id")
@@ -249,20 +305,67 @@ func (f *Farm) UpdateRequest(ctx context.Context, in UpdateRequestInput) (Update
 	}
 	res := UpdateRequestResult{Status: req.Status, PreviousStatus: req.Status, Action: action, User: name, UserID: userID, ActorID: actorID}
 	if in.Status != "" {
-		if err := f.Central.SetRequestStatus(ctx, in.ID, in.Status); err != nil {
+		found, err := f.Central.SetRequestStatusIf(ctx, in.ID, in.Status, in.Expect)
+		if errors.Is(err, farmdb.ErrStatusChanged) {
+			res.Status, res.Changed = found, true
+			return res, nil
+		}
+		if err != nil {
 			return UpdateRequestResult{}, classifyRequestErr(err)
 		}
 		res.Status = in.Status
 	}
-	if strings.TrimSpace(in.Comment) != "" {
-		if err := f.Central.AddRequestComment(ctx, in.ID, in.Comment, userID, in.At); err != nil {
-			return UpdateRequestResult{}, classifyRequestErr(err)
+	if err := f.logRequestUpdate(ctx, in, req.DBName, res); err != nil {
+		return UpdateRequestResult{}, err
+	}
+	text, bySystem, follows := requestComment(in)
+	if strings.TrimSpace(text) == "" {
+		return res, nil
+	}
+	author := userID
+	if bySystem && in.User != "" {
+		if author, _, err = f.systemUser(ctx, in.Central); err != nil {
+			return UpdateRequestResult{}, err
 		}
 	}
-	if err := f.Central.AddRequestHistory(ctx, in.ID, action, actorID, in.Comment, in.At); err != nil {
+	_, err = f.Central.WriteRequestComment(ctx, farmdb.CommentWrite{
+		Request: in.ID, Comment: text, UserID: author, At: in.At, Key: updateKey(in), Follows: follows,
+	})
+	if err != nil {
 		return UpdateRequestResult{}, classifyRequestErr(err)
 	}
 	return res, nil
+}
+
+// requestComment is the comment CreateWiki would show for an update,
+// whether the farm's system user writes it, and whether it carries out the
+// decisions made until its time (the farm's own status change, which the
+// workflow runs beside the decisive vote's comment).
+func requestComment(in UpdateRequestInput) (text string, bySystem, follows bool) {
+	switch {
+	case in.Status == farmdb.RequestInReview:
+		// Only the requester's edit puts a request back in review; the edit
+		// wrote their comment, CreateWiki adds this one as the farm.
+		return farmdb.ReopenedComment, true, false
+	case in.Status == "" && isDecision(in.Action):
+		text = strings.TrimPrefix(strings.TrimPrefix(in.Comment, in.Action+":"), " ")
+	default:
+		text = in.Comment
+	}
+	return text, in.User == "", in.User == "" && in.Status != ""
+}
+
+func isDecision(action string) bool {
+	switch action {
+	case process.DecisionApprove, process.DecisionDecline, process.DecisionCancel:
+		return true
+	}
+	return false
+}
+
+// updateKey identifies one update: a retry has the same input.
+func updateKey(in UpdateRequestInput) string {
+	return strings.Join([]string{"update", in.Status, in.Action, in.User, in.At.UTC().Format(time.RFC3339Nano), in.Comment}, "\x00")
 }
 
 type RequestUserIDInput struct {

@@ -9,11 +9,24 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 )
 
-// WikiRules are CreateWiki's rules for a new wiki's name and metadata.
+// WikiRules are CreateWiki's rules for a new wiki's name and metadata, and
+// the settings of CreateWiki's that say how its request rows are written.
 type WikiRules struct {
 	// Suffix every database name must end with (CreateWiki's $wgCreateWikiDatabaseSuffix).
 	Suffix string
+	// Subdomain is the farm's domain below which every wiki has its
+	// subdomain ($wgCreateWikiSubdomain): a request's cw_url is
+	// <database name without Suffix>.<Subdomain>.
+	Subdomain string
+	// CentralWiki is the wiki whose database holds the requests and the
+	// shared actor table ($wgCreateWikiGlobalWiki), for activities whose
+	// input does not name it.
+	CentralWiki string
 }
+
+// MaxSitenameBytes is cw_wikis.wiki_sitename's and cw_requests.cw_sitename's
+// VARCHAR(128): MediaWiki makes them binary, so it counts bytes of UTF-8.
+const MaxSitenameBytes = 128
 
 var (
 	dbChars      = regexp.MustCompile(`^[a-z0-9]+$`)
@@ -42,11 +55,17 @@ func (r WikiRules) Check(w process.WikiSpec, requester string) error {
 	case w.DB[0] >= '0' && w.DB[0] <= '9':
 		problems = append(problems, fmt.Sprintf("the database name %q must start with a letter", w.DB))
 	}
-	if !languageCode.MatchString(w.Language) {
+	if !languageCode.MatchString(w.Language) || len(w.Language) > 12 {
 		problems = append(problems, fmt.Sprintf("%q is not a language code", w.Language))
 	}
-	if s := strings.TrimSpace(w.Sitename); s == "" || utf8.RuneCountInString(s) > 128 {
-		problems = append(problems, "the sitename must have 1 to 128 characters")
+	switch s := strings.TrimSpace(w.Sitename); {
+	case s == "":
+		problems = append(problems, "the sitename is empty")
+	case !utf8.ValidString(w.Sitename):
+		problems = append(problems, "the sitename is not valid UTF-8")
+	case len(w.Sitename) > MaxSitenameBytes:
+		problems = append(problems, fmt.Sprintf("the sitename is %d bytes long in UTF-8 (%d characters); at most %d bytes (CreateWiki's VARCHAR(128) of a binary table counts bytes)",
+			len(w.Sitename), utf8.RuneCountInString(w.Sitename), MaxSitenameBytes))
 	}
 	// Which spellings name an account is MediaWiki's to say (the workflow
 	// asks it); here only what would make that question ambiguous: nothing,
@@ -55,7 +74,7 @@ func (r WikiRules) Check(w process.WikiSpec, requester string) error {
 		problems = append(problems, fmt.Sprintf("%q is not a valid user name", requester))
 	}
 	if len(w.Category) > 64 {
-		problems = append(problems, "the category has more than 64 characters")
+		problems = append(problems, fmt.Sprintf("the category is %d bytes long in UTF-8; at most 64 bytes", len(w.Category)))
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("invalid wiki request: %s", strings.Join(problems, "; "))

@@ -13,6 +13,10 @@ func TestWikiRules(t *testing.T) {
 	if err := rules.Check(ok, "SomeUser"); err != nil {
 		t.Fatalf("valid request refused: %v", err)
 	}
+	// 64 Hebrew letters are 128 bytes: the most the column holds.
+	if err := rules.Check(process.WikiSpec{DB: "demowiki", Sitename: strings.Repeat("א", 64), Language: "he"}, "SomeUser"); err != nil {
+		t.Fatalf("a 128-byte sitename refused: %v", err)
+	}
 	for name, tc := range map[string]struct {
 		spec process.WikiSpec
 		user string
@@ -27,6 +31,8 @@ func TestWikiRules(t *testing.T) {
 		"language":    {process.WikiSpec{DB: "demowiki", Sitename: "x", Language: "EN;"}, "U", "not a language code"},
 		"sitename":    {process.WikiSpec{DB: "demowiki", Sitename: " ", Language: "en"}, "U", "sitename"},
 		"requester":   {process.WikiSpec{DB: "demowiki", Sitename: "x", Language: "en"}, "a|b", "not a valid user name"},
+		// 100 Hebrew letters are 200 bytes: CreateWiki's binary VARCHAR(128) refuses them.
+		"hebrew sitename": {process.WikiSpec{DB: "demowiki", Sitename: strings.Repeat("א", 100), Language: "he"}, "U", "200 bytes long"},
 	} {
 		err := rules.Check(tc.spec, tc.user)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -73,9 +73,15 @@ func (f *Farm) ApplySetting(ctx context.Context, in process.StepInput) (process.
 	if err != nil {
 		return process.StepResult{}, err
 	}
+	if existed {
+		old = s.Coerce(old) // as ManageWiki's form stored it ("1500"), read as its type
+	}
 	before := "(unset)"
 	if existed {
 		before = string(old)
+	}
+	if err := f.logSetting(ctx, in, s.Name, before, string(value)); err != nil {
+		return process.StepResult{}, err
 	}
 	return process.StepResult{
 		Summary: fmt.Sprintf("%s on %s: %s -> %s", s.Name, in.Wiki.DB, before, value),
@@ -115,6 +121,12 @@ func (f *Farm) checkSettingChange(ctx context.Context, in process.StepInput) (se
 	}
 	if w.Closed {
 		return settings.Setting{}, nil, permanent(ErrInvalidInput, "%s is closed: its settings cannot change", db)
+	}
+	if why, err := f.underDeletion(ctx, db); err != nil || why != "" {
+		if err != nil {
+			return settings.Setting{}, nil, err
+		}
+		return settings.Setting{}, nil, permanent(ErrInvalidInput, "%s: its settings cannot change while it is deleted or restored", why)
 	}
 	value, err := f.Settings.Check(name, json.RawMessage(rawValue))
 	if err != nil {

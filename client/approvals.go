@@ -55,7 +55,7 @@ func (c *Client) DeleteWiki(ctx context.Context, db, requester, reason string) (
 	o := workflows.DeleteWikiOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, GracePeriod: cfg.DeletionGracePeriod,
 		AttentionWindow: cfg.AttentionWindow, LocalApprovers: cfg.DeletionApprovers, Expiry: cfg.ApprovalExpiry,
-		ProtectedWikis: cfg.ProtectedWikis,
+		ProtectedWikis: cfg.ProtectedWikis, RetryBudget: cfg.TransientRetryBudget,
 	}
 	id := workflows.DeleteWikiID(db)
 	return c.start(ctx, c.startOptions(id, workflows.KindDeleteWiki, db, requester, fmt.Sprintf("Delete wiki %s, asked by %s: %s", db, requester, reason)),
@@ -88,7 +88,7 @@ func (c *Client) ChangeSetting(ctx context.Context, db, setting, value, requeste
 	}
 	o := workflows.ChangeSettingOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
-		Expiry: c.Config.Processes.ApprovalExpiry,
+		Expiry: c.Config.Processes.ApprovalExpiry, RetryBudget: c.Config.Processes.TransientRetryBudget,
 	}
 	id := workflows.ChangeSettingID(db, setting)
 	return c.start(ctx, c.startOptions(id, workflows.KindChangeSetting, db, requester, fmt.Sprintf("Set %s on %s to %s", setting, db, normalized)),

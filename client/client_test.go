@@ -62,6 +62,7 @@ func TestSupportedActions(t *testing.T) {
 		"delete-wiki":    "approve,decline,cancel,undelete,retry,abort",
 		"change-setting": "approve,decline,cancel,retry,abort",
 		"request-wiki":   "approve,decline,cancel,hold,more-details,edit-request",
+		"restore-wiki":   "approve,decline,cancel,retry,abort",
 	}
 	for _, kind := range Kinds {
 		got := strings.Join(SupportedActions(kind), ",")

@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
@@ -11,7 +12,7 @@ import (
 
 // extraSteps turns the farm's configured steps into step definitions,
 // refusing activities that are not step activities.
-func extraSteps(cfg []config.ExtraStep) ([]workflows.ExtraStep, error) {
+func extraSteps(cfg []config.ExtraStep, budget time.Duration) ([]workflows.ExtraStep, error) {
 	var out []workflows.ExtraStep
 	for _, s := range cfg {
 		if !contains(activities.StepActivities, s.Activity) {
@@ -20,11 +21,21 @@ func extraSteps(cfg []config.ExtraStep) ([]workflows.ExtraStep, error) {
 		out = append(out, workflows.ExtraStep{
 			StepDef: process.StepDef{
 				Name: s.Name, Activity: s.Activity, Requires: s.Requires, Critical: s.Critical, Params: s.Params,
-				Retry:        process.RetryDef{MaximumAttempts: s.MaximumAttempts},
+				// The farm's steps ride out outages like the built-in ones; a
+				// configured maximum_attempts bounds them further.
+				Retry:        withAttempts(process.TransientRetry(budget), s.MaximumAttempts),
 				StartToClose: s.Timeout,
 			},
 			Before: s.Before,
 		})
 	}
 	return out, nil
+}
+
+// withAttempts bounds a policy to attempts as well, when attempts is set.
+func withAttempts(r process.RetryDef, attempts int32) process.RetryDef {
+	if attempts > 0 {
+		r.MaximumAttempts = attempts
+	}
+	return r
 }

@@ -123,7 +123,7 @@ func (c *Client) awaitValidation(ctx context.Context, id string) error {
 // CreateWikiDefinition builds the definition new creations run with, from
 // the configuration.
 func (c *Client) CreateWikiDefinition() (process.Definition, error) {
-	extras, err := extraSteps(c.Config.Processes.CreateWikiExtraSteps)
+	extras, err := extraSteps(c.Config.Processes.CreateWikiExtraSteps, c.Config.Processes.TransientRetryBudget)
 	if err != nil {
 		return process.Definition{}, err
 	}
@@ -131,6 +131,7 @@ func (c *Client) CreateWikiDefinition() (process.Definition, error) {
 		AttentionWindow: c.Config.Processes.AttentionWindow,
 		CentralWiki:     c.Config.MediaWiki.CentralWiki,
 		ExtraSteps:      extras,
+		RetryBudget:     c.Config.Processes.TransientRetryBudget,
 	})
 	if err := def.Validate(); err != nil {
 		return process.Definition{}, &UsageError{Msg: "processes.create_wiki_extra_steps: " + err.Error()}
@@ -148,6 +149,9 @@ func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient
 		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		StaticSummary:                            summary,
 		StaticDetails:                            fmt.Sprintf("**%s** of `%s`, requested by %s.\n\nQuery `status` for the steps.", kind, wiki, requester),
+		// The policies of the activities outside the step graph, recorded
+		// with the start like the definition (see process.MemoRetry).
+		Memo: map[string]any{process.MemoRetry: process.NewRetryPolicies(c.Config.Processes.TransientRetryBudget)},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.ProcessKindKey.ValueSet(kind),
 			workflows.WikiDBKey.ValueSet(wiki),
@@ -204,12 +208,14 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 			return *st, nil
 		}
 	}
-	st, qerr := c.query(ctx, id)
+	qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+	st, qerr := c.query(qctx, id)
+	cancel()
 	if qerr == nil {
-		return st, nil
+		return withPendingAttempts(st, desc), nil
 	}
 	if running {
-		return process.Status{}, qerr
+		return c.withoutWorker(ctx, desc, qerr)
 	}
 	// Ended without the engine: the failure is in the workflow's result.
 	kind, wiki, _ := strings.Cut(id, ":")
@@ -224,6 +230,43 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 	st.Steps = []process.StepStatus{step}
 	return st, refused("%s", step.Error)
 }
+
+// queryTimeout bounds how long a status query waits for a worker: with
+// none polling, Temporal holds the query until the caller gives up.
+const queryTimeout = 5 * time.Second
+
+// withoutWorker answers for an open process whose status query got no
+// answer: when no worker polls its task queue, the last state the process
+// recorded (its ProcessState search attribute) with a note saying so,
+// rather than a guess; otherwise the query's error.
+func (c *Client) withoutWorker(ctx context.Context, desc *workflowservice.DescribeWorkflowExecutionResponse, qerr error) (process.Status, error) {
+	info := desc.WorkflowExecutionInfo
+	queue := info.GetTaskQueue()
+	if queue == "" {
+		queue = c.Config.Temporal.TaskQueue
+	}
+	tq, err := c.Temporal.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
+	if err != nil || len(tq.GetPollers()) > 0 {
+		return process.Status{}, qerr
+	}
+	attrs := info.GetSearchAttributes().GetIndexedFields()
+	kind, wiki, _ := strings.Cut(info.Execution.WorkflowId, ":")
+	st := process.Status{
+		ID: info.Execution.WorkflowId, Kind: kind, Wiki: keyword(attrs, process.AttrWikiDB),
+		Requester: keyword(attrs, process.AttrRequester), State: keyword(attrs, process.AttrProcessState),
+		Started: info.StartTime.AsTime(),
+		NoWorker: fmt.Sprintf("no worker polls the task queue %s: this is the last state the process recorded; "+
+			"its steps are shown once a worker runs", queue),
+	}
+	if st.Wiki == "" {
+		st.Wiki, _, _ = strings.Cut(wiki, ":")
+	}
+	return st, ErrNoWorker
+}
+
+// ErrNoWorker means no worker answers for an open process; the status
+// returned with it is the last one the process recorded.
+var ErrNoWorker = errors.New("no worker answers")
 
 // result reads a closed process's status from its workflow's result: the
 // processes return it as Status, or inside Process (creation) or as the
@@ -267,7 +310,7 @@ type ListFilter struct {
 }
 
 // Kinds are the process kinds a list may filter on.
-var Kinds = []string{workflows.KindCreateWiki, workflows.KindDeleteWiki, workflows.KindChangeSetting, workflows.KindRequestWiki}
+var Kinds = []string{workflows.KindCreateWiki, workflows.KindDeleteWiki, workflows.KindChangeSetting, workflows.KindRequestWiki, workflows.KindRestoreWiki}
 
 // States are the process states a list may filter on.
 var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted,

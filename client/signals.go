@@ -49,12 +49,15 @@ const (
 //     engine's retry-step/abort of the removal steps;
 //   - change-setting: the gate (restricted settings) and the engine's apply step;
 //   - request-wiki: the gate and the review's hold, more-details and
-//     edit-request (the creation it starts is its own create-wiki process).
+//     edit-request (the creation it starts is its own create-wiki process);
+//   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
+//     of the restore steps.
 var supported = map[string][]string{
 	workflows.KindCreateWiki:    {ActionRetry, ActionAbort},
 	workflows.KindDeleteWiki:    {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
 	workflows.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	workflows.KindRequestWiki:   {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
+	workflows.KindRestoreWiki:   {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 }
 
 // SupportedActions lists the actions a process kind takes; nil for a kind

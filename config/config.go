@@ -55,6 +55,12 @@ type Database struct {
 	// CentralDSN is a go-sql-driver DSN of the central farm database
 	// (cw_wikis, mw_settings, ...), without the password.
 	CentralDSN string `mapstructure:"central_dsn"`
+	// RequestsDSN is the DSN of the database holding CreateWiki's request
+	// tables (cw_requests, cw_comments, cw_history: its virtual domain
+	// virtual-createwiki-central, the central wiki's own database), without
+	// the password. Empty means mediawiki.central_wiki's database on the
+	// server of cluster c1 (see RequestsDatabaseDSN).
+	RequestsDSN string `mapstructure:"requests_dsn"`
 	// Clusters maps a database cluster name (cw_wikis.wiki_dbcluster) to the
 	// DSN of the server holding those wikis' databases (no database name, no password).
 	Clusters map[string]string `mapstructure:"clusters"`
@@ -89,6 +95,17 @@ type MediaWiki struct {
 	MainPageTemplate string `mapstructure:"main_page_template"`
 	// DBSuffix is the ending every wiki database name must have.
 	DBSuffix string `mapstructure:"db_suffix"`
+	// Subdomain is the farm's domain below which each wiki has its own
+	// subdomain (CreateWiki's $wgCreateWikiSubdomain): a request's cw_url
+	// is <database name without db_suffix>.<subdomain>.
+	Subdomain string `mapstructure:"subdomain"`
+	// WikiListDir receives CreateWiki's cached wiki lists (databases.json,
+	// deleted.json), rewritten after every change of a wiki's existence or
+	// state; empty writes none.
+	WikiListDir string `mapstructure:"wiki_list_dir"`
+	// WikiListCommand, when set, runs after the lists are rewritten, for a
+	// farm whose own caches need a reset ({wiki} is replaced).
+	WikiListCommand []string `mapstructure:"wiki_list_command"`
 	// ServiceUser is the farm account the worker reads wikis with (private
 	// wikis answer nobody else); it logs in with a bot password
 	// (ServicePassword, "<user>@<app>" style name in ServiceUser).
@@ -174,6 +191,7 @@ func defaults() map[string]any {
 		"temporal.task_queue":               "wikiflow",
 		"temporal.ui_url":                   "http://127.0.0.1:8233",
 		"database.central_dsn":              "wikiflow@tcp(127.0.0.1:3306)/wikifarm",
+		"database.requests_dsn":             "",
 		"database.clusters":                 map[string]string{"c1": "wikiflow@tcp(127.0.0.1:3306)/"},
 		"database.password":                 "",
 		"database.password_file":            ".stack/secrets/db-password",
@@ -188,7 +206,10 @@ func defaults() map[string]any {
 		"mediawiki.upload_root":             ".stack/uploads",
 		"mediawiki.settings_registry":       "farm/settings.json",
 		"mediawiki.db_suffix":               "wiki",
+		"mediawiki.subdomain":               "localhost",
 		"mediawiki.service_user":            "WikiFlow@worker",
+		"mediawiki.wiki_list_dir":           ".stack/cache",
+		"mediawiki.wiki_list_command":       []string{},
 		"mediawiki.service_password":        "",
 		"mediawiki.service_password_file":   ".stack/secrets/service-password",
 		"processes.protected_wikis":         []string{},
@@ -544,6 +565,7 @@ func (c *Config) Validate() error {
 		{"temporal.ui_url", httpURL(c.Temporal.UIURL)},
 		{"database.central_dsn", dsn(c.Database.CentralDSN, true)},
 		{"database.clusters", clusters(c.Database.Clusters)},
+		{"database.requests_dsn", c.requestsDSN()},
 		{"database.password", nonEmptySecret(c.Database.Password)},
 		{"database.dump_command", nonEmpty(c.Database.DumpCommand)},
 		{"database.client_command", nonEmpty(c.Database.ClientCommand)},
@@ -555,6 +577,7 @@ func (c *Config) Validate() error {
 		{"mediawiki.install_path", nonEmpty(c.MediaWiki.InstallPath)},
 		{"mediawiki.upload_root", nonEmpty(c.MediaWiki.UploadRoot)},
 		{"mediawiki.settings_registry", nonEmpty(c.MediaWiki.SettingsRegistry)},
+		{"mediawiki.subdomain", domainName(c.MediaWiki.Subdomain)},
 		{"notify.smtp.address", optional(c.Notify.SMTP.Address, hostPort)},
 		{"notify.smtp.from", nonEmpty(c.Notify.SMTP.From)},
 		{"notify.webhook_url", optional(c.Notify.WebhookURL, httpURL)},
@@ -574,6 +597,48 @@ func (c *Config) Validate() error {
 		if ch.err != nil {
 			return &Error{Key: ch.key, Msg: ch.err.Error()}
 		}
+	}
+	return nil
+}
+
+// RequestsDefaultCluster is the cluster whose server holds the central
+// wiki's database when database.requests_dsn is empty.
+const RequestsDefaultCluster = "c1"
+
+// RequestsDatabaseDSN is the DSN (without password) of the database that
+// holds CreateWiki's request tables: database.requests_dsn, or else the
+// central wiki's database on cluster c1's server.
+func (c *Config) RequestsDatabaseDSN() (string, error) {
+	if c.Database.RequestsDSN != "" {
+		return c.Database.RequestsDSN, nil
+	}
+	base, ok := c.Database.Clusters[RequestsDefaultCluster]
+	if !ok {
+		return "", fmt.Errorf("empty, and there is no cluster %s whose server holds the central wiki's database: set it (CreateWiki's virtual-createwiki-central)", RequestsDefaultCluster)
+	}
+	cfg, err := mysql.ParseDSN(base)
+	if err != nil {
+		return "", err
+	}
+	cfg.DBName = c.MediaWiki.CentralWiki
+	return cfg.FormatDSN(), nil
+}
+
+func (c *Config) requestsDSN() error {
+	if c.Database.RequestsDSN != "" {
+		return dsn(c.Database.RequestsDSN, true)
+	}
+	_, err := c.RequestsDatabaseDSN()
+	return err
+}
+
+var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
+
+// domainName accepts a lowercase host name without scheme, port or path,
+// as CreateWiki's $wgCreateWikiSubdomain.
+func domainName(s string) error {
+	if !domainPattern.MatchString(s) || len(s) > 80 {
+		return fmt.Errorf("want a domain name such as example.org (lowercase, no scheme, port or path), got %q", s)
 	}
 	return nil
 }

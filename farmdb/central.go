@@ -28,9 +28,24 @@ func Open(dsn string) (*sql.DB, error) {
 	return db, nil
 }
 
-// Central is the central database.
+// Central is the central database: the farm's global database (DB:
+// cw_wikis and ManageWiki's mw_* tables, CreateWiki's virtual domains
+// virtual-createwiki and virtual-managewiki) and the central wiki's own
+// database (RequestsDB: cw_requests, cw_comments, cw_history, CreateWiki's
+// virtual-createwiki-central).
 type Central struct {
 	DB *sql.DB
+	// RequestsDB holds CreateWiki's request tables; nil means DB (a farm
+	// whose request tables live in its global database).
+	RequestsDB *sql.DB
+}
+
+// Requests is the handle of the database holding CreateWiki's request tables.
+func (c *Central) Requests() *sql.DB {
+	if c.RequestsDB != nil {
+		return c.RequestsDB
+	}
+	return c.DB
 }
 
 // Wiki is a row of cw_wikis.

@@ -22,8 +22,12 @@ const claimsSchema = `CREATE TABLE IF NOT EXISTS wf_database_claims (
 // EnsureOwnTables creates WikiFlow's own tables if they are missing; it never
 // touches CreateWiki's or ManageWiki's tables.
 func (c *Central) EnsureOwnTables(ctx context.Context) error {
-	_, err := c.DB.ExecContext(ctx, claimsSchema)
-	return err
+	for _, schema := range []string{claimsSchema, ownersSchema, hookRequestsSchema} {
+		if _, err := c.DB.ExecContext(ctx, schema); err != nil {
+			return err
+		}
+	}
+	return c.ensureRequestKeys(ctx)
 }
 
 // Claim is one row of wf_database_claims.

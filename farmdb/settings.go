@@ -105,6 +105,14 @@ func decodeSettings(db string, raw sql.NullString) (map[string]json.RawMessage, 
 		return out, nil
 	}
 	text := bytes.TrimSpace([]byte(raw.String))
+	// ManageWiki stores json_encode($settings): PHP writes an empty array
+	// as [], so that is an empty set of settings, not a damaged row.
+	if len(text) > 0 && text[0] == '[' {
+		var list []json.RawMessage
+		if err := json.Unmarshal(text, &list); err == nil && len(list) == 0 {
+			return out, nil
+		}
+	}
 	if len(text) == 0 || text[0] != '{' {
 		return nil, fmt.Errorf("mw_settings.s_settings of %s is not a JSON object", db)
 	}

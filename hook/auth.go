@@ -6,6 +6,7 @@
 package hook
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -28,30 +29,36 @@ func Sign(secret []byte, timestamp int64, method, pathWithQuery string, body []b
 	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
 }
 
-// replays remembers the signatures seen within the freshness window: a
-// request sent twice is refused the second time.
-type replays struct {
+// ReplayStore remembers the signatures of accepted requests for as long as
+// they could be sent again, across restarts and across every worker serving
+// the endpoint (the worker keeps them in the central database).
+type ReplayStore interface {
+	// First records signature until expires and tells whether it is new.
+	First(ctx context.Context, signature string, expires time.Time) (bool, error)
+}
+
+// memoryReplays is a ReplayStore for one process alone, for tests that run
+// the handler without a database.
+type memoryReplays struct {
 	mu   sync.Mutex
 	seen map[string]time.Time // signature -> when it stops mattering
 }
 
-// first records sig and tells whether it is new.
-func (r *replays) first(sig string, now time.Time, window time.Duration) bool {
+func (r *memoryReplays) First(_ context.Context, sig string, expires time.Time) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.seen == nil {
 		r.seen = map[string]time.Time{}
 	}
+	now := time.Now()
 	for s, until := range r.seen {
 		if now.After(until) {
 			delete(r.seen, s)
 		}
 	}
 	if _, dup := r.seen[sig]; dup {
-		return false
+		return false, nil
 	}
-	// A timestamp up to window in the future is accepted, so remember it
-	// for two windows.
-	r.seen[sig] = now.Add(2 * window)
-	return true
+	r.seen[sig] = expires
+	return true, nil
 }

@@ -36,7 +36,10 @@ type Server struct {
 	Logger  *slog.Logger
 	// Now is the clock; tests replace it.
 	Now     func() time.Time
-	replays replays
+	// Replays keeps the signatures already accepted; nil keeps them in this
+	// process's memory only.
+	Replays ReplayStore
+	memory  memoryReplays
 }
 
 // Error is the one shape of every refusal.
@@ -91,13 +94,31 @@ func (s *Server) verify(next http.Handler) http.Handler {
 		case now.Sub(time.Unix(ts, 0)).Abs() > Window:
 			fail(w, http.StatusUnauthorized, "unauthorized", "the request is stale")
 			return
-		case !s.replays.first(got, now, Window):
+		}
+		// A timestamp up to Window in the future is accepted, so a signature
+		// matters for two windows.
+		first, err := s.replays().First(r.Context(), got, now.Add(2*Window))
+		switch {
+		case err != nil:
+			if s.Logger != nil {
+				s.Logger.Error("hook replay check failed", "error", err)
+			}
+			fail(w, http.StatusServiceUnavailable, "unavailable", "the endpoint cannot check for replays now; nothing was done")
+			return
+		case !first:
 			fail(w, http.StatusUnauthorized, "unauthorized", "the request was already received")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		next.ServeHTTP(w, r)
 	})
+}
+
+func (s *Server) replays() ReplayStore {
+	if s.Replays != nil {
+		return s.Replays
+	}
+	return &s.memory
 }
 
 func fail(w http.ResponseWriter, code int, errCode, msg string) {

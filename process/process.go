@@ -44,17 +44,67 @@ type StepDef struct {
 }
 
 // RetryDef is the Temporal retry policy of a step. Zero fields take the
-// server's defaults, except MaximumAttempts: zero means DefaultMaximumAttempts,
-// because a step retried forever would never reach a person.
+// server's defaults, except MaximumAttempts: without a Budget, zero means
+// DefaultMaximumAttempts, because a step retried forever would never reach
+// a person.
+//
+// Budget bounds the retrying in time instead: attempts are unlimited (unless
+// MaximumAttempts also bounds them) until Budget has passed since the first
+// attempt was scheduled (the activity's ScheduleToClose timeout; never less
+// than one StartToClose, so an attempt that may take longer than the budget
+// still gets its whole time). Only retryable failures use it: a permanent
+// one (a non-retryable ApplicationError) ends the step at once. Definitions
+// recorded before budgets existed have none and keep their attempts.
 type RetryDef struct {
 	InitialInterval    time.Duration `json:"initial_interval,omitempty"`
 	MaximumInterval    time.Duration `json:"maximum_interval,omitempty"`
 	BackoffCoefficient float64       `json:"backoff_coefficient,omitempty"`
 	MaximumAttempts    int32         `json:"maximum_attempts,omitempty"`
+	Budget             time.Duration `json:"budget,omitempty"`
 }
 
-// DefaultMaximumAttempts applies when RetryDef.MaximumAttempts is zero.
+// DefaultMaximumAttempts applies when RetryDef.MaximumAttempts and Budget are zero.
 const DefaultMaximumAttempts = 3
+
+// TransientRetry is the policy of a step that rides out outages: capped
+// exponential backoff (1 s doubling to 30 s) for budget. A zero budget gives
+// the bounded policy steps had before budgets (five attempts, about 15 s),
+// for definitions built without one.
+func TransientRetry(budget time.Duration) RetryDef {
+	r := RetryDef{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, BackoffCoefficient: 2, Budget: budget}
+	if budget <= 0 {
+		r.Budget, r.MaximumAttempts = 0, 5
+	}
+	return r
+}
+
+// DecisionBudget bounds the retrying of a rights check a person is waiting
+// for (retry, abort, approve, decline, undelete): they get an answer within
+// about two minutes even while MediaWiki is down, and may simply ask again,
+// where a step would rather wait the whole transient budget.
+const DecisionBudget = 2 * time.Minute
+
+// MemoRetry is the memo key under which a process carries RetryPolicies:
+// the policies of the activities it runs outside its step graph. The memo is
+// recorded when the workflow starts, like its input, so a configuration
+// change never alters a running process, and processes started before the
+// key existed keep the fixed policies they started with.
+const MemoRetry = "retry"
+
+// RetryPolicies are the policies of the activities outside a step graph.
+type RetryPolicies struct {
+	// Activities: validation before the graph, lookups, closing a wiki,
+	// filing and updating requests.
+	Activities RetryDef `json:"activities"`
+	// Decisions: rights checks a person is waiting for (see DecisionBudget).
+	Decisions RetryDef `json:"decisions"`
+}
+
+// NewRetryPolicies are the policies for a transient-retry budget.
+func NewRetryPolicies(budget time.Duration) RetryPolicies {
+	decisions := min(budget, DecisionBudget)
+	return RetryPolicies{Activities: TransientRetry(budget), Decisions: TransientRetry(decisions)}
+}
 
 // AuthorizeDef: a user may retry or abort when they hold any of AnyRight on
 // Wiki (empty: the process's wiki), as answered by running Activity
@@ -96,7 +146,7 @@ func (d Definition) Validate() error {
 		if s.Activity == "" {
 			bad("step %q has no activity", s.Name)
 		}
-		if s.StartToClose < 0 || s.Heartbeat < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaximumInterval < 0 {
+		if s.StartToClose < 0 || s.Heartbeat < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaximumInterval < 0 || s.Retry.Budget < 0 {
 			bad("step %q has a negative duration", s.Name)
 		}
 		if s.Retry.MaximumAttempts < 0 || (s.Retry.BackoffCoefficient != 0 && s.Retry.BackoffCoefficient < 1) {

@@ -1,8 +1,10 @@
 package process
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestValidate(t *testing.T) {
@@ -22,6 +24,8 @@ func TestValidate(t *testing.T) {
 		{"no activity", []StepDef{{Name: "a"}}, []string{`"a" has no activity`}},
 		{"critical on optional", []StepDef{step("a", false), step("b", true, "a")}, []string{`critical step "b" requires optional step "a"`}},
 		{"several at once", []StepDef{step("a", true, "ghost"), {Name: "b"}}, []string{"ghost", `"b" has no activity`}},
+		{"negative budget", []StepDef{{Name: "a", Activity: "x", Retry: RetryDef{Budget: -1}}}, []string{`"a" has a negative duration`}},
+		{"budget", []StepDef{{Name: "a", Activity: "x", Retry: TransientRetry(20 * time.Minute)}}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -50,5 +54,25 @@ func TestValidateDefinitionFields(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not mention %q", err, w)
 		}
+	}
+}
+
+// Definitions are data recorded in workflow inputs: one recorded before
+// budgets decodes with none, and keeps its attempts.
+func TestRetryDefDecodesOldDefinitions(t *testing.T) {
+	var r RetryDef
+	if err := json.Unmarshal([]byte(`{"initial_interval":1000000000,"maximum_interval":30000000000,"backoff_coefficient":2,"maximum_attempts":5}`), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Budget != 0 || r.MaximumAttempts != 5 {
+		t.Fatalf("old definition: %+v", r)
+	}
+	b, _ := json.Marshal(TransientRetry(20 * time.Minute))
+	if !strings.Contains(string(b), `"budget":1200000000000`) || strings.Contains(string(b), "maximum_attempts") {
+		t.Fatalf("new definition: %s", b)
+	}
+	p := NewRetryPolicies(20 * time.Minute)
+	if p.Activities.Budget != 20*time.Minute || p.Decisions.Budget != DecisionBudget {
+		t.Fatalf("policies: %+v", p)
 	}
 }

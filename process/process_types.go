@@ -34,6 +34,16 @@ type StepInput struct {
 type StepResult struct {
 	Summary string            `json:"summary,omitempty"`
 	Outputs map[string]string `json:"outputs,omitempty"`
+	// Attempt is the attempt that produced the result (1 for the first run),
+	// stamped by the worker's activity interceptor, not by the activity.
+	Attempt int32 `json:"attempt,omitempty"`
+}
+
+// AttemptDetails are the details the worker's activity interceptor puts on
+// every failure it returns: which attempt failed. The engine reads them to
+// count the executions of a step whose retries ended in a failure.
+type AttemptDetails struct {
+	Attempt int32 `json:"attempt"`
 }
 
 // AuthorizeInput asks whether User holds any of AnyRight on Wiki:
@@ -153,6 +163,9 @@ type Status struct {
 	Result map[string]string `json:"result,omitempty"`
 	// AttentionUntil is when a process in needs-attention ends on its own.
 	AttentionUntil time.Time `json:"attention_until,omitzero"`
+	// NoWorker, when set, says that no worker answered for this open
+	// process: the state is the last one it recorded, the steps unknown.
+	NoWorker string `json:"no_worker,omitempty"`
 }
 
 // StepStatus is one step's part of Status.
@@ -160,15 +173,22 @@ type StepStatus struct {
 	Name     string `json:"name"`
 	State    string `json:"state"`
 	Critical bool   `json:"critical"`
-	// Attempts counts executions: exact when retries ran out, otherwise one
-	// per launch (retries inside a launch that then succeeded are not seen).
-	Attempts  int       `json:"attempts"`
-	Error     string    `json:"error,omitempty"`
-	Summary   string    `json:"summary,omitempty"`
-	Started   time.Time `json:"started,omitzero"`
-	Ended     time.Time `json:"ended,omitzero"`
-	Undone    bool      `json:"undone,omitempty"`
-	UndoError string    `json:"undo_error,omitempty"`
+	// Attempts counts the executions of the step's activity over all its
+	// launches: retries inside a launch and attempts lost with a worker
+	// included (the attempt number the worker stamps on results and
+	// failures). While the step runs, clients add the current attempt the
+	// server reports. Processes recorded before the stamp count one per
+	// launch, or the maximum when the retries ran out.
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+	// LastFailure is why the previous attempt of a step still running failed
+	// (it is being retried), as the server reports it; clients fill it in.
+	LastFailure string    `json:"last_failure,omitempty"`
+	Summary     string    `json:"summary,omitempty"`
+	Started     time.Time `json:"started,omitzero"`
+	Ended       time.Time `json:"ended,omitzero"`
+	Undone      bool      `json:"undone,omitempty"`
+	UndoError   string    `json:"undo_error,omitempty"`
 }
 
 // ActionRecord is one retry or abort request, accepted or refused.

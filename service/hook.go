@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/hook"
 )
 
@@ -18,6 +19,8 @@ func (d *Deps) HookHandler(c *client.Client) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Readers: d.Readers(), Logger: d.Logger}
+	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Readers: d.Readers(), Logger: d.Logger,
+		// Every worker serving the endpoint shares the replay record.
+		Replays: farmdb.HookReplays{Central: d.Central}}
 	return s.Handler(), nil
 }

@@ -120,10 +120,7 @@ func (r *WikiReaders) privacy(ctx context.Context, p hook.Process) (privacy, err
 	if p.Kind == workflows.KindRequestWiki {
 		// Any private request for the name hides them all: the list does
 		// not say which request a run filed.
-		var filed int
-		var anyPrivate bool
-		err := r.Central.DB.QueryRowContext(ctx,
-			`SELECT COUNT(*), COALESCE(MAX(cw_private), 0) > 0 FROM cw_requests WHERE cw_dbname = ?`, p.Wiki).Scan(&filed, &anyPrivate)
+		filed, anyPrivate, err := r.Central.RequestsFiledFor(ctx, p.Wiki)
 		if err != nil {
 			return unknown, err
 		}

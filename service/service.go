@@ -71,11 +71,31 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 		tc.Close()
 		return nil, fmt.Errorf("database.central_dsn: %v", err)
 	}
+	// CreateWiki's request tables live in the central wiki's own database.
+	reqBase, err := cfg.RequestsDatabaseDSN()
+	if err != nil {
+		tc.Close()
+		db.Close()
+		return nil, fmt.Errorf("database.requests_dsn: %v", err)
+	}
+	reqDSN, err := cfg.DSNWithPassword(reqBase)
+	if err != nil {
+		tc.Close()
+		db.Close()
+		return nil, fmt.Errorf("database.requests_dsn: %v", err)
+	}
+	reqDB, err := farmdb.Open(reqDSN)
+	if err != nil {
+		tc.Close()
+		db.Close()
+		return nil, fmt.Errorf("database.requests_dsn: %v", err)
+	}
 	clusterDSNs := map[string]string{}
 	for name, base := range cfg.Database.Clusters {
 		if clusterDSNs[name], err = cfg.DSNWithPassword(base); err != nil {
 			tc.Close()
 			db.Close()
+			reqDB.Close()
 			return nil, fmt.Errorf("database.clusters: %s: %v", name, err)
 		}
 	}
@@ -83,6 +103,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 	if err != nil {
 		tc.Close()
 		db.Close()
+		reqDB.Close()
 		return nil, fmt.Errorf("database.clusters: %v", err)
 	}
 	// Every API call is made as the service account, so private wikis answer.
@@ -91,7 +112,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 	return &Deps{
 		Config:   cfg,
 		Temporal: tc,
-		Central:  &farmdb.Central{DB: db},
+		Central:  &farmdb.Central{DB: db, RequestsDB: reqDB},
 		Clusters: clusters,
 		API:      api,
 		Scripts:  mediawiki.NewScripts(cfg.MediaWiki.ScriptCommand, ""),
@@ -116,6 +137,9 @@ func checkServiceAccount(cfg *config.Config) error {
 func (d *Deps) Close() {
 	d.Temporal.Close()
 	d.Central.DB.Close()
+	if d.Central.RequestsDB != nil {
+		d.Central.RequestsDB.Close()
+	}
 	d.Clusters.Close()
 }
 
@@ -146,8 +170,10 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 			Password:    cfg.Notify.SMTP.Password,
 			WebhookURL:  cfg.Notify.WebhookURL,
 		},
-		Rules:    activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix},
-		Settings: reg,
+		Rules:     activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix, Subdomain: cfg.MediaWiki.Subdomain, CentralWiki: cfg.MediaWiki.CentralWiki},
+		Settings:  reg,
+		Processes: openRuns{temporal: d.Temporal},
+		WikiLists: activities.WikiLists{Dir: dirOrEmpty(cfg.MediaWiki.WikiListDir), Command: cfg.MediaWiki.WikiListCommand},
 		Backup: activities.BackupConfig{
 			Dir:           config.Abs(cfg.Database.BackupDir),
 			DumpCommand:   cfg.Database.DumpCommand,
@@ -161,6 +187,13 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 	}, nil
 }
 
+func dirOrEmpty(dir string) string {
+	if dir == "" {
+		return ""
+	}
+	return config.Abs(dir)
+}
+
 // NewWorker creates a worker on taskQueue with every workflow and activity,
 // after making sure WikiFlow's own table exists in the central database.
 func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, error) {
@@ -171,7 +204,11 @@ func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, 
 	if err := d.Central.EnsureOwnTables(ctx); err != nil {
 		return nil, fmt.Errorf("central database: %v", err)
 	}
-	w := worker.New(d.Temporal, taskQueue, worker.Options{WorkerStopTimeout: d.Config.Worker.ShutdownTimeout})
+	w := worker.New(d.Temporal, taskQueue, worker.Options{
+		WorkerStopTimeout: d.Config.Worker.ShutdownTimeout,
+		// Classifies every activity's failures and stamps their attempts.
+		Interceptors: activities.WorkerInterceptors(),
+	})
 	Register(w, farm)
 	return w, nil
 }
@@ -190,6 +227,7 @@ func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(workflows.DeleteWiki)
 	w.RegisterWorkflow(workflows.ChangeSetting)
 	w.RegisterWorkflow(workflows.RequestWiki)
+	w.RegisterWorkflow(workflows.RestoreWiki)
 	workflows.RegisterProcessWorkflow(w)
 }
 
@@ -216,8 +254,15 @@ func (d *Deps) Ready(ctx context.Context) []Check {
 	return []Check{
 		check("temporal", terr),
 		check("central-database", pingCentral(ctx, d.Central.DB)),
+		check("requests-database", pingRequests(ctx, d.Central.Requests())),
 		check("mediawiki", func() error { _, err := d.API.SiteInfo(ctx, d.Config.MediaWiki.CentralWiki); return err }()),
 	}
+}
+
+// pingRequests proves CreateWiki's request tables are where the worker looks.
+func pingRequests(ctx context.Context, db *sql.DB) error {
+	var n int
+	return db.QueryRowContext(ctx, "SELECT COUNT(*) FROM cw_requests WHERE cw_id = 0").Scan(&n)
 }
 
 // pingCentral also proves the CreateWiki tables are there, not just the server.

@@ -201,6 +201,9 @@ func (a *app) follow(ctx context.Context, id string, live bool) error {
 func (a *app) printStatus(st process.Status) {
 	a.print(st, func(w io.Writer) {
 		fmt.Fprintf(w, "%s  %s of %s by %s: %s\n", st.ID, st.Kind, st.Wiki, st.Requester, st.State)
+		if st.NoWorker != "" {
+			fmt.Fprintln(w, st.NoWorker)
+		}
 		if !st.AttentionUntil.IsZero() && st.State == process.StateNeedsAttention {
 			fmt.Fprintf(w, "open for retry or abort until %s\n", st.AttentionUntil.Format(time.RFC3339))
 		}

@@ -30,6 +30,9 @@ type ChangeSettingOptions struct {
 	AttentionWindow time.Duration
 	// Expiry ends an unapproved restricted change.
 	Expiry time.Duration
+	// RetryBudget is how long the step retries transient failures before it
+	// asks a person (processes.transient_retry_budget); zero: five attempts.
+	RetryBudget time.Duration `json:",omitempty"`
 }
 
 // ChangeSettingDefinition applies the change; retry and abort of the step
@@ -39,7 +42,7 @@ func ChangeSettingDefinition(o ChangeSettingOptions) process.Definition {
 		Kind: KindChangeSetting,
 		Steps: []process.StepDef{{
 			Name: StepApplySetting, Activity: activities.NameApplySetting, Critical: true, StartToClose: time.Minute,
-			Retry: process.RetryDef{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5},
+			Retry: process.TransientRetry(o.RetryBudget),
 		}},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{

@@ -15,13 +15,11 @@ import (
 // Helpers shared by the processes that have phases outside the engine.
 
 // activityCtx gives one-off activities a summary (shown in the Web UI) and
-// a retry policy.
+// the process's activity budget (see oneOffOptions): an outage is waited
+// out instead of failing or refusing the request.
 func activityCtx(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             summary,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10},
-	})
+	return workflow.WithActivityOptions(ctx, oneOffOptions(ctx, summary, time.Minute,
+		&temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10}))
 }
 
 // checkRight asks MediaWiki, through the CheckRights activity, whether user
@@ -102,10 +100,45 @@ func isRefusal(err error) (string, bool) {
 		return "", false
 	}
 	switch app.Type() {
-	case activities.ErrInvalidInput, activities.ErrWikiExists, activities.ErrWikiNotFound, activities.ErrUnknownWiki, activities.ErrNotOurs:
+	case activities.ErrInvalidInput, activities.ErrWikiExists, activities.ErrWikiNotFound, activities.ErrUnknownWiki, activities.ErrNotOurs,
+		activities.ErrOwned:
 		return app.Message(), true
 	}
 	return "", false
+}
+
+// followChange names the version from which a process re-reads what other
+// tools (CreateWiki's and ManageWiki's own pages) may have changed before it
+// writes over it or does something irreversible, and follows them.
+const followChange = "follow-writers"
+
+// ownerChange names the version from which the processes that create,
+// delete or restore a wiki hold it as its one owner while they run.
+const ownerChange = "wiki-owner"
+
+// ownsWikis tells whether this run is on the ownership version; call it
+// once, first thing, like knowsPeople.
+func ownsWikis(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, ownerChange, workflow.DefaultVersion, 1) >= 1
+}
+
+// ownWiki makes this process the wiki's one owner; when another open
+// process owns it the request is refused, naming that process.
+func ownWiki(ctx workflow.Context, st *process.Status, wiki, kind string) error {
+	var f *activities.Farm
+	err := workflow.ExecuteActivity(activityCtx(ctx, "own "+wiki), f.OwnWiki, activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
+	if why, ok := isRefusal(err); ok {
+		return refuse(st, "%s", why)
+	}
+	return err
+}
+
+// releaseWiki gives the wiki back when the process ends, whatever ended it.
+func releaseWiki(ctx workflow.Context, wiki string) {
+	var f *activities.Farm
+	dctx, cancel := workflow.NewDisconnectedContext(ctx)
+	defer cancel()
+	_ = workflow.ExecuteActivity(activityCtx(dctx, "release "+wiki), f.ReleaseWiki, activities.ReleaseWikiInput{Wiki: wiki}).Get(dctx, nil)
 }
 
 // protected tells whether a wiki may never be deleted, renamed or moved.

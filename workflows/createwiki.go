@@ -38,6 +38,9 @@ type CreateWikiOptions struct {
 	// ExtraSteps are the farm's own steps from configuration; Before names
 	// steps that must wait for them (e.g. a critical script before register).
 	ExtraSteps []ExtraStep
+	// RetryBudget is how long a step retries transient failures before it
+	// asks a person (processes.transient_retry_budget); zero: five attempts.
+	RetryBudget time.Duration
 }
 
 // ExtraStep is a step a farm adds without code.
@@ -50,7 +53,7 @@ type ExtraStep struct {
 // is create-database -> schema -> register; rights, main page and storage
 // are optional and independent; notify waits for those three.
 func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
-	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, BackoffCoefficient: 2, MaximumAttempts: 5}
+	quick := process.TransientRetry(o.RetryBudget)
 	steps := []process.StepDef{
 		{Name: StepCreateDatabase, Activity: activities.NameCreateDatabase, Critical: true,
 			Retry: quick, StartToClose: time.Minute, Undo: activities.NameDropDatabase},
@@ -114,6 +117,7 @@ type CreateWikiResult struct {
 // MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
 	byPerson := knowsPeople(ctx)
+	owner := ownsWikis(ctx)
 	st := &process.Status{
 		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindCreateWiki, State: process.StateRunning,
 		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
@@ -124,13 +128,11 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 			return CreateWikiResult{}, err
 		}
 	}
-	vctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		Summary:             StepValidate,
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
-		},
-	})
+	// An outage during validation is waited out (the activity budget), so
+	// it never fails or refuses a valid request.
+	vctx := workflow.WithActivityOptions(ctx, oneOffOptions(ctx, StepValidate, time.Minute, &temporal.RetryPolicy{
+		InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
+	}))
 	check := process.StepInput{
 		ProcessID: st.ID,
 		Kind:      KindCreateWiki,
@@ -155,6 +157,15 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 	if name := valid.Outputs[activities.OutRequester]; byPerson && name != "" && name != requester {
 		requester = name
 		_ = workflow.UpsertTypedSearchAttributes(ctx, RequesterKey.ValueSet(name))
+	}
+	if owner {
+		// From here until it ends, this creation is the wiki's one owner: no
+		// deletion or restore of the same name runs beside it.
+		if err := ownWiki(ctx, st, in.Wiki.DB, KindCreateWiki); err != nil {
+			err = finishState(ctx, st, err, byPerson)
+			return CreateWikiResult{Process: ProcessResult{Status: *st}}, err
+		}
+		defer releaseWiki(ctx, in.Wiki.DB)
 	}
 	res, err := RunProcess(ctx, ProcessInput{
 		Definition: in.Definition,

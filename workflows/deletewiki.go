@@ -21,6 +21,8 @@ func DeleteWikiID(db string) string { return KindDeleteWiki + ":" + db }
 // Step names of the removal, after the grace period.
 const (
 	StepBackup        = "backup"
+	StepArchiveFiles  = "archive-files"
+	StepExportRows    = "export-rows"
 	StepVerifyBackup  = "verify-backup"
 	StepDropDatabase  = "drop-database"
 	StepRemoveRows    = "remove-rows"
@@ -46,23 +48,37 @@ type DeleteWikiOptions struct {
 	Expiry time.Duration
 	// ProtectedWikis can never be deleted; the central wiki never can.
 	ProtectedWikis []string `json:",omitempty"`
+	// RetryBudget is how long a step retries transient failures before it
+	// asks a person (processes.transient_retry_budget); zero: five attempts.
+	RetryBudget time.Duration `json:",omitempty"`
 }
 
 // DeleteWikiDefinition is the removal after the grace period. Nothing is
-// dropped without a verified backup: drop-database requires verify-backup,
-// which requires backup, all critical.
+// dropped or removed without a verified backup of the whole wiki: the dump,
+// the upload directory's archive and the central rows are all critical, and
+// verify-backup requires the three; drop-database, remove-rows and
+// remove-storage require verify-backup and name it (verify_step), so each
+// removes only what it verified. Processes started before files and rows
+// were backed up keep the graph recorded in their input.
 func DeleteWikiDefinition(o DeleteWikiOptions) process.Definition {
-	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: time.Minute, BackoffCoefficient: 2, MaximumAttempts: 5}
+	quick := process.TransientRetry(o.RetryBudget)
 	return process.Definition{
 		Kind: KindDeleteWiki,
 		Steps: []process.StepDef{
 			// Dumps and restores heartbeat while they run, so a worker that
 			// dies in the middle is noticed in 30 s, not at the hour's end.
 			{Name: StepBackup, Activity: activities.NameBackupDatabase, Critical: true, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
-			{Name: StepVerifyBackup, Activity: activities.NameVerifyBackup, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
-			{Name: StepDropDatabase, Activity: activities.NameDropWikiDatabase, Critical: true, Requires: []string{StepVerifyBackup}, Retry: quick, StartToClose: 10 * time.Minute},
-			{Name: StepRemoveRows, Activity: activities.NameRemoveWikiRows, Critical: true, Requires: []string{StepDropDatabase}, Retry: quick, StartToClose: time.Minute},
-			{Name: StepRemoveStorage, Activity: activities.NameRemoveStorage, Requires: []string{StepDropDatabase}, Retry: quick, StartToClose: 10 * time.Minute},
+			// After the dump, which moves aside a set an earlier run left at the same path.
+			{Name: StepArchiveFiles, Activity: activities.NameArchiveUploads, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second},
+			{Name: StepExportRows, Activity: activities.NameExportWikiRows, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: time.Minute},
+			{Name: StepVerifyBackup, Activity: activities.NameVerifyBackup, Critical: true, Requires: []string{StepBackup, StepArchiveFiles, StepExportRows}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second,
+				Params: map[string]string{"backup_step": StepBackup, "files_step": StepArchiveFiles, "rows_step": StepExportRows}},
+			{Name: StepDropDatabase, Activity: activities.NameDropWikiDatabase, Critical: true, Requires: []string{StepVerifyBackup}, Retry: quick, StartToClose: 10 * time.Minute,
+				Params: map[string]string{"verify_step": StepVerifyBackup}},
+			{Name: StepRemoveRows, Activity: activities.NameRemoveWikiRows, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Minute,
+				Params: map[string]string{"verify_step": StepVerifyBackup}},
+			{Name: StepRemoveStorage, Activity: activities.NameRemoveStorage, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second,
+				Params: map[string]string{"verify_step": StepVerifyBackup}},
 			{Name: StepNotifyDeleted, Activity: activities.NameNotifyBureaucrats, Requires: []string{StepRemoveRows, StepRemoveStorage},
 				Retry: quick, StartToClose: time.Minute, Params: map[string]string{"phase": "deleted", "central_wiki": o.CentralWiki}},
 		},
@@ -108,6 +124,9 @@ func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, err
 		d.gate.Drain(ctx)
 	}
 	d.drainUndelete(ctx)
+	if d.owned {
+		releaseWiki(ctx, in.Wiki)
+	}
 	err = finishState(ctx, d.st, err, d.byPerson)
 	return DeleteWikiResult{Status: *d.st}, err
 }
@@ -116,6 +135,8 @@ type deletion struct {
 	in        DeleteWikiInput
 	st        *process.Status
 	byPerson  bool           // on the identity version (see knowsPeople)
+	owner     bool           // on the ownership version (see ownsWikis)
+	owned     bool           // this process owns the wiki now
 	requester process.Person // who MediaWiki says the requester is
 	gate      *Gate
 	undelete  *process.Decision // accepted undelete
@@ -126,6 +147,7 @@ type deletion struct {
 func (d *deletion) run(ctx workflow.Context) error {
 	in := d.in
 	d.byPerson = knowsPeople(ctx)
+	d.owner = ownsWikis(ctx)
 	d.requester = process.Person{Name: in.Requester}
 	if d.byPerson && protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
 		return refuse(d.st, "%s is a protected wiki: it cannot be deleted", in.Wiki)
@@ -153,6 +175,14 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	if !auth.Allowed {
 		return refuse(d.st, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
+	}
+	if d.owner {
+		// The deletion owns the wiki from the request on: no creation, restore
+		// or second deletion of it runs beside this one.
+		if err := ownWiki(ctx, d.st, in.Wiki, KindDeleteWiki); err != nil {
+			return err
+		}
+		d.owned = true
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
@@ -219,6 +249,19 @@ func (d *deletion) run(ctx workflow.Context) error {
 		return err
 	}
 	d.grace = false
+	if d.undelete == nil && d.owner {
+		// ManageWiki's own "undelete this wiki" clears wiki_deleted without
+		// telling anyone: read it again before anything irreversible.
+		var now activities.LookupWikiResult
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "check the wiki is still deleted"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &now); err != nil {
+			return err
+		}
+		if !now.Wiki.Deleted {
+			d.st.State = process.StateCancelled
+			d.st.Result["cancelled_because"] = "the wiki was undeleted outside WikiFlow (wiki_deleted is 0): nothing was dropped"
+			return nil
+		}
+	}
 	if d.undelete != nil {
 		step.Step = activities.NameReopenWiki
 		if err := workflow.ExecuteActivity(activityCtx(ctx, "reopen the wiki"), activities.NameReopenWiki, step).Get(ctx, nil); err != nil {
@@ -233,10 +276,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: d.requester.Name,
 		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
 	}, d.st)
-	if out := res.StepOutputs[StepBackup]; out != nil {
-		d.st.Result["backup_path"] = out["path"]
-		d.st.Result["backup_sha256"] = out["sha256"]
-	}
+	backupResult(d.st.Result, res.StepOutputs)
 	return err
 }
 

@@ -51,7 +51,8 @@ func undelete(env *testsuite.TestWorkflowEnvironment, id, user string) *upd {
 }
 
 var removalSteps = []string{
-	activities.NameBackupDatabase, activities.NameVerifyBackup, activities.NameDropWikiDatabase,
+	activities.NameBackupDatabase, activities.NameArchiveUploads, activities.NameExportWikiRows,
+	activities.NameVerifyBackup, activities.NameDropWikiDatabase,
 	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
 }
 

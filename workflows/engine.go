@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -286,7 +285,7 @@ func (e *engine) launch(ctx workflow.Context, i int) {
 		err := future.Get(ctx, &res)
 		st := &e.st.Steps[i]
 		st.Ended = workflow.Now(ctx)
-		st.Attempts += attempts(err, opts.RetryPolicy.MaximumAttempts)
+		st.Attempts += launchAttempts(res, err, opts.RetryPolicy.MaximumAttempts)
 		e.running--
 		e.changed = true
 		if err != nil {
@@ -453,6 +452,17 @@ func (e *engine) details() string {
 	if len(blocked) > 0 {
 		lines = append(lines, "Blocked: "+strings.Join(blocked, ", "))
 	}
+	// Retries are part of what happened: a step that needed more than one
+	// attempt says so, also once it succeeded.
+	var retried []string
+	for _, s := range e.st.Steps {
+		if s.Attempts > 1 {
+			retried = append(retried, fmt.Sprintf("`%s` %d", s.Name, s.Attempts))
+		}
+	}
+	if len(retried) > 0 {
+		lines = append(lines, "Attempts: "+strings.Join(retried, ", "))
+	}
 	switch {
 	case e.abort != nil && e.st.Ended.IsZero():
 		lines = append(lines, fmt.Sprintf("Aborting (asked by %s): waiting for running steps, then undoing.", e.abort.User))
@@ -475,50 +485,22 @@ func (e *engine) failedSummary() string {
 	return strings.Join(parts, "; ")
 }
 
-// stepOptions are the activity options of a step (or its undo).
+// stepOptions are the activity options of a step (or its undo). A step
+// with a retry budget is retried without an attempt limit until the budget
+// is spent (its ScheduleToClose timeout); one without keeps its attempts.
 func stepOptions(def process.StepDef, id, summary string) workflow.ActivityOptions {
-	r := def.Retry
-	policy := &temporal.RetryPolicy{
-		// The server's defaults, spelled out so that the test environment,
-		// which does not fill them in, behaves the same.
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumAttempts:    process.DefaultMaximumAttempts,
-	}
-	if r.InitialInterval > 0 {
-		policy.InitialInterval = r.InitialInterval
-	}
-	if r.BackoffCoefficient > 0 {
-		policy.BackoffCoefficient = r.BackoffCoefficient
-	}
-	policy.MaximumInterval = 100 * policy.InitialInterval
-	if r.MaximumInterval > 0 {
-		policy.MaximumInterval = r.MaximumInterval
-	}
-	if r.MaximumAttempts > 0 {
-		policy.MaximumAttempts = r.MaximumAttempts
-	}
 	timeout := def.StartToClose
 	if timeout == 0 {
 		timeout = defaultStartToClose
 	}
 	return workflow.ActivityOptions{
-		ActivityID:          id, // "<step>#<launch>": readable in the history
-		StartToCloseTimeout: timeout,
-		HeartbeatTimeout:    def.Heartbeat,
-		RetryPolicy:         policy,
-		Summary:             summary,
+		ActivityID:             id, // "<step>#<launch>": readable in the history
+		StartToCloseTimeout:    timeout,
+		ScheduleToCloseTimeout: scheduleToClose(def.Retry, timeout),
+		HeartbeatTimeout:       def.Heartbeat,
+		RetryPolicy:            retryPolicy(def.Retry),
+		Summary:                summary,
 	}
-}
-
-// attempts is how many executions one launch took. The workflow only learns
-// the exact count when the retries ran out; otherwise it counts one.
-func attempts(err error, maximum int32) int {
-	var act *temporal.ActivityError
-	if errors.As(err, &act) && act.RetryState() == enumspb.RETRY_STATE_MAXIMUM_ATTEMPTS_REACHED {
-		return int(maximum)
-	}
-	return 1
 }
 
 // errorText is the part of an activity error a person needs to read.

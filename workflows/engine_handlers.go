@@ -179,11 +179,9 @@ func (e *engine) authorize(ctx workflow.Context, user string) (string, error) {
 	if wiki == "" {
 		wiki = e.in.Wiki.DB
 	}
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		RetryPolicy:         &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3},
-		Summary:             "authorize " + user,
-	})
+	// The person asking waits for the answer: the decision budget.
+	ctx = workflow.WithActivityOptions(ctx, decisionOptions(ctx, "authorize "+user, 30*time.Second,
+		&temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3}))
 	check := func(wiki string, rights []string) (process.AuthorizeResult, error) {
 		var res process.AuthorizeResult
 		in := process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: rights}

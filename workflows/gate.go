@@ -348,11 +348,9 @@ func (g *Gate) holds(ctx workflow.Context, user, wiki, right string) (bool, stri
 
 // check asks MediaWiki who user is and whether they hold right on wiki now.
 func (g *Gate) check(ctx workflow.Context, user, wiki, right string) (process.AuthorizeResult, error) {
-	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: 30 * time.Second,
-		Summary:             "check " + right + " of " + user,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second},
-	})
+	// A decision: its sender may be waiting for the answer (decide update).
+	actx := workflow.WithActivityOptions(ctx, decisionOptions(ctx, "check "+right+" of "+user, 30*time.Second,
+		&temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second}))
 	var res process.AuthorizeResult
 	err := workflow.ExecuteActivity(actx, g.policy.Authorize, process.AuthorizeInput{
 		User: user, Wiki: wiki, AnyRight: []string{right},

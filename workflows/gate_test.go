@@ -50,6 +50,11 @@ type fakeMW struct {
 	aliases   map[string]string
 	noAccount map[string]bool
 
+	owners map[string]string // wiki -> owning workflow ID (OwnWiki, ReleaseWiki)
+	// external, when set, is a cw_status another writer put there: an
+	// UpdateRequest expecting another status writes nothing and says so.
+	external string
+
 	lookup    farmdb.Wiki // LookupWiki answer
 	lookupErr error
 	holders   []string // CountRightHolders answer
@@ -64,7 +69,7 @@ func newFakeMW() *fakeMW {
 	return &fakeMW{
 		steps: map[string][]process.StepInput{}, rights: map[string]bool{},
 		outputs: map[string]map[string]string{}, errs: map[string]error{},
-		aliases: map[string]string{}, noAccount: map[string]bool{},
+		aliases: map[string]string{}, owners: map[string]string{}, noAccount: map[string]bool{},
 		lookup: farmdb.Wiki{DBName: gwWiki, Sitename: "Test"}, fileID: 42,
 	}
 }
@@ -190,6 +195,13 @@ func (f *fakeMW) step(name string) func(context.Context, process.StepInput) (pro
 		if err != nil {
 			return process.StepResult{}, err
 		}
+		// The fake farm's registration follows what the steps did.
+		switch name {
+		case activities.NameMarkWikiDeleted:
+			f.lookup.Deleted = true
+		case activities.NameReopenWiki:
+			f.lookup.Deleted = false
+		}
 		out := f.outputs[name]
 		if out == nil {
 			out = map[string]string{name: "ok"}
@@ -249,8 +261,38 @@ func (f *fakeMW) updateRequest(_ context.Context, in activities.UpdateRequestInp
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.external != "" && in.Expect != "" && in.Status != "" && f.external != in.Expect {
+		return activities.UpdateRequestResult{Status: f.external, Changed: true}, nil
+	}
 	f.updates = append(f.updates, in)
 	return activities.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+}
+
+func (f *fakeMW) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
+	if err := f.log("OwnWiki"); err != nil {
+		return activities.OwnWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	me := activity.GetInfo(ctx).WorkflowExecution.ID
+	if held := f.owners[in.Wiki]; held != "" && held != me {
+		return activities.OwnWikiResult{Owner: held}, temporal.NewNonRetryableApplicationError(
+			in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrOwned, nil)
+	}
+	f.owners[in.Wiki] = me
+	return activities.OwnWikiResult{Owner: me}, nil
+}
+
+func (f *fakeMW) releaseWiki(ctx context.Context, in activities.ReleaseWikiInput) (activities.ReleaseWikiResult, error) {
+	if err := f.log("ReleaseWiki"); err != nil {
+		return activities.ReleaseWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.owners[in.Wiki] == activity.GetInfo(ctx).WorkflowExecution.ID {
+		delete(f.owners, in.Wiki)
+	}
+	return activities.ReleaseWikiResult{}, nil
 }
 
 // called counts the calls of an activity.
@@ -290,7 +332,8 @@ func (f *fakeMW) statuses() []string {
 // every workflow under test.
 var stepActivities = []string{
 	activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameReopenWiki, activities.NameNotifyBureaucrats,
-	activities.NameBackupDatabase, activities.NameVerifyBackup, activities.NameDropWikiDatabase,
+	activities.NameBackupDatabase, activities.NameArchiveUploads, activities.NameExportWikiRows,
+	activities.NameVerifyBackup, activities.NameDropWikiDatabase,
 	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
 	activities.NameValidateSettingChange, activities.NameApplySetting,
 	activities.NameValidateWiki, activities.NameCreateDatabase, activities.NameDropDatabase, activities.NameCreateSchema,
@@ -326,6 +369,8 @@ func newGateEnv(t *testing.T, f *fakeMW, delays ...delay) *testsuite.TestWorkflo
 	env.RegisterActivityWithOptions(f.fileWikiRequest, activity.RegisterOptions{Name: activities.NameFileWikiRequest})
 	env.RegisterActivityWithOptions(f.editWikiRequest, activity.RegisterOptions{Name: activities.NameEditWikiRequest})
 	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: activities.NameUpdateRequest})
+	env.RegisterActivityWithOptions(f.ownWiki, activity.RegisterOptions{Name: "OwnWiki"})
+	env.RegisterActivityWithOptions(f.releaseWiki, activity.RegisterOptions{Name: "ReleaseWiki"})
 	rightsDelayed := false
 	for _, d := range delays {
 		if d.activity == activities.NameCheckRights {

@@ -182,3 +182,85 @@ func TestRequesterWithNoAccountIsRefused(t *testing.T) {
 		})
 	}
 }
+
+func TestDeleteWikiRefusedWhileAnotherProcessOwnsTheWiki(t *testing.T) {
+	f := deleteFake()
+	f.owners[gwWiki] = "create-wiki:" + gwWiki
+	env := newGateEnv(t, f)
+	runDelete(env)
+	wantProcessRefused(t, env, "create-wiki:"+gwWiki)
+	if f.called(activities.NameCountRightHolders) != 0 || f.called(activities.NameCloseWiki) != 0 {
+		t.Errorf("calls %v: nothing may run once the wiki is another's", f.calls)
+	}
+	if f.owners[gwWiki] != "create-wiki:"+gwWiki {
+		t.Errorf("owners %v: the creation keeps the wiki", f.owners)
+	}
+}
+
+func TestDeleteWikiOwnsTheWikiUntilItEnds(t *testing.T) {
+	f := deleteFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() {
+		f.mu.Lock()
+		owner := f.owners[gwWiki]
+		f.mu.Unlock()
+		if owner == "" {
+			t.Error("the deletion waits for approvals without owning the wiki")
+		}
+		decide(env, "c1", process.DecisionCancel, "req", "")
+	}, time.Hour)
+	runDelete(env)
+	if st := endStatus(t, env); st.State != process.StateCancelled {
+		t.Fatalf("state %s", st.State)
+	}
+	if len(f.owners) != 0 {
+		t.Errorf("owners %v after the deletion ended: it must give the wiki back", f.owners)
+	}
+}
+
+// Other writers decide too: CreateWiki's own form declined the request
+// while WikiFlow's reviewers approved it; the process follows the decline
+// instead of overwriting it, and creates nothing.
+func TestRequestWikiFollowsCreateWikisOwnForm(t *testing.T) {
+	f := requestFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		f.mu.Lock()
+		f.external = "declined"
+		f.mu.Unlock()
+		decide(env, "a2", process.DecisionApprove, "r2", "")
+	}, 2*time.Hour)
+	runRequest(env)
+	st := endStatus(t, env)
+	if st.State != process.StateDeclined || st.Result["changed_outside"] != "declined" {
+		t.Fatalf("state %s result %v, want declined as CreateWiki's form said", st.State, st.Result)
+	}
+	if f.called(activities.NameValidateWiki) != 0 {
+		t.Error("the wiki's creation started although the request was declined elsewhere")
+	}
+	for _, u := range f.updates {
+		if u.Status == "approved" {
+			t.Errorf("cw_status was overwritten with approved: %+v", u)
+		}
+	}
+}
+
+// ManageWiki's "undelete this wiki" during the grace period: the deletion
+// ends cancelled and drops nothing.
+func TestDeleteWikiFollowsAnUndeleteElsewhere(t *testing.T) {
+	f := deleteFake()
+	env := newGateEnv(t, f)
+	env.RegisterDelayedCallback(func() { decide(env, "d1", process.DecisionApprove, "steward", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		f.mu.Lock()
+		f.lookup.Deleted = false // as ManageWiki leaves it
+		f.mu.Unlock()
+	}, 2*time.Hour)
+	runDelete(env)
+	st := endStatus(t, env)
+	if st.State != process.StateCancelled || !strings.Contains(st.Result["cancelled_because"], "undeleted outside WikiFlow") {
+		t.Fatalf("state %s result %v", st.State, st.Result)
+	}
+	wantNothingRemoved(t, f)
+}

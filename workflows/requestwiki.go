@@ -73,6 +73,8 @@ type review struct {
 	in        RequestWikiInput
 	st        *process.Status
 	byPerson  bool           // on the identity version (see knowsPeople)
+	follow    bool           // on the follow-writers version: cw_status written only if unchanged
+	external  string         // the status another writer set, once followed
 	requester process.Person // who MediaWiki says the requester is
 	id        int64
 	status    string // cw_requests status
@@ -109,6 +111,7 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 func (r *review) run(ctx workflow.Context) error {
 	in := r.in
 	r.byPerson = knowsPeople(ctx)
+	r.follow = workflow.GetVersion(ctx, followChange, workflow.DefaultVersion, 1) >= 1
 	r.requester = process.Person{Name: in.Requester}
 	var filed activities.FileRequestResult
 	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), activities.NameFileWikiRequest, activities.FileRequestInput{
@@ -156,16 +159,53 @@ func (r *review) run(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.external != "" {
+		return r.endExternal()
+	}
 	switch outcome {
 	case process.StateApproved:
-		r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.ApproverNames(), " and "))
+		if !r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.ApproverNames(), " and ")) {
+			return r.endExternal()
+		}
 		return r.create(ctx)
 	case process.StateDeclined:
-		r.setStatus(ctx, farmdb.RequestDeclined, "", "Declined")
+		if !r.setStatus(ctx, farmdb.RequestDeclined, "", "Declined") {
+			return r.endExternal()
+		}
 	default: // cancelled by the requester, or expired waiting for details
-		r.setStatus(ctx, farmdb.RequestAbandoned, "", "Abandoned ("+outcome+")")
+		if !r.setStatus(ctx, farmdb.RequestAbandoned, "", "Abandoned ("+outcome+")") {
+			return r.endExternal()
+		}
 	}
 	r.st.State = outcome
+	return nil
+}
+
+// followOther takes a status another writer (CreateWiki's own review form)
+// put in cw_requests instead of overwriting it: the change is recorded, a
+// final one (approved, declined, abandoned) closes the review, and a
+// request put back in review, on hold or asked for details is then
+// CreateWiki's to decide.
+func (r *review) followOther(ctx workflow.Context, found string) {
+	r.external, r.status = found, found
+	r.st.Result["request_status"] = found
+	r.st.Result["changed_outside"] = found
+	r.st.Actions = append(r.st.Actions, process.ActionRecord{Action: "cw_status", Accepted: true, Time: workflow.Now(ctx),
+		Reason: fmt.Sprintf("cw_status was changed to %s outside WikiFlow (CreateWiki's own form): the process follows it", found)})
+	r.gate.Close(process.StateCancelled)
+}
+
+// endExternal ends the review the way another writer decided it; WikiFlow
+// creates nothing (an approval by CreateWiki's form is CreateWiki's to carry out).
+func (r *review) endExternal() error {
+	switch r.external {
+	case farmdb.RequestDeclined:
+		r.st.State = process.StateDeclined
+	case farmdb.RequestApproved:
+		r.st.State = process.StateCompleted
+	default:
+		r.st.State = process.StateCancelled
+	}
 	return nil
 }
 
@@ -219,6 +259,8 @@ func (r *review) create(ctx workflow.Context) error {
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			ProcessKindKey.ValueSet(KindCreateWiki), WikiDBKey.ValueSet(in.Wiki.DB),
 			RequesterKey.ValueSet(r.requester.Name), ProcessStateKey.ValueSet(process.StateRunning)),
+		// The creation retries its validation like this review retries its activities.
+		Memo: retryMemo(ctx),
 	})
 	var res CreateWikiResult
 	err := workflow.ExecuteChildWorkflow(cctx, CreateWiki, CreateWikiInput{
@@ -344,8 +386,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			r.in.Wiki.Category = req.Category
 		}
 		rec.Accepted = true
-		if r.status != farmdb.RequestInReview {
-			r.setStatus(ctx, farmdb.RequestInReview, rec.User, "Edited by the requester: "+req.Comment)
+		if r.status != farmdb.RequestInReview && !r.setStatus(ctx, farmdb.RequestInReview, rec.User, "Edited by the requester: "+req.Comment) {
+			rec.Accepted, rec.Reason = false, "the request was changed outside WikiFlow to "+r.external
 		}
 	case ReviewHold, ReviewMoreDetails:
 		if req.Action == ReviewMoreDetails && strings.TrimSpace(req.Comment) == "" {
@@ -373,28 +415,43 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			status = farmdb.RequestMoreDetails
 			r.detailAt = workflow.Now(ctx)
 		}
-		r.setStatus(ctx, status, rec.User, req.Comment)
+		if !r.setStatus(ctx, status, rec.User, req.Comment) {
+			rec.Accepted, rec.Reason = false, "the request was changed outside WikiFlow to "+r.external
+		}
 	}
 	return rec
 }
 
-// setStatus writes the request's status (and a comment) to cw_requests.
-func (r *review) setStatus(ctx workflow.Context, status, user, comment string) {
+// setStatus writes the request's status (and a comment) to cw_requests. On
+// the follow-writers version the write only happens while cw_status is
+// still what this process last wrote; otherwise the process follows the
+// other writer (followOther) and setStatus answers false.
+func (r *review) setStatus(ctx workflow.Context, status, user, comment string) bool {
+	in := activities.UpdateRequestInput{ID: r.id, Status: status, Comment: comment, User: user, Action: status}
+	if r.follow {
+		in.Expect = r.status
+	}
+	if res := r.update(ctx, in); res.Changed {
+		r.followOther(ctx, res.Status)
+		return false
+	}
 	r.status = status
 	r.st.Result["request_status"] = status
-	r.update(ctx, activities.UpdateRequestInput{ID: r.id, Status: status, Comment: comment, User: user, Action: status})
+	return true
 }
 
 func (r *review) comment(ctx workflow.Context, user, action, comment string) {
 	r.update(ctx, activities.UpdateRequestInput{ID: r.id, Comment: comment, User: user, Action: action})
 }
 
-func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) {
+func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) activities.UpdateRequestResult {
 	in.At = workflow.Now(ctx)
 	in.Central = r.in.Options.CentralWiki
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), activities.NameUpdateRequest, in).Get(ctx, nil); err != nil {
+	var res activities.UpdateRequestResult
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), activities.NameUpdateRequest, in).Get(ctx, &res); err != nil {
 		r.st.Result["update_error"] = err.Error()
 	}
+	return res
 }
 
 func (r *review) drainReviews(ctx workflow.Context) {

@@ -157,6 +157,30 @@ final class WikiFlowFarm {
 	}
 
 	/**
+	 * A value as ManageWiki's form may have stored it, read as the registry's type: integers
+	 * arrive as text ("1500"), checkboxes as "1"/"0" or 1/0. Anything else is returned as it is,
+	 * for valid() to judge. settings/coerce.go has the same rules.
+	 */
+	public static function coerce( array $def, $value ) {
+		switch ( $def['type'] ?? '' ) {
+			case 'int':
+				if ( is_string( $value ) && preg_match( '/^(?:0|-?[1-9][0-9]{0,17})$/D', $value ) ) {
+					return (int)$value;
+				}
+				break;
+			case 'bool':
+				if ( $value === '1' || $value === 'true' || $value === 1 ) {
+					return true;
+				}
+				if ( $value === '0' || $value === 'false' || $value === '' || $value === 0 ) {
+					return false;
+				}
+				break;
+		}
+		return $value;
+	}
+
+	/**
 	 * The registry's formats: the expressions of settings/registry.go (PlainTextForbidden,
 	 * PlainTextCharRef, AllowedURL), which settings/registry_test.go runs against these. The URL
 	 * expression is delimited by a backquote, the one character neither it nor a URL contains.
@@ -223,6 +247,15 @@ if ( $wgDBpassword === false || $wgDBpassword === '' ) {
 }
 $wgDBprefix = '';
 $wgDBTableOptions = 'ENGINE=InnoDB, DEFAULT CHARSET=binary';
+// Where CreateWiki and ManageWiki find their tables when a farm loads them: cw_wikis and mw_*
+// in the global database, the requests in the central wiki's own (farm/sql/*.sql).
+$wgVirtualDomainsMapping['virtual-createwiki'] = [ 'db' => $wikiflowCentralDB ];
+$wgVirtualDomainsMapping['virtual-managewiki'] = [ 'db' => $wikiflowCentralDB ];
+$wgVirtualDomainsMapping['virtual-createwiki-central'] = [ 'db' => WikiFlowFarm::CENTRAL_WIKI ];
+$wgCreateWikiDatabase = $wikiflowCentralDB; // CreateWiki of MediaWiki 1.39's time
+$wgCreateWikiGlobalWiki = WikiFlowFarm::CENTRAL_WIKI;
+$wgCreateWikiDatabaseSuffix = 'wiki';
+$wgCreateWikiSubdomain = 'localhost';
 
 ## Which wiki
 $wikiflowDB = WikiFlowFarm::requestedWiki();
@@ -479,10 +512,12 @@ $wikiflowSettings = $wikiflowSettingsRows
 if ( is_array( $wikiflowSettings ) ) {
 	foreach ( $wikiflowRegistry as $wikiflowDef ) {
 		$wikiflowName = is_array( $wikiflowDef ) ? (string)( $wikiflowDef['name'] ?? '' ) : '';
-		if ( $wikiflowName !== '' && array_key_exists( $wikiflowName, $wikiflowSettings )
-			&& WikiFlowFarm::valid( $wikiflowDef, $wikiflowSettings[$wikiflowName] )
-		) {
-			$GLOBALS[$wikiflowName] = $wikiflowSettings[$wikiflowName];
+		if ( $wikiflowName === '' || !array_key_exists( $wikiflowName, $wikiflowSettings ) ) {
+			continue;
+		}
+		$wikiflowValue = WikiFlowFarm::coerce( $wikiflowDef, $wikiflowSettings[$wikiflowName] );
+		if ( WikiFlowFarm::valid( $wikiflowDef, $wikiflowValue ) ) {
+			$GLOBALS[$wikiflowName] = $wikiflowValue;
 		}
 	}
 }
@@ -511,4 +546,4 @@ foreach ( $wikiflowRegistry as $wikiflowDef ) {
 unset( $wikiflowRows, $wikiflowPermRows, $wikiflowSettingsRows, $wikiflowNsRows, $wikiflowRow, $wikiflowGroup,
 	$wikiflowRights, $wikiflowRight, $wikiflowOn, $wikiflowPromote, $wikiflowOnce, $wikiflowNs, $wikiflowId,
 	$wikiflowName, $wikiflowAlias, $wikiflowDef, $wikiflowRegistry, $wikiflowSettings, $wikiflowReason, $wikiflowConn,
-	$wikiflowFile );
+	$wikiflowFile, $wikiflowValue );

@@ -1,7 +1,12 @@
--- WikiFlow central farm database (default name: wikifarm).
+-- WikiFlow central farm database: the farm's global database (default name: wikifarm).
 --
--- Tables and column names/types are those of the CreateWiki (cw_*) and ManageWiki (mw_*)
--- extensions, so tools written for those extensions can read this database.
+-- Tables and columns are those of CreateWiki's sql/cw_wikis.sql and ManageWiki's sql/mw_*.sql
+-- (their current heads), created as MediaWiki's updater creates them: with
+-- $wgDBTableOptions' default, ENGINE=InnoDB, DEFAULT CHARSET=binary. Text columns are
+-- therefore byte strings (VARCHAR becomes VARBINARY, TEXT becomes BLOB): compared exactly,
+-- limits in bytes. These are the tables of CreateWiki's virtual domain `virtual-createwiki`
+-- and ManageWiki's `virtual-managewiki`. CreateWiki's request tables live in the central
+-- wiki's own database instead (`virtual-createwiki-central`): see farm/sql/requests.sql.
 -- Idempotent: every statement may run again on an existing database.
 -- Indexes are declared inside CREATE TABLE so that re-running never fails on them.
 
@@ -30,47 +35,7 @@ CREATE TABLE IF NOT EXISTS cw_wikis (
   wiki_extra JSON NULL,
   KEY wiki_dbname (wiki_dbname),
   KEY wiki_dbcluster (wiki_dbcluster)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-
--- CreateWiki: wiki requests. cw_status: inreview, approved, declined, onhold, moredetails, abandoned.
-CREATE TABLE IF NOT EXISTS cw_requests (
-  cw_id INT AUTO_INCREMENT PRIMARY KEY NOT NULL,
-  cw_comment TEXT DEFAULT NULL,
-  cw_dbname VARCHAR(64) DEFAULT NULL,
-  cw_language VARCHAR(12) NOT NULL,
-  cw_private TINYINT UNSIGNED NOT NULL DEFAULT '0',
-  cw_sitename VARCHAR(128) NOT NULL,
-  cw_status VARCHAR(16) DEFAULT NULL,
-  cw_timestamp BINARY(14) NOT NULL,
-  cw_url VARCHAR(96) NOT NULL,
-  cw_user INT(10) NOT NULL,
-  cw_category VARCHAR(64) NOT NULL,
-  cw_visibility TINYINT UNSIGNED NOT NULL DEFAULT '0',
-  cw_locked TINYINT UNSIGNED NOT NULL DEFAULT '0',
-  cw_bio TINYINT UNSIGNED NOT NULL DEFAULT '0',
-  cw_extra JSON NULL,
-  KEY cw_status (cw_status),
-  KEY cw_timestamp (cw_timestamp)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-
--- CreateWiki: comments on a request (no primary key in the extension either).
-CREATE TABLE IF NOT EXISTS cw_comments (
-  cw_id INT NOT NULL,
-  cw_comment BLOB NOT NULL,
-  cw_comment_timestamp BINARY(14) NOT NULL,
-  cw_comment_user INT(10) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
-
--- CreateWiki: history of a request (status changes, edits).
-CREATE TABLE IF NOT EXISTS cw_history (
-  cw_history_id BIGINT UNSIGNED AUTO_INCREMENT NOT NULL,
-  cw_id INT NOT NULL,
-  cw_history_action VARCHAR(50) NOT NULL,
-  cw_history_actor INT(10) NOT NULL,
-  cw_history_details BLOB NOT NULL,
-  cw_history_timestamp BINARY(14) NOT NULL,
-  PRIMARY KEY (cw_history_id)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB, DEFAULT CHARSET=binary;
 
 -- ManageWiki: per-wiki settings (JSON object: variable name -> value) and extensions (JSON list).
 CREATE TABLE IF NOT EXISTS mw_settings (
@@ -78,7 +43,7 @@ CREATE TABLE IF NOT EXISTS mw_settings (
   s_settings JSON NULL,
   s_extensions JSON NULL,
   KEY s_dbname (s_dbname)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB, DEFAULT CHARSET=binary;
 
 -- ManageWiki: per-wiki groups (JSON lists of rights and of groups).
 CREATE TABLE IF NOT EXISTS mw_permissions (
@@ -93,7 +58,7 @@ CREATE TABLE IF NOT EXISTS mw_permissions (
   UNIQUE KEY uniqueperm (perm_dbname, perm_group),
   KEY perm_dbname (perm_dbname),
   KEY perm_group (perm_group)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB, DEFAULT CHARSET=binary;
 
 -- ManageWiki: per-wiki namespaces.
 CREATE TABLE IF NOT EXISTS mw_namespaces (
@@ -110,7 +75,7 @@ CREATE TABLE IF NOT EXISTS mw_namespaces (
   ns_additional JSON NOT NULL,
   UNIQUE KEY uniquens (ns_dbname, ns_namespace_id),
   KEY ns_dbname (ns_dbname)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+) ENGINE=InnoDB, DEFAULT CHARSET=binary;
 
 -- Defaults for new wikis: rows whose dbname is 'default'. A new wiki gets a copy of them.
 -- Groups follow MediaWiki 1.39's own defaults, with the farm's ManageWiki rights for bureaucrats.

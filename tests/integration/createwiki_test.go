@@ -15,6 +15,7 @@ import (
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
+	"go.temporal.io/api/enums/v1"
 )
 
 // newUser creates a farm account (on the central wiki, shared by every
@@ -215,9 +216,15 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "does not know the language") {
 		t.Fatalf("unknown language: %v", err)
 	}
+	// The refusal ends the workflow completed (not in the Web UI's Failed
+	// list), in the state refused, before any step.
 	st, _ := cli.Status(ctx, workflows.CreateWikiID(db))
-	if st.State != process.StateFailed || stepState(st, workflows.StepValidate) != process.StepFailed {
+	if st.State != process.StateRefused || len(st.Steps) != 0 || !strings.Contains(st.Result["error"], "does not know the language") {
 		t.Fatalf("status after a refused validation: %+v", st)
+	}
+	if desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, workflows.CreateWikiID(db), ""); err != nil ||
+		desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+		t.Fatalf("the refused creation's workflow: %v %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
 	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
 		t.Fatal("a database was created for a refused request")
@@ -227,12 +234,14 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 	}
 }
 
-// A worker whose MediaWiki API is down: the critical path still completes,
-// the optional steps that need the API fail after their retries, notify is
-// blocked; once the API is back a wiki creator's retry finishes them, while
-// a plain user's retry is refused and recorded.
+// A worker whose MediaWiki API is down for longer than the retry budget:
+// the critical path still completes, the optional steps that need the API
+// fail once their budget is spent (a step's budget is never shorter than
+// one attempt's timeout, two minutes here), notify is blocked; once the API
+// is back a wiki creator's retry finishes them, while a plain user's retry
+// is refused and recorded.
 func TestCreateWikiWithTheAPIDown(t *testing.T) {
-	ctx := testContext(t, 4*time.Minute)
+	ctx := testContext(t, 5*time.Minute)
 	proxy := startSwitchProxy(t, deps.Config.MediaWiki.DialAddress)
 	queue := "wikiflow-apidown-" + randomHex(3)
 	d := *deps
@@ -247,20 +256,23 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	defer w.Stop()
 	cfg := *deps.Config
 	cfg.Temporal.TaskQueue = queue
+	cfg.Processes.TransientRetryBudget = 10 * time.Second
 	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
 
 	requester := newUser(t, "Requester")
 	creator := newUser(t, "Creator", "wikicreator")
 	plain := newUser(t, "Plain")
 	db := uniqueDB("down")
-	proxy.on.Store(false)
 	id, err := c.CreateWiki(ctx, client.CreateWikiRequest{
 		Wiki: process.WikiSpec{DB: db, Sitename: "Down Wiki", Language: "en"}, Requester: requester,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := waitFor(t, c, id, 3*time.Minute, process.StateNeedsAttention)
+	// Down once the request is validated (the validation asks the API who
+	// the requester is, and would wait the outage out).
+	proxy.on.Store(false)
+	st := waitFor(t, c, id, 4*time.Minute, process.StateNeedsAttention)
 	for step, want := range map[string]string{
 		workflows.StepCreateDatabase: process.StepSucceeded,
 		workflows.StepSchema:         process.StepSucceeded,

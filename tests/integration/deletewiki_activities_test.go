@@ -114,7 +114,8 @@ func wantPermanent(t *testing.T, err error, errType string, mentions ...string) 
 
 func TestDeletionActivityNamesAreFarmMethods(t *testing.T) {
 	typ := reflect.TypeOf(&activities.Farm{})
-	for _, name := range append(activities.DeletionStepActivities, activities.NameCountRightHolders, activities.NameRemoveStorage) {
+	names := append(append([]string{}, activities.DeletionStepActivities...), activities.RestoreStepActivities...)
+	for _, name := range append(names, activities.NameCountRightHolders, activities.NameRemoveStorage, activities.NameCheckRestore) {
 		if _, ok := typ.MethodByName(name); !ok {
 			t.Errorf("%s is not a method of *Farm", name)
 		}
@@ -154,6 +155,12 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if _, err := deps.Scripts.Run(ctx, db, "runJobs"); err != nil {
 		t.Fatal(err)
 	}
+	// Files, in the upload directory MediaWiki writes them to.
+	if _, _, err := deps.Central.ApplySetting(ctx, db, "wgEnableUploads", json.RawMessage("true")); err != nil {
+		t.Fatal(err)
+	}
+	uploaded := importPNGs(t, db, map[string]int{"One " + db + ".png": 8, "Two " + db + ".png": 300})
+	uploadDir := filepath.Join(config.Abs(deps.Config.MediaWiki.UploadRoot), db)
 	// A second bureaucrat, with a confirmed email address; the requester has none.
 	bcrat := newUser(t, "Bcrat")
 	addr := strings.ToLower(bcrat) + "@example.org"
@@ -292,8 +299,8 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 		t.Fatalf("the older backup was not kept aside: %q %v", b, err)
 	}
 	var counts map[string]int64
-	if err := json.Unmarshal([]byte(backup.Outputs["counts"]), &counts); err != nil || counts["page"] != 3 || counts["revision"] != 4 {
-		t.Fatalf("backup counts %s (%v): want 3 pages (with the main page) and 4 revisions", backup.Outputs["counts"], err)
+	if err := json.Unmarshal([]byte(backup.Outputs["counts"]), &counts); err != nil || counts["page"] != 3+2 || counts["revision"] != 4+2 || counts["image"] != 2 {
+		t.Fatalf("backup counts %s (%v): want 3 pages (with the main page) and 4 revisions, and 2 file pages with 2 images", backup.Outputs["counts"], err)
 	}
 	if backup.Outputs["path"] != path {
 		t.Fatalf("backup at %s, want %s", backup.Outputs["path"], path)
@@ -304,9 +311,71 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&0o077 != 0 {
 		t.Fatalf("backup file %s must be private to the worker: %v %v", path, fi.Mode(), err)
 	}
+	// A process started before files and rows were backed up verifies the dump alone.
+	onlyDump := in.Outputs
+	in.Outputs = map[string]map[string]string{"backup": onlyDump["backup"]}
+	legacy, err := exec1("verify-backup", activities.NameVerifyBackup, nil)
+	if err != nil || legacy.Outputs["verified"] != "true" || legacy.Outputs["files_verified"] != "" || legacy.Outputs["rows_verified"] != "" {
+		t.Fatalf("verification of a dump without files and rows: %v %v", legacy.Outputs, err)
+	}
+	in.Outputs = onlyDump
+
+	// The upload directory and the central rows.
+	files := twice("archive-files", activities.NameArchiveUploads, nil)
+	archive, fileManifest := files.Outputs["archive"], files.Outputs["manifest"]
+	if files.Outputs["files"] == "0" || archive != strings.TrimSuffix(path, ".sql")+".files.tar.gz" {
+		t.Fatalf("archive outputs %v", files.Outputs)
+	}
+	var fm struct {
+		Root    string `json:"root"`
+		Entries []struct {
+			Path, Type, SHA256 string
+			Size               int64
+		} `json:"entries"`
+	}
+	if b, err := os.ReadFile(fileManifest); err != nil || json.Unmarshal(b, &fm) != nil || fm.Root != uploadDir {
+		t.Fatalf("file manifest %s: %v %+v", fileManifest, err, fm)
+	}
+	listed := map[string]string{}
+	for _, e := range fm.Entries {
+		if e.Type == "file" && !strings.HasPrefix(e.Path, "thumb/") {
+			listed[filepath.Base(e.Path)] = e.SHA256
+		}
+	}
+	if !reflect.DeepEqual(listed, uploaded) {
+		t.Fatalf("the file manifest lists %v, want the uploads %v", listed, uploaded)
+	}
+	rowsOut := twice("export-rows", activities.NameExportWikiRows, nil)
+	var rowCounts map[string]int
+	if err := json.Unmarshal([]byte(rowsOut.Outputs["counts"]), &rowCounts); err != nil || rowCounts["cw_wikis"] != 1 || rowCounts["mw_namespaces"] == 0 {
+		t.Fatalf("rows outputs %v", rowsOut.Outputs)
+	}
+
 	verify := twice("verify-backup", activities.NameVerifyBackup, nil)
-	if verify.Outputs["verified"] != "true" || verify.Outputs["sha256"] != backup.Outputs["sha256"] {
+	if verify.Outputs["verified"] != "true" || verify.Outputs["sha256"] != backup.Outputs["sha256"] ||
+		verify.Outputs["files_verified"] != "true" || verify.Outputs["rows_verified"] != "true" || verify.Outputs["manifest"] == "" {
 		t.Fatalf("verify outputs %v", verify.Outputs)
+	}
+
+	// A corrupted archive: verification and the removal of the files refuse.
+	goodArchive, err := os.ReadFile(archive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	badArchive := bytes.Clone(goodArchive)
+	badArchive[len(badArchive)/2] ^= 0x01
+	if err := os.WriteFile(archive, badArchive, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
+	wantPermanent(t, err, activities.ErrChecksumMismatch, archive)
+	_, err = exec1("storage", activities.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
+	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	if err := os.WriteFile(archive, goodArchive, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(uploadDir); err != nil {
+		t.Fatalf("the upload directory went although its archive was corrupted: %v", err)
 	}
 
 	// Recorded counts that the restore does not give: refused, naming the table.
@@ -363,15 +432,36 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(again.Outputs, backup.Outputs) {
 		t.Fatalf("backup rerun after the drop: %v %v, want %v", again.Outputs, err, backup.Outputs)
 	}
-	// The backup, restored by hand, has the same rows.
+	// The backup, restored by hand, has the same rows, and the archive the same files.
 	restoreByHand(t, path, counts)
+	restoreFilesByHand(t, archive, fileManifest)
 
-	// The rows, the storage, the last notification.
-	twice("remove-rows", activities.NameRemoveWikiRows, nil)
+	// The rows, the storage, the last notification: only what the verification covered.
+	verified := map[string]string{"verify_step": "verify-backup"}
+	_, err = exec1("remove-rows", activities.NameRemoveWikiRows, map[string]string{"verify_step": "backup"})
+	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	twice("remove-rows", activities.NameRemoveWikiRows, verified)
 	if rows, err := deps.Central.RowCounts(ctx, db); err != nil || rows["cw_wikis"]+rows["mw_settings"]+rows["mw_permissions"]+rows["mw_namespaces"] != 0 {
 		t.Fatalf("rows of %s left: %v %v", db, rows, err)
 	}
-	twice("storage", activities.NameRemoveStorage, nil)
+	// A file the archive does not hold: the directory stays.
+	stray := filepath.Join(uploadDir, "stray.txt")
+	if err := os.WriteFile(stray, []byte("not archived"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = exec1("storage", activities.NameRemoveStorage, verified)
+	wantPermanent(t, err, activities.ErrNotInBackup, "stray.txt")
+	if err := os.Remove(stray); err != nil {
+		t.Fatal(err)
+	}
+	twice("storage", activities.NameRemoveStorage, verified)
+	// Reruns once everything is gone answer from the backup.
+	for _, step := range []struct{ name, activity string }{{"archive-files", activities.NameArchiveUploads}, {"export-rows", activities.NameExportWikiRows}} {
+		again, err := exec1(step.name, step.activity, nil)
+		if err != nil || !reflect.DeepEqual(again.Outputs, in.Outputs[step.name]) {
+			t.Fatalf("%s rerun after the removal: %v %v, want %v", step.activity, again.Outputs, err, in.Outputs[step.name])
+		}
+	}
 	// The wiki and its database are gone: the process passes on whom it told before.
 	in.Args["bureaucrats"] = scheduled
 	res = twice("notify-deleted", activities.NameNotifyBureaucrats, map[string]string{"phase": "deleted", "central_wiki": central})
@@ -421,6 +511,34 @@ func restoreByHand(t *testing.T, path string, want map[string]int64) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored by hand: %v\nrecorded: %v", got, want)
+	}
+}
+
+// restoreFilesByHand extracts an archive with tar, as an operator would,
+// and checks every file of its manifest with sha256sum.
+func restoreFilesByHand(t *testing.T, archive, manifest string) {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("tar", "-xzf", archive, "-C", dir).CombinedOutput(); err != nil {
+		t.Fatalf("tar -xzf %s: %v %s", archive, err, out)
+	}
+	var m struct {
+		Entries []struct{ Path, Type, SHA256 string } `json:"entries"`
+	}
+	b, err := os.ReadFile(manifest)
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		t.Fatalf("manifest %s: %v", manifest, err)
+	}
+	var sums strings.Builder
+	for _, e := range m.Entries {
+		if e.Type == "file" {
+			fmt.Fprintf(&sums, "%s  %s\n", e.SHA256, e.Path)
+		}
+	}
+	cmd := exec.Command("sha256sum", "--check", "--quiet", "--strict")
+	cmd.Dir, cmd.Stdin = dir, strings.NewReader(sums.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sha256sum of the files restored by hand: %v %s", err, out)
 	}
 }
 

@@ -72,7 +72,7 @@ type farmSnapshot struct {
 	tables    map[string]string
 }
 
-var centralTables = []string{"cw_wikis", "cw_requests", "cw_comments", "cw_history", "mw_settings", "mw_permissions", "mw_namespaces", "wf_database_claims"}
+var centralTables = []string{"cw_wikis", "cw_requests", "cw_comments", "cw_history", "mw_settings", "mw_permissions", "mw_namespaces", "wf_database_claims", "wf_wiki_owners"}
 
 func snapshotFarm(t *testing.T) farmSnapshot {
 	t.Helper()
@@ -81,8 +81,13 @@ func snapshotFarm(t *testing.T) farmSnapshot {
 	for _, table := range centralTables {
 		var name string
 		var sum sql.NullInt64
-		// Table names come from the list above, never from input.
-		if err := deps.Central.DB.QueryRowContext(ctx, "CHECKSUM TABLE "+table).Scan(&name, &sum); err != nil {
+		// Table names come from the list above, never from input. CreateWiki's
+		// request tables live in the central wiki's database.
+		db := deps.Central.DB
+		if table == "cw_requests" || table == "cw_comments" || table == "cw_history" {
+			db = deps.Central.Requests()
+		}
+		if err := db.QueryRowContext(ctx, "CHECKSUM TABLE "+table).Scan(&name, &sum); err != nil {
 			t.Fatalf("checksum %s: %v", table, err)
 		}
 		s.tables[table] = fmt.Sprint(sum.Int64)

@@ -332,8 +332,9 @@ func TestApplySettingRowHandling(t *testing.T) {
 // srDeleteRequest removes a test request and its comments and history.
 func srDeleteRequest(t *testing.T, id int64) {
 	t.Cleanup(func() {
-		for _, q := range []string{`DELETE FROM cw_comments WHERE cw_id = ?`, `DELETE FROM cw_history WHERE cw_id = ?`, `DELETE FROM cw_requests WHERE cw_id = ?`} {
-			_, _ = deps.Central.DB.ExecContext(context.Background(), q, id)
+		for _, q := range []string{`DELETE FROM cw_comments WHERE cw_id = ?`, `DELETE FROM cw_history WHERE cw_id = ?`,
+			`DELETE FROM wf_request_keys WHERE key_request = ?`, `DELETE FROM cw_requests WHERE cw_id = ?`} {
+			_, _ = deps.Central.Requests().ExecContext(context.Background(), q, id)
 		}
 	})
 }
@@ -341,7 +342,7 @@ func srDeleteRequest(t *testing.T, id int64) {
 func srCount(t *testing.T, table string, id int64) int {
 	t.Helper()
 	var n int
-	if err := deps.Central.DB.QueryRowContext(testContext(t, 10*time.Second), `SELECT COUNT(*) FROM `+table+` WHERE cw_id = ?`, id).Scan(&n); err != nil {
+	if err := deps.Central.Requests().QueryRowContext(testContext(t, 10*time.Second), `SELECT COUNT(*) FROM `+table+` WHERE cw_id = ?`, id).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -417,7 +418,9 @@ func TestWikiRequestRows(t *testing.T) {
 		t.Fatalf("GetRequest of no request: %v", err)
 	}
 
-	// A reviewer approves with a comment; the step runs twice with the same At.
+	// A reviewer approves with a comment; the step runs twice with the same
+	// At: one comment, and nothing in cw_history (CreateWiki logs status
+	// changes in Special:Log, not there).
 	at := time.Now().UTC().Truncate(time.Second)
 	in := activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestApproved, Comment: "Looks good", User: reviewer, At: at}
 	for run := 0; run < 2; run++ {
@@ -425,12 +428,12 @@ func TestWikiRequestRows(t *testing.T) {
 		if err != nil {
 			t.Fatalf("UpdateRequest run %d: %v", run+1, err)
 		}
-		if res.Status != farmdb.RequestApproved || res.Action != farmdb.RequestApproved || res.User != reviewer {
+		if res.Status != farmdb.RequestApproved || res.Action != farmdb.RequestApproved || res.User != reviewer || res.ActorID != srActor(t, reviewer) {
 			t.Fatalf("UpdateRequest run %d: %+v", run+1, res)
 		}
 	}
-	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 1 || h != 1 {
-		t.Fatalf("after the same update twice: %d comments, %d history rows; want 1 and 1", c, h)
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 1 || h != 0 {
+		t.Fatalf("after the same update twice: %d comments, %d history rows; want 1 and 0", c, h)
 	}
 	val, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: reviewer})
 	if err != nil {
@@ -445,22 +448,32 @@ func TestWikiRequestRows(t *testing.T) {
 		comments[0].UserID != reviewerAccount.ID {
 		t.Fatalf("comments: %+v %v (reviewer %d)", comments, err, reviewerAccount.ID)
 	}
-	history, err := deps.Central.RequestHistory(ctx, id)
-	if err != nil || len(history) != 1 || history[0].Action != farmdb.RequestApproved || history[0].ActorID != srActor(t, reviewer) ||
-		history[0].Details != "Looks good" || history[0].Timestamp != farmdb.Timestamp(at) {
-		t.Fatalf("history: %+v %v", history, err)
-	}
 	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
 		t.Fatalf("status %q, want approved", req.Status)
 	}
 
-	// Another action (another time) is another row; a comment alone is a "comment".
-	res, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "One more thing", User: requester, At: at.Add(time.Minute)})
+	// A comment alone is a "comment"; one in the same second as another
+	// takes the next free second, so CreateWiki's viewer shows both.
+	res, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "One more thing", User: requester, At: at})
 	if err != nil || res.Action != activities.RequestActionComment || res.Status != farmdb.RequestApproved || res.PreviousStatus != farmdb.RequestApproved {
 		t.Fatalf("comment alone: %+v %v", res, err)
 	}
-	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 2 || h != 2 {
-		t.Fatalf("after a second action: %d comments, %d history rows", c, h)
+	comments, _ = deps.Central.RequestComments(ctx, id)
+	if len(comments) != 2 || comments[1].Comment != "One more thing" || comments[1].Timestamp != farmdb.Timestamp(at.Add(time.Second)) {
+		t.Fatalf("a second comment in the same second: %+v", comments)
+	}
+	// A decision's comment keeps the person's words; one without words adds nothing.
+	for _, c := range []string{"approve: ", "approve:"} {
+		if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: c, Action: "approve", User: reviewer, At: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "decline: not yet", Action: "decline", User: reviewer, At: at}); err != nil {
+		t.Fatal(err)
+	}
+	comments, _ = deps.Central.RequestComments(ctx, id)
+	if len(comments) != 3 || comments[2].Comment != "not yet" || comments[2].Timestamp != farmdb.Timestamp(at.Add(2*time.Second)) {
+		t.Fatalf("decision comments: %+v", comments)
 	}
 
 	// Refusals change nothing.
@@ -484,37 +497,55 @@ func TestWikiRequestRows(t *testing.T) {
 	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
 		t.Fatalf("status %q after refusals", req.Status)
 	}
-	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 2 || h != 2 {
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 3 || h != 0 {
 		t.Fatalf("refusals added rows: %d comments, %d history rows", c, h)
 	}
 
-	// The farm's own action (no user) is recorded under its system account.
+	// The farm's own status change (no user) is commented under its system
+	// account, and stays after a decision of its time written later.
 	res, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestDeclined, Comment: "Declined by the farm", At: later})
 	if err != nil || res.User != activities.SystemUser || res.UserID <= 0 || res.Status != farmdb.RequestDeclined {
 		t.Fatalf("the farm's own update: %+v %v", res, err)
 	}
-	if history, _ := deps.Central.RequestHistory(ctx, id); history[len(history)-1].ActorID != srActor(t, activities.SystemUser) {
-		t.Fatalf("system action recorded as actor %d", history[len(history)-1].ActorID)
+	comments, _ = deps.Central.RequestComments(ctx, id)
+	if last := comments[len(comments)-1]; last.UserID != res.UserID || last.Comment != "Declined by the farm" || last.Timestamp != farmdb.Timestamp(later) {
+		t.Fatalf("the farm's comment: %+v", last)
+	}
+	if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Action: "decline", Comment: "decline: the deciding vote", User: reviewer, At: later}); err != nil {
+		t.Fatal(err)
+	}
+	comments, _ = deps.Central.RequestComments(ctx, id)
+	if n := len(comments); n != 5 || comments[n-2].Comment != "the deciding vote" || comments[n-2].Timestamp != farmdb.Timestamp(later) ||
+		comments[n-1].Comment != "Declined by the farm" || comments[n-1].Timestamp != farmdb.Timestamp(later.Add(time.Second)) {
+		t.Fatalf("the vote and the farm's comment: %+v", comments)
 	}
 
-	// farmdb's own idempotency, without the activity.
+	// farmdb's own idempotency, without the activity; cw_history takes only
+	// CreateWiki's actions.
 	for run := 0; run < 2; run++ {
 		if err := deps.Central.AddRequestComment(ctx, id, "Direct", who.ID, later); err != nil {
 			t.Fatal(err)
 		}
-		if err := deps.Central.AddRequestHistory(ctx, id, "note", srActor(t, requester), "Direct", later); err != nil {
+		if err := deps.Central.AddRequestHistory(ctx, id, farmdb.HistoryEdited, srActor(t, requester), "Direct", later); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 4 || h != 4 {
-		t.Fatalf("direct inserts twice: %d comments, %d history rows; want 4 and 4", c, h)
+	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 6 || h != 1 {
+		t.Fatalf("direct inserts twice: %d comments, %d history rows; want 6 and 1", c, h)
+	}
+	if err := deps.Central.AddRequestHistory(ctx, id, "note", srActor(t, requester), "Direct", later); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("a history action CreateWiki does not write: %v", err)
 	}
 	if err := deps.Central.AddRequestComment(ctx, id, "x", 0, later); !errors.Is(err, farmdb.ErrInvalidRequest) {
 		t.Fatalf("a comment by user 0: %v", err)
 	}
+	if err := deps.Central.AddRequestComment(ctx, id, " ", who.ID, later); !errors.Is(err, farmdb.ErrInvalidRequest) {
+		t.Fatalf("an empty comment: %v", err)
+	}
 	if err := deps.Central.AddRequestComment(ctx, 1<<40, "x", who.ID, later); !errors.Is(err, farmdb.ErrRequestNotFound) {
 		t.Fatalf("a comment on no request: %v", err)
 	}
+	srDistinctTimestamps(t, id)
 
 	// The requester's edit.
 	if err := deps.Central.UpdateRequestDetails(ctx, id, "Renamed Wiki", "de", true, "other", "A better reason"); err != nil {
@@ -529,6 +560,33 @@ func TestWikiRequestRows(t *testing.T) {
 	}
 	if err := deps.Central.UpdateRequestDetails(ctx, id, strings.Repeat("x", 129), "de", true, "", ""); !errors.Is(err, farmdb.ErrInvalidRequest) {
 		t.Fatalf("an edit to a too long sitename: %v", err)
+	}
+	// Lengths are bytes: 100 Hebrew letters (200 bytes) do not fit, 64 (128 bytes) do.
+	if err := deps.Central.UpdateRequestDetails(ctx, id, strings.Repeat("א", 100), "he", true, "", ""); !errors.Is(err, farmdb.ErrInvalidRequest) ||
+		!strings.Contains(err.Error(), "200 bytes") {
+		t.Fatalf("an edit to a 200-byte sitename: %v", err)
+	}
+	if err := deps.Central.UpdateRequestDetails(ctx, id, strings.Repeat("א", 64), "he", true, "", ""); err != nil {
+		t.Fatalf("an edit to a 128-byte sitename: %v", err)
+	}
+}
+
+// srDistinctTimestamps fails when two comments, or two history entries, of
+// a request share a second: CreateWiki's viewer would show only one.
+func srDistinctTimestamps(t *testing.T, id int64) {
+	t.Helper()
+	for _, q := range []string{
+		`SELECT cw_comment_timestamp, COUNT(*) FROM cw_comments WHERE cw_id = ? GROUP BY cw_comment_timestamp HAVING COUNT(*) > 1`,
+		`SELECT cw_history_timestamp, COUNT(*) FROM cw_history WHERE cw_id = ? GROUP BY cw_history_timestamp HAVING COUNT(*) > 1`,
+	} {
+		var ts string
+		var n int
+		err := deps.Central.Requests().QueryRowContext(testContext(t, 10*time.Second), q, id).Scan(&ts, &n)
+		if err == nil {
+			t.Errorf("request %d: %d rows at %s (%s)", id, n, ts, q)
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			t.Fatal(err)
+		}
 	}
 }
 
@@ -559,12 +617,20 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 		t.Fatalf("filing twice gave requests %v", ids)
 	}
 	var n int
-	if err := deps.Central.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cw_requests WHERE cw_dbname = ?`, db).Scan(&n); err != nil || n != 1 {
+	var extra sql.NullString
+	if err := deps.Central.Requests().QueryRowContext(ctx, `SELECT COUNT(*), MAX(cw_extra) FROM cw_requests WHERE cw_dbname = ?`, db).Scan(&n, &extra); err != nil || n != 1 {
 		t.Fatalf("%d requests for %s (%v)", n, db, err)
 	}
+	if extra.Valid {
+		t.Fatalf("cw_extra holds %q: WikiFlow's key belongs in wf_request_keys", extra.String)
+	}
 	req, err := deps.Central.GetRequest(ctx, ids[0])
-	if err != nil || req.Status != farmdb.RequestInReview || req.Comment != "Because" || req.URL == "" {
-		t.Fatalf("filed: %+v %v", req, err)
+	wantURL := strings.TrimSuffix(db, deps.Config.MediaWiki.DBSuffix) + "." + deps.Config.MediaWiki.Subdomain
+	if err != nil || req.Status != farmdb.RequestInReview || req.Comment != "Because" || req.URL != wantURL {
+		t.Fatalf("filed: %+v %v (cw_url want %s)", req, err, wantURL)
+	}
+	if c, h := srCount(t, "cw_comments", ids[0]), srCount(t, "cw_history", ids[0]); c != 0 || h != 0 {
+		t.Fatalf("filing wrote %d comments and %d history rows; CreateWiki writes none", c, h)
 	}
 
 	bad := in
@@ -588,6 +654,21 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	if req.Sitename != "Better Name" || req.Comment != "A better reason" || req.Language != "en" || req.Category != "test" {
 		t.Fatalf("after the edit: %+v", req)
 	}
+	// As CreateWiki's edit form: the requester's "Updated request." and one
+	// "edited" entry with its change message; the second run added nothing.
+	comments, _ := deps.Central.RequestComments(ctx, ids[0])
+	if len(comments) != 1 || comments[0].Comment != farmdb.UpdatedComment || comments[0].UserID != req.UserID {
+		t.Fatalf("comments after the edit: %+v", comments)
+	}
+	history, _ := deps.Central.RequestHistory(ctx, ids[0])
+	wantDetails := "* Field ''sitename'' changed:\n** '''Old value''': Filed Wiki\n** '''New value''': Better Name\n" +
+		"* Field ''reason'' changed:\n** '''Old value''': Because\n** '''New value''': A better reason"
+	if len(history) != 1 || history[0].Action != farmdb.HistoryEdited || history[0].ActorID != srActor(t, requester) || history[0].Details != wantDetails {
+		t.Fatalf("history after the edit: %+v\nwant details %q", history, wantDetails)
+	}
+	hebrew := activities.EditRequestInput{ID: ids[0], Sitename: strings.Repeat("א", 100)}
+	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, hebrew)
+	wantPermanent(t, err, activities.ErrInvalidInput, "200 bytes")
 	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: ids[0], Language: "xx-nope"})
 	wantPermanent(t, err, activities.ErrInvalidInput, "language")
 	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: 1 << 40, Sitename: "x"})

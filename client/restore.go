@@ -1,0 +1,27 @@
+package client
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// RestoreWiki asks for a deleted wiki's restore from its latest verified
+// backup; one steward approves. A taken name, no verified backup or one
+// that fails its checksums is refused by the process before anyone is asked.
+func (c *Client) RestoreWiki(ctx context.Context, db, requester, reason string) (process.Status, error) {
+	if err := ValidateDBName(db); err != nil {
+		return process.Status{}, err
+	}
+	o := workflows.RestoreWikiOptions{
+		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
+		Expiry: c.Config.Processes.ApprovalExpiry,
+	}
+	id := workflows.RestoreWikiID(db)
+	return c.start(ctx, c.startOptions(id, workflows.KindRestoreWiki, db, requester, fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason)),
+		workflows.RestoreWiki, workflows.RestoreWikiInput{
+			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: workflows.RestoreWikiDefinition(o),
+		})
+}

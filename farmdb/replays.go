@@ -1,0 +1,37 @@
+package farmdb
+
+import (
+	"context"
+	"crypto/sha256"
+	"time"
+)
+
+// The signed hook's replay protection, shared by every worker: a request's
+// signature is accepted once. The key is the signature's SHA-256 (fixed
+// size, and a stored row reveals nothing that could be sent again).
+const hookRequestsSchema = `CREATE TABLE IF NOT EXISTS wf_hook_requests (
+  hr_signature BINARY(32) NOT NULL PRIMARY KEY,
+  hr_expires BINARY(14) NOT NULL,
+  KEY hr_expires (hr_expires)
+) ENGINE=InnoDB DEFAULT CHARSET=binary`
+
+// HookReplays is hook.ReplayStore on the central database.
+type HookReplays struct{ Central *Central }
+
+// First records the signature until expires and tells whether it is new:
+// the primary key makes two workers racing on one request agree.
+func (h HookReplays) First(ctx context.Context, signature string, expires time.Time) (bool, error) {
+	sum := sha256.Sum256([]byte(signature))
+	// Forget what can no longer be replayed, a little at a time.
+	if _, err := h.Central.DB.ExecContext(ctx,
+		`DELETE FROM wf_hook_requests WHERE hr_expires < ? LIMIT 100`, Timestamp(time.Now())); err != nil {
+		return false, err
+	}
+	res, err := h.Central.DB.ExecContext(ctx,
+		`INSERT IGNORE INTO wf_hook_requests (hr_signature, hr_expires) VALUES (?, ?)`, sum[:], Timestamp(expires))
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}

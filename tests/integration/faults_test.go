@@ -1,0 +1,524 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// The fault suite: routine failures of the farm (a worker killed, MariaDB
+// restarted, MediaWiki down for minutes) during creations heal without a
+// person, nothing is done twice, and the status shows the retries. Each
+// test restores the stack when it ends, failed or not, and writes its
+// figures to faults.txt in the artifact directory.
+
+// stateDir is the stack's state folder, as farm/bin/stack computes it.
+func stateDir() string {
+	if d := os.Getenv("WIKIFLOW_STATE_DIR"); d != "" {
+		return d
+	}
+	return filepath.Join(repoRoot, ".stack")
+}
+
+// livePID reads a pid file of the stack and checks the process is alive.
+func livePID(file string) (int, bool) {
+	b, err := os.ReadFile(filepath.Join(stateDir(), "run", file))
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return 0, false
+	}
+	return pid, alive(pid)
+}
+
+// alive: the process exists and is not a zombie waiting to be reaped.
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// "pid (comm) state ...": the state follows the last parenthesis.
+	s := string(stat)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] != 'Z'
+}
+
+// stackEnv is the environment farm/bin/stack is run with to bring a service
+// back: MariaDB with the durability flags it runs with now (make test starts
+// it with WIKIFLOW_FAST_DB=1).
+func stackEnv(t *testing.T) []string {
+	env := os.Environ()
+	if pid, ok := livePID("mariadb.pid"); ok {
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil &&
+			strings.Contains(string(cmdline), "--innodb-flush-log-at-trx-commit=0") {
+			env = append(env, "WIKIFLOW_FAST_DB=1")
+		}
+	}
+	return env
+}
+
+// stackUp runs `farm/bin/stack up`, which starts whatever is down.
+func stackUp(t *testing.T, env []string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	cmd := exec.Command(filepath.Join(repoRoot, "farm", "bin", "stack"), "up")
+	cmd.Dir = repoRoot
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("farm/bin/stack up: %v\n%s", err, out)
+	}
+	return time.Since(start)
+}
+
+// restoreStack brings the stack back when the test ends, also when it fails
+// halfway: the tests after it need MariaDB and MediaWiki.
+func restoreStack(t *testing.T) {
+	env := stackEnv(t)
+	t.Cleanup(func() {
+		_, dbUp := livePID("mariadb.pid")
+		_, mwUp := livePID("php.pid")
+		if dbUp && mwUp {
+			return
+		}
+		cmd := exec.Command(filepath.Join(repoRoot, "farm", "bin", "stack"), "up")
+		cmd.Dir = repoRoot
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("restoring the stack: %v\n%s", err, out)
+		}
+	})
+}
+
+var faultsFile sync.Once
+
+// reportFault appends a test's figures to faults.txt (started afresh by the
+// first test of a run).
+func reportFault(t *testing.T, lines ...string) {
+	path := filepath.Join(artifactDir(t), "faults.txt")
+	faultsFile.Do(func() { _ = os.Remove(path) })
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer f.Close()
+	fmt.Fprintf(f, "== %s (%s)\n", t.Name(), time.Now().UTC().Format(time.RFC3339))
+	for _, l := range lines {
+		fmt.Fprintln(f, l)
+		t.Log(l)
+	}
+	fmt.Fprintln(f)
+}
+
+// creation is one creation of the suite.
+type creation struct {
+	db, id string
+	err    error
+}
+
+// creations names n creations; their process IDs follow from the names.
+func creations(prefix string, n int) []*creation {
+	out := make([]*creation, n)
+	for i := range out {
+		db := uniqueDB(prefix)
+		out[i] = &creation{db: db, id: workflows.CreateWikiID(db)}
+	}
+	return out
+}
+
+// create starts the creations at once and returns when each one's request
+// is validated (or refused).
+func create(ctx context.Context, c *client.Client, requester string, crs []*creation) {
+	var wg sync.WaitGroup
+	for _, cr := range crs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, cr.err = c.CreateWiki(ctx, client.CreateWikiRequest{
+				Wiki: process.WikiSpec{DB: cr.db, Sitename: "Fault " + cr.db, Language: "en"}, Requester: requester,
+			})
+		}()
+	}
+	wg.Wait()
+}
+
+// waitCompleted waits until every creation completed and returns their
+// statuses and when the last one did.
+func waitCompleted(t *testing.T, c *client.Client, crs []*creation, timeout time.Duration) ([]process.Status, time.Time) {
+	t.Helper()
+	sts := make([]process.Status, len(crs))
+	for i, cr := range crs {
+		if cr.err != nil {
+			t.Fatalf("creating %s: %v", cr.db, cr.err)
+		}
+		sts[i] = waitFor(t, c, cr.id, timeout, process.StateCompleted)
+	}
+	last := time.Time{}
+	for _, st := range sts {
+		if st.Ended.After(last) {
+			last = st.Ended
+		}
+	}
+	return sts, last
+}
+
+// assertCreatedOnce checks what a person would: every step succeeded and
+// nobody had to act, the wiki answers over its API with the requester as
+// its bureaucrat, its schema is the installer's, and each row exists once.
+func assertCreatedOnce(t *testing.T, st process.Status, requester string) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	db := st.Wiki
+	for _, s := range st.Steps {
+		if s.State != process.StepSucceeded {
+			t.Errorf("%s: step %s is %s: %s", db, s.Name, s.State, s.Error)
+		}
+	}
+	if len(st.Actions) != 0 {
+		t.Errorf("%s: a person acted: %+v", db, st.Actions)
+	}
+	si, err := deps.API.SiteInfo(ctx, db)
+	if err != nil || si.DBName != db {
+		t.Fatalf("%s does not answer over its API: %+v %v", db, si, err)
+	}
+	u, err := deps.API.User(ctx, db, requester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"bureaucrat", "sysop", "interface-admin"} {
+		if !u.InGroup(g) {
+			t.Errorf("%s: the requester is not in %s: %v", db, g, u.Groups)
+		}
+	}
+	assertSchemaLikeInstaller(t, db)
+	var n int
+	if err := deps.Central.DB.QueryRowContext(ctx, "SELECT COUNT(*) FROM cw_wikis WHERE wiki_dbname = ?", db).Scan(&n); err != nil || n != 1 {
+		t.Errorf("%s: %d cw_wikis rows (%v), want 1", db, n, err)
+	}
+	rows, err := deps.Central.RowCounts(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults, _ := deps.Central.RowCounts(ctx, "default")
+	for _, table := range []string{"mw_settings", "mw_permissions", "mw_namespaces"} {
+		if rows[table] != defaults[table] {
+			t.Errorf("%s: %d %s rows, want the %d defaults once", db, rows[table], table, defaults[table])
+		}
+	}
+	server, _ := deps.Clusters.Server("c1")
+	var revisions int
+	if err := server.QueryRowContext(ctx, "SELECT COUNT(*) FROM `"+db+"`.revision").Scan(&revisions); err != nil || revisions != 1 {
+		t.Errorf("%s: %d revisions (%v), want the main page written once", db, revisions, err)
+	}
+	if claim, ok, err := deps.Central.GetClaim(ctx, db); err != nil || !ok || claim.Process != st.ID {
+		t.Errorf("%s: claim %+v %v %v", db, claim, ok, err)
+	}
+}
+
+// attemptFigures sums up the attempts the statuses show, per step.
+func attemptFigures(sts []process.Status) (string, int) {
+	type fig struct{ total, max, retried int }
+	figs := map[string]*fig{}
+	retries := 0
+	for _, st := range sts {
+		for _, s := range st.Steps {
+			f := figs[s.Name]
+			if f == nil {
+				f = &fig{}
+				figs[s.Name] = f
+			}
+			f.total += s.Attempts
+			f.max = max(f.max, s.Attempts)
+			if s.Attempts > 1 {
+				f.retried++
+				retries += s.Attempts - 1
+			}
+		}
+	}
+	names := make([]string, 0, len(figs))
+	for n := range figs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parts []string
+	for _, n := range names {
+		f := figs[n]
+		parts = append(parts, fmt.Sprintf("%s %d attempts (max %d, retried in %d of %d)", n, f.total, f.max, f.retried, len(sts)))
+	}
+	return strings.Join(parts, "; "), retries
+}
+
+// (a) 20 creations while the worker process is SIGKILLed five times and
+// restarted: 20 correct wikis, nothing done twice, and the steps that were
+// interrupted show more than one attempt.
+func TestFaultWorkerKilledDuringCreations(t *testing.T) {
+	restoreStack(t)
+	bin := buildBinary(t, "worker")
+	queue := "wikiflow-faults-" + randomHex(3)
+	cfg := *deps.Config
+	cfg.Temporal.TaskQueue = queue
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	requester := newUser(t, "Requester")
+	ctx := testContext(t, 5*time.Minute)
+
+	worker := startWorkerProcess(t, bin, queue)
+	crs := creations("kill", 20)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		create(ctx, c, requester, crs)
+	}()
+
+	// interrupted[process][step]: a step activity that was running on the
+	// worker when it died.
+	interrupted := map[string]map[string]bool{}
+	kills := 0
+	var lastRestart time.Time
+	for kills < 5 {
+		time.Sleep(3 * time.Second)
+		_ = worker.Process.Signal(syscall.SIGKILL)
+		_, _ = worker.Process.Wait()
+		kills++
+		// Nothing completes on a dead worker: what the server shows started
+		// now was interrupted.
+		for _, cr := range crs {
+			desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, cr.id, "")
+			if err != nil {
+				continue // not started yet
+			}
+			for _, pa := range desc.PendingActivities {
+				step, _, ok := strings.Cut(pa.ActivityId, "#")
+				if ok && pa.State == enumspb.PENDING_ACTIVITY_STATE_STARTED {
+					if interrupted[cr.id] == nil {
+						interrupted[cr.id] = map[string]bool{}
+					}
+					interrupted[cr.id][step] = true
+				}
+			}
+		}
+		worker = startWorkerProcess(t, bin, queue)
+		lastRestart = time.Now()
+	}
+	<-done
+	sts, last := waitCompleted(t, c, crs, 4*time.Minute)
+	for _, st := range sts {
+		assertCreatedOnce(t, st, requester)
+	}
+	n := 0
+	var seen []string
+	for _, st := range sts {
+		for step := range interrupted[st.ID] {
+			n++
+			s := st.Step(step)
+			seen = append(seen, fmt.Sprintf("%s/%s %d", st.Wiki, step, s.Attempts))
+			if s.Attempts < 2 {
+				t.Errorf("%s: step %s was interrupted by a kill but shows %d attempt(s)", st.ID, step, s.Attempts)
+			}
+		}
+	}
+	if n == 0 {
+		t.Fatal("no kill interrupted a running step: the test proved nothing")
+	}
+	sort.Strings(seen)
+	figures, retries := attemptFigures(sts)
+	reportFault(t,
+		fmt.Sprintf("20 creations, %d SIGKILLs of the worker 3 s apart, restarted at once", kills),
+		fmt.Sprintf("healed (all completed) %.1f s after the last restart", last.Sub(lastRestart).Seconds()),
+		fmt.Sprintf("interrupted steps and the attempts their status shows (%d): %s", n, strings.Join(seen, ", ")),
+		fmt.Sprintf("attempts: %s; %d retries in all", figures, retries))
+}
+
+// stillDown fails the test when the service stopped for it is running
+// again before the test brought it back: someone else started the stack,
+// and the figures would be wrong.
+func stillDown(t *testing.T, pidFile string, since time.Time) {
+	t.Helper()
+	if _, up := livePID(pidFile); up {
+		t.Fatalf("%s: the service is running again %.0f s into the outage, started by someone else (farm/bin/stack up?)",
+			pidFile, time.Since(since).Seconds())
+	}
+}
+
+// stepReached waits until every creation's status shows step succeeded.
+func stepReached(t *testing.T, c *client.Client, crs []*creation, step string, timeout time.Duration) {
+	t.Helper()
+	ctx := testContext(t, timeout)
+	for _, cr := range crs {
+		for stepState(statusOf(ctx, c, cr.id), step) != process.StepSucceeded {
+			if ctx.Err() != nil {
+				t.Fatalf("%s never got past %s: %+v", cr.id, step, statusOf(context.Background(), c, cr.id).Steps)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+func statusOf(ctx context.Context, c *client.Client, id string) process.Status {
+	st, _ := c.Status(ctx, id)
+	return st
+}
+
+// retrying finds a running step whose status shows its retries now, while
+// the outage lasts: the server's attempt and last failure.
+func retrying(ctx context.Context, c *client.Client, crs []*creation) string {
+	for _, cr := range crs {
+		st := statusOf(ctx, c, cr.id)
+		for _, s := range st.Steps {
+			if s.State == process.StepRunning && s.Attempts > 1 && s.LastFailure != "" {
+				return fmt.Sprintf("%s/%s attempt %d, last failure: %s", cr.db, s.Name, s.Attempts, s.LastFailure)
+			}
+		}
+	}
+	return ""
+}
+
+// (b) MariaDB shut down cleanly for 30 s in the middle of creations, and
+// one creation asked for while it is down: all complete with no person, and
+// the statuses show the retries.
+func TestFaultMariaDBRestartDuringCreations(t *testing.T) {
+	restoreStack(t)
+	env := stackEnv(t)
+	ctx := testContext(t, 5*time.Minute)
+	requester := newUser(t, "Requester")
+	crs := creations("dbdown", 5)
+	create(ctx, cli, requester, crs)
+	stepReached(t, cli, crs[:1], workflows.StepCreateDatabase, time.Minute)
+
+	sock := filepath.Join(stateDir(), "run", "mysqld.sock")
+	down := time.Now()
+	if out, err := exec.Command("mysqladmin", "--no-defaults", "--socket="+sock, "--user=root", "shutdown").CombinedOutput(); err != nil {
+		t.Fatalf("mysqladmin shutdown: %v\n%s", err, out)
+	}
+	for _, up := livePID("mariadb.pid"); up; _, up = livePID("mariadb.pid") {
+		if time.Since(down) > time.Minute {
+			t.Fatal("MariaDB did not stop")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	stopped := time.Since(down)
+	// A request made during the outage is validated once MariaDB is back.
+	late := creations("dblate", 1)
+	lateDone := make(chan struct{})
+	go func() { defer close(lateDone); create(ctx, cli, requester, late) }()
+
+	seen := ""
+	for time.Since(down) < 30*time.Second {
+		if seen == "" {
+			seen = retrying(ctx, cli, crs)
+		}
+		stillDown(t, "mariadb.pid", down)
+		time.Sleep(time.Second)
+	}
+	restart := stackUp(t, env)
+	back := time.Now()
+	<-lateDone
+	all := append(crs, late...)
+	sts, last := waitCompleted(t, cli, all, 3*time.Minute)
+	for _, st := range sts {
+		assertCreatedOnce(t, st, requester)
+	}
+	figures, retries := attemptFigures(sts)
+	if retries == 0 {
+		t.Error("no step shows a retry: the outage was not in the middle of the creations")
+	}
+	if seen == "" {
+		t.Error("no status showed a step retrying during the outage")
+	}
+	reportFault(t,
+		fmt.Sprintf("5 creations, MariaDB shut down (mysqladmin, %.1f s to stop) after the first database was created; 1 more requested during the outage", stopped.Seconds()),
+		fmt.Sprintf("down %.1f s (farm/bin/stack up took %.1f s to bring it back)", back.Sub(down).Seconds(), restart.Seconds()),
+		fmt.Sprintf("healed (all completed) %.1f s after MariaDB was back", last.Sub(back).Seconds()),
+		"during the outage the status showed: "+seen,
+		fmt.Sprintf("attempts: %s; %d retries in all, no person", figures, retries))
+}
+
+// (c) MediaWiki (PHP's server) down for two minutes during creations: the
+// critical path (database steps) completes while it is down, the optional
+// steps that need its API finish on their own once it is back, and a
+// creation asked for during the outage is validated then; no person.
+func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
+	restoreStack(t)
+	env := stackEnv(t)
+	ctx := testContext(t, 6*time.Minute)
+	requester := newUser(t, "Requester")
+	crs := creations("mwdown", 3)
+	create(ctx, cli, requester, crs)
+
+	pid, ok := livePID("php.pid")
+	if !ok {
+		t.Fatal("MediaWiki is not running")
+	}
+	down := time.Now()
+	_ = syscall.Kill(-pid, syscall.SIGTERM) // its process group: started with setsid
+	for alive(pid) {
+		if time.Since(down) > 20*time.Second {
+			_ = syscall.Kill(-pid, syscall.SIGKILL)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	late := creations("mwlate", 1)
+	lateDone := make(chan struct{})
+	go func() { defer close(lateDone); create(ctx, cli, requester, late) }()
+
+	// The critical path needs no MediaWiki.
+	stepReached(t, cli, crs, workflows.StepRegister, time.Minute)
+	critical := time.Since(down)
+	seen := ""
+	for time.Since(down) < 2*time.Minute {
+		if seen == "" {
+			seen = retrying(ctx, cli, crs)
+		}
+		stillDown(t, "php.pid", down)
+		time.Sleep(time.Second)
+	}
+	for _, cr := range crs {
+		st := statusOf(ctx, cli, cr.id)
+		if st.State != process.StateRunning || stepState(st, workflows.StepRights) == process.StepSucceeded {
+			t.Errorf("%s while MediaWiki is down: %s, rights %s", cr.id, st.State, stepState(st, workflows.StepRights))
+		}
+	}
+	restart := stackUp(t, env)
+	back := time.Now()
+	<-lateDone
+	all := append(crs, late...)
+	sts, last := waitCompleted(t, cli, all, 3*time.Minute)
+	for _, st := range sts {
+		assertCreatedOnce(t, st, requester)
+	}
+	for _, st := range sts[:len(crs)] {
+		for _, step := range []string{workflows.StepRights, workflows.StepMainPage} {
+			if s := st.Step(step); s.Attempts < 2 {
+				t.Errorf("%s: %s needs MediaWiki but shows %d attempt(s)", st.ID, step, s.Attempts)
+			}
+		}
+	}
+	if seen == "" {
+		t.Error("no status showed a step retrying during the outage")
+	}
+	figures, retries := attemptFigures(sts)
+	reportFault(t,
+		"3 creations, MediaWiki's server stopped (SIGTERM to its process group) once they were validated; 1 more requested during the outage",
+		fmt.Sprintf("critical path (create-database, schema, register) of all 3 done %.1f s into the outage", critical.Seconds()),
+		fmt.Sprintf("down %.1f s (farm/bin/stack up took %.1f s to bring it back)", back.Sub(down).Seconds(), restart.Seconds()),
+		fmt.Sprintf("healed (all completed) %.1f s after MediaWiki was back", last.Sub(back).Seconds()),
+		"during the outage the status showed: "+seen,
+		fmt.Sprintf("attempts: %s; %d retries in all, no person", figures, retries))
+}

@@ -1,0 +1,66 @@
+package integration
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+)
+
+// With its worker stopped, a completed creation still reads as completed
+// with its real steps (the status is the workflow's result, which Temporal
+// keeps), and an open process says that no worker answers instead of
+// guessing.
+func TestStatusWithoutAWorker(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	queue := "wikiflow-test-alone-" + randomHex(4)
+	w, err := deps.NewWorker(ctx, queue)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	cfg := *deps.Config
+	cfg.Temporal.TaskQueue = queue
+	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	requester := newUser(t, "Alone")
+	db := uniqueDB("alone")
+	id, err := c.CreateWiki(ctx, client.CreateWikiRequest{Wiki: process.WikiSpec{DB: db, Sitename: "Alone", Language: "en"}, Requester: requester})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+	w.Stop()
+
+	st, err := c.Status(ctx, id)
+	if err != nil {
+		t.Fatalf("status of a completed creation with no worker: %v", err)
+	}
+	if st.State != process.StateCompleted || len(st.Steps) != len(done.Steps) || stepState(st, workflows.StepValidate) != "" {
+		t.Fatalf("status with no worker: %s with steps %+v; want completed with the real steps %+v", st.State, st.Steps, done.Steps)
+	}
+	for _, s := range st.Steps {
+		if s.State != process.StepSucceeded {
+			t.Errorf("step %s is %s", s.Name, s.State)
+		}
+	}
+
+	// An open process on the same queue: nobody runs it.
+	start := time.Now()
+	_, err = c.DeleteWiki(ctx, db, requester, "nobody will see this")
+	if !errors.Is(err, client.ErrNoWorker) {
+		t.Fatalf("a deletion with no worker: %v, want ErrNoWorker", err)
+	}
+	st, err = c.Status(ctx, workflows.DeleteWikiID(db))
+	if !errors.Is(err, client.ErrNoWorker) || st.NoWorker == "" || st.State != process.StateRunning {
+		t.Fatalf("status of an open process with no worker: %+v %v", st, err)
+	}
+	t.Logf("no worker answered after %v", time.Since(start))
+	if err := deps.Temporal.TerminateWorkflow(ctx, workflows.DeleteWikiID(db), "", "test cleanup"); err != nil {
+		t.Fatal(err)
+	}
+}

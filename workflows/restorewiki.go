@@ -1,0 +1,187 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// KindRestoreWiki is the process kind of a deleted wiki's restore.
+const KindRestoreWiki = "restore-wiki"
+
+// RestoreWikiID is the workflow ID of a wiki's restore: one at a time.
+func RestoreWikiID(db string) string { return KindRestoreWiki + ":" + db }
+
+// Step names of the restore.
+const (
+	StepRestoreDatabase = "restore-database"
+	StepRestoreFiles    = "restore-files"
+	StepRestoreRows     = "restore-rows"
+	StepReopen          = "reopen"
+)
+
+// RestoreWikiOptions are the farm's choices for restores.
+type RestoreWikiOptions struct {
+	CentralWiki     string
+	AttentionWindow time.Duration
+	// Expiry ends a restore nobody approved.
+	Expiry time.Duration
+}
+
+// RestoreWikiDefinition puts a deleted wiki back from its latest verified
+// backup, one part after the other: the database (which claims the name, so
+// that nothing else takes it meanwhile), the files, the central rows, then
+// the reopening, which checks that the wiki answers and is writable. Every
+// step is critical; abort undoes what this process restored (the undo
+// activities act only under its claim). Retry and abort are for stewards.
+func RestoreWikiDefinition(o RestoreWikiOptions) process.Definition {
+	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: time.Minute, BackoffCoefficient: 2, MaximumAttempts: 5}
+	return process.Definition{
+		Kind: KindRestoreWiki,
+		Steps: []process.StepDef{
+			{Name: StepRestoreDatabase, Activity: activities.NameRestoreDatabase, Critical: true, Retry: quick,
+				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: activities.NameDropDatabase},
+			{Name: StepRestoreFiles, Activity: activities.NameRestoreUploads, Critical: true, Requires: []string{StepRestoreDatabase}, Retry: quick,
+				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: activities.NameRemoveStorage},
+			{Name: StepRestoreRows, Activity: activities.NameRestoreWikiRows, Critical: true, Requires: []string{StepRestoreFiles}, Retry: quick,
+				StartToClose: time.Minute, Undo: activities.NameUnregisterWiki},
+			{Name: StepReopen, Activity: activities.NameReopenWiki, Critical: true, Requires: []string{StepRestoreRows}, Retry: quick,
+				StartToClose: time.Minute},
+		},
+		AttentionWindow: o.AttentionWindow,
+		Authorize: process.AuthorizeDef{
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+		},
+	}
+}
+
+// RestoreWikiInput is a restore request with the options it runs with.
+type RestoreWikiInput struct {
+	Wiki       string
+	Requester  string
+	Reason     string
+	Options    RestoreWikiOptions
+	Definition process.Definition
+}
+
+// RestoreWikiResult is the end state; Status.Result names the backup used.
+type RestoreWikiResult struct {
+	Status process.Status
+}
+
+// restoreRefusals are the CheckRestore failures that refuse the request
+// rather than ask a person to look at the farm.
+var restoreRefusals = map[string]bool{
+	activities.ErrInvalidInput: true, activities.ErrWikiExists: true, activities.ErrNotOurs: true,
+	activities.ErrNoVerifiedBackup: true, activities.ErrChecksumMismatch: true, activities.ErrBackupMissing: true,
+	activities.ErrBackupMismatch: true,
+}
+
+// RestoreWiki: any farm account may ask (a deleted wiki's bureaucrats have
+// no rights left on it); the name must be free and the latest verified
+// backup intact; one holder of managewiki-restricted on the central wiki
+// (not the requester) approves; both checks are made again after the
+// approval, then the steps run.
+func RestoreWiki(ctx workflow.Context, in RestoreWikiInput) (RestoreWikiResult, error) {
+	st := &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindRestoreWiki, State: process.StateRunning,
+		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{"reason": in.Reason},
+	}
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
+		return RestoreWikiResult{}, err
+	}
+	r := &restoration{in: in, st: st, requester: process.Person{Name: in.Requester}}
+	err := r.run(ctx)
+	// Decisions being checked get their answer before the workflow ends.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if r.gate != nil {
+		r.gate.Drain(ctx)
+	}
+	err = finishState(ctx, st, err, r.byPerson)
+	return RestoreWikiResult{Status: *st}, err
+}
+
+type restoration struct {
+	in        RestoreWikiInput
+	st        *process.Status
+	byPerson  bool
+	requester process.Person
+	gate      *Gate
+}
+
+func (r *restoration) run(ctx workflow.Context) error {
+	in, st := r.in, r.st
+	r.byPerson = knowsPeople(ctx)
+	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Options.CentralWiki, RightManageWikiRestricted)
+	if err != nil {
+		return err
+	}
+	if err := identify(ctx, st, auth, &r.requester); err != nil {
+		return err
+	}
+	backup, err := r.check(ctx, "check the name and the backup")
+	if err != nil {
+		return err
+	}
+	g, err := NewGate(ctx, process.ApprovalPolicy{
+		Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
+		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
+	}, in.Wiki, r.requester, st)
+	if err != nil {
+		return err
+	}
+	r.gate = g
+	outcome, err := g.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if outcome != process.StateApproved {
+		st.State = outcome
+		return nil
+	}
+	// The wait may have been long: the name may be taken or the backup gone since.
+	if backup, err = r.check(ctx, "check again after the approval"); err != nil {
+		return err
+	}
+	res, err := RunSteps(ctx, ProcessInput{
+		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: r.requester.Name,
+		Args: map[string]string{"reason": in.Reason, "backup": backup.Manifest, "backup_sha256": backup.ManifestSHA256},
+	}, st)
+	if out := res.StepOutputs[StepRestoreDatabase]; out != nil {
+		st.Result["cluster"] = out["cluster"]
+	}
+	if out := res.StepOutputs[StepRestoreFiles]; out != nil {
+		st.Result["upload_dir"] = out["path"]
+		if a := out["moved_aside"]; a != "" {
+			st.Result["moved_aside"] = a
+		}
+	}
+	return err
+}
+
+// check runs CheckRestore and records the backup it found; a name that is
+// taken, no verified backup or one that fails its checksums is a refusal.
+func (r *restoration) check(ctx workflow.Context, summary string) (activities.CheckRestoreResult, error) {
+	var f *activities.Farm
+	var res activities.CheckRestoreResult
+	err := workflow.ExecuteActivity(activityCtx(ctx, summary), f.CheckRestore, activities.CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
+	var app *temporal.ApplicationError
+	if errors.As(err, &app) && app.NonRetryable() && restoreRefusals[app.Type()] {
+		return res, refuse(r.st, "%s", app.Message())
+	}
+	if err != nil {
+		return res, err
+	}
+	out := r.st.Result
+	out["backup_manifest"], out["backup_manifest_sha256"] = res.Manifest, res.ManifestSHA256
+	out["backup_process"], out["backup_verified_at"] = res.Process, res.VerifiedAt
+	out["backup_tables"], out["rows_count"] = fmt.Sprint(res.Tables), fmt.Sprint(res.Rows)
+	out["files_count"], out["files_bytes"] = fmt.Sprint(res.Files), fmt.Sprint(res.FileBytes)
+	return res, nil
+}

@@ -35,7 +35,7 @@ type Server struct {
 	Readers Readers
 	Logger  *slog.Logger
 	// Now is the clock; tests replace it.
-	Now     func() time.Time
+	Now func() time.Time
 	// Replays keeps the signatures already accepted; nil keeps them in this
 	// process's memory only.
 	Replays ReplayStore

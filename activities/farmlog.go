@@ -96,8 +96,17 @@ func (f *Farm) WriteLog(ctx context.Context, e LogEntry) error {
 		return fmt.Errorf("writing the log entry %s/%s (%s): %w", e.Type, e.Action, e.Key, err)
 	}
 	logger(ctx).Warn("log entry skipped", "type", e.Type, "action", e.Action, "wiki", e.Wiki,
-		"key", e.Key, "error", err.Error(), "rerun", "farm/bin/mwscript "+strings.Join(append([]string{FarmLogScript, "--wiki=" + e.Wiki}, e.args()...), " "))
+		"key", e.Key, "error", err.Error(), "rerun", e.command())
 	return nil
+}
+
+// command is the shell command that writes e by hand.
+func (e LogEntry) command() string {
+	words := []string{"farm/bin/mwscript", FarmLogScript, "--wiki=" + e.Wiki}
+	for _, a := range e.args() {
+		words = append(words, "'"+strings.ReplaceAll(a, "'", `'\''`)+"'")
+	}
+	return strings.Join(words, " ")
 }
 
 func (f *Farm) writeLog(ctx context.Context, e LogEntry) (LogResult, error) {
@@ -279,13 +288,20 @@ func (f *Farm) logRequestUpdate(ctx context.Context, in UpdateRequestInput, db s
 		// A decision's comment is recorded as "approve: <what they said>".
 		comment = strings.TrimSpace(strings.TrimPrefix(comment, in.Action+":"))
 	}
+	at := in.At
+	if in.User == "" && in.Status != "" {
+		// The farm's status change follows a person's decision made at the same workflow
+		// instant (a withdrawal, then the abandonment), and the two entries are written at
+		// once: a second later in the log, as in cw_comments, the cause reads before the effect.
+		at = at.Add(time.Second)
+	}
 	id := processID(ctx, "request-wiki:"+db)
 	return f.WriteLog(ctx, LogEntry{
 		Wiki: f.centralHint(in.Central, ""), Central: true, Type: LogFarmer, Action: action, Performer: res.User,
 		Target: processPage(id), Comment: comment,
 		Params: map[string]any{"4::id": fmt.Sprintf("#%d", in.ID), "5::wiki": db},
 		Key:    fmt.Sprintf("%s/%d/%s/%s", id, in.ID, action, in.At.UTC().Format(time.RFC3339Nano)),
-		Time:   in.At,
+		Time:   at,
 	})
 }
 

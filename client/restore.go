@@ -17,7 +17,7 @@ func (c *Client) RestoreWiki(ctx context.Context, db, requester, reason string) 
 	}
 	o := workflows.RestoreWikiOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
-		Expiry: c.Config.Processes.ApprovalExpiry,
+		Expiry: c.Config.Processes.ApprovalExpiry, RetryBudget: c.Config.Processes.TransientRetryBudget,
 	}
 	id := workflows.RestoreWikiID(db)
 	return c.start(ctx, c.startOptions(id, workflows.KindRestoreWiki, db, requester, fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason)),

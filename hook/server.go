@@ -56,6 +56,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/processes/delete-wiki", s.deleteWiki)
 	mux.HandleFunc("POST /v1/processes/change-setting", s.changeSetting)
 	mux.HandleFunc("POST /v1/processes/request-wiki", s.requestWiki)
+	mux.HandleFunc("POST /v1/processes/restore-wiki", s.restoreWiki)
 	mux.HandleFunc("POST /v1/processes/{id}/actions", s.action)
 	mux.HandleFunc("GET /v1/settings", s.settings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -292,6 +293,21 @@ func (s *Server) changeSetting(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
 		return
 	}
+	accepted(w, st, err, s)
+}
+
+func (s *Server) restoreWiki(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Wiki, User, Reason string }
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.User == "" || req.Reason == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "user and reason are required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.RestoreWiki(c, req.Wiki, req.User, req.Reason)
 	accepted(w, st, err, s)
 }
 

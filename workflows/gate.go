@@ -34,6 +34,7 @@ type Gate struct {
 	byPerson  bool
 	votes     map[int]string
 	latest    map[int]int
+	tally     map[string]int // people by their latest decision
 	approvals map[string]bool
 	declines  map[string]bool
 	// OnDecision, when set, runs after each recorded decision (a wiki
@@ -48,7 +49,7 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 	g := &Gate{
 		policy: policy, wiki: wiki, requester: requester, st: st, byPerson: requester.ID > 0,
 		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
-		votes: map[int]string{}, latest: map[int]int{},
+		votes: map[int]string{}, latest: map[int]int{}, tally: map[string]int{},
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateDecide,
 		func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
@@ -257,17 +258,11 @@ func (g *Gate) applyPerson(rec process.ApprovalRecord) {
 	if i, ok := g.latest[rec.UserID]; ok {
 		g.st.Approvals[i].Replaced = true
 	}
+	g.tally[g.votes[rec.UserID]]-- // the person's earlier decision, if any, no longer counts
 	g.votes[rec.UserID] = rec.Decision
+	g.tally[rec.Decision]++
 	g.latest[rec.UserID] = len(g.st.Approvals) // record appends it next
-	approvals, declines := 0, 0
-	for _, d := range g.votes {
-		switch d {
-		case process.DecisionApprove:
-			approvals++
-		case process.DecisionDecline:
-			declines++
-		}
-	}
+	approvals, declines := g.tally[process.DecisionApprove], g.tally[process.DecisionDecline]
 	switch {
 	case rec.Decision == process.DecisionApprove && (rec.Override || approvals >= g.policy.Quorum):
 		g.outcome = process.StateApproved

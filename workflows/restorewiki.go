@@ -32,6 +32,9 @@ type RestoreWikiOptions struct {
 	AttentionWindow time.Duration
 	// Expiry ends a restore nobody approved.
 	Expiry time.Duration
+	// RetryBudget is how long a step retries transient failures before it
+	// asks a person (processes.transient_retry_budget).
+	RetryBudget time.Duration `json:",omitempty"`
 }
 
 // RestoreWikiDefinition puts a deleted wiki back from its latest verified
@@ -41,7 +44,7 @@ type RestoreWikiOptions struct {
 // step is critical; abort undoes what this process restored (the undo
 // activities act only under its claim). Retry and abort are for stewards.
 func RestoreWikiDefinition(o RestoreWikiOptions) process.Definition {
-	quick := process.RetryDef{InitialInterval: time.Second, MaximumInterval: time.Minute, BackoffCoefficient: 2, MaximumAttempts: 5}
+	quick := process.TransientRetry(o.RetryBudget)
 	return process.Definition{
 		Kind: KindRestoreWiki,
 		Steps: []process.StepDef{
@@ -103,6 +106,9 @@ func RestoreWiki(ctx workflow.Context, in RestoreWikiInput) (RestoreWikiResult, 
 	if r.gate != nil {
 		r.gate.Drain(ctx)
 	}
+	if r.owned {
+		releaseWiki(ctx, in.Wiki)
+	}
 	err = finishState(ctx, st, err, r.byPerson)
 	return RestoreWikiResult{Status: *st}, err
 }
@@ -111,6 +117,7 @@ type restoration struct {
 	in        RestoreWikiInput
 	st        *process.Status
 	byPerson  bool
+	owned     bool // this process owns the wiki's name now
 	requester process.Person
 	gate      *Gate
 }
@@ -129,6 +136,12 @@ func (r *restoration) run(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
+	// The restore owns the name from the request on: no creation, deletion
+	// or second restore of it runs beside this one.
+	if err := ownWiki(ctx, st, in.Wiki, KindRestoreWiki); err != nil {
+		return err
+	}
+	r.owned = true
 	g, err := NewGate(ctx, process.ApprovalPolicy{
 		Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
 		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,

@@ -181,6 +181,10 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, long, delProcess, time.Minute, process.StateCancelled)
+	// The status says cancelled a moment before the run closes and frees the ID.
+	if err := deps.Temporal.GetWorkflow(ctx, delProcess, "").Get(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
 	short := shortGrace(3 * time.Second)
 	if _, err := short.DeleteWiki(ctx, db, requester, "closing shop for good"); err != nil {
 		t.Fatal(err)
@@ -219,6 +223,36 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A request put on hold and withdrawn: the withdrawal, then the farm's
+// abandonment it caused, in that order, each under who did it.
+func TestFarmLogWithdrawnRequest(t *testing.T) {
+	ctx := testContext(t, 2*time.Minute)
+	requester, creator := newUser(t, "Teller"), newUser(t, "Creator", "wikicreator")
+	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
+		Wiki: process.WikiSpec{DB: uniqueDB("logw"), Sitename: "Withdrawn", Language: "en"}, Requester: requester,
+	}, "maybe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := st.ID
+	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	num := fmt.Sprintf("#%d", requestID(t, st))
+	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewHold, User: creator, Comment: "wait"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, requester, "changed my mind"); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, cli, id, time.Minute, process.StateCancelled)
+	n := map[string]string{"id": num}
+	wantLog(t, "metawiki", "Special:Processes/"+id,
+		wantEntry{"farmer", "requestwiki", requester, "maybe", n},
+		wantEntry{"farmer", "requestonhold", creator, "wait", n},
+		wantEntry{"farmer", "requestwithdraw", requester, "changed my mind", n},
+		wantEntry{"farmer", "requestabandon", activities.SystemUser, "Abandoned (cancelled)", n},
+	)
 }
 
 // The same entry written twice (a step retried after its first attempt

@@ -63,6 +63,11 @@ class HookClient {
 		return $this->start( 'delete-wiki', [ 'wiki' => $wiki, 'user' => $user, 'reason' => $reason ] );
 	}
 
+	/** POST /v1/processes/restore-wiki; returns the new process's ID. */
+	public function restoreWiki( string $wiki, string $user, string $reason ): string {
+		return $this->start( 'restore-wiki', [ 'wiki' => $wiki, 'user' => $user, 'reason' => $reason ] );
+	}
+
 	/**
 	 * POST /v1/processes/change-setting; returns the new process's ID.
 	 * @param mixed $value the new value as a JSON value (bool, int, string, list)

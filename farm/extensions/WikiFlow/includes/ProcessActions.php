@@ -39,6 +39,7 @@ class ProcessActions {
 		'delete-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::UNDELETE, self::RETRY, self::ABORT ],
 		'change-setting' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'request-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::HOLD, self::MORE_DETAILS, 'edit-request' ],
+		'restore-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 	];
 
 	/** As the endpoint's client.CheckID. */
@@ -76,6 +77,11 @@ class ProcessActions {
 		return $this->user !== '' && $this->central;
 	}
 
+	/** Stewards ask for a deleted wiki's restore on the central wiki (another steward approves). */
+	public function mayRestore(): bool {
+		return $this->user !== '' && $this->central && $this->has( 'managewiki-restricted' );
+	}
+
 	/**
 	 * The actions offered on a process: a status from GET /v1/processes/<id>, or a list entry
 	 * (which lacks approvals and steps, so fewer actions can be told apart).
@@ -96,7 +102,7 @@ class ProcessActions {
 				// A quorum of 0: nobody else holds managewiki-core here, only a steward decides.
 				'delete-wiki' => $steward || ( $local && $this->has( 'managewiki-core' )
 					&& ( $process['result']['quorum'] ?? '' ) !== '0' ),
-				'change-setting' => $steward,
+				'change-setting', 'restore-wiki' => $steward,
 				'request-wiki' => $this->central && $this->has( 'createwiki' ),
 				default => false,
 			};

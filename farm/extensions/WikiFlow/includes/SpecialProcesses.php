@@ -164,6 +164,9 @@ class SpecialProcesses extends SpecialPage {
 		if ( $this->can->mayRequestWiki() ) {
 			$this->showForm( $this->requestForm() );
 		}
+		if ( $this->can->mayRestore() ) {
+			$this->showForm( $this->restoreForm() );
+		}
 	}
 
 	/** The central wiki's wiki requests: open ones with their review buttons, then the closed ones. */
@@ -396,6 +399,26 @@ class SpecialProcesses extends SpecialPage {
 			->setSubmitCallback( function ( array $data ) {
 				try {
 					$id = $this->client->deleteWiki( $this->wiki(), $this->getUser()->getName(), trim( $data['reason'] ) );
+				} catch ( HookError $e ) {
+					return $this->formError( $e );
+				}
+				$this->done( $id, [ 'started' => [ $id ] ] );
+				return true;
+			} );
+	}
+
+	private function restoreForm(): HTMLForm {
+		return HTMLForm::factory( 'ooui', [
+			'wiki' => [ 'type' => 'text', 'required' => true, 'maxlength' => 64, 'label-message' => 'wikiflow-field-restore-wiki' ],
+			'reason' => [ 'type' => 'textarea', 'rows' => 3, 'required' => true, 'label-message' => 'wikiflow-field-reason' ],
+		], $this->getContext() )
+			->setFormIdentifier( 'wikiflow-restore' )
+			->setWrapperLegendMsg( 'wikiflow-restore-legend' )
+			->addHeaderHtml( $this->msg( 'wikiflow-restore-intro' )->parseAsBlock() )
+			->setSubmitTextMsg( 'wikiflow-restore-submit' )
+			->setSubmitCallback( function ( array $data ) {
+				try {
+					$id = $this->client->restoreWiki( trim( (string)$data['wiki'] ), $this->getUser()->getName(), trim( $data['reason'] ) );
 				} catch ( HookError $e ) {
 					return $this->formError( $e );
 				}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -409,31 +408,17 @@ func (f *Farm) queryFarmUser(ctx context.Context, central, user string) (int, st
 	if strings.TrimSpace(user) == "" || strings.ContainsAny(user, "|\x1f") {
 		return 0, "", permanent(ErrInvalidInput, "invalid user name %q", user)
 	}
-	var out struct {
-		Query struct {
-			Users []struct {
-				UserID  int    `json:"userid"`
-				Name    string `json:"name"`
-				Missing bool   `json:"missing"`
-				Invalid bool   `json:"invalid"`
-			} `json:"users"`
-		} `json:"query"`
-	}
-	err := f.API.Get(ctx, central, url.Values{"action": {"query"}, "list": {"users"}, "ususers": {user}}, &out)
+	u, err := f.API.Account(ctx, central, user)
 	if err != nil {
 		return 0, "", classifyAPI(err)
 	}
-	if len(out.Query.Users) != 1 {
-		return 0, "", fmt.Errorf("list=users for %q on %s returned %d users", user, central, len(out.Query.Users))
-	}
-	u := out.Query.Users[0]
 	if u.Invalid {
 		return 0, "", permanent(ErrInvalidInput, "%q is not a valid user name", user)
 	}
-	if u.Missing || u.UserID <= 0 {
+	if u.Missing || u.LocalID <= 0 {
 		return 0, "", errNoAccount
 	}
-	return u.UserID, u.Name, nil
+	return u.LocalID, u.Name, nil
 }
 
 var systemUserID = regexp.MustCompile(`wikiflow-system-user:(\d+)`)

@@ -258,6 +258,16 @@ func accepted(w http.ResponseWriter, st process.Status, err error, s *Server) {
 }
 
 func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
+	s.startForWiki(w, r, s.Client.DeleteWiki)
+}
+
+func (s *Server) restoreWiki(w http.ResponseWriter, r *http.Request) {
+	s.startForWiki(w, r, s.Client.RestoreWiki)
+}
+
+// startForWiki starts a process that takes a wiki, a user and a reason.
+func (s *Server) startForWiki(w http.ResponseWriter, r *http.Request,
+	start func(ctx context.Context, db, user, reason string) (process.Status, error)) {
 	var req struct{ Wiki, User, Reason string }
 	if !decode(w, r, &req) {
 		return
@@ -268,7 +278,7 @@ func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
 	}
 	c, cancel := ctx(r)
 	defer cancel()
-	st, err := s.Client.DeleteWiki(c, req.Wiki, req.User, req.Reason)
+	st, err := start(c, req.Wiki, req.User, req.Reason)
 	accepted(w, st, err, s)
 }
 
@@ -293,21 +303,6 @@ func (s *Server) changeSetting(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
 		return
 	}
-	accepted(w, st, err, s)
-}
-
-func (s *Server) restoreWiki(w http.ResponseWriter, r *http.Request) {
-	var req struct{ Wiki, User, Reason string }
-	if !decode(w, r, &req) {
-		return
-	}
-	if req.User == "" || req.Reason == "" {
-		fail(w, http.StatusBadRequest, "invalid_request", "user and reason are required")
-		return
-	}
-	c, cancel := ctx(r)
-	defer cancel()
-	st, err := s.Client.RestoreWiki(c, req.Wiki, req.User, req.Reason)
 	accepted(w, st, err, s)
 }
 

@@ -60,6 +60,9 @@ func (c *Client) allUsers(ctx context.Context, wiki string, filter url.Values) (
 type Account struct {
 	// Name is the canonical user name.
 	Name string
+	// LocalID is the user id on the wiki asked (what that wiki's own rows,
+	// like CreateWiki's cw_user, store).
+	LocalID int
 	// CentralID identifies the person on the whole farm (the CentralIdLookup
 	// MediaWiki is configured with; on a farm sharing its user table, the
 	// shared user id). Zero when the account does not exist.
@@ -114,7 +117,7 @@ func (c *Client) Account(ctx context.Context, wiki, name string) (Account, error
 		return Account{Name: name, Invalid: true}, nil
 	}
 	u := out.Query.Users[0]
-	a := Account{Name: u.Name, Missing: u.Missing, Invalid: u.Invalid, Groups: u.Groups, Rights: u.Rights}
+	a := Account{Name: u.Name, LocalID: u.UserID, Missing: u.Missing, Invalid: u.Invalid, Groups: u.Groups, Rights: u.Rights}
 	if a.Missing || a.Invalid {
 		return a, nil
 	}

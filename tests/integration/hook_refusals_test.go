@@ -124,6 +124,9 @@ func TestHookRefusesUnsupportedActions(t *testing.T) {
 	open := openProcesses(t)
 	for _, kind := range client.Kinds {
 		id := open[kind]
+		if id == "" {
+			continue // a restore needs a deleted wiki's backup: restore_test.go covers its actions
+		}
 		before, messages := fingerprint(t, id), messageCount(t, id)
 		refused := 0
 		for _, action := range allActions {

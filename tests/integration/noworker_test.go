@@ -2,8 +2,11 @@ package integration
 
 import (
 	"errors"
+
 	"testing"
 	"time"
+
+	"go.temporal.io/api/enums/v1"
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
@@ -34,6 +37,17 @@ func TestStatusWithoutAWorker(t *testing.T) {
 		t.Fatal(err)
 	}
 	done := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+	// The engine's state is completed a moment before the workflow closes
+	// (it gives the wiki back first): stop the worker once it has closed.
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(100 * time.Millisecond) {
+		desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		if err == nil && desc.WorkflowExecutionInfo.Status == enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the creation never closed: %v", err)
+		}
+	}
 	w.Stop()
 
 	st, err := c.Status(ctx, id)
@@ -49,7 +63,12 @@ func TestStatusWithoutAWorker(t *testing.T) {
 		}
 	}
 
-	// An open process on the same queue: nobody runs it.
+	// An open process on a queue no worker ever polled: nobody runs it. (A
+	// worker that just stopped is still listed as a poller for a minute, so
+	// the same queue could not tell yet.)
+	cfgAlone := *deps.Config
+	cfgAlone.Temporal.TaskQueue = "wikiflow-test-nobody-" + randomHex(4)
+	c = &client.Client{Temporal: deps.Temporal, Config: &cfgAlone}
 	start := time.Now()
 	_, err = c.DeleteWiki(ctx, db, requester, "nobody will see this")
 	if !errors.Is(err, client.ErrNoWorker) {

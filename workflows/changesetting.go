@@ -100,6 +100,7 @@ type settingChange struct {
 }
 
 func (c *settingChange) run(ctx workflow.Context) error {
+	var f *activities.Farm
 	in, st := c.in, c.st
 	c.byPerson = knowsPeople(ctx)
 	step := process.StepInput{
@@ -107,7 +108,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
 	}
 	var valid process.StepResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), activities.NameValidateSettingChange, step).Get(ctx, &valid); err != nil {
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), f.ValidateSettingChange, step).Get(ctx, &valid); err != nil {
 		if why, ok := isRefusal(err); c.byPerson && ok {
 			return refuse(st, "%s", why)
 		}

@@ -25,8 +25,9 @@ func activityCtx(ctx workflow.Context, summary string) workflow.Context {
 // checkRight asks MediaWiki, through the CheckRights activity, whether user
 // holds right on wiki now.
 func checkRight(ctx workflow.Context, summary, user, wiki, right string) (process.AuthorizeResult, error) {
+	var f *activities.Farm
 	var res process.AuthorizeResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, summary), activities.NameCheckRights,
+	err := workflow.ExecuteActivity(activityCtx(ctx, summary), f.CheckRights,
 		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []string{right}}).Get(ctx, &res)
 	return res, err
 }

@@ -116,6 +116,7 @@ type CreateWikiResult struct {
 // workflow completed in the state refused, and the requester is the name
 // MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
+	var f *activities.Farm
 	byPerson := knowsPeople(ctx)
 	owner := ownsWikis(ctx)
 	st := &process.Status{
@@ -144,7 +145,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		check.Params = map[string]string{activities.ParamCentralWiki: in.Definition.Authorize.Wiki}
 	}
 	var valid process.StepResult
-	err := workflow.ExecuteActivity(vctx, activities.NameValidateWiki, check).Get(ctx, &valid)
+	err := workflow.ExecuteActivity(vctx, f.ValidateWiki, check).Get(ctx, &valid)
 	if err != nil {
 		if why, ok := isRefusal(err); byPerson && ok {
 			err = finishState(ctx, st, refuse(st, "%s", why), true)

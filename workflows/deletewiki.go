@@ -232,7 +232,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	step.Step = activities.NameNotifyBureaucrats
 	var told process.StepResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), activities.NameNotifyBureaucrats, step).Get(ctx, &told); err != nil {
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
 		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
 	}
 	// Once the database is gone nobody can list the bureaucrats again: the
@@ -264,7 +264,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	if d.undelete != nil {
 		step.Step = activities.NameReopenWiki
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "reopen the wiki"), activities.NameReopenWiki, step).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(activityCtx(ctx, "reopen the wiki"), f.ReopenWiki, step).Get(ctx, nil); err != nil {
 			return err
 		}
 		d.st.State = process.StateCancelled

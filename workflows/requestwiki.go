@@ -109,12 +109,13 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 }
 
 func (r *review) run(ctx workflow.Context) error {
+	var f *activities.Farm
 	in := r.in
 	r.byPerson = knowsPeople(ctx)
 	r.follow = workflow.GetVersion(ctx, followChange, workflow.DefaultVersion, 1) >= 1
 	r.requester = process.Person{Name: in.Requester}
 	var filed activities.FileRequestResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), activities.NameFileWikiRequest, activities.FileRequestInput{
+	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), f.FileWikiRequest, activities.FileRequestInput{
 		DB: in.Wiki.DB, Sitename: in.Wiki.Sitename, Language: in.Wiki.Language, Private: in.Wiki.Private,
 		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
 	}).Get(ctx, &filed)
@@ -328,6 +329,7 @@ func (r *review) listen(ctx workflow.Context) error {
 }
 
 func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionRecord {
+	var f *activities.Farm
 	r.busy++
 	defer func() { r.busy-- }()
 	rec := process.ActionRecord{User: req.User, Action: req.Action}
@@ -365,7 +367,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		var out process.StepResult
-		err := workflow.ExecuteActivity(activityCtx(ctx, "edit the request"), activities.NameEditWikiRequest, activities.EditRequestInput{
+		err := workflow.ExecuteActivity(activityCtx(ctx, "edit the request"), f.EditWikiRequest, activities.EditRequestInput{
 			ID: r.id, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Comment: req.Comment,
 		}).Get(ctx, &out)
 		if err != nil {
@@ -445,10 +447,11 @@ func (r *review) comment(ctx workflow.Context, user, action, comment string) {
 }
 
 func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) activities.UpdateRequestResult {
+	var f *activities.Farm
 	in.At = workflow.Now(ctx)
 	in.Central = r.in.Options.CentralWiki
 	var res activities.UpdateRequestResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), activities.NameUpdateRequest, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
 		r.st.Result["update_error"] = err.Error()
 	}
 	return res

@@ -66,7 +66,9 @@ func TestLayering(t *testing.T) {
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "c.yaml")
-	os.WriteFile(file, []byte("temporal:\n  task_queue: fromfile\n  namespace: fromfile\nworker:\n  shutdown_timeout: 5s\n"), 0o600)
+	if err := os.WriteFile(file, []byte("temporal:\n  task_queue: fromfile\n  namespace: fromfile\nworker:\n  shutdown_timeout: 5s\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	c, err := Load(Options{File: file, Flags: flags, Environ: []string{
 		"WIKIFLOW_DATABASE_PASSWORD=fromenv",
 		"WIKIFLOW_TEMPORAL_ADDRESS=temporal.example:7233",

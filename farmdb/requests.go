@@ -106,15 +106,15 @@ func RequestURL(dbname, suffix, domain string) string {
 // checkText enforces a VARCHAR column's length. MediaWiki makes the
 // tables binary (VARCHAR becomes VARBINARY), so the limit counts bytes of
 // UTF-8, not characters: 100 Hebrew letters are 200 bytes.
-func checkText(field, value string, max int, required bool) error {
+func checkText(field, value string, limit int, required bool) error {
 	if required && strings.TrimSpace(value) == "" {
 		return invalidRequest("%s is empty", field)
 	}
 	if !utf8.ValidString(value) {
 		return invalidRequest("%s is not valid UTF-8", field)
 	}
-	if n := len(value); n > max {
-		return invalidRequest("%s is %d bytes long in UTF-8 (%d characters), at most %d bytes", field, n, utf8.RuneCountInString(value), max)
+	if n := len(value); n > limit {
+		return invalidRequest("%s is %d bytes long in UTF-8 (%d characters), at most %d bytes", field, n, utf8.RuneCountInString(value), limit)
 	}
 	return nil
 }

@@ -10,10 +10,10 @@ import (
 )
 
 // Histories recorded from real runs against the local stack (refresh them
-// with `RECORD_HISTORIES=1 go test ./tests/integration/`). Replaying them with
-// the current code fails with a non-determinism error when a change to a
-// workflow would break processes that are already running: such a change
-// needs workflow.GetVersion.
+// with `RECORD_HISTORIES=1 go test -tags integration ./tests/integration/`).
+// Replaying them with the current code fails with a non-determinism error
+// when a change to a workflow would break processes that are already
+// running: such a change needs workflow.GetVersion.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob(filepath.Join("testdata", "histories", "*.json"))
 	if err != nil {

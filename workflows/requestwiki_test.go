@@ -315,7 +315,9 @@ func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 
 func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
+	// r1's rights check takes a minute: the requester's cancel, sent with
+	// the hold, closes the request while the hold is still being checked.
+	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "r1", d: time.Minute})
 	var unknown, noUser *upd
 	env.RegisterDelayedCallback(func() {
 		unknown = reviewUpd(env, "v1", "approve", "r1", "")

@@ -43,14 +43,14 @@ func withInterceptor(env *testsuite.TestWorkflowEnvironment) {
 	env.SetWorkerOptions(worker.Options{Interceptors: activities.WorkerInterceptors()})
 }
 
-var refused = fmt.Errorf("dial tcp 127.0.0.1:3306: connect: %w", syscall.ECONNREFUSED)
+var errRefused = fmt.Errorf("dial tcp 127.0.0.1:3306: connect: %w", syscall.ECONNREFUSED)
 
 // Retries inside one launch are counted: a step that failed three times
 // with the database down and then succeeded ran four times, and says so in
 // the status and in the Web UI's details.
 func TestAttemptsCountRetriesInsideALaunch(t *testing.T) {
 	f := newFakeFarm()
-	f.hooks["schema"] = failing(3, refused)
+	f.hooks["schema"] = failing(3, errRefused)
 	def := definition(time.Hour, budgeted("db", true), budgeted("schema", true, "db"))
 	env := setup(t, def, f, nil)
 	withInterceptor(env)
@@ -107,7 +107,7 @@ func TestPermanentFailureEndsTheRetriesAtOnce(t *testing.T) {
 // attempts of both.
 func TestAttemptsAddUpOverLaunches(t *testing.T) {
 	f := newFakeFarm()
-	f.hooks["import"] = failing(2, refused)
+	f.hooks["import"] = failing(2, errRefused)
 	def := definition(24*time.Hour, budgeted("db", true), budgeted("import", false, "db"))
 	def.Steps[1].Retry = process.RetryDef{MaximumAttempts: 2} // gives up after two
 	env := setup(t, def, f, nil)
@@ -128,7 +128,7 @@ func TestAttemptsAddUpOverLaunches(t *testing.T) {
 // until the budget is spent, then goes to a person.
 func TestBudgetEndsTheRetries(t *testing.T) {
 	f := newFakeFarm()
-	f.hooks["schema"] = func() error { return refused }
+	f.hooks["schema"] = func() error { return errRefused }
 	schema := budgeted("schema", true)
 	schema.Retry = process.TransientRetry(time.Minute)
 	schema.StartToClose = 10 * time.Second

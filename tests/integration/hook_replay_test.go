@@ -1,3 +1,5 @@
+//go:build integration
+
 package integration
 
 import (
@@ -33,7 +35,7 @@ func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
 			t.Fatal(err)
 		}
 		srv := &http.Server{Handler: h}
-		go srv.Serve(ln)
+		go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed once the cleanup closes it
 		t.Cleanup(func() { srv.Close() })
 		return ln.Addr().String()
 	}

@@ -1,3 +1,5 @@
+//go:build integration
+
 // Package integration tests WikiFlow against the real stack started by
 // `make test`: a Temporal dev server, MariaDB and the MediaWiki farm served
 // by PHP. Nothing here is mocked. Each run uses its own task queue, so a
@@ -104,7 +106,7 @@ func serveHook(addr string) (func(), error) {
 		return nil, err
 	}
 	srv := &http.Server{Handler: h}
-	go srv.Serve(ln)
+	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed once the returned stop closes it
 	return func() { srv.Close() }, nil
 }
 

@@ -1,3 +1,5 @@
+//go:build integration
+
 package integration
 
 import (
@@ -297,7 +299,11 @@ func TestPrivateWikiServiceSessions(t *testing.T) {
 	if err := deps.Central.CloseWiki(ctx, db, "closing test", time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	defer deps.Central.Reopen(context.Background(), db)
+	defer func() {
+		if err := deps.Central.Reopen(context.Background(), db); err != nil {
+			t.Errorf("reopening %s: %v", db, err)
+		}
+	}()
 	si, err := serviceClient().SiteInfo(ctx, db)
 	if err != nil || !si.ReadOnly {
 		t.Fatalf("a new service session on the closed private wiki: %+v (%v)", si, err)

@@ -1,3 +1,5 @@
+//go:build integration
+
 package integration
 
 import (
@@ -176,8 +178,10 @@ func startSwitchProxy(t *testing.T, target string) *switchProxy {
 					return
 				}
 				defer up.Close()
-				go io.Copy(up, c)
-				io.Copy(c, up)
+				// The proxied connection ends when either side closes; its
+				// error is that closing.
+				go func() { _, _ = io.Copy(up, c) }()
+				_, _ = io.Copy(c, up)
 			}()
 		}
 	}()

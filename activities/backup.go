@@ -1038,8 +1038,18 @@ func writeJSONFile(name, pattern string, v any) (string, error) {
 // writeFileAtomic writes data to a temporary file (mode 0600: backups hold
 // private data) beside name, syncs it and renames it over name.
 func writeFileAtomic(name, pattern string, data []byte) error {
+	return writeFileAtomicMode(name, pattern, data, 0o600)
+}
+
+// writeFileAtomicMode is writeFileAtomic with the file's mode given.
+func writeFileAtomicMode(name, pattern string, data []byte, mode os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(name), pattern)
 	if err != nil {
+		return err
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {

@@ -76,30 +76,19 @@ func (f *Farm) writeWikiLists(ctx context.Context) error {
 		"databases": map[string]any{"timestamp": now, "combi": combi},
 		"deleted":   map[string]any{"timestamp": now, "databases": deleted},
 	} {
-		if err := writeAtomically(filepath.Join(f.WikiLists.Dir, name+".json"), contents); err != nil {
+		if err := writeList(filepath.Join(f.WikiLists.Dir, name+".json"), contents); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// writeAtomically replaces a file whole, so that a reader never sees half a list.
-func writeAtomically(path string, v any) error {
+// writeList replaces a list whole (writeFileAtomic), so that a reader never
+// sees half a list, readable by the web server that serves the farm.
+func writeList(path string, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(b); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return writeFileAtomicMode(path, "."+filepath.Base(path)+".*", b, 0o644)
 }

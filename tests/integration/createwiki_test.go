@@ -327,12 +327,7 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 // undoes exactly what it did: registration, storage, database.
 func TestAbortUndoesWhatTheProcessDid(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	cfg := *deps.Config
-	cfg.Processes.CreateWikiExtraSteps = []config.ExtraStep{{
-		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{workflows.StepRegister},
-		Critical: true, Params: map[string]string{"file": "/nonexistent/extension.sql"},
-	}}
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := failingCreations()
 	requester := newUser(t, "Requester")
 	creator := newUser(t, "Creator", "wikicreator")
 	db := uniqueDB("abort")
@@ -424,4 +419,15 @@ func TestCreateDatabaseRefusesAForeignDatabase(t *testing.T) {
 	if len(tables) != 0 {
 		t.Fatalf("the foreign database was touched: %v", tables)
 	}
+}
+
+// failingCreations is a client whose creations stop in needs-attention
+// after registration: a critical extra step sources a file that does not exist.
+func failingCreations() *client.Client {
+	cfg := *deps.Config
+	cfg.Processes.CreateWikiExtraSteps = []config.ExtraStep{{
+		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{workflows.StepRegister},
+		Critical: true, Params: map[string]string{"file": "/nonexistent/extension.sql"},
+	}}
+	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
 }

@@ -13,7 +13,6 @@ import (
 	"go.temporal.io/api/enums/v1"
 
 	"github.com/wikiflow/wikiflow/client"
-	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
 )
@@ -65,12 +64,7 @@ func fingerprint(t *testing.T, id string) string {
 func openProcesses(t *testing.T) map[string]string {
 	t.Helper()
 	ctx := testContext(t, 3*time.Minute)
-	cfg := *deps.Config
-	cfg.Processes.CreateWikiExtraSteps = []config.ExtraStep{{
-		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{workflows.StepRegister},
-		Critical: true, Params: map[string]string{"file": "/nonexistent/extension.sql"},
-	}}
-	failing := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	failing := failingCreations()
 	creator := newUser(t, "Creator", "wikicreator")
 	requester := newUser(t, "Requester")
 	createID, err := failing.CreateWiki(ctx, client.CreateWikiRequest{

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/client"
-	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
@@ -22,12 +21,7 @@ import (
 // the abort undoes only what the creation itself did.
 func TestOneOwnerPerWiki(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
-	cfg := *deps.Config
-	cfg.Processes.CreateWikiExtraSteps = []config.ExtraStep{{
-		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{workflows.StepRegister},
-		Critical: true, Params: map[string]string{"file": "/nonexistent/extension.sql"},
-	}}
-	failing := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	failing := failingCreations()
 	requester := newUser(t, "Requester")
 	creator := newUser(t, "Creator", "wikicreator")
 	db := uniqueDB("owned")

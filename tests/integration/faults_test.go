@@ -469,11 +469,11 @@ func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
 		t.Fatal("MediaWiki is not running")
 	}
 	down := time.Now()
-	_ = syscall.Kill(-pid, syscall.SIGTERM) // its process group: started with setsid
+	// Its process group (started with setsid): frozen at once, so that no
+	// request a step has in flight still gets its answer, then killed.
+	_ = syscall.Kill(-pid, syscall.SIGSTOP)
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	for alive(pid) {
-		if time.Since(down) > 20*time.Second {
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
-		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	late := creations("mwlate", 1)

@@ -12,7 +12,9 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // start starts a workflow and waits until it has checked its request: a
@@ -52,15 +54,15 @@ func (c *Client) DeleteWiki(ctx context.Context, db, requester, reason string) (
 		return process.Status{}, refused("%s is a protected wiki (the central wiki or processes.protected_wikis): it cannot be deleted", db)
 	}
 	cfg := c.Config.Processes
-	o := workflows.DeleteWikiOptions{
+	o := deletewiki.DeleteWikiOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, GracePeriod: cfg.DeletionGracePeriod,
 		AttentionWindow: cfg.AttentionWindow, LocalApprovers: cfg.DeletionApprovers, Expiry: cfg.ApprovalExpiry,
 		ProtectedWikis: cfg.ProtectedWikis, RetryBudget: cfg.TransientRetryBudget,
 	}
-	id := workflows.DeleteWikiID(db)
-	return c.start(ctx, c.startOptions(id, workflows.KindDeleteWiki, db, requester, fmt.Sprintf("Delete wiki %s, asked by %s: %s", db, requester, reason)),
-		workflows.DeleteWiki, workflows.DeleteWikiInput{
-			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: workflows.DeleteWikiDefinition(o),
+	id := deletewiki.DeleteWikiID(db)
+	return c.start(ctx, c.startOptions(id, deletewiki.KindDeleteWiki, db, requester, fmt.Sprintf("Delete wiki %s, asked by %s: %s", db, requester, reason)),
+		deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{
+			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: deletewiki.DeleteWikiDefinition(o),
 		})
 }
 
@@ -86,15 +88,15 @@ func (c *Client) ChangeSetting(ctx context.Context, db, setting, value, requeste
 	if err != nil {
 		return process.Status{}, refused("%v", err)
 	}
-	o := workflows.ChangeSettingOptions{
+	o := changesetting.ChangeSettingOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
 		Expiry: c.Config.Processes.ApprovalExpiry, RetryBudget: c.Config.Processes.TransientRetryBudget,
 	}
-	id := workflows.ChangeSettingID(db, setting)
-	return c.start(ctx, c.startOptions(id, workflows.KindChangeSetting, db, requester, fmt.Sprintf("Set %s on %s to %s", setting, db, normalized)),
-		workflows.ChangeSetting, workflows.ChangeSettingInput{
+	id := changesetting.ChangeSettingID(db, setting)
+	return c.start(ctx, c.startOptions(id, changesetting.KindChangeSetting, db, requester, fmt.Sprintf("Set %s on %s to %s", setting, db, normalized)),
+		changesetting.ChangeSetting, changesetting.ChangeSettingInput{
 			Wiki: db, Setting: setting, Value: string(normalized), Requester: requester, Reason: reason,
-			Options: o, Definition: workflows.ChangeSettingDefinition(o),
+			Options: o, Definition: changesetting.ChangeSettingDefinition(o),
 		})
 }
 
@@ -108,11 +110,11 @@ func (c *Client) RequestWiki(ctx context.Context, req CreateWikiRequest, reason 
 	if err != nil {
 		return process.Status{}, err
 	}
-	id := workflows.RequestWikiID(req.Wiki.DB)
-	return c.start(ctx, c.startOptions(id, workflows.KindRequestWiki, req.Wiki.DB, req.Requester, fmt.Sprintf("Request for wiki %s (%q) by %s", req.Wiki.DB, req.Wiki.Sitename, req.Requester)),
-		workflows.RequestWiki, workflows.RequestWikiInput{
+	id := requestwiki.RequestWikiID(req.Wiki.DB)
+	return c.start(ctx, c.startOptions(id, requestwiki.KindRequestWiki, req.Wiki.DB, req.Requester, fmt.Sprintf("Request for wiki %s (%q) by %s", req.Wiki.DB, req.Wiki.Sitename, req.Requester)),
+		requestwiki.RequestWiki, requestwiki.RequestWikiInput{
 			Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Reason: reason, Create: def,
-			Options: workflows.RequestWikiOptions{
+			Options: requestwiki.RequestWikiOptions{
 				CentralWiki: c.Config.MediaWiki.CentralWiki, MoreDetailsTimeout: c.Config.Processes.MoreDetailsTimeout,
 				Reviewers: c.Config.Processes.RequestReviewers,
 			},
@@ -129,8 +131,8 @@ func (c *Client) Decide(ctx context.Context, id, action, user, comment string) (
 }
 
 // Review sends hold, more-details or edit-request to a wiki request.
-func (c *Client) Review(ctx context.Context, id string, r workflows.ReviewRequest) (process.Status, error) {
-	if _, err := c.update(ctx, id, workflows.UpdateReview, r); err != nil {
+func (c *Client) Review(ctx context.Context, id string, r requestwiki.ReviewRequest) (process.Status, error) {
+	if _, err := c.update(ctx, id, requestwiki.UpdateReview, r); err != nil {
 		return process.Status{}, err
 	}
 	return c.Status(ctx, id)

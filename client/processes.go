@@ -21,6 +21,11 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // RefusedError is a request the farm turned down (exit code 1): the wiki
@@ -52,13 +57,13 @@ func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string,
 	if err != nil {
 		return "", err
 	}
-	id := workflows.CreateWikiID(req.Wiki.DB)
+	id := createwiki.CreateWikiID(req.Wiki.DB)
 	if err := c.checkPrevious(ctx, id, req.Wiki.DB); err != nil {
 		return "", err
 	}
-	opts := c.startOptions(id, workflows.KindCreateWiki, req.Wiki.DB, req.Requester,
+	opts := c.startOptions(id, createwiki.KindCreateWiki, req.Wiki.DB, req.Requester,
 		fmt.Sprintf("Create wiki %s (%q, %s) for %s", req.Wiki.DB, req.Wiki.Sitename, req.Wiki.Language, req.Requester))
-	_, err = c.Temporal.ExecuteWorkflow(ctx, opts, workflows.CreateWiki, workflows.CreateWikiInput{
+	_, err = c.Temporal.ExecuteWorkflow(ctx, opts, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Definition: def,
 	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
@@ -127,7 +132,7 @@ func (c *Client) CreateWikiDefinition() (process.Definition, error) {
 	if err != nil {
 		return process.Definition{}, err
 	}
-	def := workflows.CreateWikiDefinition(workflows.CreateWikiOptions{
+	def := createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{
 		AttentionWindow: c.Config.Processes.AttentionWindow,
 		CentralWiki:     c.Config.MediaWiki.CentralWiki,
 		ExtraSteps:      extras,
@@ -223,7 +228,7 @@ func (c *Client) Status(ctx context.Context, id string) (process.Status, error) 
 	if info.CloseTime != nil {
 		st.Ended = info.CloseTime.AsTime()
 	}
-	step := process.StepStatus{Name: workflows.StepValidate, State: process.StepFailed, Critical: true, Attempts: 1}
+	step := process.StepStatus{Name: createwiki.StepValidate, State: process.StepFailed, Critical: true, Attempts: 1}
 	if runErr != nil {
 		step.Error = rootMessage(runErr)
 	}
@@ -310,7 +315,7 @@ type ListFilter struct {
 }
 
 // Kinds are the process kinds a list may filter on.
-var Kinds = []string{workflows.KindCreateWiki, workflows.KindDeleteWiki, workflows.KindChangeSetting, workflows.KindRequestWiki, workflows.KindRestoreWiki}
+var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki, restorewiki.KindRestoreWiki}
 
 // States are the process states a list may filter on.
 var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted,

@@ -5,7 +5,7 @@ import (
 	"fmt"
 
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // RestoreWiki asks for a deleted wiki's restore from its latest verified
@@ -15,13 +15,13 @@ func (c *Client) RestoreWiki(ctx context.Context, db, requester, reason string) 
 	if err := ValidateDBName(db); err != nil {
 		return process.Status{}, err
 	}
-	o := workflows.RestoreWikiOptions{
+	o := restorewiki.RestoreWikiOptions{
 		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
 		Expiry: c.Config.Processes.ApprovalExpiry, RetryBudget: c.Config.Processes.TransientRetryBudget,
 	}
-	id := workflows.RestoreWikiID(db)
-	return c.start(ctx, c.startOptions(id, workflows.KindRestoreWiki, db, requester, fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason)),
-		workflows.RestoreWiki, workflows.RestoreWikiInput{
-			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: workflows.RestoreWikiDefinition(o),
+	id := restorewiki.RestoreWikiID(db)
+	return c.start(ctx, c.startOptions(id, restorewiki.KindRestoreWiki, db, requester, fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason)),
+		restorewiki.RestoreWiki, restorewiki.RestoreWikiInput{
+			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: restorewiki.RestoreWikiDefinition(o),
 		})
 }

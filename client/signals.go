@@ -10,7 +10,11 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // ErrNoProcess means there is no open process with that ID.
@@ -53,11 +57,11 @@ const (
 //   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
 //     of the restore steps.
 var supported = map[string][]string{
-	workflows.KindCreateWiki:    {ActionRetry, ActionAbort},
-	workflows.KindDeleteWiki:    {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
-	workflows.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
-	workflows.KindRequestWiki:   {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
-	workflows.KindRestoreWiki:   {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	createwiki.KindCreateWiki:       {ActionRetry, ActionAbort},
+	deletewiki.KindDeleteWiki:       {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
+	changesetting.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	requestwiki.KindRequestWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
+	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 }
 
 // SupportedActions lists the actions a process kind takes; nil for a kind
@@ -120,13 +124,13 @@ var signalOf = map[string]func(a Action) (string, any){
 		return process.SignalUndelete, process.Decision{User: a.User, Comment: a.Comment}
 	},
 	ActionHold: func(a Action) (string, any) {
-		return workflows.ReviewHold, workflows.ReviewRequest{User: a.User, Comment: a.Comment}
+		return requestwiki.ReviewHold, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}
 	},
 	ActionMoreDetails: func(a Action) (string, any) {
-		return workflows.ReviewMoreDetails, workflows.ReviewRequest{User: a.User, Comment: a.Comment}
+		return requestwiki.ReviewMoreDetails, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}
 	},
 	ActionEditRequest: func(a Action) (string, any) {
-		return workflows.ReviewEdit, workflows.ReviewRequest{User: a.User, Comment: a.Comment,
+		return requestwiki.ReviewEdit, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment,
 			Sitename: a.Sitename, Language: a.Language, Category: a.Category}
 	},
 	ActionRetry: func(a Action) (string, any) {

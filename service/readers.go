@@ -13,7 +13,8 @@ import (
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // WikiReaders is the farm's rule of who may see a process through the hook
@@ -72,14 +73,14 @@ func (r *WikiReaders) MayRead(ctx context.Context, viewer string, p hook.Process
 		if ok, err := r.holds(ctx, p.Wiki, viewer, "read"); ok || err != nil {
 			return ok, err
 		}
-		if p.Kind == workflows.KindRequestWiki {
-			return r.holds(ctx, r.CentralWiki, viewer, workflows.RightCreateWiki)
+		if p.Kind == requestwiki.KindRequestWiki {
+			return r.holds(ctx, r.CentralWiki, viewer, process.RightCreateWiki)
 		}
 		return false, nil
 	case privateNew:
-		return r.holds(ctx, r.CentralWiki, viewer, workflows.RightCreateWiki)
+		return r.holds(ctx, r.CentralWiki, viewer, process.RightCreateWiki)
 	default:
-		return r.holds(ctx, r.CentralWiki, viewer, workflows.RightManageWikiRestricted)
+		return r.holds(ctx, r.CentralWiki, viewer, process.RightManageWikiRestricted)
 	}
 }
 
@@ -114,10 +115,10 @@ func (r *WikiReaders) privacy(ctx context.Context, p hook.Process) (privacy, err
 	case !errors.Is(err, farmdb.ErrWikiNotFound):
 		return unknown, err
 	}
-	if p.Kind != workflows.KindRequestWiki && p.Kind != workflows.KindCreateWiki {
+	if p.Kind != requestwiki.KindRequestWiki && p.Kind != createwiki.KindCreateWiki {
 		return unknown, nil
 	}
-	if p.Kind == workflows.KindRequestWiki {
+	if p.Kind == requestwiki.KindRequestWiki {
 		// Any private request for the name hides them all: the list does
 		// not say which request a run filed.
 		filed, anyPrivate, err := r.Central.RequestsFiledFor(ctx, p.Wiki)

@@ -23,6 +23,11 @@ import (
 	"github.com/wikiflow/wikiflow/notify"
 	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // Deps are the live connections every part of the service uses.
@@ -223,11 +228,11 @@ func Register(w worker.Registry, farm *activities.Farm) {
 // one list so that replay tests check exactly what the worker runs.
 func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(workflows.InspectWiki)
-	w.RegisterWorkflow(workflows.CreateWiki)
-	w.RegisterWorkflow(workflows.DeleteWiki)
-	w.RegisterWorkflow(workflows.ChangeSetting)
-	w.RegisterWorkflow(workflows.RequestWiki)
-	w.RegisterWorkflow(workflows.RestoreWiki)
+	w.RegisterWorkflow(createwiki.CreateWiki)
+	w.RegisterWorkflow(deletewiki.DeleteWiki)
+	w.RegisterWorkflow(changesetting.ChangeSetting)
+	w.RegisterWorkflow(requestwiki.RequestWiki)
+	w.RegisterWorkflow(restorewiki.RestoreWiki)
 	workflows.RegisterProcessWorkflow(w)
 }
 

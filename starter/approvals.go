@@ -7,7 +7,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // startCommand builds a command that starts a process from flags and prints
@@ -125,14 +125,14 @@ func (a *app) decisionCommands() []*cobra.Command {
 	}
 	review := func(action string) func(ctx context.Context, id, user, comment string) (process.Status, error) {
 		return func(ctx context.Context, id, user, comment string) (process.Status, error) {
-			return a.client.Review(ctx, id, workflows.ReviewRequest{Action: action, User: user, Comment: comment})
+			return a.client.Review(ctx, id, requestwiki.ReviewRequest{Action: action, User: user, Comment: comment})
 		}
 	}
 	var sitename, language, category string
 	edit := a.messageCommand(client.ActionEditRequest, "edit-request ID --user USER [--sitename S] [--language L] [--category C] [--comment C]",
 		"Edit your wiki request (brings it back to review)", nil,
 		func(ctx context.Context, id, user, comment string) (process.Status, error) {
-			return a.client.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: user, Comment: comment,
+			return a.client.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewEdit, User: user, Comment: comment,
 				Sitename: sitename, Language: language, Category: category})
 		})
 	edit.Flags().StringVar(&sitename, "sitename", "", "new sitename")
@@ -142,8 +142,8 @@ func (a *app) decisionCommands() []*cobra.Command {
 		a.messageCommand(client.ActionApprove, "approve ID --user USER", "Approve a process waiting for approval", nil, decide(process.DecisionApprove)),
 		a.messageCommand(client.ActionDecline, "decline ID --user USER", "Decline a process waiting for approval", nil, decide(process.DecisionDecline)),
 		a.messageCommand(client.ActionCancel, "cancel ID --user USER", "Withdraw a request (requester) or cancel it (steward)", nil, decide(process.DecisionCancel)),
-		a.messageCommand(client.ActionHold, "hold ID --user USER", "Put a wiki request on hold", nil, review(workflows.ReviewHold)),
-		a.messageCommand(client.ActionMoreDetails, "more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", map[string]*string{"comment": nil}, review(workflows.ReviewMoreDetails)),
+		a.messageCommand(client.ActionHold, "hold ID --user USER", "Put a wiki request on hold", nil, review(requestwiki.ReviewHold)),
+		a.messageCommand(client.ActionMoreDetails, "more-details ID --user USER --comment C", "Ask a wiki request's requester for more details", map[string]*string{"comment": nil}, review(requestwiki.ReviewMoreDetails)),
 		a.messageCommand(client.ActionUndelete, "undelete ID --user USER", "Reopen a wiki during its deletion's grace period", nil,
 			func(ctx context.Context, id, user, _ string) (process.Status, error) {
 				return a.client.Undelete(ctx, id, user)

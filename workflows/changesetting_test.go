@@ -20,8 +20,8 @@ const settingExpiry = 3 * 24 * time.Hour
 // setting is restricted; the apply step reports old and new values.
 func settingFake(restricted bool) *fakeMW {
 	f := newFakeMW()
-	f.grant("req", RightManageWikiSettings, gwWiki).grant("steward", gwSteward, gwCentral).
-		grant("localadmin", gwSteward, gwWiki).grant("localadmin", RightManageWikiSettings, gwWiki)
+	f.grant("req", process.RightManageWikiSettings, gwWiki).grant("steward", gwSteward, gwCentral).
+		grant("localadmin", gwSteward, gwWiki).grant("localadmin", process.RightManageWikiSettings, gwWiki)
 	f.outputs[activities.NameValidateSettingChange] = map[string]string{
 		activities.SettingOutName: "wgMaxArticleSize", activities.SettingOutRestricted: boolText(restricted), activities.SettingOutValue: "4096",
 	}
@@ -191,12 +191,12 @@ func TestChangeSettingRequesterWithoutRightIsRefused(t *testing.T) {
 		Wiki: gwWiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "mallory",
 		Options: o, Definition: ChangeSettingDefinition(o),
 	})
-	wantSettingRefused(t, env, deniedReason("mallory", gwWiki, []string{RightManageWikiSettings}))
+	wantSettingRefused(t, env, deniedReason("mallory", gwWiki, []string{process.RightManageWikiSettings}))
 	if f.called(activities.NameApplySetting) != 0 {
 		t.Error("ApplySetting called for a refused requester")
 	}
 	if !slices.ContainsFunc(f.authz, func(a process.AuthorizeInput) bool {
-		return a.User == "mallory" && a.Wiki == gwWiki && slices.Equal(a.AnyRight, []string{RightManageWikiSettings})
+		return a.User == "mallory" && a.Wiki == gwWiki && slices.Equal(a.AnyRight, []string{process.RightManageWikiSettings})
 	}) {
 		t.Errorf("rights checks %+v", f.authz)
 	}

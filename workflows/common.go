@@ -14,20 +14,20 @@ import (
 
 // Helpers shared by the processes that have phases outside the engine.
 
-// activityCtx gives one-off activities a summary (shown in the Web UI) and
-// the process's activity budget (see oneOffOptions): an outage is waited
+// ActivityCtx gives one-off activities a summary (shown in the Web UI) and
+// the process's activity budget (see OneOffOptions): an outage is waited
 // out instead of failing or refusing the request.
-func activityCtx(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, oneOffOptions(ctx, summary, time.Minute,
+func ActivityCtx(ctx workflow.Context, summary string) workflow.Context {
+	return workflow.WithActivityOptions(ctx, OneOffOptions(ctx, summary, time.Minute,
 		&temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10}))
 }
 
-// checkRight asks MediaWiki, through the CheckRights activity, whether user
+// CheckRight asks MediaWiki, through the CheckRights activity, whether user
 // holds right on wiki now.
-func checkRight(ctx workflow.Context, summary, user, wiki, right string) (process.AuthorizeResult, error) {
+func CheckRight(ctx workflow.Context, summary, user, wiki, right string) (process.AuthorizeResult, error) {
 	var f *activities.Farm
 	var res process.AuthorizeResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, summary), f.CheckRights,
+	err := workflow.ExecuteActivity(ActivityCtx(ctx, summary), f.CheckRights,
 		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []string{right}}).Get(ctx, &res)
 	return res, err
 }
@@ -39,28 +39,28 @@ func checkRight(ctx workflow.Context, summary, user, wiki, right string) (proces
 // Histories recorded before it keep the old path.
 const identityChange = "canonical-identity"
 
-// knowsPeople tells whether this run is on the identity version. Call it
+// KnowsPeople tells whether this run is on the identity version. Call it
 // once, first thing, and keep the answer: a later first call in a workflow
 // that started on older code would switch it over midway.
-func knowsPeople(ctx workflow.Context) bool {
+func KnowsPeople(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, identityChange, workflow.DefaultVersion, 1) >= 1
 }
 
-// refuse ends a process with a reason a person can read; finishState
+// Refuse ends a process with a reason a person can read; FinishState
 // decides whether that is the state refused or, for older runs, failed.
-func refuse(st *process.Status, format string, args ...any) error {
+func Refuse(st *process.Status, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	st.State = process.StateFailed
 	st.Result["error"] = msg
 	return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
 }
 
-// finishState settles the state a process ends in: a refusal is the state
+// FinishState settles the state a process ends in: a refusal is the state
 // refused and no workflow error when refusalsComplete; another error after
 // a non-final state makes it failed, with the error as the reason when none
 // was given; then the search attribute follows. It returns the error the
 // workflow ends with.
-func finishState(ctx workflow.Context, st *process.Status, err error, refusalsComplete bool) error {
+func FinishState(ctx workflow.Context, st *process.Status, err error, refusalsComplete bool) error {
 	var app *temporal.ApplicationError
 	if refusalsComplete && errors.As(err, &app) && app.Type() == process.ErrTypeRefused {
 		st.State, err = process.StateRefused, nil
@@ -72,17 +72,17 @@ func finishState(ctx workflow.Context, st *process.Status, err error, refusalsCo
 		}
 	}
 	st.Ended = workflow.Now(ctx)
-	upsertState(ctx, st.State)
+	UpsertState(ctx, st.State)
 	return err
 }
 
-// identify takes what a rights check said about a requester: on the
+// Identify takes what a rights check said about a requester: on the
 // identity version the canonical name and central id replace the name as
 // given (and the Requester search attribute follows), and a name that is no
 // account is refused.
-func identify(ctx workflow.Context, st *process.Status, auth process.AuthorizeResult, who *process.Person) error {
+func Identify(ctx workflow.Context, st *process.Status, auth process.AuthorizeResult, who *process.Person) error {
 	if auth.NoAccount || auth.UserID <= 0 {
-		return refuse(st, "%s", auth.Reason)
+		return Refuse(st, "%s", auth.Reason)
 	}
 	if auth.User != who.Name {
 		_ = workflow.UpsertTypedSearchAttributes(ctx, RequesterKey.ValueSet(auth.User))
@@ -92,10 +92,10 @@ func identify(ctx workflow.Context, st *process.Status, auth process.AuthorizeRe
 	return nil
 }
 
-// isRefusal tells whether an activity's error refuses the request itself
+// IsRefusal tells whether an activity's error refuses the request itself
 // (invalid input, a wiki that exists or does not), as opposed to a failure
 // of the farm (misconfigured, down) that a person must look at.
-func isRefusal(err error) (string, bool) {
+func IsRefusal(err error) (string, bool) {
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() {
 		return "", false
@@ -108,42 +108,42 @@ func isRefusal(err error) (string, bool) {
 	return "", false
 }
 
-// followChange names the version from which a process re-reads what other
+// FollowChange names the version from which a process re-reads what other
 // tools (CreateWiki's and ManageWiki's own pages) may have changed before it
 // writes over it or does something irreversible, and follows them.
-const followChange = "follow-writers"
+const FollowChange = "follow-writers"
 
 // ownerChange names the version from which the processes that create,
 // delete or restore a wiki hold it as its one owner while they run.
 const ownerChange = "wiki-owner"
 
-// ownsWikis tells whether this run is on the ownership version; call it
-// once, first thing, like knowsPeople.
-func ownsWikis(ctx workflow.Context) bool {
+// OwnsWikis tells whether this run is on the ownership version; call it
+// once, first thing, like KnowsPeople.
+func OwnsWikis(ctx workflow.Context) bool {
 	return workflow.GetVersion(ctx, ownerChange, workflow.DefaultVersion, 1) >= 1
 }
 
-// ownWiki makes this process the wiki's one owner; when another open
+// OwnWiki makes this process the wiki's one owner; when another open
 // process owns it the request is refused, naming that process.
-func ownWiki(ctx workflow.Context, st *process.Status, wiki, kind string) error {
+func OwnWiki(ctx workflow.Context, st *process.Status, wiki, kind string) error {
 	var f *activities.Farm
-	err := workflow.ExecuteActivity(activityCtx(ctx, "own "+wiki), f.OwnWiki, activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
-	if why, ok := isRefusal(err); ok {
-		return refuse(st, "%s", why)
+	err := workflow.ExecuteActivity(ActivityCtx(ctx, "own "+wiki), f.OwnWiki, activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
+	if why, ok := IsRefusal(err); ok {
+		return Refuse(st, "%s", why)
 	}
 	return err
 }
 
-// releaseWiki gives the wiki back when the process ends, whatever ended it.
-func releaseWiki(ctx workflow.Context, wiki string) {
+// ReleaseWiki gives the wiki back when the process ends, whatever ended it.
+func ReleaseWiki(ctx workflow.Context, wiki string) {
 	var f *activities.Farm
 	dctx, cancel := workflow.NewDisconnectedContext(ctx)
 	defer cancel()
-	_ = workflow.ExecuteActivity(activityCtx(dctx, "release "+wiki), f.ReleaseWiki, activities.ReleaseWikiInput{Wiki: wiki}).Get(dctx, nil)
+	_ = workflow.ExecuteActivity(ActivityCtx(dctx, "release "+wiki), f.ReleaseWiki, activities.ReleaseWikiInput{Wiki: wiki}).Get(dctx, nil)
 }
 
-// protected tells whether a wiki may never be deleted, renamed or moved.
-func protected(db, central string, listed []string) bool {
+// Protected tells whether a wiki may never be deleted, renamed or moved.
+func Protected(db, central string, listed []string) bool {
 	if db == central {
 		return true
 	}
@@ -155,7 +155,7 @@ func protected(db, central string, listed []string) bool {
 	return false
 }
 
-// upsertState keeps the ProcessState search attribute in step.
-func upsertState(ctx workflow.Context, state string) {
+// UpsertState keeps the ProcessState search attribute in step.
+func UpsertState(ctx workflow.Context, state string) {
 	_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(state))
 }

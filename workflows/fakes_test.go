@@ -31,8 +31,8 @@ import (
 const (
 	gwWiki    = "testwiki" // the wiki a process works on
 	gwCentral = "metawiki" // the central wiki
-	gwRight   = RightManageWikiCore
-	gwSteward = RightManageWikiRestricted
+	gwRight   = process.RightManageWikiCore
+	gwSteward = process.RightManageWikiRestricted
 )
 
 // fakeMW stands in for every activity the approval workflows run.
@@ -269,7 +269,7 @@ func (f *fakeMW) updateRequest(_ context.Context, in activities.UpdateRequestInp
 	return activities.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
 }
 
-func (f *fakeMW) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
+func (f *fakeMW) OwnWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
 	if err := f.log("OwnWiki"); err != nil {
 		return activities.OwnWikiResult{}, err
 	}
@@ -284,7 +284,7 @@ func (f *fakeMW) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activ
 	return activities.OwnWikiResult{Owner: me}, nil
 }
 
-func (f *fakeMW) releaseWiki(ctx context.Context, in activities.ReleaseWikiInput) (activities.ReleaseWikiResult, error) {
+func (f *fakeMW) ReleaseWiki(ctx context.Context, in activities.ReleaseWikiInput) (activities.ReleaseWikiResult, error) {
 	if err := f.log("ReleaseWiki"); err != nil {
 		return activities.ReleaseWikiResult{}, err
 	}
@@ -370,8 +370,8 @@ func newGateEnv(t *testing.T, f *fakeMW, delays ...delay) *testsuite.TestWorkflo
 	env.RegisterActivityWithOptions(f.fileWikiRequest, activity.RegisterOptions{Name: activities.NameFileWikiRequest})
 	env.RegisterActivityWithOptions(f.editWikiRequest, activity.RegisterOptions{Name: activities.NameEditWikiRequest})
 	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: activities.NameUpdateRequest})
-	env.RegisterActivityWithOptions(f.ownWiki, activity.RegisterOptions{Name: "OwnWiki"})
-	env.RegisterActivityWithOptions(f.releaseWiki, activity.RegisterOptions{Name: "ReleaseWiki"})
+	env.RegisterActivityWithOptions(f.OwnWiki, activity.RegisterOptions{Name: "OwnWiki"})
+	env.RegisterActivityWithOptions(f.ReleaseWiki, activity.RegisterOptions{Name: "ReleaseWiki"})
 	rightsDelayed := false
 	for _, d := range delays {
 		if d.activity == activities.NameCheckRights {
@@ -499,9 +499,9 @@ func gateWorkflow(ctx workflow.Context, in gateInput) (gateResult, error) {
 		return gateResult{}, err
 	}
 	requester := process.Person{Name: in.Requester}
-	if knowsPeople(ctx) {
+	if KnowsPeople(ctx) {
 		var who process.AuthorizeResult
-		err := workflow.ExecuteActivity(activityCtx(ctx, "who"), activities.NameCheckRights,
+		err := workflow.ExecuteActivity(ActivityCtx(ctx, "who"), activities.NameCheckRights,
 			process.AuthorizeInput{User: in.Requester, Wiki: gwWiki}).Get(ctx, &who)
 		if err != nil {
 			return gateResult{}, err

@@ -90,8 +90,8 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 // declined, expired or cancelled.
 func (g *Gate) Wait(ctx workflow.Context) (string, error) {
 	g.st.State = process.StateWaitingApproval
-	upsertState(ctx, g.st.State)
-	workflow.SetCurrentDetails(ctx, g.details())
+	UpsertState(ctx, g.st.State)
+	workflow.SetCurrentDetails(ctx, g.Details())
 	if g.policy.Expiry > 0 {
 		ok, err := workflow.AwaitWithTimeout(ctx, g.policy.Expiry, func() bool { return g.outcome != "" })
 		if err != nil {
@@ -108,6 +108,10 @@ func (g *Gate) Wait(ctx workflow.Context) (string, error) {
 
 // Close ends the gate from outside (e.g. the requester withdrew through
 // another path); later decisions are refused.
+// Outcome is how the gate ended: "" while it is open, else approved,
+// declined, cancelled or expired.
+func (g *Gate) Outcome() string { return g.outcome }
+
 func (g *Gate) Close(outcome string) {
 	if g.outcome == "" {
 		g.outcome = outcome
@@ -127,7 +131,7 @@ func (g *Gate) Drain(ctx workflow.Context) {
 			if !ch.ReceiveAsync(&d) {
 				break
 			}
-			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: name, Reason: g.closedReason(), Comment: d.Comment})
+			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: name, Reason: g.ClosedReason(), Comment: d.Comment})
 		}
 	}
 }
@@ -153,7 +157,8 @@ func (g *Gate) ApproverNames() []string {
 	return out
 }
 
-func (g *Gate) closedReason() string {
+// ClosedReason says why a decision comes too late.
+func (g *Gate) ClosedReason() string {
 	return fmt.Sprintf("the approval is closed (%s)", g.outcome)
 }
 
@@ -175,7 +180,7 @@ func (g *Gate) decide(ctx workflow.Context, r process.DecideRequest) process.App
 	}
 	if rec.Accepted && g.outcome != "" {
 		// The gate closed (expired) while the rights were being checked.
-		rec.Accepted, rec.Override, rec.Reason = false, false, g.closedReason()
+		rec.Accepted, rec.Override, rec.Reason = false, false, g.ClosedReason()
 	}
 	switch {
 	case rec.Accepted && g.byPerson:
@@ -199,7 +204,7 @@ func (g *Gate) judgePerson(ctx workflow.Context, r process.DecideRequest) proces
 		return rec
 	}
 	if g.outcome != "" {
-		return refuse("%s", g.closedReason())
+		return refuse("%s", g.ClosedReason())
 	}
 	// The first check names the person: for the override right when there
 	// is one (its holders decide alone), else for the gate's right.
@@ -208,7 +213,7 @@ func (g *Gate) judgePerson(ctx workflow.Context, r process.DecideRequest) proces
 	if overrideFirst {
 		wiki, right = g.policy.OverrideWiki, g.policy.OverrideRight
 	}
-	first, err := g.check(ctx, r.User, wiki, right)
+	first, err := g.Check(ctx, r.User, wiki, right)
 	if err != nil {
 		return refuse("%v", err)
 	}
@@ -237,7 +242,7 @@ func (g *Gate) judgePerson(ctx workflow.Context, r process.DecideRequest) proces
 	}
 	res := first
 	if overrideFirst {
-		if res, err = g.check(ctx, r.User, g.rightWiki(), g.policy.Right); err != nil {
+		if res, err = g.Check(ctx, r.User, g.rightWiki(), g.policy.Right); err != nil {
 			return refuse("%v", err)
 		}
 	}
@@ -289,7 +294,7 @@ func (g *Gate) rightWiki() string {
 func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, override bool, reason string) {
 	switch {
 	case g.outcome != "":
-		return false, false, g.closedReason()
+		return false, false, g.ClosedReason()
 	case r.User == "":
 		return false, false, "no user named"
 	case r.Action == process.DecisionApprove && r.User == g.requester.Name && !g.policy.AllowSelfApproval:
@@ -303,7 +308,7 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 		return true, false, ""
 	}
 	if g.policy.OverrideRight != "" {
-		ok, _, err := g.holds(ctx, r.User, g.policy.OverrideWiki, g.policy.OverrideRight)
+		ok, _, err := g.Holds(ctx, r.User, g.policy.OverrideWiki, g.policy.OverrideRight)
 		if err != nil {
 			return false, false, err.Error()
 		}
@@ -324,7 +329,7 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 	if wiki == "" {
 		wiki = g.wiki
 	}
-	ok, why, err := g.holds(ctx, r.User, wiki, g.policy.Right)
+	ok, why, err := g.Holds(ctx, r.User, wiki, g.policy.Right)
 	if err != nil {
 		return false, false, err.Error()
 	}
@@ -334,15 +339,15 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 	return true, false, ""
 }
 
-// holds asks MediaWiki (through the authorize activity) whether user holds
+// Holds asks MediaWiki (through the authorize activity) whether user holds
 // right on wiki now.
-func (g *Gate) holds(ctx workflow.Context, user, wiki, right string) (bool, string, error) {
-	res, err := g.check(ctx, user, wiki, right)
+func (g *Gate) Holds(ctx workflow.Context, user, wiki, right string) (bool, string, error) {
+	res, err := g.Check(ctx, user, wiki, right)
 	return res.Allowed, res.Reason, err
 }
 
-// check asks MediaWiki who user is and whether they hold right on wiki now.
-func (g *Gate) check(ctx workflow.Context, user, wiki, right string) (process.AuthorizeResult, error) {
+// Check asks MediaWiki who user is and whether they hold right on wiki now.
+func (g *Gate) Check(ctx workflow.Context, user, wiki, right string) (process.AuthorizeResult, error) {
 	// A decision: its sender may be waiting for the answer (decide update).
 	actx := workflow.WithActivityOptions(ctx, decisionOptions(ctx, "check "+right+" of "+user, 30*time.Second,
 		&temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second}))
@@ -381,15 +386,15 @@ func (g *Gate) record(ctx workflow.Context, rec process.ApprovalRecord) {
 	rec.Time = workflow.Now(ctx)
 	g.st.Approvals = append(g.st.Approvals, rec)
 	if g.outcome == "" {
-		workflow.SetCurrentDetails(ctx, g.details())
+		workflow.SetCurrentDetails(ctx, g.Details())
 	}
 	if g.OnDecision != nil {
 		g.OnDecision(ctx, rec)
 	}
 }
 
-// details is the Web UI's "what is it doing now".
-func (g *Gate) details() string {
+// Details is the Web UI's "what is it doing now".
+func (g *Gate) Details() string {
 	wiki := g.policy.RightWiki
 	if wiki == "" {
 		wiki = g.wiki

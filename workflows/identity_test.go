@@ -150,9 +150,9 @@ func TestDeleteWikiRefusesProtectedWikis(t *testing.T) {
 			o := deleteOptions()
 			o.ProtectedWikis = []string{"keepwiki"}
 			env.ExecuteWorkflow(DeleteWiki, DeleteWikiInput{Wiki: wiki, Requester: "req", Reason: "x", Options: o, Definition: DeleteWikiDefinition(o)})
-			wantProcessRefused(t, env, "is a protected wiki")
+			wantProcessRefused(t, env, "is a Protected wiki")
 			if len(f.calls) != 0 {
-				t.Errorf("activities %v ran for a protected wiki", f.calls)
+				t.Errorf("activities %v ran for a Protected wiki", f.calls)
 			}
 		})
 	}

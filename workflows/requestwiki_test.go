@@ -24,7 +24,7 @@ const (
 func requestFake() *fakeMW {
 	f := newFakeMW()
 	for _, u := range []string{"r1", "r2", "r3"} {
-		f.grant(u, RightCreateWiki, gwCentral)
+		f.grant(u, process.RightCreateWiki, gwCentral)
 	}
 	return f
 }
@@ -191,7 +191,7 @@ func TestRequestWikiHold(t *testing.T) {
 	st := endStatus(t, env)
 
 	wantAccepted(t, "hold", hold)
-	wantRefused(t, "hold by the requester", byRequester, deniedReason("req", gwCentral, []string{RightCreateWiki}))
+	wantRefused(t, "hold by the requester", byRequester, deniedReason("req", gwCentral, []string{process.RightCreateWiki}))
 	if u := findUpdate(t, f, farmdb.RequestOnHold, ""); u.User != "r1" || u.Comment != "checking the name" || u.ID != 42 {
 		t.Errorf("hold update %+v", u)
 	}

@@ -73,19 +73,19 @@ func retryPolicies(ctx workflow.Context) (process.RetryPolicies, bool) {
 	return rp, true
 }
 
-// retryMemo passes a process's policies on to a child workflow; nil when it
+// RetryMemo passes a process's policies on to a child workflow; nil when it
 // has none.
-func retryMemo(ctx workflow.Context) map[string]any {
+func RetryMemo(ctx workflow.Context) map[string]any {
 	if rp, ok := retryPolicies(ctx); ok {
 		return map[string]any{process.MemoRetry: rp}
 	}
 	return nil
 }
 
-// oneOffOptions are the options of an activity outside the step graph:
+// OneOffOptions are the options of an activity outside the step graph:
 // the process's activity budget, or legacy (the fixed policy such calls
 // had) for a process started without one.
-func oneOffOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy) workflow.ActivityOptions {
+func OneOffOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy) workflow.ActivityOptions {
 	opts := workflow.ActivityOptions{StartToCloseTimeout: timeout, Summary: summary, RetryPolicy: legacy}
 	if rp, ok := retryPolicies(ctx); ok {
 		opts.RetryPolicy = retryPolicy(rp.Activities)
@@ -94,7 +94,7 @@ func oneOffOptions(ctx workflow.Context, summary string, timeout time.Duration, 
 	return opts
 }
 
-// decisionOptions are oneOffOptions for a rights check a person waits for:
+// decisionOptions are OneOffOptions for a rights check a person waits for:
 // the shorter decision budget (process.DecisionBudget).
 func decisionOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy) workflow.ActivityOptions {
 	opts := workflow.ActivityOptions{StartToCloseTimeout: timeout, Summary: summary, RetryPolicy: legacy}

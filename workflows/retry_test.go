@@ -219,7 +219,7 @@ type optionsProbe struct {
 
 func probeOptions(ctx workflow.Context) (optionsProbe, error) {
 	legacy := &temporal.RetryPolicy{MaximumAttempts: 10}
-	one := oneOffOptions(ctx, "x", time.Minute, legacy)
+	one := OneOffOptions(ctx, "x", time.Minute, legacy)
 	dec := decisionOptions(ctx, "x", 30*time.Second, legacy)
 	return optionsProbe{one.ScheduleToCloseTimeout, dec.ScheduleToCloseTimeout, one.RetryPolicy.MaximumAttempts, dec.RetryPolicy.MaximumAttempts}, nil
 }

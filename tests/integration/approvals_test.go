@@ -21,7 +21,9 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // shortGrace is a client whose deletions wait only a few seconds.
@@ -286,7 +288,7 @@ func TestSettingRefusedBeforeAnyProcess(t *testing.T) {
 		if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), tc.why) {
 			t.Errorf("%s=%s: want a refusal saying %q, got %v", tc.setting, tc.value, tc.why, err)
 		}
-		_, err = deps.Temporal.DescribeWorkflowExecution(ctx, workflows.ChangeSettingID("testwiki", tc.setting), "")
+		_, err = deps.Temporal.DescribeWorkflowExecution(ctx, changesetting.ChangeSettingID("testwiki", tc.setting), "")
 		var notFound *serviceerror.NotFound
 		if !errors.As(err, &notFound) {
 			t.Errorf("%s: a process exists after a refused request: %v", tc.setting, err)
@@ -377,22 +379,22 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 	}
 
 	id, rid := file()
-	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewHold, User: c1}); err != nil {
+	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewHold, User: c1}); err != nil {
 		t.Fatal(err)
 	}
 	if status(rid) != "onhold" {
 		t.Fatalf("after hold: %s", status(rid))
 	}
-	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewMoreDetails, User: c1, Comment: "what is it for?"}); err != nil {
+	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewMoreDetails, User: c1, Comment: "what is it for?"}); err != nil {
 		t.Fatal(err)
 	}
 	if status(rid) != "moredetails" {
 		t.Fatalf("after more-details: %s", status(rid))
 	}
-	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: c2, Sitename: "Hijack"}); err == nil {
+	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewEdit, User: c2, Sitename: "Hijack"}); err == nil {
 		t.Fatal("someone else edited the request")
 	}
-	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewEdit, User: requester, Sitename: "Reviewed Better", Comment: "for testing"}); err != nil {
+	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewEdit, User: requester, Sitename: "Reviewed Better", Comment: "for testing"}); err != nil {
 		t.Fatal(err)
 	}
 	if r, _ := deps.Central.GetRequest(ctx, rid); r.Status != "inreview" || r.Sitename != "Reviewed Better" {
@@ -459,7 +461,7 @@ func TestWorkerKilledDuringGracePeriod(t *testing.T) {
 	startWorkerProcess(t, bin, queue)
 	st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 	assertDeleted(t, db, st)
-	if s := st.Step(workflows.StepDropDatabase); s == nil || s.State != process.StepSucceeded {
+	if s := st.Step(deletewiki.StepDropDatabase); s == nil || s.State != process.StepSucceeded {
 		t.Fatalf("drop step: %+v", s)
 	}
 }
@@ -493,7 +495,7 @@ func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 		assertDeleted(t, db, st)
 		if killedBeforeDrop {
-			if s := st.Step(workflows.StepDropDatabase); s.Attempts != 1 {
+			if s := st.Step(deletewiki.StepDropDatabase); s.Attempts != 1 {
 				t.Fatalf("the drop ran %d times", s.Attempts)
 			}
 			return

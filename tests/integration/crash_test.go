@@ -13,7 +13,7 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // coreTables is the number of tables MediaWiki 1.39's installer creates.
@@ -98,7 +98,7 @@ func TestWorkerKilledDuringSchemaFinishesAfterRestart(t *testing.T) {
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
-		if s := st.Step(workflows.StepSchema); s.State != process.StepSucceeded {
+		if s := st.Step(createwiki.StepSchema); s.State != process.StepSucceeded {
 			t.Fatalf("schema step after the restart: %+v", s)
 		}
 		assertSchemaLikeInstaller(t, db)

@@ -16,7 +16,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"go.temporal.io/api/enums/v1"
 )
 
@@ -83,7 +83,7 @@ func TestCreateWikiEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if id != workflows.CreateWikiID(db) {
+	if id != createwiki.CreateWikiID(db) {
 		t.Fatalf("process ID %q", id)
 	}
 	st := waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
@@ -202,7 +202,7 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 		if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), "invalid wiki request") {
 			t.Errorf("%q: want a refusal, got %v", db, err)
 		}
-		if _, err := deps.Temporal.DescribeWorkflowExecution(ctx, workflows.CreateWikiID(db), ""); err == nil {
+		if _, err := deps.Temporal.DescribeWorkflowExecution(ctx, createwiki.CreateWikiID(db), ""); err == nil {
 			t.Errorf("%q: a workflow was started", db)
 		}
 		if cluster, _ := deps.Clusters.FindDatabase(ctx, strings.ToLower(db)); cluster != "" {
@@ -220,11 +220,11 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 	}
 	// The refusal ends the workflow completed (not in the Web UI's Failed
 	// list), in the state refused, before any step.
-	st, _ := cli.Status(ctx, workflows.CreateWikiID(db))
+	st, _ := cli.Status(ctx, createwiki.CreateWikiID(db))
 	if st.State != process.StateRefused || len(st.Steps) != 0 || !strings.Contains(st.Result["error"], "does not know the language") {
 		t.Fatalf("status after a refused validation: %+v", st)
 	}
-	if desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, workflows.CreateWikiID(db), ""); err != nil ||
+	if desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, createwiki.CreateWikiID(db), ""); err != nil ||
 		desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		t.Fatalf("the refused creation's workflow: %v %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
@@ -276,19 +276,19 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	proxy.on.Store(false)
 	st := waitFor(t, c, id, 4*time.Minute, process.StateNeedsAttention)
 	for step, want := range map[string]string{
-		workflows.StepCreateDatabase: process.StepSucceeded,
-		workflows.StepSchema:         process.StepSucceeded,
-		workflows.StepRegister:       process.StepSucceeded,
-		workflows.StepStorage:        process.StepSucceeded,
-		workflows.StepRights:         process.StepFailed,
-		workflows.StepMainPage:       process.StepFailed,
-		workflows.StepNotify:         process.StepBlocked,
+		createwiki.StepCreateDatabase: process.StepSucceeded,
+		createwiki.StepSchema:         process.StepSucceeded,
+		createwiki.StepRegister:       process.StepSucceeded,
+		createwiki.StepStorage:        process.StepSucceeded,
+		createwiki.StepRights:         process.StepFailed,
+		createwiki.StepMainPage:       process.StepFailed,
+		createwiki.StepNotify:         process.StepBlocked,
 	} {
 		if got := stepState(st, step); got != want {
 			t.Errorf("API down: step %s is %s, want %s (%s)", step, got, want, st.Step(step).Error)
 		}
 	}
-	if s := st.Step(workflows.StepRights); s.Attempts < 2 {
+	if s := st.Step(createwiki.StepRights); s.Attempts < 2 {
 		t.Errorf("rights was not retried automatically: %d attempts", s.Attempts)
 	}
 	// The wiki itself works: the critical path is done.
@@ -297,7 +297,7 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	}
 
 	proxy.on.Store(true)
-	if _, err := c.Retry(ctx, id, workflows.StepRights, plain); err == nil {
+	if _, err := c.Retry(ctx, id, createwiki.StepRights, plain); err == nil {
 		t.Fatal("a user without createwiki retried a step")
 	}
 	st, _ = c.Status(ctx, id)
@@ -305,17 +305,17 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	if last.User != plain || last.Accepted || !strings.Contains(last.Reason, "createwiki") {
 		t.Fatalf("the refused retry is not recorded with its reason: %+v", st.Actions)
 	}
-	if stepState(st, workflows.StepRights) != process.StepFailed {
+	if stepState(st, createwiki.StepRights) != process.StepFailed {
 		t.Fatal("a refused retry moved the process")
 	}
-	for _, step := range []string{workflows.StepRights, workflows.StepMainPage} {
+	for _, step := range []string{createwiki.StepRights, createwiki.StepMainPage} {
 		if _, err := c.Retry(ctx, id, step, creator); err != nil {
 			t.Fatalf("retry %s by a wiki creator: %v", step, err)
 		}
 	}
 	st = waitFor(t, c, id, time.Minute, process.StateCompleted)
-	if stepState(st, workflows.StepNotify) != process.StepSucceeded {
-		t.Fatalf("notify after the retries: %+v", st.Step(workflows.StepNotify))
+	if stepState(st, createwiki.StepNotify) != process.StepSucceeded {
+		t.Fatalf("notify after the retries: %+v", st.Step(createwiki.StepNotify))
 	}
 	if u, _ := deps.API.User(ctx, db, requester); !u.InGroup("bureaucrat") {
 		t.Fatalf("requester not bureaucrat after the retry: %+v", u)
@@ -426,7 +426,7 @@ func TestCreateDatabaseRefusesAForeignDatabase(t *testing.T) {
 func failingCreations() *client.Client {
 	cfg := *deps.Config
 	cfg.Processes.CreateWikiExtraSteps = []config.ExtraStep{{
-		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{workflows.StepRegister},
+		Name: "extension-tables", Activity: "SourceSQLFile", Requires: []string{createwiki.StepRegister},
 		Critical: true, Params: map[string]string{"file": "/nonexistent/extension.sql"},
 	}}
 	return &client.Client{Temporal: deps.Temporal, Config: &cfg}

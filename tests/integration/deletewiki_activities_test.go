@@ -24,7 +24,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // deletionFarm is the real Farm with its backup configuration (set here
@@ -138,7 +138,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	requester := newUser(t, "Doomed")
 	db := uniqueDB("delact")
 	create := process.StepInput{
-		ProcessID: workflows.CreateWikiID(db), Kind: workflows.KindCreateWiki,
+		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
 		Wiki:      process.WikiSpec{DB: db, Sitename: "Doomed Wiki", Language: "en"},
 		Requester: requester,
 	}

@@ -13,7 +13,9 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // Special:Log tells the story: a request, two approvals, the creation, a
@@ -144,7 +146,7 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 		wantEntry{"farmer", "requestapprove", c2, "fine by me", map[string]string{"id": num, "wiki": db}},
 	)
 	// The approval that completed the request is the creation's performer.
-	createLog := wantLog(t, "metawiki", "Special:Processes/"+workflows.CreateWikiID(db),
+	createLog := wantLog(t, "metawiki", "Special:Processes/"+createwiki.CreateWikiID(db),
 		wantEntry{"farmer", "createwiki", c2, "", map[string]string{"wiki": db, "requester": requester}})
 	if last := reqLog[len(reqLog)-1]; createLog[0].Timestamp < last.Timestamp || createLog[0].LogID < last.LogID {
 		t.Errorf("the creation (%s, %d) is logged before the approval that led to it (%s, %d)",
@@ -169,7 +171,7 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 
 	// A deletion undeleted in its grace period, then one carried out.
 	crat := bureaucrat(t, db)
-	delProcess := workflows.DeleteWikiID(db)
+	delProcess := deletewiki.DeleteWikiID(db)
 	long := shortGrace(time.Minute)
 	if _, err := long.DeleteWiki(ctx, db, lower(requester), "closing shop"); err != nil {
 		t.Fatal(err)
@@ -213,7 +215,7 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 	for page, texts := range map[string][]string{
 		reqPage: {requester + "</bdi>", "requested the wiki", "Logged Wiki", c1 + "</bdi>",
 			"approved wiki request " + num + " (" + db + ")", "looks good", c2 + "</bdi>", "fine by me"},
-		"Special:Processes/" + workflows.CreateWikiID(db): {c2 + "</bdi>", "created the wiki", db, "for " + requester},
+		"Special:Processes/" + createwiki.CreateWikiID(db): {c2 + "</bdi>", "created the wiki", db, "for " + requester},
 	} {
 		code, body := v.do(http.MethodGet, "/index.php?title=Special:Log/farmer&uselang=en&page="+url.QueryEscape(page), nil)
 		if code != http.StatusOK {
@@ -241,7 +243,7 @@ func TestFarmLogWithdrawnRequest(t *testing.T) {
 	id := st.ID
 	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
 	num := fmt.Sprintf("#%d", requestID(t, st))
-	if _, err := cli.Review(ctx, id, workflows.ReviewRequest{Action: workflows.ReviewHold, User: creator, Comment: "wait"}); err != nil {
+	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewHold, User: creator, Comment: "wait"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := cli.Decide(ctx, id, process.DecisionCancel, requester, "changed my mind"); err != nil {

@@ -20,7 +20,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // The fault suite: routine failures of the farm (a worker killed, MariaDB
@@ -141,7 +141,7 @@ func creations(prefix string, n int) []*creation {
 	out := make([]*creation, n)
 	for i := range out {
 		db := uniqueDB(prefix)
-		out[i] = &creation{db: db, id: workflows.CreateWikiID(db)}
+		out[i] = &creation{db: db, id: createwiki.CreateWikiID(db)}
 	}
 	return out
 }
@@ -402,7 +402,7 @@ func TestFaultMariaDBRestartDuringCreations(t *testing.T) {
 	requester := newUser(t, "Requester")
 	crs := creations("dbdown", 5)
 	create(ctx, cli, requester, crs)
-	stepReached(t, cli, crs[:1], workflows.StepCreateDatabase, time.Minute)
+	stepReached(t, cli, crs[:1], createwiki.StepCreateDatabase, time.Minute)
 
 	sock := filepath.Join(stateDir(), "run", "mysqld.sock")
 	down := time.Now()
@@ -481,7 +481,7 @@ func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
 	go func() { defer close(lateDone); create(ctx, cli, requester, late) }()
 
 	// The critical path needs no MediaWiki.
-	stepReached(t, cli, crs, workflows.StepRegister, time.Minute)
+	stepReached(t, cli, crs, createwiki.StepRegister, time.Minute)
 	critical := time.Since(down)
 	seen := ""
 	for time.Since(down) < 2*time.Minute {
@@ -493,8 +493,8 @@ func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
 	}
 	for _, cr := range crs {
 		st := statusOf(ctx, cli, cr.id)
-		if st.State != process.StateRunning || stepState(st, workflows.StepRights) == process.StepSucceeded {
-			t.Errorf("%s while MediaWiki is down: %s, rights %s", cr.id, st.State, stepState(st, workflows.StepRights))
+		if st.State != process.StateRunning || stepState(st, createwiki.StepRights) == process.StepSucceeded {
+			t.Errorf("%s while MediaWiki is down: %s, rights %s", cr.id, st.State, stepState(st, createwiki.StepRights))
 		}
 	}
 	restart := stackUp(t, env)
@@ -506,7 +506,7 @@ func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
 		assertCreatedOnce(t, st, requester)
 	}
 	for _, st := range sts[:len(crs)] {
-		for _, step := range []string{workflows.StepRights, workflows.StepMainPage} {
+		for _, step := range []string{createwiki.StepRights, createwiki.StepMainPage} {
 			if s := st.Step(step); s.Attempts < 2 {
 				t.Errorf("%s: %s needs MediaWiki but shows %d attempt(s)", st.ID, step, s.Attempts)
 			}

@@ -14,7 +14,10 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // allActions is every action the endpoint knows.
@@ -106,8 +109,8 @@ func openProcesses(t *testing.T) map[string]string {
 	waitFor(t, cli, deleteID, time.Minute, process.StateWaitingApproval)
 	waitFor(t, cli, requestID, time.Minute, process.StateWaitingApproval)
 	return map[string]string{
-		workflows.KindCreateWiki: createID, workflows.KindChangeSetting: settingID,
-		workflows.KindDeleteWiki: deleteID, workflows.KindRequestWiki: requestID,
+		createwiki.KindCreateWiki: createID, changesetting.KindChangeSetting: settingID,
+		deletewiki.KindDeleteWiki: deleteID, requestwiki.KindRequestWiki: requestID,
 		"creator": creator, "owner": owner, "asker": asker,
 	}
 }
@@ -152,7 +155,7 @@ func TestHookRefusesUnsupportedActions(t *testing.T) {
 	}
 
 	// The contrast: an action the kind takes is sent (and recorded).
-	id := open[workflows.KindRequestWiki]
+	id := open[requestwiki.KindRequestWiki]
 	messages := messageCount(t, id)
 	if code, out := signedCall("POST", "/v1/processes/"+id+"/actions",
 		map[string]string{"action": client.ActionCancel, "user": open["asker"]}).do(t); code != 202 {

@@ -22,7 +22,9 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // The farm's extension (farm/extensions/WikiFlow) as people use it: real
@@ -251,7 +253,7 @@ func TestHookPageDeletionThroughTheWiki(t *testing.T) {
 	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
 	plain := newUser(t, "Plain")
 	requester := newVisitor(t, farmAddr(), db).login(b1, withPassword(t, b1))
-	id := workflows.DeleteWikiID(db)
+	id := deletewiki.DeleteWikiID(db)
 
 	code, list := requester.page("Special:Processes")
 	form, _, ok := formFields(list, "wikiflow-delete")
@@ -381,7 +383,7 @@ func TestHookPageSettingChange(t *testing.T) {
 	}
 	fields.Set("wpreason", "from the page")
 	code, page := v.post("Special:Processes", fields)
-	id := workflows.ChangeSettingID(db, "wgInterwikiMagic")
+	id := changesetting.ChangeSettingID(db, "wgInterwikiMagic")
 	if code != http.StatusOK || !strings.Contains(page, id) {
 		t.Fatalf("after the setting form: HTTP %d, errors %q", code, errorBoxes(page))
 	}
@@ -391,7 +393,7 @@ func TestHookPageSettingChange(t *testing.T) {
 		t.Fatalf("s_settings after the change: %s %v", values, err)
 	}
 	// Only the changed setting started a process.
-	if _, err := cli.Status(testContext(t, time.Minute), workflows.ChangeSettingID(db, "wgDefaultSkin")); !errors.Is(err, client.ErrNoProcess) {
+	if _, err := cli.Status(testContext(t, time.Minute), changesetting.ChangeSettingID(db, "wgDefaultSkin")); !errors.Is(err, client.ErrNoProcess) {
 		t.Fatalf("an unchanged setting started a process: %v", err)
 	}
 }
@@ -403,7 +405,7 @@ func TestHookPageWikiRequestOnTheCentralWiki(t *testing.T) {
 	asker := newUser(t, "Asker")
 	creator := newUser(t, "Creator", "wikicreator")
 	db := uniqueDB("pagereq")
-	id := workflows.RequestWikiID(db)
+	id := requestwiki.RequestWikiID(db)
 	requester := newVisitor(t, farmAddr(), "metawiki").login(asker, withPassword(t, asker))
 	_, page := requester.page("Special:Processes")
 	fields, _, ok := formFields(page, "wikiflow-request")
@@ -431,11 +433,11 @@ func TestHookPageWikiRequestOnTheCentralWiki(t *testing.T) {
 	if !ok || strings.Join(actions, ",") != "approve,decline,hold,more-details" {
 		t.Fatalf("a wiki creator's review buttons in the list: %v", actions)
 	}
-	fields.Set("wfaction", workflows.ReviewHold)
+	fields.Set("wfaction", requestwiki.ReviewHold)
 	fields.Set("wpcomment", "waiting for the category")
 	code, page = reviewer.post("Special:Processes", fields)
 	wantSent(t, code, page, "Put on hold")
-	if accepted, why := recorded(t, id, creator, workflows.ReviewHold); !accepted {
+	if accepted, why := recorded(t, id, creator, requestwiki.ReviewHold); !accepted {
 		t.Fatalf("the process refused the hold: %s", why)
 	}
 	if r, _ := deps.Central.GetRequest(testContext(t, time.Minute), requestID(t, st)); r.Status != "onhold" {
@@ -483,7 +485,7 @@ func startFarmPHP(t *testing.T, hookURL, secret string) string {
 func TestHookPageSaysWhenTheEndpointFails(t *testing.T) {
 	db, owner := liveWiki(t, "pagedown")
 	password := withPassword(t, owner)
-	id := workflows.DeleteWikiID(db)
+	id := deletewiki.DeleteWikiID(db)
 	for _, tc := range []struct{ name, hookURL, secret, saying string }{
 		{"unreachable", "http://" + freeAddress(t), "", "cannot be reached"},
 		{"wrong secret", "http://" + deps.Config.Hook.Address, "not-the-farm-secret-" + randomHex(8), "did not accept this wiki's signature"},
@@ -525,7 +527,7 @@ func TestHookPageSaysWhenTheEndpointFails(t *testing.T) {
 func TestHookPageApprovalThatClosesTheWiki(t *testing.T) {
 	db, owner := liveWiki(t, "pageclose")
 	crat := bureaucrat(t, db) // the requester; the owner is the only other approver
-	id := workflows.DeleteWikiID(db)
+	id := deletewiki.DeleteWikiID(db)
 	requester := newVisitor(t, farmAddr(), db).login(crat, withPassword(t, crat))
 	_, page := requester.page("Special:Processes")
 	fields, _, _ := formFields(page, "wikiflow-delete")

@@ -28,7 +28,10 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // The hostile-input suite: requests an attacker (or a confused user) sends,
@@ -271,8 +274,8 @@ func hostileNames(t *testing.T, requester string) {
 	runHostile(t, "names", cases, func(t *testing.T) {
 		for _, db := range names {
 			if client.ValidateDBName(db) == nil {
-				noWorkflow(t, workflows.CreateWikiID(db))
-				noWorkflow(t, workflows.RequestWikiID(db))
+				noWorkflow(t, createwiki.CreateWikiID(db))
+				noWorkflow(t, requestwiki.RequestWikiID(db))
 			}
 		}
 	})
@@ -501,8 +504,8 @@ func hostileSettings(t *testing.T) {
 	)
 	runHostile(t, "settings", cases, func(t *testing.T) {
 		for _, c := range table {
-			if client.CheckID(workflows.ChangeSettingID(db, c.setting)) == nil {
-				noWorkflow(t, workflows.ChangeSettingID(db, c.setting))
+			if client.CheckID(changesetting.ChangeSettingID(db, c.setting)) == nil {
+				noWorkflow(t, changesetting.ChangeSettingID(db, c.setting))
 			}
 		}
 	})
@@ -729,7 +732,7 @@ func hostilePages(t *testing.T) {
 		if n := signalCount(t, id); n != 0 {
 			t.Fatalf("%d signals reached the process", n)
 		}
-		if _, err := cli.Status(testContext(t, 10*time.Second), workflows.DeleteWikiID(db)); !errors.Is(err, client.ErrNoProcess) {
+		if _, err := cli.Status(testContext(t, 10*time.Second), deletewiki.DeleteWikiID(db)); !errors.Is(err, client.ErrNoProcess) {
 			t.Fatalf("a deletion exists after refused forms: %v", err)
 		}
 	})

@@ -16,7 +16,7 @@ import (
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // volatileTables change on their own (caches), whatever the activities do.
@@ -83,20 +83,20 @@ func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
 	requester := newUser(t, "Requester")
 	db := uniqueDB("idem")
 	in := process.StepInput{
-		ProcessID: workflows.CreateWikiID(db), Kind: workflows.KindCreateWiki,
+		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
 		Wiki:      process.WikiSpec{DB: db, Sitename: "Idempotent Wiki", Language: "en"},
 		Requester: requester,
 		Args:      map[string]string{"email": "idem@example.org"},
 	}
 	steps := []struct{ step, activity string }{
-		{workflows.StepValidate, "ValidateWiki"},
-		{workflows.StepCreateDatabase, "CreateDatabase"},
-		{workflows.StepSchema, "CreateSchema"},
-		{workflows.StepRegister, "RegisterWiki"},
-		{workflows.StepRights, "GrantRequesterRights"},
-		{workflows.StepMainPage, "CreateMainPage"},
-		{workflows.StepStorage, "CreateStorage"},
-		{workflows.StepNotify, "NotifyCreated"},
+		{createwiki.StepValidate, "ValidateWiki"},
+		{createwiki.StepCreateDatabase, "CreateDatabase"},
+		{createwiki.StepSchema, "CreateSchema"},
+		{createwiki.StepRegister, "RegisterWiki"},
+		{createwiki.StepRights, "GrantRequesterRights"},
+		{createwiki.StepMainPage, "CreateMainPage"},
+		{createwiki.StepStorage, "CreateStorage"},
+		{createwiki.StepNotify, "NotifyCreated"},
 		{"undo storage", "RemoveStorage"},
 		{"undo register", "UnregisterWiki"},
 		{"undo create-database", "DropDatabase"},

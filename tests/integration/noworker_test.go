@@ -12,7 +12,8 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 )
 
 // With its worker stopped, a completed creation still reads as completed
@@ -56,7 +57,7 @@ func TestStatusWithoutAWorker(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status of a completed creation with no worker: %v", err)
 	}
-	if st.State != process.StateCompleted || len(st.Steps) != len(done.Steps) || stepState(st, workflows.StepValidate) != "" {
+	if st.State != process.StateCompleted || len(st.Steps) != len(done.Steps) || stepState(st, createwiki.StepValidate) != "" {
 		t.Fatalf("status with no worker: %s with steps %+v; want completed with the real steps %+v", st.State, st.Steps, done.Steps)
 	}
 	for _, s := range st.Steps {
@@ -76,12 +77,12 @@ func TestStatusWithoutAWorker(t *testing.T) {
 	if !errors.Is(err, client.ErrNoWorker) {
 		t.Fatalf("a deletion with no worker: %v, want ErrNoWorker", err)
 	}
-	st, err = c.Status(ctx, workflows.DeleteWikiID(db))
+	st, err = c.Status(ctx, deletewiki.DeleteWikiID(db))
 	if !errors.Is(err, client.ErrNoWorker) || st.NoWorker == "" || st.State != process.StateRunning {
 		t.Fatalf("status of an open process with no worker: %+v %v", st, err)
 	}
 	t.Logf("no worker answered after %v", time.Since(start))
-	if err := deps.Temporal.TerminateWorkflow(ctx, workflows.DeleteWikiID(db), "", "test cleanup"); err != nil {
+	if err := deps.Temporal.TerminateWorkflow(ctx, deletewiki.DeleteWikiID(db), "", "test cleanup"); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -11,7 +11,8 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 )
 
 // One owner per wiki, as it broke from outside: a deletion accepted while
@@ -34,7 +35,7 @@ func TestOneOwnerPerWiki(t *testing.T) {
 	st := waitFor(t, cli, createID, 2*time.Minute, process.StateNeedsAttention)
 	// The requester becomes the new wiki's bureaucrat in the optional rights
 	// step, which may still be running when the critical step fails.
-	for deadline := time.Now().Add(time.Minute); stepState(st, workflows.StepRights) != process.StepSucceeded; time.Sleep(200 * time.Millisecond) {
+	for deadline := time.Now().Add(time.Minute); stepState(st, createwiki.StepRights) != process.StepSucceeded; time.Sleep(200 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("the rights step never succeeded: %+v", st.Steps)
 		}
@@ -47,7 +48,7 @@ func TestOneOwnerPerWiki(t *testing.T) {
 	if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), createID) {
 		t.Fatalf("a deletion while the creation is open: %v; want a refusal naming %s", err, createID)
 	}
-	if st, _ := cli.Status(ctx, workflows.DeleteWikiID(db)); st.State != process.StateRefused {
+	if st, _ := cli.Status(ctx, deletewiki.DeleteWikiID(db)); st.State != process.StateRefused {
 		t.Fatalf("the deletion's state %q, want refused", st.State)
 	}
 	if w, err := deps.Central.Wiki(ctx, db); err != nil || w.Closed || w.Deleted {

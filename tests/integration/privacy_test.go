@@ -18,7 +18,7 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 )
 
 // read is a signed GET of the hook endpoint at base (the shared one when
@@ -113,7 +113,7 @@ func TestPrivacyHidesPrivateWikisProcesses(t *testing.T) {
 	// A process with a reason on it. Its requester check may wait on the
 	// private wiki's API; only the process and its reason matter here.
 	reason := "secret reason " + randomHex(6)
-	deleteID := workflows.DeleteWikiID(db)
+	deleteID := deletewiki.DeleteWikiID(db)
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	_, _ = cli.DeleteWiki(startCtx, db, owner, reason)
 	cancel()

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // Stewards ask for a restore on the central wiki's Special:Processes; a
@@ -35,7 +35,7 @@ func TestRestoreFormOnTheCentralWiki(t *testing.T) {
 	if errs := append(errorBoxes(page), formErrors(page)...); !strings.Contains(strings.Join(errs, " "), "no verified backup") {
 		t.Fatalf("restore of a wiki with no backup: errors %q", errs)
 	}
-	st, err := cli.Status(testContext(t, time.Minute), workflows.RestoreWikiID(db))
+	st, err := cli.Status(testContext(t, time.Minute), restorewiki.RestoreWikiID(db))
 	if err != nil || st.State != process.StateRefused {
 		t.Fatalf("the restore process: %+v %v", st, err)
 	}

@@ -31,7 +31,8 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // filledWiki is a wiki with uploads enabled as the farm does it (the
@@ -326,7 +327,7 @@ func TestRestoreWikiBringsBackEverything(t *testing.T) {
 		t.Fatal(err)
 	}
 	rid := st.ID
-	if rid != workflows.RestoreWikiID(w.db) || st.Result["backup_manifest"] != deleted.Result["backup_manifest"] {
+	if rid != restorewiki.RestoreWikiID(w.db) || st.Result["backup_manifest"] != deleted.Result["backup_manifest"] {
 		t.Fatalf("restore %s from %q, want the deletion's backup", rid, st.Result["backup_manifest"])
 	}
 	waitFor(t, c, rid, time.Minute, process.StateWaitingApproval)
@@ -400,7 +401,7 @@ func TestRestoreRefusesTakenNamesAndMissingBackups(t *testing.T) {
 	if after, _ := deps.Central.Wiki(ctx, db); !reflect.DeepEqual(before, after) {
 		t.Fatalf("a refused restore changed cw_wikis: %+v -> %+v", before, after)
 	}
-	st, err := cli.Status(ctx, workflows.RestoreWikiID(db))
+	st, err := cli.Status(ctx, restorewiki.RestoreWikiID(db))
 	if err != nil || st.State != process.StateRefused {
 		t.Fatalf("the refused restore: %s %v", st.State, err)
 	}
@@ -445,7 +446,7 @@ func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
 			t.Logf("attempt %d: the kill came after the removal; trying again", attempt)
 			continue
 		}
-		for _, step := range []string{workflows.StepDropDatabase, workflows.StepRemoveStorage, workflows.StepRemoveRows} {
+		for _, step := range []string{deletewiki.StepDropDatabase, deletewiki.StepRemoveStorage, deletewiki.StepRemoveRows} {
 			if s := st.Step(step); s == nil || s.State != process.StepSucceeded || s.Attempts != 1 {
 				t.Fatalf("step %s: %+v, want one successful run", step, s)
 			}
@@ -488,7 +489,7 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		t.Fatalf("CheckRestore: %+v %v, want the deletion's backup", check, err)
 	}
 	in := process.StepInput{
-		ProcessID: workflows.RestoreWikiID(w.db), Kind: workflows.KindRestoreWiki, Wiki: process.WikiSpec{DB: w.db}, Requester: w.owner,
+		ProcessID: restorewiki.RestoreWikiID(w.db), Kind: restorewiki.KindRestoreWiki, Wiki: process.WikiSpec{DB: w.db}, Requester: w.owner,
 		Args:    map[string]string{"backup": check.Manifest, "backup_sha256": check.ManifestSHA256},
 		Outputs: map[string]map[string]string{},
 	}
@@ -514,10 +515,10 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		return b.String()
 	}
 	for _, s := range []struct{ step, activity string }{
-		{workflows.StepRestoreDatabase, activities.NameRestoreDatabase},
-		{workflows.StepRestoreFiles, activities.NameRestoreUploads},
-		{workflows.StepRestoreRows, activities.NameRestoreWikiRows},
-		{workflows.StepReopen, activities.NameReopenWiki},
+		{restorewiki.StepRestoreDatabase, activities.NameRestoreDatabase},
+		{restorewiki.StepRestoreFiles, activities.NameRestoreUploads},
+		{restorewiki.StepRestoreRows, activities.NameRestoreWikiRows},
+		{restorewiki.StepReopen, activities.NameReopenWiki},
 	} {
 		var states [2]string
 		var outs [2]map[string]string

@@ -16,7 +16,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
 )
 
 // footerCopyright is the footer's license line of a page ("" when the page
@@ -40,10 +40,10 @@ func markupPage(t *testing.T, db string) (page, footer string) {
 // noProcess asserts that no change-setting process exists for the setting.
 func noProcess(t *testing.T, db, setting string) {
 	t.Helper()
-	_, err := deps.Temporal.DescribeWorkflowExecution(testContext(t, time.Minute), workflows.ChangeSettingID(db, setting), "")
+	_, err := deps.Temporal.DescribeWorkflowExecution(testContext(t, time.Minute), changesetting.ChangeSettingID(db, setting), "")
 	var notFound *serviceerror.NotFound
 	if !errors.As(err, &notFound) {
-		t.Fatalf("a process %s exists after a refused request: %v", workflows.ChangeSettingID(db, setting), err)
+		t.Fatalf("a process %s exists after a refused request: %v", changesetting.ChangeSettingID(db, setting), err)
 	}
 }
 

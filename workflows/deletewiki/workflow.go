@@ -1,4 +1,4 @@
-package workflows
+package deletewiki
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 )
 
 // KindDeleteWiki is the process kind of wiki deletion.
@@ -28,12 +29,6 @@ const (
 	StepRemoveRows    = "remove-rows"
 	StepRemoveStorage = "remove-storage"
 	StepNotifyDeleted = "notify"
-)
-
-// Rights of deletion.
-const (
-	RightManageWikiCore       = "managewiki-core"
-	RightManageWikiRestricted = "managewiki-restricted"
 )
 
 // DeleteWikiOptions are the farm's choices for deletions.
@@ -84,7 +79,7 @@ func DeleteWikiDefinition(o DeleteWikiOptions) process.Definition {
 		},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
 		},
 	}
 }
@@ -125,20 +120,20 @@ func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, err
 	}
 	d.drainUndelete(ctx)
 	if d.owned {
-		releaseWiki(ctx, in.Wiki)
+		workflows.ReleaseWiki(ctx, in.Wiki)
 	}
-	err = finishState(ctx, d.st, err, d.byPerson)
+	err = workflows.FinishState(ctx, d.st, err, d.byPerson)
 	return DeleteWikiResult{Status: *d.st}, err
 }
 
 type deletion struct {
 	in        DeleteWikiInput
 	st        *process.Status
-	byPerson  bool           // on the identity version (see knowsPeople)
-	owner     bool           // on the ownership version (see ownsWikis)
+	byPerson  bool           // on the identity version (see workflows.KnowsPeople)
+	owner     bool           // on the ownership version (see workflows.OwnsWikis)
 	owned     bool           // this process owns the wiki now
 	requester process.Person // who MediaWiki says the requester is
-	gate      *Gate
+	gate      *workflows.Gate
 	undelete  *process.Decision // accepted undelete
 	grace     bool              // in the grace period: undelete is possible
 	busy      int               // undelete requests being checked
@@ -146,40 +141,40 @@ type deletion struct {
 
 func (d *deletion) run(ctx workflow.Context) error {
 	in := d.in
-	d.byPerson = knowsPeople(ctx)
-	d.owner = ownsWikis(ctx)
+	d.byPerson = workflows.KnowsPeople(ctx)
+	d.owner = workflows.OwnsWikis(ctx)
 	d.requester = process.Person{Name: in.Requester}
-	if d.byPerson && protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
-		return refuse(d.st, "%s is a protected wiki: it cannot be deleted", in.Wiki)
+	if d.byPerson && workflows.Protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
+		return workflows.Refuse(d.st, "%s is a workflows.Protected wiki: it cannot be deleted", in.Wiki)
 	}
 	var f *activities.Farm
 	var reg activities.LookupWikiResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
-			return refuse(d.st, "%s is not a wiki of the farm", in.Wiki)
+			return workflows.Refuse(d.st, "%s is not a wiki of the farm", in.Wiki)
 		}
 		return err
 	}
 	if reg.Wiki.Deleted {
-		return refuse(d.st, "%s is already deleted", in.Wiki)
+		return workflows.Refuse(d.st, "%s is already deleted", in.Wiki)
 	}
-	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Wiki, RightManageWikiCore)
+	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Wiki, process.RightManageWikiCore)
 	if err != nil {
 		return err
 	}
 	if d.byPerson {
-		if err := identify(ctx, d.st, auth, &d.requester); err != nil {
+		if err := workflows.Identify(ctx, d.st, auth, &d.requester); err != nil {
 			return err
 		}
 	}
 	if !auth.Allowed {
-		return refuse(d.st, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
+		return workflows.Refuse(d.st, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
 	}
 	if d.owner {
 		// The deletion owns the wiki from the request on: no creation, restore
 		// or second deletion of it runs beside this one.
-		if err := ownWiki(ctx, d.st, in.Wiki, KindDeleteWiki); err != nil {
+		if err := workflows.OwnWiki(ctx, d.st, in.Wiki, KindDeleteWiki); err != nil {
 			return err
 		}
 		d.owned = true
@@ -187,21 +182,21 @@ func (d *deletion) run(ctx workflow.Context) error {
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
 	var holders activities.RightHoldersResult
-	err = workflow.ExecuteActivity(activityCtx(ctx, "count local approvers"), f.CountRightHolders,
-		activities.RightHoldersInput{Wiki: in.Wiki, Right: RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
+	err = workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "count local approvers"), f.CountRightHolders,
+		activities.RightHoldersInput{Wiki: in.Wiki, Right: process.RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
 	if err != nil {
 		return err
 	}
 	policy := process.ApprovalPolicy{
-		Quorum: min(in.Options.LocalApprovers, len(holders.Users)), Right: RightManageWikiCore,
-		OverrideRight: RightManageWikiRestricted, OverrideWiki: in.Options.CentralWiki,
+		Quorum: min(in.Options.LocalApprovers, len(holders.Users)), Right: process.RightManageWikiCore,
+		OverrideRight: process.RightManageWikiRestricted, OverrideWiki: in.Options.CentralWiki,
 		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
 	}
 	if policy.Quorum == 0 {
 		policy.Right = "" // nobody else holds it here: only a steward can approve
 	}
 	d.st.Result["quorum"] = fmt.Sprint(policy.Quorum)
-	if d.gate, err = NewGate(ctx, policy, in.Wiki, d.requester, d.st); err != nil {
+	if d.gate, err = workflows.NewGate(ctx, policy, in.Wiki, d.requester, d.st); err != nil {
 		return err
 	}
 	if err := d.listenUndelete(ctx); err != nil {
@@ -226,13 +221,13 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	for _, a := range []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted} {
 		step.Step = a
-		if err := workflow.ExecuteActivity(activityCtx(ctx, a), a, step).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, a), a, step).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
 	step.Step = activities.NameNotifyBureaucrats
 	var told process.StepResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
 		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
 	}
 	// Once the database is gone nobody can list the bureaucrats again: the
@@ -242,7 +237,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	d.st.Result["delete_after"] = deleteAfter.UTC().Format(time.RFC3339)
 	d.st.State = process.StateGracePeriod
 	d.grace = true
-	upsertState(ctx, d.st.State)
+	workflows.UpsertState(ctx, d.st.State)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Grace period**: %s is closed and marked deleted; it is removed after %s unless someone undeletes it.",
 		in.Wiki, deleteAfter.UTC().Format(time.RFC3339)))
 	if _, err := workflow.AwaitWithTimeout(ctx, in.Options.GracePeriod, func() bool { return d.undelete != nil }); err != nil {
@@ -253,7 +248,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		// ManageWiki's own "undelete this wiki" clears wiki_deleted without
 		// telling anyone: read it again before anything irreversible.
 		var now activities.LookupWikiResult
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "check the wiki is still deleted"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &now); err != nil {
+		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "check the wiki is still deleted"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &now); err != nil {
 			return err
 		}
 		if !now.Wiki.Deleted {
@@ -264,7 +259,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	if d.undelete != nil {
 		step.Step = activities.NameReopenWiki
-		if err := workflow.ExecuteActivity(activityCtx(ctx, "reopen the wiki"), f.ReopenWiki, step).Get(ctx, nil); err != nil {
+		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "reopen the wiki"), f.ReopenWiki, step).Get(ctx, nil); err != nil {
 			return err
 		}
 		d.st.State = process.StateCancelled
@@ -272,7 +267,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		return nil
 	}
 
-	res, err := RunSteps(ctx, ProcessInput{
+	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: d.requester.Name,
 		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
 	}, d.st)
@@ -353,7 +348,7 @@ func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string,
 			return true, "", user
 		}
 	}
-	res, err := checkRight(ctx, "check "+user, user, d.in.Options.CentralWiki, RightManageWikiRestricted)
+	res, err := workflows.CheckRight(ctx, "check "+user, user, d.in.Options.CentralWiki, process.RightManageWikiRestricted)
 	if err != nil {
 		return false, err.Error(), user
 	}
@@ -361,12 +356,12 @@ func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string,
 		return true, "", user
 	}
 	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
-		user, RightManageWikiRestricted, d.in.Options.CentralWiki), user
+		user, process.RightManageWikiRestricted, d.in.Options.CentralWiki), user
 }
 
 // mayUndeletePerson is mayUndelete comparing people by central id.
 func (d *deletion) mayUndeletePerson(ctx workflow.Context, user string) (bool, string, string) {
-	res, err := checkRight(ctx, "check "+user, user, d.in.Options.CentralWiki, RightManageWikiRestricted)
+	res, err := workflows.CheckRight(ctx, "check "+user, user, d.in.Options.CentralWiki, process.RightManageWikiRestricted)
 	if err != nil {
 		return false, err.Error(), user
 	}
@@ -382,7 +377,7 @@ func (d *deletion) mayUndeletePerson(ctx workflow.Context, user string) (bool, s
 		}
 	}
 	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
-		res.User, RightManageWikiRestricted, d.in.Options.CentralWiki), res.User
+		res.User, process.RightManageWikiRestricted, d.in.Options.CentralWiki), res.User
 }
 
 func (d *deletion) drainUndelete(ctx workflow.Context) {

@@ -1,4 +1,4 @@
-package workflows
+package requestwiki
 
 import (
 	"errors"
@@ -13,6 +13,8 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // KindRequestWiki is the process kind of a wiki request's review.
@@ -21,9 +23,6 @@ const KindRequestWiki = "request-wiki"
 // RequestWikiID is the workflow ID of the review of a request for a wiki:
 // one open request per database name.
 func RequestWikiID(db string) string { return KindRequestWiki + ":" + db }
-
-// RightCreateWiki is what a wiki creator holds on the central wiki.
-const RightCreateWiki = "createwiki"
 
 // Review actions beside the gate's approve, decline and cancel.
 const (
@@ -72,13 +71,13 @@ type RequestWikiResult struct {
 type review struct {
 	in        RequestWikiInput
 	st        *process.Status
-	byPerson  bool           // on the identity version (see knowsPeople)
+	byPerson  bool           // on the identity version (see workflows.KnowsPeople)
 	follow    bool           // on the follow-writers version: cw_status written only if unchanged
 	external  string         // the status another writer set, once followed
 	requester process.Person // who MediaWiki says the requester is
 	id        int64
 	status    string // cw_requests status
-	gate      *Gate
+	gate      *workflows.Gate
 	detailAt  time.Time // when more details were asked
 	busy      int       // reviews being decided
 }
@@ -104,24 +103,24 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 		r.gate.Drain(ctx)
 	}
 	r.drainReviews(ctx)
-	err = finishState(ctx, r.st, err, r.byPerson)
+	err = workflows.FinishState(ctx, r.st, err, r.byPerson)
 	return RequestWikiResult{Status: *r.st}, err
 }
 
 func (r *review) run(ctx workflow.Context) error {
 	var f *activities.Farm
 	in := r.in
-	r.byPerson = knowsPeople(ctx)
-	r.follow = workflow.GetVersion(ctx, followChange, workflow.DefaultVersion, 1) >= 1
+	r.byPerson = workflows.KnowsPeople(ctx)
+	r.follow = workflow.GetVersion(ctx, workflows.FollowChange, workflow.DefaultVersion, 1) >= 1
 	r.requester = process.Person{Name: in.Requester}
 	var filed activities.FileRequestResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, "file the request"), f.FileWikiRequest, activities.FileRequestInput{
+	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "file the request"), f.FileWikiRequest, activities.FileRequestInput{
 		DB: in.Wiki.DB, Sitename: in.Wiki.Sitename, Language: in.Wiki.Language, Private: in.Wiki.Private,
 		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
 	}).Get(ctx, &filed)
 	if err != nil {
-		if why, ok := isRefusal(err); r.byPerson && ok {
-			return refuse(r.st, "%s", why)
+		if why, ok := workflows.IsRefusal(err); r.byPerson && ok {
+			return workflows.Refuse(r.st, "%s", why)
 		}
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
@@ -132,7 +131,7 @@ func (r *review) run(ctx workflow.Context) error {
 	}
 	if r.byPerson {
 		auth := process.AuthorizeResult{User: filed.Requester, UserID: filed.UserID, Reason: in.Requester + " has no account on the farm"}
-		if err := identify(ctx, r.st, auth, &r.requester); err != nil {
+		if err := workflows.Identify(ctx, r.st, auth, &r.requester); err != nil {
 			return err
 		}
 	}
@@ -141,8 +140,8 @@ func (r *review) run(ctx workflow.Context) error {
 	r.st.Result["request_status"] = r.status
 
 	reviewers := max(in.Options.Reviewers, 1)
-	r.gate, err = NewGate(ctx, process.ApprovalPolicy{
-		Quorum: reviewers, Right: RightCreateWiki, RightWiki: in.Options.CentralWiki,
+	r.gate, err = workflows.NewGate(ctx, process.ApprovalPolicy{
+		Quorum: reviewers, Right: process.RightCreateWiki, RightWiki: in.Options.CentralWiki,
 		DeclinesToEnd: reviewers, Authorize: activities.NameCheckRights,
 	}, in.Wiki.DB, r.requester, r.st)
 	if err != nil {
@@ -214,13 +213,13 @@ func (r *review) endExternal() error {
 // waited in moredetails for longer than the timeout.
 func (r *review) waitDecision(ctx workflow.Context) (string, error) {
 	r.st.State = process.StateWaitingApproval
-	upsertState(ctx, r.st.State)
-	workflow.SetCurrentDetails(ctx, r.gate.details())
+	workflows.UpsertState(ctx, r.st.State)
+	workflow.SetCurrentDetails(ctx, r.gate.Details())
 	timeout := r.in.Options.MoreDetailsTimeout
 	waitingForDetails := func() bool { return r.status == farmdb.RequestMoreDetails && timeout > 0 }
-	for r.gate.outcome == "" {
+	for r.gate.Outcome() == "" {
 		if !waitingForDetails() {
-			if err := workflow.Await(ctx, func() bool { return r.gate.outcome != "" || waitingForDetails() }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return r.gate.Outcome() != "" || waitingForDetails() }); err != nil {
 				return "", err
 			}
 			continue
@@ -232,7 +231,7 @@ func (r *review) waitDecision(ctx workflow.Context) (string, error) {
 			var err error
 			ok, err = workflow.AwaitWithTimeout(ctx, left,
 				func() bool {
-					return r.gate.outcome != "" || r.status != farmdb.RequestMoreDetails || r.detailAt != asked
+					return r.gate.Outcome() != "" || r.status != farmdb.RequestMoreDetails || r.detailAt != asked
 				})
 			if err != nil {
 				return "", err
@@ -242,32 +241,32 @@ func (r *review) waitDecision(ctx workflow.Context) (string, error) {
 			r.gate.Close(process.StateExpired)
 		}
 	}
-	return r.gate.outcome, nil
+	return r.gate.Outcome(), nil
 }
 
 // create starts the wiki's creation as a child workflow with the usual ID
 // and comments its outcome on the request.
 func (r *review) create(ctx workflow.Context) error {
 	r.st.State = process.StateApproved
-	upsertState(ctx, r.st.State)
+	workflows.UpsertState(ctx, r.st.State)
 	workflow.SetCurrentDetails(ctx, "**Approved**: creating the wiki.")
 	in := r.in
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
-		WorkflowID:            CreateWikiID(in.Wiki.DB),
+		WorkflowID:            createwiki.CreateWikiID(in.Wiki.DB),
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		ParentClosePolicy:     enumspb.PARENT_CLOSE_POLICY_ABANDON,
 		StaticSummary:         fmt.Sprintf("Create wiki %s for request %d", in.Wiki.DB, r.id),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
-			ProcessKindKey.ValueSet(KindCreateWiki), WikiDBKey.ValueSet(in.Wiki.DB),
-			RequesterKey.ValueSet(r.requester.Name), ProcessStateKey.ValueSet(process.StateRunning)),
+			workflows.ProcessKindKey.ValueSet(createwiki.KindCreateWiki), workflows.WikiDBKey.ValueSet(in.Wiki.DB),
+			workflows.RequesterKey.ValueSet(r.requester.Name), workflows.ProcessStateKey.ValueSet(process.StateRunning)),
 		// The creation retries its validation like this review retries its activities.
-		Memo: retryMemo(ctx),
+		Memo: workflows.RetryMemo(ctx),
 	})
-	var res CreateWikiResult
-	err := workflow.ExecuteChildWorkflow(cctx, CreateWiki, CreateWikiInput{
+	var res createwiki.CreateWikiResult
+	err := workflow.ExecuteChildWorkflow(cctx, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: in.Wiki, Requester: r.requester.Name, Email: in.Email, Definition: in.Create,
 	}).Get(ctx, &res)
-	r.st.Result["create_process"] = CreateWikiID(in.Wiki.DB)
+	r.st.Result["create_process"] = createwiki.CreateWikiID(in.Wiki.DB)
 	if err != nil {
 		msg := err.Error()
 		var app *temporal.ApplicationError
@@ -337,8 +336,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		rec.Time = workflow.Now(ctx)
 		r.st.Actions = append(r.st.Actions, rec)
 	}()
-	if r.gate.outcome != "" {
-		rec.Reason = r.gate.closedReason()
+	if r.gate.Outcome() != "" {
+		rec.Reason = r.gate.ClosedReason()
 		return rec
 	}
 	// On the identity version the reviewer is named by MediaWiki first: the
@@ -346,7 +345,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 	var who process.AuthorizeResult
 	if r.byPerson {
 		var err error
-		if who, err = r.gate.check(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki); err != nil {
+		if who, err = r.gate.Check(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki); err != nil {
 			rec.Reason = err.Error()
 			return rec
 		}
@@ -355,8 +354,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		rec.User = who.User
-		if r.gate.outcome != "" { // decided while MediaWiki was asked
-			rec.Reason = r.gate.closedReason()
+		if r.gate.Outcome() != "" { // decided while MediaWiki was asked
+			rec.Reason = r.gate.ClosedReason()
 			return rec
 		}
 	}
@@ -367,15 +366,15 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		var out process.StepResult
-		err := workflow.ExecuteActivity(activityCtx(ctx, "edit the request"), f.EditWikiRequest, activities.EditRequestInput{
+		err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "edit the request"), f.EditWikiRequest, activities.EditRequestInput{
 			ID: r.id, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Comment: req.Comment,
 		}).Get(ctx, &out)
 		if err != nil {
 			rec.Reason = err.Error()
 			return rec
 		}
-		if r.gate.outcome != "" { // decided while the edit was written
-			rec.Reason = r.gate.closedReason()
+		if r.gate.Outcome() != "" { // decided while the edit was written
+			rec.Reason = r.gate.ClosedReason()
 			return rec
 		}
 		if req.Sitename != "" {
@@ -398,7 +397,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		}
 		ok, why, err := who.Allowed, who.Reason, error(nil)
 		if !r.byPerson {
-			ok, why, err = r.gate.holds(ctx, req.User, r.in.Options.CentralWiki, RightCreateWiki)
+			ok, why, err = r.gate.Holds(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki)
 		}
 		if err != nil || !ok {
 			rec.Reason = why
@@ -407,8 +406,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			}
 			return rec
 		}
-		if r.gate.outcome != "" { // decided while the rights were checked
-			rec.Reason = r.gate.closedReason()
+		if r.gate.Outcome() != "" { // decided while the rights were checked
+			rec.Reason = r.gate.ClosedReason()
 			return rec
 		}
 		rec.Accepted = true
@@ -451,7 +450,7 @@ func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) 
 	in.At = workflow.Now(ctx)
 	in.Central = r.in.Options.CentralWiki
 	var res activities.UpdateRequestResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
 		r.st.Result["update_error"] = err.Error()
 	}
 	return res

@@ -1,4 +1,4 @@
-package workflows
+package changesetting
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 )
 
 // KindChangeSetting is the process kind of a ManageWiki setting change.
@@ -20,9 +21,6 @@ func ChangeSettingID(db, setting string) string { return KindChangeSetting + ":"
 
 // StepApplySetting is the one step of a change.
 const StepApplySetting = "apply"
-
-// Rights of setting changes.
-const RightManageWikiSettings = "managewiki-settings"
 
 // ChangeSettingOptions are the farm's choices for setting changes.
 type ChangeSettingOptions struct {
@@ -46,7 +44,7 @@ func ChangeSettingDefinition(o ChangeSettingOptions) process.Definition {
 		}},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
 		},
 	}
 }
@@ -87,53 +85,53 @@ func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingRe
 	if c.gate != nil {
 		c.gate.Drain(ctx)
 	}
-	err = finishState(ctx, st, err, c.byPerson)
+	err = workflows.FinishState(ctx, st, err, c.byPerson)
 	return ChangeSettingResult{Status: *st}, err
 }
 
 type settingChange struct {
 	in        ChangeSettingInput
 	st        *process.Status
-	byPerson  bool           // on the identity version (see knowsPeople)
-	requester process.Person // who MediaWiki says the requester is
-	gate      *Gate          // the steward's approval of a restricted setting
+	byPerson  bool            // on the identity version (see workflows.KnowsPeople)
+	requester process.Person  // who MediaWiki says the requester is
+	gate      *workflows.Gate // the steward's approval of a restricted setting
 }
 
 func (c *settingChange) run(ctx workflow.Context) error {
 	var f *activities.Farm
 	in, st := c.in, c.st
-	c.byPerson = knowsPeople(ctx)
+	c.byPerson = workflows.KnowsPeople(ctx)
 	step := process.StepInput{
 		ProcessID: st.ID, Kind: KindChangeSetting, Step: "validate", Wiki: process.WikiSpec{DB: in.Wiki},
 		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
 	}
 	var valid process.StepResult
-	if err := workflow.ExecuteActivity(activityCtx(ctx, "validate"), f.ValidateSettingChange, step).Get(ctx, &valid); err != nil {
-		if why, ok := isRefusal(err); c.byPerson && ok {
-			return refuse(st, "%s", why)
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "validate"), f.ValidateSettingChange, step).Get(ctx, &valid); err != nil {
+		if why, ok := workflows.IsRefusal(err); c.byPerson && ok {
+			return workflows.Refuse(st, "%s", why)
 		}
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() && !c.byPerson {
-			return refuse(st, "%s", app.Message())
+			return workflows.Refuse(st, "%s", app.Message())
 		}
 		return err
 	}
-	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Wiki, RightManageWikiSettings)
+	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Wiki, process.RightManageWikiSettings)
 	if err != nil {
 		return err
 	}
 	if c.byPerson {
-		if err := identify(ctx, st, auth, &c.requester); err != nil {
+		if err := workflows.Identify(ctx, st, auth, &c.requester); err != nil {
 			return err
 		}
 	}
 	if !auth.Allowed {
-		return refuse(st, "%s may not change settings of %s: %s", c.requester.Name, in.Wiki, auth.Reason)
+		return workflows.Refuse(st, "%s may not change settings of %s: %s", c.requester.Name, in.Wiki, auth.Reason)
 	}
 	if valid.Outputs[activities.SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
-		g, err := NewGate(ctx, process.ApprovalPolicy{
-			Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
+		g, err := workflows.NewGate(ctx, process.ApprovalPolicy{
+			Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
 			Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
 		}, in.Wiki, c.requester, st)
 		if err != nil {
@@ -149,7 +147,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 			return nil
 		}
 	}
-	res, err := RunSteps(ctx, ProcessInput{
+	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: c.requester.Name,
 		Args: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
 	}, st)

@@ -1,4 +1,4 @@
-package workflows
+package createwiki
 
 import (
 	"time"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 )
 
 // KindCreateWiki is the process kind of wiki creation.
@@ -89,7 +90,7 @@ func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 			Wiki:     o.CentralWiki,
 			AnyRight: []string{"createwiki", "managewiki-restricted"},
 			// The new wiki's bureaucrat may re-trigger its optional steps.
-			LocalRights: []string{RightManageWikiCore},
+			LocalRights: []string{process.RightManageWikiCore},
 		},
 	}
 }
@@ -106,7 +107,7 @@ type CreateWikiInput struct {
 
 // CreateWikiResult is the end state of the process.
 type CreateWikiResult struct {
-	Process ProcessResult
+	Process workflows.ProcessResult
 }
 
 // CreateWiki validates the request, then runs the creation's step graph.
@@ -117,8 +118,8 @@ type CreateWikiResult struct {
 // MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
 	var f *activities.Farm
-	byPerson := knowsPeople(ctx)
-	owner := ownsWikis(ctx)
+	byPerson := workflows.KnowsPeople(ctx)
+	owner := workflows.OwnsWikis(ctx)
 	st := &process.Status{
 		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindCreateWiki, State: process.StateRunning,
 		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
@@ -131,7 +132,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 	}
 	// An outage during validation is waited out (the activity budget), so
 	// it never fails or refuses a valid request.
-	vctx := workflow.WithActivityOptions(ctx, oneOffOptions(ctx, StepValidate, time.Minute, &temporal.RetryPolicy{
+	vctx := workflow.WithActivityOptions(ctx, workflows.OneOffOptions(ctx, StepValidate, time.Minute, &temporal.RetryPolicy{
 		InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
 	}))
 	check := process.StepInput{
@@ -147,28 +148,28 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 	var valid process.StepResult
 	err := workflow.ExecuteActivity(vctx, f.ValidateWiki, check).Get(ctx, &valid)
 	if err != nil {
-		if why, ok := isRefusal(err); byPerson && ok {
-			err = finishState(ctx, st, refuse(st, "%s", why), true)
-			return CreateWikiResult{Process: ProcessResult{Status: *st}}, err
+		if why, ok := workflows.IsRefusal(err); byPerson && ok {
+			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)
+			return CreateWikiResult{Process: workflows.ProcessResult{Status: *st}}, err
 		}
-		_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(process.StateFailed))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.ProcessStateKey.ValueSet(process.StateFailed))
 		return CreateWikiResult{}, err
 	}
 	requester := in.Requester
 	if name := valid.Outputs[activities.OutRequester]; byPerson && name != "" && name != requester {
 		requester = name
-		_ = workflow.UpsertTypedSearchAttributes(ctx, RequesterKey.ValueSet(name))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.RequesterKey.ValueSet(name))
 	}
 	if owner {
 		// From here until it ends, this creation is the wiki's one owner: no
 		// deletion or restore of the same name runs beside it.
-		if err := ownWiki(ctx, st, in.Wiki.DB, KindCreateWiki); err != nil {
-			err = finishState(ctx, st, err, byPerson)
-			return CreateWikiResult{Process: ProcessResult{Status: *st}}, err
+		if err := workflows.OwnWiki(ctx, st, in.Wiki.DB, KindCreateWiki); err != nil {
+			err = workflows.FinishState(ctx, st, err, byPerson)
+			return CreateWikiResult{Process: workflows.ProcessResult{Status: *st}}, err
 		}
-		defer releaseWiki(ctx, in.Wiki.DB)
+		defer workflows.ReleaseWiki(ctx, in.Wiki.DB)
 	}
-	res, err := RunProcess(ctx, ProcessInput{
+	res, err := workflows.RunProcess(ctx, workflows.ProcessInput{
 		Definition: in.Definition,
 		Wiki:       in.Wiki,
 		Requester:  requester,

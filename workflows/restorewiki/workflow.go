@@ -1,4 +1,4 @@
-package workflows
+package restorewiki
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 )
 
 // KindRestoreWiki is the process kind of a deleted wiki's restore.
@@ -59,7 +60,7 @@ func RestoreWikiDefinition(o RestoreWikiOptions) process.Definition {
 		},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
 		},
 	}
 }
@@ -78,7 +79,7 @@ type RestoreWikiResult struct {
 	Status process.Status
 }
 
-// restoreRefusals are the CheckRestore failures that refuse the request
+// restoreRefusals are the CheckRestore failures that Refuse the request
 // rather than ask a person to look at the farm.
 var restoreRefusals = map[string]bool{
 	activities.ErrInvalidInput: true, activities.ErrWikiExists: true, activities.ErrNotOurs: true,
@@ -107,9 +108,9 @@ func RestoreWiki(ctx workflow.Context, in RestoreWikiInput) (RestoreWikiResult, 
 		r.gate.Drain(ctx)
 	}
 	if r.owned {
-		releaseWiki(ctx, in.Wiki)
+		workflows.ReleaseWiki(ctx, in.Wiki)
 	}
-	err = finishState(ctx, st, err, r.byPerson)
+	err = workflows.FinishState(ctx, st, err, r.byPerson)
 	return RestoreWikiResult{Status: *st}, err
 }
 
@@ -119,17 +120,17 @@ type restoration struct {
 	byPerson  bool
 	owned     bool // this process owns the wiki's name now
 	requester process.Person
-	gate      *Gate
+	gate      *workflows.Gate
 }
 
 func (r *restoration) run(ctx workflow.Context) error {
 	in, st := r.in, r.st
-	r.byPerson = knowsPeople(ctx)
-	auth, err := checkRight(ctx, "check the requester", in.Requester, in.Options.CentralWiki, RightManageWikiRestricted)
+	r.byPerson = workflows.KnowsPeople(ctx)
+	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Options.CentralWiki, process.RightManageWikiRestricted)
 	if err != nil {
 		return err
 	}
-	if err := identify(ctx, st, auth, &r.requester); err != nil {
+	if err := workflows.Identify(ctx, st, auth, &r.requester); err != nil {
 		return err
 	}
 	backup, err := r.check(ctx, "check the name and the backup")
@@ -138,12 +139,12 @@ func (r *restoration) run(ctx workflow.Context) error {
 	}
 	// The restore owns the name from the request on: no creation, deletion
 	// or second restore of it runs beside this one.
-	if err := ownWiki(ctx, st, in.Wiki, KindRestoreWiki); err != nil {
+	if err := workflows.OwnWiki(ctx, st, in.Wiki, KindRestoreWiki); err != nil {
 		return err
 	}
 	r.owned = true
-	g, err := NewGate(ctx, process.ApprovalPolicy{
-		Quorum: 1, Right: RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
+	g, err := workflows.NewGate(ctx, process.ApprovalPolicy{
+		Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
 		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
 	}, in.Wiki, r.requester, st)
 	if err != nil {
@@ -162,7 +163,7 @@ func (r *restoration) run(ctx workflow.Context) error {
 	if backup, err = r.check(ctx, "check again after the approval"); err != nil {
 		return err
 	}
-	res, err := RunSteps(ctx, ProcessInput{
+	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: r.requester.Name,
 		Args: map[string]string{"reason": in.Reason, "backup": backup.Manifest, "backup_sha256": backup.ManifestSHA256},
 	}, st)
@@ -183,10 +184,10 @@ func (r *restoration) run(ctx workflow.Context) error {
 func (r *restoration) check(ctx workflow.Context, summary string) (activities.CheckRestoreResult, error) {
 	var f *activities.Farm
 	var res activities.CheckRestoreResult
-	err := workflow.ExecuteActivity(activityCtx(ctx, summary), f.CheckRestore, activities.CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
+	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, summary), f.CheckRestore, activities.CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.NonRetryable() && restoreRefusals[app.Type()] {
-		return res, refuse(r.st, "%s", app.Message())
+		return res, workflows.Refuse(r.st, "%s", app.Message())
 	}
 	if err != nil {
 		return res, err

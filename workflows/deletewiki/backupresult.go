@@ -1,4 +1,4 @@
-package workflows
+package deletewiki
 
 // backupKeys maps the result keys of a deletion to the step outputs they
 // come from: the manifest of the whole backup, each part's path, size and

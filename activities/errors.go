@@ -42,13 +42,13 @@ const (
 )
 
 // permanent marks a failure that no retry can fix.
-func permanent(errType string, format string, args ...any) error {
+func Permanent(errType string, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), errType, nil)
 }
 
 // classifyAPI turns MediaWiki client errors into retryable or permanent ones:
 // an unknown wiki will not appear by retrying; a down server may come back.
-func classifyAPI(err error) error {
+func ClassifyAPI(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -100,3 +100,18 @@ func Classify(err error) error {
 	}
 	return temporal.NewApplicationError(err.Error(), ErrUnexpected)
 }
+
+// Error types of the deletion's permanent failures.
+const (
+	// ErrNoVerifiedBackup: DropWikiDatabase refuses without a backup that
+	// VerifyBackup restored and counted, still on disk with its checksum.
+	ErrNoVerifiedBackup = "NoVerifiedBackup"
+	// ErrNoDatabase: the wiki has no database to back up and no backup exists.
+	ErrNoDatabase = "NoDatabase"
+	// ErrBackupMissing: the backup file recorded by the backup step is gone.
+	ErrBackupMissing = "BackupMissing"
+	// ErrChecksumMismatch: the backup file is not what the backup step wrote.
+	ErrChecksumMismatch = "ChecksumMismatch"
+	// ErrBackupMismatch: the restored backup does not have the recorded tables and rows.
+	ErrBackupMismatch = "BackupMismatch"
+)

@@ -60,7 +60,7 @@ func TestClassify(t *testing.T) {
 
 // What an activity decided itself is kept, also when wrapped.
 func TestClassifyKeepsTheActivitysDecision(t *testing.T) {
-	own := permanent(ErrWikiExists, "the wiki x already exists")
+	own := Permanent(ErrWikiExists, "the wiki x already exists")
 	if got := Classify(own); got != own {
 		t.Fatalf("an ApplicationError of the activity was replaced: %v", got)
 	}
@@ -106,7 +106,7 @@ func TestInterceptorStampsAttempts(t *testing.T) {
 	_, err = env.ExecuteActivity(refusing, process.StepInput{})
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != ErrRefused {
-		t.Fatalf("want a permanent Refused error, got %v", err)
+		t.Fatalf("want a Permanent Refused error, got %v", err)
 	}
 	var d process.AttemptDetails
 	if err := app.Details(&d); err != nil || d.Attempt != 1 {

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"sync"
 
 	"github.com/wikiflow/wikiflow/farmdb"
@@ -64,7 +65,7 @@ type LookupWikiResult struct {
 func (f *Farm) LookupWiki(ctx context.Context, in LookupWikiInput) (LookupWikiResult, error) {
 	w, err := f.Central.Wiki(ctx, in.DB)
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return LookupWikiResult{}, permanent(ErrWikiNotFound, "%s is not registered in cw_wikis", in.DB)
+		return LookupWikiResult{}, Permanent(ErrWikiNotFound, "%s is not registered in cw_wikis", in.DB)
 	}
 	return LookupWikiResult{Wiki: w}, err
 }
@@ -81,8 +82,38 @@ type SiteInfoResult struct {
 func (f *Farm) ReadSiteInfo(ctx context.Context, in SiteInfoInput) (SiteInfoResult, error) {
 	si, err := f.API.SiteInfo(ctx, in.Wiki)
 	if err != nil {
-		return SiteInfoResult{}, classifyAPI(err)
+		return SiteInfoResult{}, ClassifyAPI(err)
 	}
 	si.Raw = nil // keep histories small
 	return SiteInfoResult{SiteInfo: si}, nil
+}
+
+func (f *Farm) UploadDir(db string) (string, error) {
+	if err := farmdb.CheckDBName(db); err != nil {
+		return "", Permanent(ErrInvalidInput, "%v", err)
+	}
+	if f.Paths.UploadRoot == "" {
+		return "", Permanent(ErrMisconfigured, "mediawiki.upload_root is not set")
+	}
+	return filepath.Join(f.Paths.UploadRoot, db), nil
+}
+
+// WikiCluster is the cluster holding the wiki's database: cw_wikis says,
+// and for a wiki not (or no longer) registered the clusters are asked. ""
+// means no cluster has the database.
+func (f *Farm) WikiCluster(ctx context.Context, db string) (string, error) {
+	w, err := f.Central.Wiki(ctx, db)
+	if err != nil && !errors.Is(err, farmdb.ErrWikiNotFound) {
+		return "", err
+	}
+	if err == nil && w.Cluster != "" {
+		if _, serr := f.Clusters.Server(w.Cluster); serr != nil {
+			return "", Permanent(ErrMisconfigured, "%s is on cluster %s, which is not configured (database.clusters)", db, w.Cluster)
+		}
+		ok, err := f.Clusters.DatabaseExists(ctx, w.Cluster, db)
+		if err != nil || ok {
+			return w.Cluster, err
+		}
+	}
+	return f.Clusters.FindDatabase(ctx, db)
 }

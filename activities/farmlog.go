@@ -11,7 +11,6 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 )
@@ -119,8 +118,8 @@ func (f *Farm) writeLog(ctx context.Context, e LogEntry) (LogResult, error) {
 		return LogResult{}, err
 	}
 	var res LogResult
-	if err := json.Unmarshal([]byte(lastLine(out)), &res); err != nil || res.LogID <= 0 {
-		return LogResult{}, fmt.Errorf("%s on %s: unexpected output %q", FarmLogScript, e.Wiki, lastLine(out))
+	if err := json.Unmarshal([]byte(LastLine(out)), &res); err != nil || res.LogID <= 0 {
+		return LogResult{}, fmt.Errorf("%s on %s: unexpected output %q", FarmLogScript, e.Wiki, LastLine(out))
 	}
 	return res, nil
 }
@@ -179,7 +178,7 @@ func logger(ctx context.Context) interface{ Warn(string, ...any) } {
 // the central wiki: the one the input names, else the farm's configured
 // one, else fallback (the process's wiki; --central then lets the farm's
 // MediaWiki configuration, $wgWikiFlowCentralWiki, move it there).
-func (f *Farm) centralHint(named, fallback string) string {
+func (f *Farm) CentralHint(named, fallback string) string {
 	switch {
 	case named != "":
 		return named
@@ -190,10 +189,10 @@ func (f *Farm) centralHint(named, fallback string) string {
 }
 
 // processPage is the page a process is read on, the entries' target.
-func processPage(id string) string { return "Special:Processes/" + id }
+func ProcessPage(id string) string { return "Special:Processes/" + id }
 
 // runKey names the calling workflow run, or fallback outside one.
-func runKey(ctx context.Context, fallback string) string {
+func RunKey(ctx context.Context, fallback string) string {
 	if activity.IsActivity(ctx) {
 		info := activity.GetInfo(ctx)
 		if info.WorkflowExecution.ID != "" {
@@ -204,7 +203,7 @@ func runKey(ctx context.Context, fallback string) string {
 }
 
 // processID is the calling workflow's ID, or fallback outside one.
-func processID(ctx context.Context, fallback string) string {
+func ProcessID(ctx context.Context, fallback string) string {
 	if activity.IsActivity(ctx) {
 		if id := activity.GetInfo(ctx).WorkflowExecution.ID; id != "" {
 			return id
@@ -216,159 +215,8 @@ func processID(ctx context.Context, fallback string) string {
 // ---------------------------------------------------------------------------
 // The entries of each activity
 
-// logRequestFiled: farmer/requestwiki by the requester, with CreateWiki's
-// parameters (and the database name).
-func (f *Farm) logRequestFiled(ctx context.Context, in FileRequestInput, id int64, requester string) error {
-	base := in.Key
-	if base == "" {
-		base = runKey(ctx, fmt.Sprintf("request-wiki:%s/%d", in.DB, id))
-	}
-	private := 0
-	if in.Private {
-		private = 1
-	}
-	return f.WriteLog(ctx, LogEntry{
-		Wiki: f.centralHint(in.Central, ""), Central: true, Type: LogFarmer, Action: "requestwiki", Performer: requester,
-		Target: processPage(processID(ctx, "request-wiki:"+in.DB)), Comment: in.Reason,
-		Params: map[string]any{"4::sitename": in.Sitename, "5::language": in.Language, "6::private": private,
-			"7::id": fmt.Sprintf("#%d", id), "8::wiki": in.DB},
-		Key: base + "/requestwiki",
-	})
-}
-
-// requestLogAction is the farmer action of an update of a request, "" for
-// one that is not logged. People's decisions are logged, each under its
-// decider (with a quorum of two, two requestapprove entries); the farm's own
-// approved and declined that follow them are not, because they add nothing
-// the decisions did not say. An abandonment is the farm's (a withdrawal
-// ended the review, or the details never came), so it is logged as well as
-// the requester's withdrawal. A creation's outcome is logged only when the
-// wiki did not come to exist (RegisterWiki logs the creation).
-func requestLogAction(in UpdateRequestInput) string {
-	switch in.Status {
-	case farmdb.RequestOnHold:
-		return "requestonhold"
-	case farmdb.RequestMoreDetails:
-		return "requestmoredetails"
-	case farmdb.RequestInReview:
-		return "requestreopen" // only the requester's edit puts a request back in review
-	case farmdb.RequestAbandoned:
-		return "requestabandon"
-	case "":
-		switch in.Action {
-		case process.DecisionApprove:
-			return "requestapprove"
-		case process.DecisionDecline:
-			return "requestdecline"
-		case process.DecisionCancel:
-			return "requestwithdraw"
-		case "create-wiki":
-			return "create-failure"
-		}
-	}
-	return ""
-}
-
-// logRequestUpdate logs an update of request in.ID (of the wiki db) that
-// UpdateRequest has written, under the account it recorded (res.User).
-func (f *Farm) logRequestUpdate(ctx context.Context, in UpdateRequestInput, db string, res UpdateRequestResult) error {
-	action := requestLogAction(in)
-	if action == "" || res.Changed {
-		return nil
-	}
-	if action == "create-failure" {
-		if w, err := f.Central.Wiki(ctx, db); err == nil && !w.Deleted {
-			return nil // created: RegisterWiki logged farmer/createwiki
-		} else if err != nil && !errors.Is(err, farmdb.ErrWikiNotFound) {
-			return err
-		}
-	}
-	comment := in.Comment
-	if in.Status == "" {
-		// A decision's comment is recorded as "approve: <what they said>".
-		comment = strings.TrimSpace(strings.TrimPrefix(comment, in.Action+":"))
-	}
-	at := in.At
-	if in.User == "" && in.Status != "" {
-		// The farm's status change follows a person's decision made at the same workflow
-		// instant (a withdrawal, then the abandonment), and the two entries are written at
-		// once: a second later in the log, as in cw_comments, the cause reads before the effect.
-		at = at.Add(time.Second)
-	}
-	id := processID(ctx, "request-wiki:"+db)
-	return f.WriteLog(ctx, LogEntry{
-		Wiki: f.centralHint(in.Central, ""), Central: true, Type: LogFarmer, Action: action, Performer: res.User,
-		Target: processPage(id), Comment: comment,
-		Params: map[string]any{"4::id": fmt.Sprintf("#%d", in.ID), "5::wiki": db},
-		Key:    fmt.Sprintf("%s/%d/%s/%s", id, in.ID, action, in.At.UTC().Format(time.RFC3339Nano)),
-		Time:   at,
-	})
-}
-
 // stepKey is the key of a step's entry: one per run of the process (a
 // retry by a person is the same run, a new process of the same ID is not).
-func stepKey(ctx context.Context, in process.StepInput, action string) string {
-	return runKey(ctx, in.ProcessID) + "/" + action
-}
-
-// logCreated: farmer/createwiki on the central wiki. The performer is the
-// wiki creator whose approval completed the wiki's request (the farmer log
-// of request-wiki:<db> says who), as CreateWiki logs the creator who
-// approved; a creation an operator started has no one else named in it, so
-// its performer is the requester, for whom the wiki was made and who
-// becomes its bureaucrat.
-func (f *Farm) logCreated(ctx context.Context, in process.StepInput) error {
-	request := "request-wiki:" + in.Wiki.DB
-	approverOf := processPage(request)
-	if f.Processes != nil {
-		// Approvals count only while the review waits for this creation.
-		if open, err := f.Processes.Open(ctx, request, ""); err == nil && !open {
-			approverOf = ""
-		}
-	}
-	return f.WriteLog(ctx, LogEntry{
-		Wiki: f.centralHint(in.Params[ParamCentralWiki], in.Wiki.DB), Central: true, Type: LogFarmer, Action: "createwiki",
-		Performer: in.Requester, ApproverOf: approverOf, Target: processPage(in.ProcessID),
-		Params: map[string]any{"4::wiki": in.Wiki.DB, "5::requester": in.Requester},
-		Key:    stepKey(ctx, in, LogFarmer+"/createwiki"),
-	})
-}
-
-// logDeletion logs a deletion step on the central wiki (ManageWiki logs
-// deletion and undeletion there, from its central form): performer the
-// requester, comment the reason they gave. Undelete names who undeleted
-// when the step's Args do (undeleted_by, undelete_comment), else the farm.
-func (f *Farm) logDeletion(ctx context.Context, in process.StepInput, typ, action string) error {
-	central := f.centralHint(in.Params[ParamCentralWiki], "")
-	e := LogEntry{
-		Wiki: orDefault(central, in.Wiki.DB), Central: true, Type: typ, Action: action, Performer: in.Requester,
-		Target: processPage(in.ProcessID), Comment: in.Args["reason"],
-		Params: map[string]any{"4::wiki": in.Wiki.DB}, Key: stepKey(ctx, in, typ+"/"+action),
-	}
-	switch action {
-	case "closed":
-		e.Params["5::reason"] = in.Args["reason"]
-	case "undelete":
-		e.Performer, e.Comment = in.Args["undeleted_by"], in.Args["undelete_comment"]
-		if e.Performer == "" {
-			e.Performer = SystemUser
-			if central != "" {
-				if _, name, err := f.systemUser(ctx, central); err == nil {
-					e.Performer = name
-				}
-			}
-		}
-	}
-	return f.WriteLog(ctx, e)
-}
-
-// logSetting: managewiki/settings on the wiki itself, as ManageWiki's own
-// settings form logs, with the old and the new value.
-func (f *Farm) logSetting(ctx context.Context, in process.StepInput, name, old, value string) error {
-	return f.WriteLog(ctx, LogEntry{
-		Wiki: in.Wiki.DB, Type: LogManageWiki, Action: "settings", Performer: in.Requester,
-		Target: processPage(in.ProcessID), Comment: in.Args["reason"],
-		Params: map[string]any{"4::wiki": in.Wiki.DB, "5::changes": name, "6::old": old, "7::new": value},
-		Key:    stepKey(ctx, in, "managewiki/settings"),
-	})
+func StepKey(ctx context.Context, in process.StepInput, action string) string {
+	return RunKey(ctx, in.ProcessID) + "/" + action
 }

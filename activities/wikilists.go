@@ -24,7 +24,7 @@ type WikiLists struct {
 
 // refreshWikiLists rewrites the lists from cw_wikis and runs the command.
 // It is idempotent: the lists are always made whole from the table.
-func (f *Farm) refreshWikiLists(ctx context.Context, wiki string) error {
+func (f *Farm) RefreshWikiLists(ctx context.Context, wiki string) error {
 	if f.WikiLists.Dir != "" {
 		if err := f.writeWikiLists(ctx); err != nil {
 			return fmt.Errorf("refreshing the wiki lists in %s: %w", f.WikiLists.Dir, err)
@@ -39,7 +39,7 @@ func (f *Farm) refreshWikiLists(ctx context.Context, wiki string) error {
 	}
 	out, err := exec.CommandContext(ctx, args[0], args[1:]...).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("the wiki list command %s failed: %v: %s", args[0], err, lastLine(string(out)))
+		return fmt.Errorf("the wiki list command %s failed: %v: %s", args[0], err, LastLine(string(out)))
 	}
 	return nil
 }

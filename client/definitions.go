@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -15,7 +14,7 @@ import (
 func extraSteps(cfg []config.ExtraStep, budget time.Duration) ([]createwiki.ExtraStep, error) {
 	var out []createwiki.ExtraStep
 	for _, s := range cfg {
-		if !contains(activities.StepActivities, s.Activity) {
+		if !contains(createwiki.StepActivities, s.Activity) {
 			return nil, &UsageError{Msg: fmt.Sprintf("processes.create_wiki_extra_steps: step %q: unknown activity %q", s.Name, s.Activity)}
 		}
 		out = append(out, createwiki.ExtraStep{

@@ -221,7 +221,18 @@ func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, 
 // Register puts every workflow and activity on a worker.
 func Register(w worker.Registry, farm *activities.Farm) {
 	RegisterWorkflows(w)
-	w.RegisterActivity(farm)
+	RegisterActivities(w, farm)
+}
+
+// RegisterActivities registers every activity, on a worker or in a test's
+// activity environment: the shared ones, then each process's own.
+func RegisterActivities(w activities.Registry, farm *activities.Farm) {
+	activities.Register(w, farm)
+	createwiki.Register(w, farm)
+	deletewiki.Register(w, farm)
+	changesetting.Register(w, farm)
+	requestwiki.Register(w, farm)
+	restorewiki.Register(w, farm)
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;

@@ -14,6 +14,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // The central tables as CreateWiki and ManageWiki define them, read from
@@ -315,14 +316,14 @@ func TestCompatRequestRows(t *testing.T) {
 	r1, r2 := newUser(t, "Reviewer"), newUser(t, "Reviewer")
 	db := uniqueDB("compat")
 
-	val, err := env.ExecuteActivity(activities.NameFileWikiRequest, activities.FileRequestInput{
+	val, err := env.ExecuteActivity(requestwiki.NameFileWikiRequest, requestwiki.FileRequestInput{
 		DB: db, Sitename: "Compat <Wiki> & 'Co'", Language: "en", Category: "test", Reason: "For the\n\ncompatibility test",
 		Requester: requester, Central: central, Key: "compat-" + randomHex(4),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var filed activities.FileRequestResult
+	var filed requestwiki.FileRequestResult
 	if err := val.Get(&filed); err != nil {
 		t.Fatal(err)
 	}
@@ -333,29 +334,29 @@ func TestCompatRequestRows(t *testing.T) {
 	// in one second, and the farm's approval before the vote it follows
 	// (the two activities run concurrently in the workflow).
 	t0 := time.Now().UTC().Truncate(time.Second).Add(-time.Hour)
-	update := func(in activities.UpdateRequestInput) {
+	update := func(in requestwiki.UpdateRequestInput) {
 		t.Helper()
 		in.Central, in.ID = central, id
 		if _, err := srUpdate(t, env, in); err != nil {
 			t.Fatalf("%+v: %v", in, err)
 		}
 	}
-	update(activities.UpdateRequestInput{Action: "approve", Comment: "approve: fine by me", User: r1, At: t0})
-	update(activities.UpdateRequestInput{Status: farmdb.RequestOnHold, Action: farmdb.RequestOnHold, User: r2, At: t0})
-	update(activities.UpdateRequestInput{Status: farmdb.RequestMoreDetails, Action: farmdb.RequestMoreDetails, Comment: "what is it for?", User: r2, At: t0})
-	if _, err := env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: id, Sitename: "Compat Wiki", Comment: "testing"}); err != nil {
+	update(requestwiki.UpdateRequestInput{Action: "approve", Comment: "approve: fine by me", User: r1, At: t0})
+	update(requestwiki.UpdateRequestInput{Status: farmdb.RequestOnHold, Action: farmdb.RequestOnHold, User: r2, At: t0})
+	update(requestwiki.UpdateRequestInput{Status: farmdb.RequestMoreDetails, Action: farmdb.RequestMoreDetails, Comment: "what is it for?", User: r2, At: t0})
+	if _, err := env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: id, Sitename: "Compat Wiki", Comment: "testing"}); err != nil {
 		t.Fatal(err)
 	}
 	reopened := time.Now().UTC().Truncate(time.Second)
-	update(activities.UpdateRequestInput{Status: farmdb.RequestInReview, Action: farmdb.RequestInReview, Comment: "Edited by the requester: testing", User: requester, At: reopened})
-	if _, err := env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: id, Category: "other"}); err != nil {
+	update(requestwiki.UpdateRequestInput{Status: farmdb.RequestInReview, Action: farmdb.RequestInReview, Comment: "Edited by the requester: testing", User: requester, At: reopened})
+	if _, err := env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: id, Category: "other"}); err != nil {
 		t.Fatal(err)
 	}
 	t1 := time.Now().UTC().Truncate(time.Second).Add(time.Minute)
-	update(activities.UpdateRequestInput{Status: farmdb.RequestApproved, Action: farmdb.RequestApproved, Comment: "Approved by A and B", At: t1})
-	update(activities.UpdateRequestInput{Action: "approve", Comment: "approve: ", User: r2, At: t1})
-	update(activities.UpdateRequestInput{Action: "approve", Comment: "approve: second", User: r1, At: t1})
-	update(activities.UpdateRequestInput{Action: "create-wiki", Comment: "The wiki's creation ended completed.", At: t1.Add(time.Minute)})
+	update(requestwiki.UpdateRequestInput{Status: farmdb.RequestApproved, Action: farmdb.RequestApproved, Comment: "Approved by A and B", At: t1})
+	update(requestwiki.UpdateRequestInput{Action: "approve", Comment: "approve: ", User: r2, At: t1})
+	update(requestwiki.UpdateRequestInput{Action: "approve", Comment: "approve: second", User: r1, At: t1})
+	update(requestwiki.UpdateRequestInput{Action: "create-wiki", Comment: "The wiki's creation ended completed.", At: t1.Add(time.Minute)})
 
 	// cw_requests: as CreateWiki's form files a request.
 	var dbname, url, status, ts string
@@ -453,7 +454,7 @@ func TestCompatRequestConcurrentComments(t *testing.T) {
 	for i := 0; i < 6; i++ {
 		_, env := srActivities(t)
 		go func() {
-			_, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: fmt.Sprint("comment ", i), User: reviewer, At: at})
+			_, err := srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: fmt.Sprint("comment ", i), User: reviewer, At: at})
 			errs <- err
 		}()
 	}
@@ -475,7 +476,7 @@ func TestCompatRequestHebrewSitename(t *testing.T) {
 	_, env := srActivities(t)
 	db := uniqueDB("hebrew")
 	t.Cleanup(func() { _, _ = deps.Central.Requests().Exec(`DELETE FROM cw_requests WHERE cw_dbname = ?`, db) })
-	_, err := env.ExecuteActivity(activities.NameFileWikiRequest, activities.FileRequestInput{
+	_, err := env.ExecuteActivity(requestwiki.NameFileWikiRequest, requestwiki.FileRequestInput{
 		DB: db, Sitename: strings.Repeat("א", 100), Language: "he", Requester: newUser(t, "Requester"),
 		Central: deps.Config.MediaWiki.CentralWiki, Key: "hebrew-" + randomHex(4),
 	})

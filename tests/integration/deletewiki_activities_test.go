@@ -24,7 +24,10 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // deletionFarm is the real Farm with its backup configuration (set here
@@ -116,8 +119,8 @@ func wantPermanent(t *testing.T, err error, errType string, mentions ...string) 
 
 func TestDeletionActivityNamesAreFarmMethods(t *testing.T) {
 	typ := reflect.TypeOf(&activities.Farm{})
-	names := append(append([]string{}, activities.DeletionStepActivities...), activities.RestoreStepActivities...)
-	for _, name := range append(names, activities.NameCountRightHolders, activities.NameRemoveStorage, activities.NameCheckRestore) {
+	names := append(append([]string{}, deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
+	for _, name := range append(names, deletewiki.NameCountRightHolders, createwiki.NameRemoveStorage, restorewiki.NameCheckRestore) {
 		if _, ok := typ.MethodByName(name); !ok {
 			t.Errorf("%s is not a method of *Farm", name)
 		}
@@ -132,7 +135,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	farm := deletionFarm(t)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	service.RegisterActivities(env, farm)
 
 	// A wiki to delete, made by the create-wiki activities, with pages.
 	requester := newUser(t, "Doomed")
@@ -177,13 +180,13 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 
 	// The quorum helper: holders of managewiki-core, minus the requester.
 	for run := 0; run < 2; run++ {
-		val, err := env.ExecuteActivity(activities.NameCountRightHolders, activities.RightHoldersInput{
+		val, err := env.ExecuteActivity(deletewiki.NameCountRightHolders, deletewiki.RightHoldersInput{
 			Wiki: db, Right: "managewiki-core", Exclude: []string{strings.ReplaceAll(requester, " ", "_")},
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res activities.RightHoldersResult
+		var res deletewiki.RightHoldersResult
 		if err := val.Get(&res); err != nil {
 			t.Fatal(err)
 		}
@@ -236,14 +239,14 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 
 	// Close: read-only, with its reason, the first time kept.
-	twice("close", activities.NameCloseWiki, nil)
+	twice("close", deletewiki.NameCloseWiki, nil)
 	si, err := deps.API.SiteInfo(ctx, db)
 	if err != nil || !si.ReadOnly || !strings.Contains(si.ReadOnlyReason, reason) {
 		t.Fatalf("closed %s: siteinfo readonly=%v (%q), %v", db, si.ReadOnly, si.ReadOnlyReason, err)
 	}
 
 	// Tell the bureaucrats (from the API) and staff.
-	res := twice("notify-scheduled", activities.NameNotifyBureaucrats, map[string]string{"phase": "scheduled", "central_wiki": central})
+	res := twice("notify-scheduled", deletewiki.NameNotifyBureaucrats, map[string]string{"phase": "scheduled", "central_wiki": central})
 	if res.Outputs["bureaucrats"] != mustJSON(t, bureaucrats) || res.Outputs["emailed"] != mustJSON(t, []string{bcrat}) {
 		t.Fatalf("notify outputs %v: want bureaucrats %v, emailed only %s", res.Outputs, bureaucrats, bcrat)
 	}
@@ -260,29 +263,29 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	delete(in.Outputs, "notify-scheduled") // the removal runs as its own step graph
 
 	// Mark deleted: the farm answers 410.
-	twice("mark-deleted", activities.NameMarkWikiDeleted, nil)
+	twice("mark-deleted", deletewiki.NameMarkWikiDeleted, nil)
 	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) || !strings.Contains(err.Error(), "410") {
 		t.Fatalf("deleted %s: siteinfo answered %v, want HTTP 410", db, err)
 	}
 	// The bureaucrats of a wiki the farm no longer serves come from its database.
-	res, err = exec1("notify-again", activities.NameNotifyBureaucrats, map[string]string{"phase": "scheduled", "central_wiki": central})
+	res, err = exec1("notify-again", deletewiki.NameNotifyBureaucrats, map[string]string{"phase": "scheduled", "central_wiki": central})
 	if err != nil || res.Outputs["bureaucrats"] != mustJSON(t, bureaucrats) {
 		t.Fatalf("notify after the deletion mark: %v %v", res, err)
 	}
 
 	// Undelete, then delete again.
-	twice("undelete", activities.NameReopenWiki, nil)
+	twice("undelete", deletewiki.NameReopenWiki, nil)
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.ReadOnly {
 		t.Fatalf("reopened %s: siteinfo %+v, %v", db, si, err)
 	}
 	if w, err := deps.Central.Wiki(ctx, db); err != nil || w.Closed || w.Deleted || w.ClosedAt != "" || w.DeletedAt != "" || w.ClosedReason != "" {
 		t.Fatalf("reopened %s: cw_wikis %+v, %v", db, w, err)
 	}
-	twice("close", activities.NameCloseWiki, nil)
-	twice("mark-deleted", activities.NameMarkWikiDeleted, nil)
+	twice("close", deletewiki.NameCloseWiki, nil)
+	twice("mark-deleted", deletewiki.NameMarkWikiDeleted, nil)
 
 	// No drop without a verified backup.
-	_, err = exec1("drop-database", activities.NameDropWikiDatabase, nil)
+	_, err = exec1("drop-database", deletewiki.NameDropWikiDatabase, nil)
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
 
 	// Backup and its verification. A different backup already at the
@@ -296,7 +299,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	olderSum, _, _ := activities.FileSHA256(path)
-	backup := twice("backup", activities.NameBackupDatabase, nil)
+	backup := twice("backup", deletewiki.NameBackupDatabase, nil)
 	if b, err := os.ReadFile(strings.TrimSuffix(path, ".sql") + "-" + olderSum[:12] + ".sql"); err != nil || string(b) != "-- an older backup\n" {
 		t.Fatalf("the older backup was not kept aside: %q %v", b, err)
 	}
@@ -316,14 +319,14 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	// A process started before files and rows were backed up verifies the dump alone.
 	onlyDump := in.Outputs
 	in.Outputs = map[string]map[string]string{"backup": onlyDump["backup"]}
-	legacy, err := exec1("verify-backup", activities.NameVerifyBackup, nil)
+	legacy, err := exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	if err != nil || legacy.Outputs["verified"] != "true" || legacy.Outputs["files_verified"] != "" || legacy.Outputs["rows_verified"] != "" {
 		t.Fatalf("verification of a dump without files and rows: %v %v", legacy.Outputs, err)
 	}
 	in.Outputs = onlyDump
 
 	// The upload directory and the central rows.
-	files := twice("archive-files", activities.NameArchiveUploads, nil)
+	files := twice("archive-files", deletewiki.NameArchiveUploads, nil)
 	archive, fileManifest := files.Outputs["archive"], files.Outputs["manifest"]
 	if files.Outputs["files"] == "0" || archive != strings.TrimSuffix(path, ".sql")+".files.tar.gz" {
 		t.Fatalf("archive outputs %v", files.Outputs)
@@ -347,13 +350,13 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if !reflect.DeepEqual(listed, uploaded) {
 		t.Fatalf("the file manifest lists %v, want the uploads %v", listed, uploaded)
 	}
-	rowsOut := twice("export-rows", activities.NameExportWikiRows, nil)
+	rowsOut := twice("export-rows", deletewiki.NameExportWikiRows, nil)
 	var rowCounts map[string]int
 	if err := json.Unmarshal([]byte(rowsOut.Outputs["counts"]), &rowCounts); err != nil || rowCounts["cw_wikis"] != 1 || rowCounts["mw_namespaces"] == 0 {
 		t.Fatalf("rows outputs %v", rowsOut.Outputs)
 	}
 
-	verify := twice("verify-backup", activities.NameVerifyBackup, nil)
+	verify := twice("verify-backup", deletewiki.NameVerifyBackup, nil)
 	if verify.Outputs["verified"] != "true" || verify.Outputs["sha256"] != backup.Outputs["sha256"] ||
 		verify.Outputs["files_verified"] != "true" || verify.Outputs["rows_verified"] != "true" || verify.Outputs["manifest"] == "" {
 		t.Fatalf("verify outputs %v", verify.Outputs)
@@ -369,9 +372,9 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if err := os.WriteFile(archive, badArchive, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
+	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, archive)
-	_, err = exec1("storage", activities.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
+	_, err = exec1("storage", createwiki.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
 	if err := os.WriteFile(archive, goodArchive, 0o600); err != nil {
 		t.Fatal(err)
@@ -393,7 +396,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	wrong["page"]++
 	bad["counts"] = mustJSON(t, wrong)
 	in.Outputs["backup"] = bad
-	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
+	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrBackupMismatch, "table page")
 	in.Outputs["backup"] = good
 
@@ -407,9 +410,9 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if err := os.WriteFile(path, tampered, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
+	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, path, "changed after the dump")
-	_, err = exec1("drop-database", activities.NameDropWikiDatabase, nil)
+	_, err = exec1("drop-database", deletewiki.NameDropWikiDatabase, nil)
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
 	if ok, _ := deps.Clusters.DatabaseExists(ctx, "c1", db); !ok {
 		t.Fatalf("%s was dropped although its backup was tampered with", db)
@@ -419,7 +422,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 
 	// Drop: the database and its claim go, the backup stays.
-	twice("drop-database", activities.NameDropWikiDatabase, nil)
+	twice("drop-database", deletewiki.NameDropWikiDatabase, nil)
 	if ok, _ := deps.Clusters.DatabaseExists(ctx, "c1", db); ok {
 		t.Fatalf("%s still exists after the drop", db)
 	}
@@ -430,7 +433,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 		t.Fatalf("backup after the drop: %s %v", sum, err)
 	}
 	// A rerun of the backup after the drop answers from what it wrote.
-	again, err := exec1("backup", activities.NameBackupDatabase, nil)
+	again, err := exec1("backup", deletewiki.NameBackupDatabase, nil)
 	if err != nil || !reflect.DeepEqual(again.Outputs, backup.Outputs) {
 		t.Fatalf("backup rerun after the drop: %v %v, want %v", again.Outputs, err, backup.Outputs)
 	}
@@ -440,9 +443,9 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 
 	// The rows, the storage, the last notification: only what the verification covered.
 	verified := map[string]string{"verify_step": "verify-backup"}
-	_, err = exec1("remove-rows", activities.NameRemoveWikiRows, map[string]string{"verify_step": "backup"})
+	_, err = exec1("remove-rows", deletewiki.NameRemoveWikiRows, map[string]string{"verify_step": "backup"})
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
-	twice("remove-rows", activities.NameRemoveWikiRows, verified)
+	twice("remove-rows", deletewiki.NameRemoveWikiRows, verified)
 	if rows, err := deps.Central.RowCounts(ctx, db); err != nil || rows["cw_wikis"]+rows["mw_settings"]+rows["mw_permissions"]+rows["mw_namespaces"] != 0 {
 		t.Fatalf("rows of %s left: %v %v", db, rows, err)
 	}
@@ -451,14 +454,14 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if err := os.WriteFile(stray, []byte("not archived"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err = exec1("storage", activities.NameRemoveStorage, verified)
+	_, err = exec1("storage", createwiki.NameRemoveStorage, verified)
 	wantPermanent(t, err, activities.ErrNotInBackup, "stray.txt")
 	if err := os.Remove(stray); err != nil {
 		t.Fatal(err)
 	}
-	twice("storage", activities.NameRemoveStorage, verified)
+	twice("storage", createwiki.NameRemoveStorage, verified)
 	// Reruns once everything is gone answer from the backup.
-	for _, step := range []struct{ name, activity string }{{"archive-files", activities.NameArchiveUploads}, {"export-rows", activities.NameExportWikiRows}} {
+	for _, step := range []struct{ name, activity string }{{"archive-files", deletewiki.NameArchiveUploads}, {"export-rows", deletewiki.NameExportWikiRows}} {
 		again, err := exec1(step.name, step.activity, nil)
 		if err != nil || !reflect.DeepEqual(again.Outputs, in.Outputs[step.name]) {
 			t.Fatalf("%s rerun after the removal: %v %v, want %v", step.activity, again.Outputs, err, in.Outputs[step.name])
@@ -466,7 +469,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 	// The wiki and its database are gone: the process passes on whom it told before.
 	in.Args["bureaucrats"] = scheduled
-	res = twice("notify-deleted", activities.NameNotifyBureaucrats, map[string]string{"phase": "deleted", "central_wiki": central})
+	res = twice("notify-deleted", deletewiki.NameNotifyBureaucrats, map[string]string{"phase": "deleted", "central_wiki": central})
 	if res.Outputs["bureaucrats"] != mustJSON(t, bureaucrats) || len(mailbox.To(addr)) != 2+1+2 {
 		t.Fatalf("deletion notice: outputs %v, %d emails to %s", res.Outputs, len(mailbox.To(addr)), addr)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
@@ -78,7 +79,7 @@ func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	service.RegisterActivities(env, farm)
 
 	requester := newUser(t, "Requester")
 	db := uniqueDB("idem")

@@ -31,6 +31,7 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -473,18 +474,18 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 	farm := deletionFarm(t)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	service.RegisterActivities(env, farm)
 	c := shortGrace(time.Second)
 	w := newFilledWiki(t, "rsta")
 	steward := newUser(t, "Steward", "steward")
 	st := waitFor(t, c, approvedDeletion(t, c, w.db, w.owner, steward), 3*time.Minute, process.StateCompleted)
 	assertDeleted(t, w.db, st)
 
-	val, err := env.ExecuteActivity(activities.NameCheckRestore, activities.CheckRestoreInput{DB: w.db})
+	val, err := env.ExecuteActivity(restorewiki.NameCheckRestore, restorewiki.CheckRestoreInput{DB: w.db})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var check activities.CheckRestoreResult
+	var check restorewiki.CheckRestoreResult
 	if err := val.Get(&check); err != nil || check.Manifest != st.Result["backup_manifest"] || check.Files == 0 {
 		t.Fatalf("CheckRestore: %+v %v, want the deletion's backup", check, err)
 	}
@@ -515,10 +516,10 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		return b.String()
 	}
 	for _, s := range []struct{ step, activity string }{
-		{restorewiki.StepRestoreDatabase, activities.NameRestoreDatabase},
-		{restorewiki.StepRestoreFiles, activities.NameRestoreUploads},
-		{restorewiki.StepRestoreRows, activities.NameRestoreWikiRows},
-		{restorewiki.StepReopen, activities.NameReopenWiki},
+		{restorewiki.StepRestoreDatabase, restorewiki.NameRestoreDatabase},
+		{restorewiki.StepRestoreFiles, restorewiki.NameRestoreUploads},
+		{restorewiki.StepRestoreRows, restorewiki.NameRestoreWikiRows},
+		{restorewiki.StepReopen, deletewiki.NameReopenWiki},
 	} {
 		var states [2]string
 		var outs [2]map[string]string
@@ -542,7 +543,7 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 	}
 	w.answersAsBefore(t)
 	// The name is taken now: a restore is refused.
-	_, err = env.ExecuteActivity(activities.NameCheckRestore, activities.CheckRestoreInput{DB: w.db})
+	_, err = env.ExecuteActivity(restorewiki.NameCheckRestore, restorewiki.CheckRestoreInput{DB: w.db})
 	wantPermanent(t, err, activities.ErrWikiExists, w.db)
 	if _, ok, _ := deps.Central.GetClaim(ctx, w.db); !ok {
 		t.Fatal("the restored wiki lost its claim")

@@ -20,7 +20,10 @@ import (
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/settings"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // srActivities is the worker's Farm (with the settings registry) in a test
@@ -40,7 +43,7 @@ func srActivities(t *testing.T) (*activities.Farm, *testsuite.TestActivityEnviro
 	}
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	service.RegisterActivities(env, farm)
 	return farm, env
 }
 
@@ -76,7 +79,7 @@ func srSettingInput(db, setting, value string) process.StepInput {
 	return process.StepInput{
 		ProcessID: "change-setting:" + db, Kind: "change-setting", Step: "apply",
 		Wiki: process.WikiSpec{DB: db},
-		Args: map[string]string{activities.SettingArgName: setting, activities.SettingArgValue: value},
+		Args: map[string]string{changesetting.SettingArgName: setting, changesetting.SettingArgValue: value},
 	}
 }
 
@@ -133,7 +136,7 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 		{"", "1", `argument "setting" is missing`},
 	}
 	for _, r := range refusals {
-		for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+		for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 			_, err := srStep(t, env, act, srSettingInput(db, r.setting, r.value))
 			wantPermanent(t, err, activities.ErrInvalidInput, r.mention)
 		}
@@ -144,16 +147,16 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 
 	// Validation: twice, same answer, nothing written.
 	for run := 0; run < 2; run++ {
-		res, err := srStep(t, env, activities.NameValidateSettingChange, srSettingInput(db, "wgMaxArticleSize", " 1234 "))
+		res, err := srStep(t, env, changesetting.NameValidateSettingChange, srSettingInput(db, "wgMaxArticleSize", " 1234 "))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Outputs[activities.SettingOutRestricted] != "true" || res.Outputs[activities.SettingOutValue] != "1234" {
+		if res.Outputs[changesetting.SettingOutRestricted] != "true" || res.Outputs[changesetting.SettingOutValue] != "1234" {
 			t.Fatalf("validate outputs: %v", res.Outputs)
 		}
 	}
-	res, err := srStep(t, env, activities.NameValidateSettingChange, srSettingInput(db, "wgDefaultSkin", `"timeless"`))
-	if err != nil || res.Outputs[activities.SettingOutRestricted] != "false" || res.Outputs[activities.SettingOutValue] != `"timeless"` {
+	res, err := srStep(t, env, changesetting.NameValidateSettingChange, srSettingInput(db, "wgDefaultSkin", `"timeless"`))
+	if err != nil || res.Outputs[changesetting.SettingOutRestricted] != "false" || res.Outputs[changesetting.SettingOutValue] != `"timeless"` {
 		t.Fatalf("validate wgDefaultSkin: %v %v", res.Outputs, err)
 	}
 	if got := srRawSettings(t, db); got != initial {
@@ -161,20 +164,20 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	}
 
 	// Apply twice: the second run changes nothing and reports the value as old.
-	first, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
+	first, err := srStep(t, env, changesetting.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Outputs[activities.SettingOutOld] != "" || first.Outputs[activities.SettingOutOldSet] != "false" ||
-		first.Outputs[activities.SettingOutNew] != "1234" || first.Outputs[activities.SettingOutRestricted] != "true" {
+	if first.Outputs[changesetting.SettingOutOld] != "" || first.Outputs[changesetting.SettingOutOldSet] != "false" ||
+		first.Outputs[changesetting.SettingOutNew] != "1234" || first.Outputs[changesetting.SettingOutRestricted] != "true" {
 		t.Fatalf("first apply outputs: %v", first.Outputs)
 	}
 	afterOne := srRawSettings(t, db)
-	second, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
+	second, err := srStep(t, env, changesetting.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "1234"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if second.Outputs[activities.SettingOutOld] != "1234" || second.Outputs[activities.SettingOutOldSet] != "true" {
+	if second.Outputs[changesetting.SettingOutOld] != "1234" || second.Outputs[changesetting.SettingOutOldSet] != "true" {
 		t.Fatalf("second apply outputs: %v", second.Outputs)
 	}
 	if afterTwo := srRawSettings(t, db); afterTwo != afterOne {
@@ -203,8 +206,8 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	}
 
 	// A later change records the previous value.
-	third, err := srStep(t, env, activities.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "2000"))
-	if err != nil || third.Outputs[activities.SettingOutOld] != "1234" || third.Outputs[activities.SettingOutNew] != "2000" {
+	third, err := srStep(t, env, changesetting.NameApplySetting, srSettingInput(db, "wgMaxArticleSize", "2000"))
+	if err != nil || third.Outputs[changesetting.SettingOutOld] != "1234" || third.Outputs[changesetting.SettingOutNew] != "2000" {
 		t.Fatalf("third apply: %v %v", third.Outputs, err)
 	}
 	if si, _ := deps.API.SiteInfo(ctx, db); si.MaxArticleSize != 2000*1024 {
@@ -264,14 +267,14 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 		farmdb.Timestamp(time.Now()), db); err != nil {
 		t.Fatal(err)
 	}
-	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
 		wantPermanent(t, err, activities.ErrInvalidInput, "closed")
 	}
 	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db); err != nil {
 		t.Fatal(err)
 	}
-	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
 		wantPermanent(t, err, activities.ErrWikiNotFound, "deleted")
 	}
@@ -284,11 +287,11 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 func TestSettingChangeOnAnUnknownWiki(t *testing.T) {
 	_, env := srActivities(t)
 	db := uniqueDB("nosettings")
-	for _, act := range []string{activities.NameValidateSettingChange, activities.NameApplySetting} {
+	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
 		wantPermanent(t, err, activities.ErrWikiNotFound, db)
 	}
-	_, err := srStep(t, env, activities.NameApplySetting, srSettingInput("Bad Name", "wgMaxArticleSize", "100"))
+	_, err := srStep(t, env, changesetting.NameApplySetting, srSettingInput("Bad Name", "wgMaxArticleSize", "100"))
 	wantPermanent(t, err, activities.ErrInvalidInput, "unsafe database name")
 	if got := srRawSettings(t, db); got != "<no row>" {
 		t.Fatalf("an unknown wiki got settings: %s", got)
@@ -360,13 +363,13 @@ func srActor(t *testing.T, user string) int64 {
 	return id
 }
 
-func srUpdate(t *testing.T, env *testsuite.TestActivityEnvironment, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
+func srUpdate(t *testing.T, env *testsuite.TestActivityEnvironment, in requestwiki.UpdateRequestInput) (requestwiki.UpdateRequestResult, error) {
 	t.Helper()
-	val, err := env.ExecuteActivity(activities.NameUpdateRequest, in)
+	val, err := env.ExecuteActivity(requestwiki.NameUpdateRequest, in)
 	if err != nil {
-		return activities.UpdateRequestResult{}, err
+		return requestwiki.UpdateRequestResult{}, err
 	}
-	var res activities.UpdateRequestResult
+	var res requestwiki.UpdateRequestResult
 	if err := val.Get(&res); err != nil {
 		t.Fatal(err)
 	}
@@ -382,17 +385,17 @@ func TestWikiRequestRows(t *testing.T) {
 	requester := newUser(t, "Requester")
 	reviewer := newUser(t, "Reviewer")
 
-	val, err := env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: requester})
+	val, err := env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: requester})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var who activities.RequestUserIDResult
+	var who requestwiki.RequestUserIDResult
 	if err := val.Get(&who); err != nil || who.ID <= 0 || who.Name != requester {
 		t.Fatalf("RequestUserID: %+v %v", who, err)
 	}
-	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Nobody" + randomHex(4)})
+	_, err = env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: "Nobody" + randomHex(4)})
 	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
-	_, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: "Bad<name>"})
+	_, err = env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: "Bad<name>"})
 	wantPermanent(t, err, activities.ErrInvalidInput, "not a valid user name")
 
 	db := uniqueDB("req")
@@ -424,7 +427,7 @@ func TestWikiRequestRows(t *testing.T) {
 	// At: one comment, and nothing in cw_history (CreateWiki logs status
 	// changes in Special:Log, not there).
 	at := time.Now().UTC().Truncate(time.Second)
-	in := activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestApproved, Comment: "Looks good", User: reviewer, At: at}
+	in := requestwiki.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestApproved, Comment: "Looks good", User: reviewer, At: at}
 	for run := 0; run < 2; run++ {
 		res, err := srUpdate(t, env, in)
 		if err != nil {
@@ -437,11 +440,11 @@ func TestWikiRequestRows(t *testing.T) {
 	if c, h := srCount(t, "cw_comments", id), srCount(t, "cw_history", id); c != 1 || h != 0 {
 		t.Fatalf("after the same update twice: %d comments, %d history rows; want 1 and 0", c, h)
 	}
-	val, err = env.ExecuteActivity(activities.NameRequestUserID, activities.RequestUserIDInput{Central: central, User: reviewer})
+	val, err = env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: reviewer})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var reviewerAccount activities.RequestUserIDResult
+	var reviewerAccount requestwiki.RequestUserIDResult
 	if err := val.Get(&reviewerAccount); err != nil {
 		t.Fatal(err)
 	}
@@ -456,8 +459,8 @@ func TestWikiRequestRows(t *testing.T) {
 
 	// A comment alone is a "comment"; one in the same second as another
 	// takes the next free second, so CreateWiki's viewer shows both.
-	res, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "One more thing", User: requester, At: at})
-	if err != nil || res.Action != activities.RequestActionComment || res.Status != farmdb.RequestApproved || res.PreviousStatus != farmdb.RequestApproved {
+	res, err := srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "One more thing", User: requester, At: at})
+	if err != nil || res.Action != requestwiki.RequestActionComment || res.Status != farmdb.RequestApproved || res.PreviousStatus != farmdb.RequestApproved {
 		t.Fatalf("comment alone: %+v %v", res, err)
 	}
 	comments, _ = deps.Central.RequestComments(ctx, id)
@@ -466,11 +469,11 @@ func TestWikiRequestRows(t *testing.T) {
 	}
 	// A decision's comment keeps the person's words; one without words adds nothing.
 	for _, c := range []string{"approve: ", "approve:"} {
-		if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: c, Action: "approve", User: reviewer, At: at}); err != nil {
+		if _, err := srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: c, Action: "approve", User: reviewer, At: at}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "decline: not yet", Action: "decline", User: reviewer, At: at}); err != nil {
+	if _, err := srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "decline: not yet", Action: "decline", User: reviewer, At: at}); err != nil {
 		t.Fatal(err)
 	}
 	comments, _ = deps.Central.RequestComments(ctx, id)
@@ -486,16 +489,16 @@ func TestWikiRequestRows(t *testing.T) {
 		t.Fatalf("SetRequestStatus of no request: %v", err)
 	}
 	later := at.Add(2 * time.Minute)
-	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: "bogus", Comment: "x", User: reviewer, At: later})
+	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Status: "bogus", Comment: "x", User: reviewer, At: later})
 	wantPermanent(t, err, activities.ErrInvalidInput, "unknown status")
-	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: "Nobody" + randomHex(4), At: later})
+	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: "Nobody" + randomHex(4), At: later})
 	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
-	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: reviewer})
+	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: reviewer})
 	wantPermanent(t, err, activities.ErrInvalidInput, "no time")
-	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, User: reviewer, At: later})
+	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, User: reviewer, At: later})
 	wantPermanent(t, err, activities.ErrInvalidInput, "nothing to do")
-	_, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: 1 << 40, Comment: "x", User: reviewer, At: later})
-	wantPermanent(t, err, activities.ErrRequestNotFound)
+	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: 1 << 40, Comment: "x", User: reviewer, At: later})
+	wantPermanent(t, err, requestwiki.ErrRequestNotFound)
 	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
 		t.Fatalf("status %q after refusals", req.Status)
 	}
@@ -505,7 +508,7 @@ func TestWikiRequestRows(t *testing.T) {
 
 	// The farm's own status change (no user) is commented under its system
 	// account, and stays after a decision of its time written later.
-	res, err = srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestDeclined, Comment: "Declined by the farm", At: later})
+	res, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Status: farmdb.RequestDeclined, Comment: "Declined by the farm", At: later})
 	if err != nil || res.User != activities.SystemUser || res.UserID <= 0 || res.Status != farmdb.RequestDeclined {
 		t.Fatalf("the farm's own update: %+v %v", res, err)
 	}
@@ -513,7 +516,7 @@ func TestWikiRequestRows(t *testing.T) {
 	if last := comments[len(comments)-1]; last.UserID != res.UserID || last.Comment != "Declined by the farm" || last.Timestamp != farmdb.Timestamp(later) {
 		t.Fatalf("the farm's comment: %+v", last)
 	}
-	if _, err := srUpdate(t, env, activities.UpdateRequestInput{Central: central, ID: id, Action: "decline", Comment: "decline: the deciding vote", User: reviewer, At: later}); err != nil {
+	if _, err := srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Action: "decline", Comment: "decline: the deciding vote", User: reviewer, At: later}); err != nil {
 		t.Fatal(err)
 	}
 	comments, _ = deps.Central.RequestComments(ctx, id)
@@ -600,15 +603,15 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	central := deps.Config.MediaWiki.CentralWiki
 	requester := newUser(t, "Requester")
 	db := uniqueDB("filed")
-	in := activities.FileRequestInput{DB: db, Sitename: "Filed Wiki", Language: "en", Category: "test",
+	in := requestwiki.FileRequestInput{DB: db, Sitename: "Filed Wiki", Language: "en", Category: "test",
 		Reason: "Because", Requester: requester, Central: central, Key: "test-run-" + randomHex(4)}
 	var ids [2]int64
 	for run := range ids {
-		val, err := env.ExecuteActivity(activities.NameFileWikiRequest, in)
+		val, err := env.ExecuteActivity(requestwiki.NameFileWikiRequest, in)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var res activities.FileRequestResult
+		var res requestwiki.FileRequestResult
 		if err := val.Get(&res); err != nil {
 			t.Fatal(err)
 		}
@@ -637,18 +640,18 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 
 	bad := in
 	bad.Key, bad.Language = "other-"+randomHex(4), "xx-nope"
-	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
 	wantPermanent(t, err, activities.ErrInvalidInput, "language")
 	bad.Language, bad.Requester = "en", "Nobody"+randomHex(4)
-	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
 	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
 	bad.Requester, bad.DB = requester, deps.Config.MediaWiki.CentralWiki
-	_, err = env.ExecuteActivity(activities.NameFileWikiRequest, bad)
+	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
 	wantPermanent(t, err, activities.ErrWikiExists)
 
-	edit := activities.EditRequestInput{ID: ids[0], Sitename: "Better Name", Comment: "A better reason"}
+	edit := requestwiki.EditRequestInput{ID: ids[0], Sitename: "Better Name", Comment: "A better reason"}
 	for run := 0; run < 2; run++ {
-		if _, err := env.ExecuteActivity(activities.NameEditWikiRequest, edit); err != nil {
+		if _, err := env.ExecuteActivity(requestwiki.NameEditWikiRequest, edit); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -668,11 +671,11 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	if len(history) != 1 || history[0].Action != farmdb.HistoryEdited || history[0].ActorID != srActor(t, requester) || history[0].Details != wantDetails {
 		t.Fatalf("history after the edit: %+v\nwant details %q", history, wantDetails)
 	}
-	hebrew := activities.EditRequestInput{ID: ids[0], Sitename: strings.Repeat("א", 100)}
-	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, hebrew)
+	hebrew := requestwiki.EditRequestInput{ID: ids[0], Sitename: strings.Repeat("א", 100)}
+	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, hebrew)
 	wantPermanent(t, err, activities.ErrInvalidInput, "200 bytes")
-	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: ids[0], Language: "xx-nope"})
+	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: ids[0], Language: "xx-nope"})
 	wantPermanent(t, err, activities.ErrInvalidInput, "language")
-	_, err = env.ExecuteActivity(activities.NameEditWikiRequest, activities.EditRequestInput{ID: 1 << 40, Sitename: "x"})
-	wantPermanent(t, err, activities.ErrRequestNotFound)
+	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: 1 << 40, Sitename: "x"})
+	wantPermanent(t, err, requestwiki.ErrRequestNotFound)
 }

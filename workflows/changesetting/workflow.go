@@ -39,7 +39,7 @@ func ChangeSettingDefinition(o ChangeSettingOptions) process.Definition {
 	return process.Definition{
 		Kind: KindChangeSetting,
 		Steps: []process.StepDef{{
-			Name: StepApplySetting, Activity: activities.NameApplySetting, Critical: true, StartToClose: time.Minute,
+			Name: StepApplySetting, Activity: NameApplySetting, Critical: true, StartToClose: time.Minute,
 			Retry: process.TransientRetry(o.RetryBudget),
 		}},
 		AttentionWindow: o.AttentionWindow,
@@ -98,7 +98,7 @@ type settingChange struct {
 }
 
 func (c *settingChange) run(ctx workflow.Context) error {
-	var f *activities.Farm
+	var f *Activities
 	in, st := c.in, c.st
 	c.byPerson = workflows.KnowsPeople(ctx)
 	step := process.StepInput{
@@ -128,7 +128,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	if !auth.Allowed {
 		return workflows.Refuse(st, "%s may not change settings of %s: %s", c.requester.Name, in.Wiki, auth.Reason)
 	}
-	if valid.Outputs[activities.SettingOutRestricted] == "true" {
+	if valid.Outputs[SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
 		g, err := workflows.NewGate(ctx, process.ApprovalPolicy{
 			Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,

@@ -56,19 +56,19 @@ type ExtraStep struct {
 func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 	quick := process.TransientRetry(o.RetryBudget)
 	steps := []process.StepDef{
-		{Name: StepCreateDatabase, Activity: activities.NameCreateDatabase, Critical: true,
-			Retry: quick, StartToClose: time.Minute, Undo: activities.NameDropDatabase},
-		{Name: StepSchema, Activity: activities.NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
+		{Name: StepCreateDatabase, Activity: NameCreateDatabase, Critical: true,
+			Retry: quick, StartToClose: time.Minute, Undo: NameDropDatabase},
+		{Name: StepSchema, Activity: NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
 			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 10 * time.Second},
-		{Name: StepRegister, Activity: activities.NameRegisterWiki, Critical: true, Requires: []string{StepSchema},
-			Retry: quick, StartToClose: time.Minute, Undo: activities.NameUnregisterWiki},
-		{Name: StepRights, Activity: activities.NameGrantRequesterRights, Requires: []string{StepRegister},
+		{Name: StepRegister, Activity: NameRegisterWiki, Critical: true, Requires: []string{StepSchema},
+			Retry: quick, StartToClose: time.Minute, Undo: NameUnregisterWiki},
+		{Name: StepRights, Activity: NameGrantRequesterRights, Requires: []string{StepRegister},
 			Retry: quick, StartToClose: 2 * time.Minute},
-		{Name: StepMainPage, Activity: activities.NameCreateMainPage, Requires: []string{StepRegister},
+		{Name: StepMainPage, Activity: NameCreateMainPage, Requires: []string{StepRegister},
 			Retry: quick, StartToClose: 2 * time.Minute},
-		{Name: StepStorage, Activity: activities.NameCreateStorage, Requires: []string{StepRegister},
-			Retry: quick, StartToClose: time.Minute, Undo: activities.NameRemoveStorage},
-		{Name: StepNotify, Activity: activities.NameNotifyCreated, Requires: []string{StepRights, StepMainPage, StepStorage},
+		{Name: StepStorage, Activity: NameCreateStorage, Requires: []string{StepRegister},
+			Retry: quick, StartToClose: time.Minute, Undo: NameRemoveStorage},
+		{Name: StepNotify, Activity: NameNotifyCreated, Requires: []string{StepRights, StepMainPage, StepStorage},
 			Retry: quick, StartToClose: time.Minute},
 	}
 	for _, extra := range o.ExtraSteps {
@@ -117,7 +117,7 @@ type CreateWikiResult struct {
 // workflow completed in the state refused, and the requester is the name
 // MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
-	var f *activities.Farm
+	var f *Activities
 	byPerson := workflows.KnowsPeople(ctx)
 	owner := workflows.OwnsWikis(ctx)
 	st := &process.Status{
@@ -156,7 +156,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		return CreateWikiResult{}, err
 	}
 	requester := in.Requester
-	if name := valid.Outputs[activities.OutRequester]; byPerson && name != "" && name != requester {
+	if name := valid.Outputs[OutRequester]; byPerson && name != "" && name != requester {
 		requester = name
 		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.RequesterKey.ValueSet(name))
 	}

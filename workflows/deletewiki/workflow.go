@@ -11,6 +11,7 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // KindDeleteWiki is the process kind of wiki deletion.
@@ -62,19 +63,19 @@ func DeleteWikiDefinition(o DeleteWikiOptions) process.Definition {
 		Steps: []process.StepDef{
 			// Dumps and restores heartbeat while they run, so a worker that
 			// dies in the middle is noticed in 30 s, not at the hour's end.
-			{Name: StepBackup, Activity: activities.NameBackupDatabase, Critical: true, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
+			{Name: StepBackup, Activity: NameBackupDatabase, Critical: true, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second},
 			// After the dump, which moves aside a set an earlier run left at the same path.
-			{Name: StepArchiveFiles, Activity: activities.NameArchiveUploads, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second},
-			{Name: StepExportRows, Activity: activities.NameExportWikiRows, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: time.Minute},
-			{Name: StepVerifyBackup, Activity: activities.NameVerifyBackup, Critical: true, Requires: []string{StepBackup, StepArchiveFiles, StepExportRows}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second,
+			{Name: StepArchiveFiles, Activity: NameArchiveUploads, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second},
+			{Name: StepExportRows, Activity: NameExportWikiRows, Critical: true, Requires: []string{StepBackup}, Retry: quick, StartToClose: time.Minute},
+			{Name: StepVerifyBackup, Activity: NameVerifyBackup, Critical: true, Requires: []string{StepBackup, StepArchiveFiles, StepExportRows}, Retry: quick, StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second,
 				Params: map[string]string{"backup_step": StepBackup, "files_step": StepArchiveFiles, "rows_step": StepExportRows}},
-			{Name: StepDropDatabase, Activity: activities.NameDropWikiDatabase, Critical: true, Requires: []string{StepVerifyBackup}, Retry: quick, StartToClose: 10 * time.Minute,
+			{Name: StepDropDatabase, Activity: NameDropWikiDatabase, Critical: true, Requires: []string{StepVerifyBackup}, Retry: quick, StartToClose: 10 * time.Minute,
 				Params: map[string]string{"verify_step": StepVerifyBackup}},
-			{Name: StepRemoveRows, Activity: activities.NameRemoveWikiRows, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Minute,
+			{Name: StepRemoveRows, Activity: NameRemoveWikiRows, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Minute,
 				Params: map[string]string{"verify_step": StepVerifyBackup}},
-			{Name: StepRemoveStorage, Activity: activities.NameRemoveStorage, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second,
+			{Name: StepRemoveStorage, Activity: createwiki.NameRemoveStorage, Critical: true, Requires: []string{StepVerifyBackup, StepDropDatabase}, Retry: quick, StartToClose: time.Hour, Heartbeat: 30 * time.Second,
 				Params: map[string]string{"verify_step": StepVerifyBackup}},
-			{Name: StepNotifyDeleted, Activity: activities.NameNotifyBureaucrats, Requires: []string{StepRemoveRows, StepRemoveStorage},
+			{Name: StepNotifyDeleted, Activity: NameNotifyBureaucrats, Requires: []string{StepRemoveRows, StepRemoveStorage},
 				Retry: quick, StartToClose: time.Minute, Params: map[string]string{"phase": "deleted", "central_wiki": o.CentralWiki}},
 		},
 		AttentionWindow: o.AttentionWindow,
@@ -147,9 +148,10 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if d.byPerson && workflows.Protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
 		return workflows.Refuse(d.st, "%s is a workflows.Protected wiki: it cannot be deleted", in.Wiki)
 	}
-	var f *activities.Farm
+	var f *Activities
+	var farm *activities.Farm
 	var reg activities.LookupWikiResult
-	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "look up the wiki"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "look up the wiki"), farm.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
 			return workflows.Refuse(d.st, "%s is not a wiki of the farm", in.Wiki)
@@ -181,9 +183,9 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
-	var holders activities.RightHoldersResult
+	var holders RightHoldersResult
 	err = workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "count local approvers"), f.CountRightHolders,
-		activities.RightHoldersInput{Wiki: in.Wiki, Right: process.RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
+		RightHoldersInput{Wiki: in.Wiki, Right: process.RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
 	if err != nil {
 		return err
 	}
@@ -219,13 +221,13 @@ func (d *deletion) run(ctx workflow.Context) error {
 		Args:   map[string]string{"reason": in.Reason, "delete_after": deleteAfter.UTC().Format(time.RFC3339)},
 		Params: map[string]string{"phase": "scheduled", "central_wiki": in.Options.CentralWiki},
 	}
-	for _, a := range []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted} {
+	for _, a := range []string{NameCloseWiki, NameMarkWikiDeleted} {
 		step.Step = a
 		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, a), a, step).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
-	step.Step = activities.NameNotifyBureaucrats
+	step.Step = NameNotifyBureaucrats
 	var told process.StepResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
 		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
@@ -248,7 +250,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		// ManageWiki's own "undelete this wiki" clears wiki_deleted without
 		// telling anyone: read it again before anything irreversible.
 		var now activities.LookupWikiResult
-		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "check the wiki is still deleted"), f.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &now); err != nil {
+		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "check the wiki is still deleted"), farm.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &now); err != nil {
 			return err
 		}
 		if !now.Wiki.Deleted {
@@ -258,7 +260,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		}
 	}
 	if d.undelete != nil {
-		step.Step = activities.NameReopenWiki
+		step.Step = NameReopenWiki
 		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "reopen the wiki"), f.ReopenWiki, step).Get(ctx, nil); err != nil {
 			return err
 		}

@@ -108,13 +108,13 @@ func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, 
 }
 
 func (r *review) run(ctx workflow.Context) error {
-	var f *activities.Farm
+	var f *Activities
 	in := r.in
 	r.byPerson = workflows.KnowsPeople(ctx)
 	r.follow = workflow.GetVersion(ctx, workflows.FollowChange, workflow.DefaultVersion, 1) >= 1
 	r.requester = process.Person{Name: in.Requester}
-	var filed activities.FileRequestResult
-	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "file the request"), f.FileWikiRequest, activities.FileRequestInput{
+	var filed FileRequestResult
+	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "file the request"), f.FileWikiRequest, FileRequestInput{
 		DB: in.Wiki.DB, Sitename: in.Wiki.Sitename, Language: in.Wiki.Language, Private: in.Wiki.Private,
 		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
 	}).Get(ctx, &filed)
@@ -328,7 +328,7 @@ func (r *review) listen(ctx workflow.Context) error {
 }
 
 func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionRecord {
-	var f *activities.Farm
+	var f *Activities
 	r.busy++
 	defer func() { r.busy-- }()
 	rec := process.ActionRecord{User: req.User, Action: req.Action}
@@ -366,7 +366,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		var out process.StepResult
-		err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "edit the request"), f.EditWikiRequest, activities.EditRequestInput{
+		err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "edit the request"), f.EditWikiRequest, EditRequestInput{
 			ID: r.id, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Comment: req.Comment,
 		}).Get(ctx, &out)
 		if err != nil {
@@ -428,7 +428,7 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 // still what this process last wrote; otherwise the process follows the
 // other writer (followOther) and setStatus answers false.
 func (r *review) setStatus(ctx workflow.Context, status, user, comment string) bool {
-	in := activities.UpdateRequestInput{ID: r.id, Status: status, Comment: comment, User: user, Action: status}
+	in := UpdateRequestInput{ID: r.id, Status: status, Comment: comment, User: user, Action: status}
 	if r.follow {
 		in.Expect = r.status
 	}
@@ -442,14 +442,14 @@ func (r *review) setStatus(ctx workflow.Context, status, user, comment string) b
 }
 
 func (r *review) comment(ctx workflow.Context, user, action, comment string) {
-	r.update(ctx, activities.UpdateRequestInput{ID: r.id, Comment: comment, User: user, Action: action})
+	r.update(ctx, UpdateRequestInput{ID: r.id, Comment: comment, User: user, Action: action})
 }
 
-func (r *review) update(ctx workflow.Context, in activities.UpdateRequestInput) activities.UpdateRequestResult {
-	var f *activities.Farm
+func (r *review) update(ctx workflow.Context, in UpdateRequestInput) UpdateRequestResult {
+	var f *Activities
 	in.At = workflow.Now(ctx)
 	in.Central = r.in.Options.CentralWiki
-	var res activities.UpdateRequestResult
+	var res UpdateRequestResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
 		r.st.Result["update_error"] = err.Error()
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 )
 
 // KindRestoreWiki is the process kind of a deleted wiki's restore.
@@ -49,13 +51,13 @@ func RestoreWikiDefinition(o RestoreWikiOptions) process.Definition {
 	return process.Definition{
 		Kind: KindRestoreWiki,
 		Steps: []process.StepDef{
-			{Name: StepRestoreDatabase, Activity: activities.NameRestoreDatabase, Critical: true, Retry: quick,
-				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: activities.NameDropDatabase},
-			{Name: StepRestoreFiles, Activity: activities.NameRestoreUploads, Critical: true, Requires: []string{StepRestoreDatabase}, Retry: quick,
-				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: activities.NameRemoveStorage},
-			{Name: StepRestoreRows, Activity: activities.NameRestoreWikiRows, Critical: true, Requires: []string{StepRestoreFiles}, Retry: quick,
-				StartToClose: time.Minute, Undo: activities.NameUnregisterWiki},
-			{Name: StepReopen, Activity: activities.NameReopenWiki, Critical: true, Requires: []string{StepRestoreRows}, Retry: quick,
+			{Name: StepRestoreDatabase, Activity: NameRestoreDatabase, Critical: true, Retry: quick,
+				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: createwiki.NameDropDatabase},
+			{Name: StepRestoreFiles, Activity: NameRestoreUploads, Critical: true, Requires: []string{StepRestoreDatabase}, Retry: quick,
+				StartToClose: 6 * time.Hour, Heartbeat: 30 * time.Second, Undo: createwiki.NameRemoveStorage},
+			{Name: StepRestoreRows, Activity: NameRestoreWikiRows, Critical: true, Requires: []string{StepRestoreFiles}, Retry: quick,
+				StartToClose: time.Minute, Undo: createwiki.NameUnregisterWiki},
+			{Name: StepReopen, Activity: deletewiki.NameReopenWiki, Critical: true, Requires: []string{StepRestoreRows}, Retry: quick,
 				StartToClose: time.Minute},
 		},
 		AttentionWindow: o.AttentionWindow,
@@ -181,10 +183,10 @@ func (r *restoration) run(ctx workflow.Context) error {
 
 // check runs CheckRestore and records the backup it found; a name that is
 // taken, no verified backup or one that fails its checksums is a refusal.
-func (r *restoration) check(ctx workflow.Context, summary string) (activities.CheckRestoreResult, error) {
-	var f *activities.Farm
-	var res activities.CheckRestoreResult
-	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, summary), f.CheckRestore, activities.CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
+func (r *restoration) check(ctx workflow.Context, summary string) (CheckRestoreResult, error) {
+	var f *Activities
+	var res CheckRestoreResult
+	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, summary), f.CheckRestore, CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.NonRetryable() && restoreRefusals[app.Type()] {
 		return res, workflows.Refuse(r.st, "%s", app.Message())

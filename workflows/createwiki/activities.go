@@ -1,4 +1,4 @@
-package activities
+package createwiki
 
 import (
 	"context"
@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"go.temporal.io/sdk/activity"
-
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
@@ -26,19 +24,19 @@ import (
 // central_wiki it also asks that wiki who the requester is: a name with no
 // account is refused, and the outputs requester and requester_id are the
 // canonical name and central id.
-func (f *Farm) ValidateWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) ValidateWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	if err := f.Rules.Check(in.Wiki, in.Requester); err != nil {
-		return process.StepResult{}, permanent(ErrInvalidInput, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
 	}
-	known, err := f.knownLanguages()
+	known, err := f.KnownLanguages()
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	if !known[in.Wiki.Language] {
-		return process.StepResult{}, permanent(ErrInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Wiki.Language)
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Wiki.Language)
 	}
 	if _, err := f.Central.Wiki(ctx, in.Wiki.DB); err == nil {
-		return process.StepResult{}, permanent(ErrWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.Wiki.DB)
+		return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.Wiki.DB)
 	} else if !errors.Is(err, farmdb.ErrWikiNotFound) {
 		return process.StepResult{}, err
 	}
@@ -52,12 +50,12 @@ func (f *Farm) ValidateWiki(ctx context.Context, in process.StepInput) (process.
 			return process.StepResult{}, err
 		}
 		if !ok || claim.Process != in.ProcessID {
-			return process.StepResult{}, permanent(ErrWikiExists, "the wiki %s already exists (its database is on cluster %s)", in.Wiki.DB, cluster)
+			return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "the wiki %s already exists (its database is on cluster %s)", in.Wiki.DB, cluster)
 		}
 	}
 	res := process.StepResult{Summary: fmt.Sprintf("%s (%s, %q) may be created", in.Wiki.DB, in.Wiki.Language, in.Wiki.Sitename)}
-	if central := in.Params[ParamCentralWiki]; central != "" {
-		id, name, err := f.lookupFarmUser(ctx, central, in.Requester)
+	if central := in.Params[activities.ParamCentralWiki]; central != "" {
+		id, name, err := f.LookupFarmUser(ctx, central, in.Requester)
 		if err != nil {
 			return process.StepResult{}, err
 		}
@@ -67,48 +65,22 @@ func (f *Farm) ValidateWiki(ctx context.Context, in process.StepInput) (process.
 	return res, nil
 }
 
-// Keys of ValidateWiki's params and outputs.
-const (
-	ParamCentralWiki = "central_wiki"
-	OutRequester     = "requester"
-	OutRequesterID   = "requester_id"
-)
-
-var languageEntry = regexp.MustCompile(`(?m)^\s*'([a-z0-9-]+)'\s*=>`)
-
-// knownLanguages reads the language codes MediaWiki itself ships.
-func (f *Farm) knownLanguages() (map[string]bool, error) {
-	f.languagesOnce.Do(func() {
-		path := filepath.Join(f.Paths.InstallPath, "includes", "languages", "data", "Names.php")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			f.languagesErr = permanent(ErrMisconfigured, "cannot read MediaWiki's language list (mediawiki.install_path): %v", err)
-			return
-		}
-		f.languages = map[string]bool{}
-		for _, m := range languageEntry.FindAllStringSubmatch(string(b), -1) {
-			f.languages[m[1]] = true
-		}
-	})
-	return f.languages, f.languagesErr
-}
-
 // CreateDatabase creates the wiki's database on the least used cluster,
 // first claiming the name for this process. A database that exists is
 // accepted only when this process's claim is on it: "created by an earlier
 // attempt" is fine, "exists and is not ours" is refused.
-func (f *Farm) CreateDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) CreateDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	db := in.Wiki.DB
 	quoted, err := farmdb.QuoteDB(db)
 	if err != nil {
-		return process.StepResult{}, permanent(ErrInvalidInput, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
 	}
 	claim, claimed, err := f.Central.GetClaim(ctx, db)
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	if claimed && claim.Process != in.ProcessID {
-		return process.StepResult{}, permanent(ErrNotOurs, "the database %s belongs to another process (%s)", db, claim.Process)
+		return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "the database %s belongs to another process (%s)", db, claim.Process)
 	}
 	if !claimed {
 		existing, err := f.Clusters.FindDatabase(ctx, db)
@@ -116,7 +88,7 @@ func (f *Farm) CreateDatabase(ctx context.Context, in process.StepInput) (proces
 			return process.StepResult{}, err
 		}
 		if existing != "" {
-			return process.StepResult{}, permanent(ErrNotOurs, "the database %s already exists on cluster %s and was not created by this process", db, existing)
+			return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "the database %s already exists on cluster %s and was not created by this process", db, existing)
 		}
 		cluster, err := f.Central.LeastUsedCluster(ctx, f.Clusters.Names())
 		if err != nil {
@@ -125,14 +97,14 @@ func (f *Farm) CreateDatabase(ctx context.Context, in process.StepInput) (proces
 		claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
 		if err := f.Central.PutClaim(ctx, claim); err != nil {
 			if errors.Is(err, farmdb.ErrClaimedByOther) {
-				return process.StepResult{}, permanent(ErrNotOurs, "%v", err)
+				return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "%v", err)
 			}
 			return process.StepResult{}, err
 		}
 	}
 	server, err := f.Clusters.Server(claim.Cluster)
 	if err != nil {
-		return process.StepResult{}, permanent(ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
 	}
 	// binary, like MediaWiki's installer on MySQL.
 	if _, err := server.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoted+" CHARACTER SET binary"); err != nil {
@@ -146,11 +118,11 @@ func (f *Farm) CreateDatabase(ctx context.Context, in process.StepInput) (proces
 
 // DropDatabase undoes CreateDatabase: it drops the database only when this
 // process's claim is on it, then releases the claim.
-func (f *Farm) DropDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) DropDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	db := in.Wiki.DB
 	quoted, err := farmdb.QuoteDB(db)
 	if err != nil {
-		return process.StepResult{}, permanent(ErrInvalidInput, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
 	}
 	claim, claimed, err := f.Central.GetClaim(ctx, db)
 	if err != nil {
@@ -159,12 +131,12 @@ func (f *Farm) DropDatabase(ctx context.Context, in process.StepInput) (process.
 	if !claimed || claim.Process != in.ProcessID {
 		return process.StepResult{Summary: fmt.Sprintf("%s was not created by this process: left alone", db)}, nil
 	}
-	if err := f.checkStillOurs(ctx, in); err != nil {
+	if err := f.CheckStillOurs(ctx, in); err != nil {
 		return process.StepResult{}, err
 	}
 	server, err := f.Clusters.Server(claim.Cluster)
 	if err != nil {
-		return process.StepResult{}, permanent(ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
 	}
 	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
 		return process.StepResult{}, err
@@ -175,58 +147,24 @@ func (f *Farm) DropDatabase(ctx context.Context, in process.StepInput) (process.
 	return process.StepResult{Summary: fmt.Sprintf("dropped %s", db)}, nil
 }
 
-// ourCluster returns the cluster of this process's claim on the wiki.
-func (f *Farm) ourCluster(ctx context.Context, in process.StepInput) (string, error) {
-	claim, ok, err := f.Central.GetClaim(ctx, in.Wiki.DB)
-	if err != nil {
-		return "", err
-	}
-	if !ok || claim.Process != in.ProcessID {
-		return "", permanent(ErrNotOurs, "the database %s was not created by this process", in.Wiki.DB)
-	}
-	return claim.Cluster, nil
-}
-
 // CreateSchema creates MediaWiki core's tables and the installer's initial
 // data (update keys, interwiki table, site stats) one idempotent statement at
 // a time. Progress is heartbeated; a retry after a crash resumes where the
 // heartbeat says and, since every statement can run twice, finishes the
 // schema whatever state the crash left.
-func (f *Farm) CreateSchema(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) CreateSchema(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	stmts, err := f.coreSchema()
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	return f.applyStatements(ctx, in, stmts, "core schema")
+	return f.ApplyStatements(ctx, in, stmts, "core schema")
 }
 
-// SourceSQLFile applies one more SQL file (an extension's tables) to the
-// wiki's database, as a step a farm adds in its configuration. Params:
-// file, relative to MediaWiki's install path or absolute.
-func (f *Farm) SourceSQLFile(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	file := in.Params["file"]
-	if file == "" {
-		return process.StepResult{}, permanent(ErrMisconfigured, "step %s: the param file is missing", in.Step)
-	}
-	if !filepath.IsAbs(file) {
-		file = filepath.Join(f.Paths.InstallPath, file)
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return process.StepResult{}, permanent(ErrMisconfigured, "step %s: %v", in.Step, err)
-	}
-	stmts, err := farmdb.ParseSchema(string(b))
-	if err != nil {
-		return process.StepResult{}, permanent(ErrMisconfigured, "step %s: %s: %v", in.Step, file, err)
-	}
-	return f.applyStatements(ctx, in, stmts, filepath.Base(file))
-}
-
-func (f *Farm) coreSchema() ([]farmdb.Statement, error) {
+func (f *Activities) coreSchema() ([]farmdb.Statement, error) {
 	read := func(name string) (string, error) {
 		b, err := os.ReadFile(filepath.Join(f.Paths.InstallPath, "maintenance", name))
 		if err != nil {
-			return "", permanent(ErrMisconfigured, "cannot read MediaWiki's %s (mediawiki.install_path): %v", name, err)
+			return "", activities.Permanent(activities.ErrMisconfigured, "cannot read MediaWiki's %s (mediawiki.install_path): %v", name, err)
 		}
 		return string(b), nil
 	}
@@ -238,7 +176,7 @@ func (f *Farm) coreSchema() ([]farmdb.Statement, error) {
 		}
 		stmts, err := farmdb.ParseSchema(text)
 		if err != nil {
-			return nil, permanent(ErrMisconfigured, "%s: %v", name, err)
+			return nil, activities.Permanent(activities.ErrMisconfigured, "%s: %v", name, err)
 		}
 		all = append(all, stmts...)
 	}
@@ -250,46 +188,10 @@ func (f *Farm) coreSchema() ([]farmdb.Statement, error) {
 	return append(all, farmdb.SiteStatsPlaceholder), nil
 }
 
-func (f *Farm) applyStatements(ctx context.Context, in process.StepInput, stmts []farmdb.Statement, what string) (process.StepResult, error) {
-	cluster, err := f.ourCluster(ctx, in)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	db, err := f.Clusters.OpenWiki(cluster, in.Wiki.DB)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	defer db.Close()
-	from := 0
-	if activity.HasHeartbeatDetails(ctx) {
-		var done int
-		if activity.GetHeartbeatDetails(ctx, &done) == nil && done >= 0 && done <= len(stmts) {
-			from = done
-		}
-	}
-	err = farmdb.ApplySchema(ctx, db, stmts, from, farmdb.WikiConnections, func(done int) { activity.RecordHeartbeat(ctx, done) })
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	server, _ := f.Clusters.Server(cluster)
-	tables, err := farmdb.Tables(ctx, server, in.Wiki.DB)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	summary := fmt.Sprintf("%s: %d statements", what, len(stmts))
-	if from > 0 {
-		summary += fmt.Sprintf(" (resumed after %d)", from)
-	}
-	return process.StepResult{
-		Summary: summary,
-		Outputs: map[string]string{"tables": strconv.Itoa(len(tables)), "resumed_at": strconv.Itoa(from)},
-	}, nil
-}
-
 // RegisterWiki writes the cw_wikis row and ManageWiki's default rows: from
 // this moment the farm serves the wiki.
-func (f *Farm) RegisterWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	cluster, err := f.ourCluster(ctx, in)
+func (f *Activities) RegisterWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	cluster, err := f.OurCluster(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
@@ -300,7 +202,7 @@ func (f *Farm) RegisterWiki(ctx context.Context, in process.StepInput) (process.
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	if err := f.refreshWikiLists(ctx, in.Wiki.DB); err != nil {
+	if err := f.RefreshWikiLists(ctx, in.Wiki.DB); err != nil {
 		return process.StepResult{}, err
 	}
 	if err := f.logCreated(ctx, in); err != nil {
@@ -310,7 +212,7 @@ func (f *Farm) RegisterWiki(ctx context.Context, in process.StepInput) (process.
 }
 
 // UnregisterWiki undoes RegisterWiki for a wiki this process created.
-func (f *Farm) UnregisterWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) UnregisterWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	claim, ok, err := f.Central.GetClaim(ctx, in.Wiki.DB)
 	if err != nil {
 		return process.StepResult{}, err
@@ -318,13 +220,13 @@ func (f *Farm) UnregisterWiki(ctx context.Context, in process.StepInput) (proces
 	if !ok || claim.Process != in.ProcessID {
 		return process.StepResult{Summary: "not created by this process: registration left alone"}, nil
 	}
-	if err := f.checkStillOurs(ctx, in); err != nil {
+	if err := f.CheckStillOurs(ctx, in); err != nil {
 		return process.StepResult{}, err
 	}
 	if err := f.Central.UnregisterWiki(ctx, in.Wiki.DB); err != nil {
 		return process.StepResult{}, err
 	}
-	if err := f.refreshWikiLists(ctx, in.Wiki.DB); err != nil {
+	if err := f.RefreshWikiLists(ctx, in.Wiki.DB); err != nil {
 		return process.StepResult{}, err
 	}
 	return process.StepResult{Summary: fmt.Sprintf("removed %s from cw_wikis and ManageWiki's tables", in.Wiki.DB)}, nil
@@ -336,18 +238,18 @@ var requesterGroups = []string{"bureaucrat", "sysop", "interface-admin"}
 // GrantRequesterRights makes the requester bureaucrat, sysop and
 // interface-admin on the new wiki (their farm account already works there),
 // then checks over the wiki's API that the groups are really there.
-func (f *Farm) GrantRequesterRights(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) GrantRequesterRights(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	_, err := f.Scripts.Run(ctx, in.Wiki.DB, "createAndPromote", "--force", "--bureaucrat", "--sysop", "--interface-admin", in.Requester)
 	if err != nil {
 		var se *mediawiki.ScriptError
 		if errors.As(err, &se) && strings.Contains(se.Output, "password") {
-			return process.StepResult{}, permanent(ErrInvalidInput, "the requester %s has no account on the farm", in.Requester)
+			return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "the requester %s has no account on the farm", in.Requester)
 		}
 		return process.StepResult{}, err
 	}
 	u, err := f.API.User(ctx, in.Wiki.DB, in.Requester)
 	if err != nil {
-		return process.StepResult{}, classifyAPI(err)
+		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
 	for _, g := range requesterGroups {
 		if !u.InGroup(g) {
@@ -369,10 +271,10 @@ Start by editing this page, creating your first articles and inviting your commu
 // {sitename}, {dbname}, {requester}) under the title the wiki itself
 // reports, with MediaWiki's edit.php, and checks over the API that it exists.
 // Writing the same text again is a null edit, so a retry changes nothing.
-func (f *Farm) CreateMainPage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) CreateMainPage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	si, err := f.API.SiteInfo(ctx, in.Wiki.DB)
 	if err != nil {
-		return process.StepResult{}, classifyAPI(err)
+		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
 	template := f.Paths.MainPageTemplate
 	if template == "" {
@@ -384,7 +286,7 @@ func (f *Farm) CreateMainPage(ctx context.Context, in process.StepInput) (proces
 	}
 	exists, err := f.API.PageExists(ctx, in.Wiki.DB, si.MainPage)
 	if err != nil {
-		return process.StepResult{}, classifyAPI(err)
+		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
 	if !exists {
 		return process.StepResult{}, fmt.Errorf("%s does not show %q after the edit", in.Wiki.DB, si.MainPage)
@@ -394,8 +296,8 @@ func (f *Farm) CreateMainPage(ctx context.Context, in process.StepInput) (proces
 
 // CreateStorage makes the wiki's upload directory, as CreateWiki's storage
 // container step does.
-func (f *Farm) CreateStorage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	dir, err := f.uploadDir(in.Wiki.DB)
+func (f *Activities) CreateStorage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	dir, err := f.UploadDir(in.Wiki.DB)
 	if err != nil {
 		return process.StepResult{}, err
 	}
@@ -408,16 +310,16 @@ func (f *Farm) CreateStorage(ctx context.Context, in process.StepInput) (process
 // RemoveStorage removes the wiki's upload directory and everything in it.
 // In a deletion whose step names its verification (params verify_step) it
 // removes only what that step verified in the backup's archive.
-func (f *Farm) RemoveStorage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	dir, err := f.uploadDir(in.Wiki.DB)
+func (f *Activities) RemoveStorage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	dir, err := f.UploadDir(in.Wiki.DB)
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	if err := f.checkStillOurs(ctx, in); err != nil {
+	if err := f.CheckStillOurs(ctx, in); err != nil {
 		return process.StepResult{}, err
 	}
 	if step := in.Params["verify_step"]; step != "" {
-		return f.removeVerifiedUploads(ctx, in, step)
+		return f.RemoveVerifiedUploads(ctx, in, step)
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return process.StepResult{}, err
@@ -425,38 +327,9 @@ func (f *Farm) RemoveStorage(ctx context.Context, in process.StepInput) (process
 	return process.StepResult{Summary: "removed " + dir}, nil
 }
 
-func (f *Farm) uploadDir(db string) (string, error) {
-	if err := farmdb.CheckDBName(db); err != nil {
-		return "", permanent(ErrInvalidInput, "%v", err)
-	}
-	if f.Paths.UploadRoot == "" {
-		return "", permanent(ErrMisconfigured, "mediawiki.upload_root is not set")
-	}
-	return filepath.Join(f.Paths.UploadRoot, db), nil
-}
-
-// RunMaintenanceScript runs a maintenance script against the wiki, as a step
-// a farm adds in its configuration. Params: script, args (space-separated).
-func (f *Farm) RunMaintenanceScript(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	script := in.Params["script"]
-	if script == "" {
-		return process.StepResult{}, permanent(ErrMisconfigured, "step %s: the param script is missing", in.Step)
-	}
-	out, err := f.Scripts.Run(ctx, in.Wiki.DB, script, strings.Fields(in.Params["args"])...)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	return process.StepResult{Summary: fmt.Sprintf("%s: %s", script, lastLine(out))}, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
 // NotifyCreated tells the requester (email, when the request carries an
 // address in Args["email"]) and farm staff (webhook) that the wiki is ready.
-func (f *Farm) NotifyCreated(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) NotifyCreated(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	url := f.API.BaseURL(in.Wiki.DB)
 	var sent []string
 	if to := in.Args["email"]; to != "" && f.Notifier.SMTPAddress != "" {
@@ -479,29 +352,37 @@ func (f *Farm) NotifyCreated(ctx context.Context, in process.StepInput) (process
 	return process.StepResult{Summary: "sent " + strings.Join(sent, " and ")}, nil
 }
 
-// CheckRights answers whether a user holds any of the rights on a wiki,
-// asking MediaWiki at this moment (the engine's authorize contract). It also
-// says who the user is, as MediaWiki names them: the canonical name and the
-// central id every comparison of people uses. A name that is no account is
-// a refusal (NoAccount), not an error: no retry will create the account.
-func (f *Farm) CheckRights(ctx context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
-	u, err := f.API.Account(ctx, in.Wiki, in.User)
-	if err != nil {
-		return process.AuthorizeResult{}, classifyAPI(err)
-	}
-	switch {
-	case u.Invalid:
-		return process.AuthorizeResult{NoAccount: true, Reason: fmt.Sprintf("%q is not a valid user name", in.User)}, nil
-	case !u.Exists():
-		return process.AuthorizeResult{NoAccount: true, User: u.Name, Reason: fmt.Sprintf("%s has no account on the farm", u.Name)}, nil
-	}
-	res := process.AuthorizeResult{User: u.Name, UserID: u.CentralID}
-	for _, r := range in.AnyRight {
-		if u.Has(r) {
-			res.Allowed, res.Rights = true, []string{r}
-			return res, nil
-		}
-	}
-	res.Reason = fmt.Sprintf("%s holds none of %s on %s", u.Name, strings.Join(in.AnyRight, ", "), in.Wiki)
-	return res, nil
+// Activities are the createwiki process's own activities, on the farm's shared
+// dependencies. Their methods are registered one by one (see Register), so
+// the helpers of the embedded Farm are never registered a second time.
+type Activities struct{ *activities.Farm }
+
+// Keys of ValidateWiki's outputs: who MediaWiki says the requester is.
+const (
+	OutRequester   = "requester"
+	OutRequesterID = "requester_id"
+)
+
+// Names under which the creation's step activities are registered; process
+// definitions are data and name them by these strings.
+const (
+	NameValidateWiki         = "ValidateWiki"
+	NameCreateDatabase       = "CreateDatabase"
+	NameDropDatabase         = "DropDatabase"
+	NameCreateSchema         = "CreateSchema"
+	NameRegisterWiki         = "RegisterWiki"
+	NameUnregisterWiki       = "UnregisterWiki"
+	NameGrantRequesterRights = "GrantRequesterRights"
+	NameCreateMainPage       = "CreateMainPage"
+	NameCreateStorage        = "CreateStorage"
+	NameRemoveStorage        = "RemoveStorage"
+	NameNotifyCreated        = "NotifyCreated"
+)
+
+// StepActivities lists every activity a farm may name in a step it adds
+// through configuration.
+var StepActivities = []string{
+	NameValidateWiki, NameCreateDatabase, NameDropDatabase, NameCreateSchema, activities.NameSourceSQLFile,
+	NameRegisterWiki, NameUnregisterWiki, NameGrantRequesterRights, NameCreateMainPage,
+	NameCreateStorage, NameRemoveStorage, activities.NameRunMaintenanceScript, NameNotifyCreated,
 }

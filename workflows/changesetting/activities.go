@@ -1,4 +1,4 @@
-package activities
+package changesetting
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/settings"
@@ -39,7 +40,7 @@ const (
 // setting the registry does not list, a value that does not fit it. Outputs
 // restricted (whether changing it needs managewiki-restricted) and value
 // (normalized JSON).
-func (f *Farm) ValidateSettingChange(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) ValidateSettingChange(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	s, value, err := f.checkSettingChange(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
@@ -64,7 +65,7 @@ func (f *Farm) ValidateSettingChange(ctx context.Context, in process.StepInput) 
 // validation). Outputs old (the previous value, "" when unset) and new.
 // Running it again with the same value changes nothing; it then reports the
 // value as old.
-func (f *Farm) ApplySetting(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+func (f *Activities) ApplySetting(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	s, value, err := f.checkSettingChange(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
@@ -97,44 +98,49 @@ func (f *Farm) ApplySetting(ctx context.Context, in process.StepInput) (process.
 
 // checkSettingChange checks the wiki's registration and the value; every
 // refusal is permanent.
-func (f *Farm) checkSettingChange(ctx context.Context, in process.StepInput) (settings.Setting, json.RawMessage, error) {
+func (f *Activities) checkSettingChange(ctx context.Context, in process.StepInput) (settings.Setting, json.RawMessage, error) {
 	if f.Settings == nil {
-		return settings.Setting{}, nil, permanent(ErrMisconfigured, "no settings registry is loaded (mediawiki.settings_registry)")
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrMisconfigured, "no settings registry is loaded (mediawiki.settings_registry)")
 	}
 	db := in.Wiki.DB
 	if err := farmdb.CheckDBName(db); err != nil {
-		return settings.Setting{}, nil, permanent(ErrInvalidInput, "%v", err)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%v", err)
 	}
 	name, rawValue := in.Args[SettingArgName], in.Args[SettingArgValue]
 	if name == "" {
-		return settings.Setting{}, nil, permanent(ErrInvalidInput, "invalid setting change: the argument %q is missing", SettingArgName)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "invalid setting change: the argument %q is missing", SettingArgName)
 	}
 	w, err := f.Central.Wiki(ctx, db)
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return settings.Setting{}, nil, permanent(ErrWikiNotFound, "%s is not registered in cw_wikis", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrWikiNotFound, "%s is not registered in cw_wikis", db)
 	}
 	if err != nil {
 		return settings.Setting{}, nil, err
 	}
 	if w.Deleted {
-		return settings.Setting{}, nil, permanent(ErrWikiNotFound, "%s is deleted: its settings cannot change", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrWikiNotFound, "%s is deleted: its settings cannot change", db)
 	}
 	if w.Closed {
-		return settings.Setting{}, nil, permanent(ErrInvalidInput, "%s is closed: its settings cannot change", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%s is closed: its settings cannot change", db)
 	}
-	if why, err := f.underDeletion(ctx, db); err != nil || why != "" {
+	if why, err := f.UnderDeletion(ctx, db); err != nil || why != "" {
 		if err != nil {
 			return settings.Setting{}, nil, err
 		}
-		return settings.Setting{}, nil, permanent(ErrInvalidInput, "%s: its settings cannot change while it is deleted or restored", why)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%s: its settings cannot change while it is deleted or restored", why)
 	}
 	value, err := f.Settings.Check(name, json.RawMessage(rawValue))
 	if err != nil {
 		if settings.IsInvalid(err) {
-			return settings.Setting{}, nil, permanent(ErrInvalidInput, "invalid setting change: %v", err)
+			return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "invalid setting change: %v", err)
 		}
-		return settings.Setting{}, nil, permanent(ErrMisconfigured, "%v", err)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
 	}
 	s, _ := f.Settings.Get(name)
 	return s, value, nil
 }
+
+// Activities are the changesetting process's own activities, on the farm's shared
+// dependencies. Their methods are registered one by one (see Register), so
+// the helpers of the embedded Farm are never registered a second time.
+type Activities struct{ *activities.Farm }

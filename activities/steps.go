@@ -1,0 +1,106 @@
+package activities
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
+	"go.temporal.io/sdk/activity"
+)
+
+// SourceSQLFile applies one more SQL file (an extension's tables) to the
+// wiki's database, as a step a farm adds in its configuration. Params:
+// file, relative to MediaWiki's install path or absolute.
+func (f *Farm) SourceSQLFile(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	file := in.Params["file"]
+	if file == "" {
+		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: the param file is missing", in.Step)
+	}
+	if !filepath.IsAbs(file) {
+		file = filepath.Join(f.Paths.InstallPath, file)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: %v", in.Step, err)
+	}
+	stmts, err := farmdb.ParseSchema(string(b))
+	if err != nil {
+		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: %s: %v", in.Step, file, err)
+	}
+	return f.ApplyStatements(ctx, in, stmts, filepath.Base(file))
+}
+
+func (f *Farm) ApplyStatements(ctx context.Context, in process.StepInput, stmts []farmdb.Statement, what string) (process.StepResult, error) {
+	cluster, err := f.OurCluster(ctx, in)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	db, err := f.Clusters.OpenWiki(cluster, in.Wiki.DB)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	defer db.Close()
+	from := 0
+	if activity.HasHeartbeatDetails(ctx) {
+		var done int
+		if activity.GetHeartbeatDetails(ctx, &done) == nil && done >= 0 && done <= len(stmts) {
+			from = done
+		}
+	}
+	err = farmdb.ApplySchema(ctx, db, stmts, from, farmdb.WikiConnections, func(done int) { activity.RecordHeartbeat(ctx, done) })
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	server, _ := f.Clusters.Server(cluster)
+	tables, err := farmdb.Tables(ctx, server, in.Wiki.DB)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	summary := fmt.Sprintf("%s: %d statements", what, len(stmts))
+	if from > 0 {
+		summary += fmt.Sprintf(" (resumed after %d)", from)
+	}
+	return process.StepResult{
+		Summary: summary,
+		Outputs: map[string]string{"tables": strconv.Itoa(len(tables)), "resumed_at": strconv.Itoa(from)},
+	}, nil
+}
+
+// RunMaintenanceScript runs a maintenance script against the wiki, as a step
+// a farm adds in its configuration. Params: script, args (space-separated).
+func (f *Farm) RunMaintenanceScript(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	script := in.Params["script"]
+	if script == "" {
+		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: the param script is missing", in.Step)
+	}
+	out, err := f.Scripts.Run(ctx, in.Wiki.DB, script, strings.Fields(in.Params["args"])...)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	return process.StepResult{Summary: fmt.Sprintf("%s: %s", script, LastLine(out))}, nil
+}
+
+func LastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// OurCluster returns the cluster of this process's claim on the wiki.
+func (f *Farm) OurCluster(ctx context.Context, in process.StepInput) (string, error) {
+	claim, ok, err := f.Central.GetClaim(ctx, in.Wiki.DB)
+	if err != nil {
+		return "", err
+	}
+	if !ok || claim.Process != in.ProcessID {
+		return "", Permanent(ErrNotOurs, "the database %s was not created by this process", in.Wiki.DB)
+	}
+	return claim.Cluster, nil
+}
+
+// ParamCentralWiki names the farm's central wiki in a step's params.
+const ParamCentralWiki = "central_wiki"

@@ -1,0 +1,115 @@
+package deletewiki
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// CloseWiki closes the wiki with the reason in Args["reason"]: the farm keeps
+// serving it read-only. The first closing time is kept on a rerun. It then
+// checks over the wiki's API that the wiki really is read-only (a wiki that
+// is already marked deleted is not served at all, which is fine too).
+func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	db := in.Wiki.DB
+	if err := farmdb.CheckDBName(db); err != nil {
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	}
+	reason := strings.TrimSpace(in.Args["reason"])
+	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
+		return process.StepResult{}, f.centralErr(db, err)
+	}
+	if err := f.RefreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
+	si, err := f.API.SiteInfo(ctx, db)
+	switch {
+	case errors.Is(err, mediawiki.ErrUnknownWiki):
+		w, werr := f.Central.Wiki(ctx, db)
+		if werr != nil {
+			return process.StepResult{}, f.centralErr(db, werr)
+		}
+		if !w.Deleted {
+			return process.StepResult{}, fmt.Errorf("%s is closed in cw_wikis but the farm does not serve it: %w", db, err)
+		}
+	case err != nil:
+		return process.StepResult{}, err
+	case !si.ReadOnly:
+		return process.StepResult{}, fmt.Errorf("%s is closed in cw_wikis but its API does not report it read-only yet", db)
+	}
+	summary := fmt.Sprintf("closed %s (read-only)", db)
+	if reason != "" {
+		summary += ": " + reason
+	}
+	if err := f.logDeletion(ctx, in, activities.LogManageWiki, "closed"); err != nil {
+		return process.StepResult{}, err
+	}
+	return process.StepResult{Summary: summary}, nil
+}
+
+// MarkWikiDeleted marks the wiki deleted in cw_wikis (the first time is
+// kept on a rerun) and checks that the farm no longer serves it. Its data
+// stays until the grace period ends; ReopenWiki undoes this.
+func (f *Activities) MarkWikiDeleted(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	db := in.Wiki.DB
+	if err := farmdb.CheckDBName(db); err != nil {
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	}
+	if err := f.Central.MarkDeleted(ctx, db, time.Now()); err != nil {
+		return process.StepResult{}, f.centralErr(db, err)
+	}
+	if err := f.RefreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
+	if _, err := f.API.SiteInfo(ctx, db); err == nil {
+		return process.StepResult{}, fmt.Errorf("%s is marked deleted in cw_wikis but the farm still serves it", db)
+	} else if !errors.Is(err, mediawiki.ErrUnknownWiki) {
+		return process.StepResult{}, err
+	}
+	if err := f.logDeletion(ctx, in, activities.LogManageWiki, "delete"); err != nil {
+		return process.StepResult{}, err
+	}
+	return process.StepResult{Summary: fmt.Sprintf("marked %s deleted: the farm no longer serves it", db)}, nil
+}
+
+// ReopenWiki is the undelete: it reverses CloseWiki and MarkWikiDeleted
+// (no closing or deletion time or reason left) and checks over the API
+// that the wiki answers again and accepts edits.
+func (f *Activities) ReopenWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	db := in.Wiki.DB
+	if err := farmdb.CheckDBName(db); err != nil {
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	}
+	if err := f.Central.Reopen(ctx, db); err != nil {
+		return process.StepResult{}, f.centralErr(db, err)
+	}
+	if err := f.RefreshWikiLists(ctx, db); err != nil {
+		return process.StepResult{}, err
+	}
+	si, err := f.API.SiteInfo(ctx, db)
+	if err != nil {
+		// Not classifyAPI: a wiki just reopened may take a moment to be served.
+		return process.StepResult{}, fmt.Errorf("%s is reopened in cw_wikis but its API does not answer: %w", db, err)
+	}
+	if si.ReadOnly {
+		return process.StepResult{}, fmt.Errorf("%s is reopened in cw_wikis but its API still reports it read-only: %s", db, si.ReadOnlyReason)
+	}
+	if err := f.logDeletion(ctx, in, activities.LogManageWiki, "undelete"); err != nil {
+		return process.StepResult{}, err
+	}
+	return process.StepResult{Summary: fmt.Sprintf("reopened %s: served and writable again", db)}, nil
+}
+
+func (f *Activities) centralErr(db string, err error) error {
+	if errors.Is(err, farmdb.ErrWikiNotFound) {
+		return activities.Permanent(activities.ErrWikiNotFound, "%s is not registered in cw_wikis", db)
+	}
+	return err
+}

@@ -1,0 +1,301 @@
+package deletewiki
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// Phases of NotifyBureaucrats (params: phase).
+const (
+	PhaseScheduled = "scheduled"
+	PhaseDeleted   = "deleted"
+)
+
+// NotifyBureaucrats tells the wiki's bureaucrats, by email to those with a
+// confirmed address in the farm's shared user table, and farm staff, by one
+// webhook message, that the wiki is scheduled for deletion or was deleted.
+//
+// Params: phase ("scheduled" or "deleted"), central_wiki (whose database
+// holds the shared user table). Args: reason; delete_after (RFC 3339, for
+// "scheduled"); bureaucrats (optional JSON list, see below). The
+// bureaucrats come from the wiki's API; when the farm no longer serves the
+// wiki (marked deleted), from its database; when that is gone too (the
+// "deleted" phase), from Args["bureaucrats"] or else the "bureaucrats"
+// output of an earlier step: this activity records the list it found, so the
+// process passes the "scheduled" run's output on. Outputs: bureaucrats and
+// emailed (JSON lists).
+func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	db := in.Wiki.DB
+	if err := farmdb.CheckDBName(db); err != nil {
+		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	}
+	phase := in.Params["phase"]
+	if phase != PhaseScheduled && phase != PhaseDeleted {
+		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "step %s: the param phase must be %q or %q, not %q", in.Step, PhaseScheduled, PhaseDeleted, phase)
+	}
+	central := in.Params["central_wiki"]
+	if err := farmdb.CheckDBName(central); err != nil {
+		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "step %s: the param central_wiki: %v", in.Step, err)
+	}
+	reason := strings.TrimSpace(in.Args["reason"])
+	var deleteAfter time.Time
+	if phase == PhaseScheduled {
+		t, err := time.Parse(time.RFC3339, in.Args["delete_after"])
+		if err != nil {
+			return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "the argument delete_after must be an RFC 3339 time: %v", err)
+		}
+		deleteAfter = t.UTC()
+	}
+	bureaucrats, source, err := f.bureaucrats(ctx, in, central)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+	emails, err := f.confirmedEmails(ctx, central, bureaucrats)
+	if err != nil {
+		return process.StepResult{}, err
+	}
+
+	var emailed []string
+	if f.Notifier.SMTPAddress != "" {
+		for _, name := range bureaucrats {
+			addr, ok := emails[name]
+			if !ok {
+				continue
+			}
+			subject, body := bureaucratEmail(phase, db, name, reason, deleteAfter)
+			if err := f.Notifier.Email(ctx, addr, subject, body); err != nil {
+				return process.StepResult{}, err
+			}
+			emailed = append(emailed, name)
+		}
+	}
+	staff := false
+	if f.Notifier.WebhookURL != "" {
+		if err := f.Notifier.Webhook(ctx, staffMessage(phase, db, reason, deleteAfter, bureaucrats, emailed)); err != nil {
+			return process.StepResult{}, err
+		}
+		staff = true
+	}
+
+	var told []string
+	if len(emailed) > 0 {
+		told = append(told, "emailed "+strings.Join(emailed, ", "))
+	}
+	if n := len(bureaucrats) - len(emailed); n > 0 {
+		told = append(told, fmt.Sprintf("%d bureaucrat(s) without a confirmed address (or no mail server) not emailed", n))
+	}
+	if len(bureaucrats) == 0 {
+		told = append(told, "no bureaucrats found ("+source+")")
+	}
+	if staff {
+		told = append(told, "staff webhook sent")
+	} else {
+		told = append(told, "no staff webhook configured")
+	}
+	return process.StepResult{
+		Summary: fmt.Sprintf("%s of %s: %s", phase, db, strings.Join(told, "; ")),
+		Outputs: map[string]string{"bureaucrats": activities.JsonList(bureaucrats), "emailed": activities.JsonList(emailed)},
+	}, nil
+}
+
+// bureaucrats lists the wiki's bureaucrats from the best source still there.
+func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, central string) ([]string, string, error) {
+	db := in.Wiki.DB
+	names, err := f.API.GroupMembers(ctx, db, "bureaucrat")
+	if err == nil {
+		sort.Strings(names)
+		return names, "the wiki's API", nil
+	}
+	if !errors.Is(err, mediawiki.ErrUnknownWiki) {
+		return nil, "", err
+	}
+	// Not served (marked deleted): its database still knows.
+	cluster, err := f.WikiCluster(ctx, db)
+	if err != nil {
+		return nil, "", err
+	}
+	if cluster != "" {
+		names, err := f.groupMembersFromDB(ctx, cluster, db, central, "bureaucrat")
+		if err != nil {
+			return nil, "", err
+		}
+		return names, "the wiki's database", nil
+	}
+	// Dropped: the process passed them on, or an earlier step recorded them.
+	if v := in.Args["bureaucrats"]; v != "" {
+		var names []string
+		if err := json.Unmarshal([]byte(v), &names); err != nil {
+			return nil, "", activities.Permanent(activities.ErrInvalidInput, "the argument bureaucrats must be a JSON list of user names: %v", err)
+		}
+		return names, "the process's arguments", nil
+	}
+	steps := make([]string, 0, len(in.Outputs))
+	for s := range in.Outputs {
+		steps = append(steps, s)
+	}
+	sort.Strings(steps)
+	for _, s := range steps {
+		if v, ok := in.Outputs[s]["bureaucrats"]; ok {
+			var names []string
+			if err := json.Unmarshal([]byte(v), &names); err == nil {
+				return names, "recorded by step " + s, nil
+			}
+		}
+	}
+	return nil, "the wiki is gone and no earlier step recorded its bureaucrats", nil
+}
+
+// groupMembersFromDB reads a group's current members from the wiki's own
+// user_groups, and their names from the farm's shared user table.
+func (f *Activities) groupMembersFromDB(ctx context.Context, cluster, db, central, group string) ([]string, error) {
+	quoted, err := farmdb.QuoteDB(db)
+	if err != nil {
+		return nil, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	}
+	server, err := f.Clusters.Server(cluster)
+	if err != nil {
+		return nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+	}
+	rows, err := server.QueryContext(ctx,
+		"SELECT ug_user FROM "+quoted+".user_groups WHERE ug_group = ? AND (ug_expiry IS NULL OR ug_expiry > ?)",
+		group, farmdb.Timestamp(time.Now()))
+	if err != nil {
+		return nil, err
+	}
+	var ids []any
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	userTable, centralServer, err := f.sharedUserTable(ctx, central)
+	if err != nil {
+		return nil, err
+	}
+	rows, err = centralServer.QueryContext(ctx,
+		"SELECT user_name FROM "+userTable+" WHERE user_id IN ("+activities.Placeholders(len(ids))+") ORDER BY user_name", ids...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var names []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, err
+		}
+		names = append(names, name)
+	}
+	return names, rows.Err()
+}
+
+// confirmedEmails maps the users who have a confirmed email address in the
+// farm's shared user table to it.
+func (f *Activities) confirmedEmails(ctx context.Context, central string, names []string) (map[string]string, error) {
+	out := map[string]string{}
+	if len(names) == 0 {
+		return out, nil
+	}
+	userTable, server, err := f.sharedUserTable(ctx, central)
+	if err != nil {
+		return nil, err
+	}
+	args := make([]any, len(names))
+	for i, n := range names {
+		args[i] = n
+	}
+	rows, err := server.QueryContext(ctx,
+		"SELECT user_name, user_email FROM "+userTable+" WHERE user_name IN ("+activities.Placeholders(len(names))+
+			") AND user_email <> '' AND user_email_authenticated IS NOT NULL", args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var name, email string
+		if err := rows.Scan(&name, &email); err != nil {
+			return nil, err
+		}
+		out[name] = email
+	}
+	return out, rows.Err()
+}
+
+// sharedUserTable is the quoted `user` table of the central wiki's database
+// and the server that holds it.
+func (f *Activities) sharedUserTable(ctx context.Context, central string) (string, *sql.DB, error) {
+	quoted, err := farmdb.QuoteDB(central)
+	if err != nil {
+		return "", nil, activities.Permanent(activities.ErrMisconfigured, "central wiki: %v", err)
+	}
+	cluster, err := f.WikiCluster(ctx, central)
+	if err != nil {
+		return "", nil, err
+	}
+	if cluster == "" {
+		return "", nil, activities.Permanent(activities.ErrMisconfigured, "the central wiki's database %s is on no cluster", central)
+	}
+	server, err := f.Clusters.Server(cluster)
+	if err != nil {
+		return "", nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+	}
+	return quoted + ".`user`", server, nil
+}
+
+func bureaucratEmail(phase, db, name, reason string, deleteAfter time.Time) (string, string) {
+	why := ""
+	if reason != "" {
+		why = "\nReason: " + reason + "\n"
+	}
+	if phase == PhaseScheduled {
+		return fmt.Sprintf("Your wiki %s is scheduled for deletion", db),
+			fmt.Sprintf("Hello %s,\n\nthe wiki %s, where you are a bureaucrat, has been closed and is scheduled for deletion.\n%s\n"+
+				"It will be deleted after %s. Until then farm staff can still restore it; reply to this message or contact them if this is a mistake.\n",
+				name, db, why, deleteAfter.Format("2006-01-02 15:04 MST"))
+	}
+	return fmt.Sprintf("Your wiki %s has been deleted", db),
+		fmt.Sprintf("Hello %s,\n\nthe wiki %s, where you were a bureaucrat, has been deleted.\n%s\nFarm staff keep a backup of its database.\n",
+			name, db, why)
+}
+
+func staffMessage(phase, db, reason string, deleteAfter time.Time, bureaucrats, emailed []string) string {
+	var b strings.Builder
+	if phase == PhaseScheduled {
+		fmt.Fprintf(&b, "Wiki **%s** is closed and scheduled for deletion after %s.", db, deleteAfter.Format(time.RFC3339))
+	} else {
+		fmt.Fprintf(&b, "Wiki **%s** has been deleted (database backed up, verified and dropped).", db)
+	}
+	if reason != "" {
+		fmt.Fprintf(&b, " Reason: %s.", reason)
+	}
+	if len(bureaucrats) == 0 {
+		b.WriteString(" Bureaucrats: none.")
+	} else {
+		fmt.Fprintf(&b, " Bureaucrats: %s", strings.Join(bureaucrats, ", "))
+		if len(emailed) > 0 {
+			fmt.Fprintf(&b, " (emailed: %s)", strings.Join(emailed, ", "))
+		} else {
+			b.WriteString(" (none emailed)")
+		}
+		b.WriteString(".")
+	}
+	return b.String()
+}

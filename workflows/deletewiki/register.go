@@ -1,0 +1,26 @@
+package deletewiki
+
+import (
+	"github.com/wikiflow/wikiflow/activities"
+)
+
+// Register puts the process's own activities on a worker, each under its
+// method name (the name its definition and recorded histories use).
+func Register(r activities.Registry, farm *activities.Farm) {
+	a := &Activities{farm}
+	for _, fn := range []any{
+		a.CloseWiki,
+		a.MarkWikiDeleted,
+		a.NotifyBureaucrats,
+		a.CountRightHolders,
+		a.ReopenWiki,
+		a.BackupDatabase,
+		a.ArchiveUploads,
+		a.ExportWikiRows,
+		a.VerifyBackup,
+		a.DropWikiDatabase,
+		a.RemoveWikiRows,
+	} {
+		r.RegisterActivity(fn)
+	}
+}

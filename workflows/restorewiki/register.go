@@ -1,0 +1,19 @@
+package restorewiki
+
+import (
+	"github.com/wikiflow/wikiflow/activities"
+)
+
+// Register puts the process's own activities on a worker, each under its
+// method name (the name its definition and recorded histories use).
+func Register(r activities.Registry, farm *activities.Farm) {
+	a := &Activities{farm}
+	for _, fn := range []any{
+		a.CheckRestore,
+		a.RestoreDatabase,
+		a.RestoreUploads,
+		a.RestoreWikiRows,
+	} {
+		r.RegisterActivity(fn)
+	}
+}

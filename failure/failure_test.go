@@ -37,6 +37,7 @@ func network(err error) failure.Failure {
 func TestNetwork(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}
 	failuretest.Check(t, network, []failuretest.Case{
+		{"connection refused", refused, failure.Transient},
 		{"connection refused, inside an HTTP client's error", &url.Error{Op: "Get", URL: "http://x/api.php", Err: refused}, failure.Transient},
 		{"connection reset, wrapped", fmt.Errorf("query: %w", syscall.ECONNRESET), failure.Transient},
 		{"broken pipe", syscall.EPIPE, failure.Transient},

@@ -1,43 +1,21 @@
 package farmdb
 
 import (
-	"context"
 	"database/sql"
 	"database/sql/driver"
 	"errors"
-	"io"
-	"net"
-	"strings"
-	"syscall"
 
 	"github.com/go-sql-driver/mysql"
+
+	"github.com/wikiflow/wikiflow/failure"
 )
 
-// Failure says what a failure of the database means for a retry.
-type Failure int
-
+// Transient and Permanent are the shared kinds under this package's name,
+// for callers that compare Classify's answer with farmdb.Permanent.
 const (
-	// Unknown: not recognised. Callers retry it within their budget.
-	Unknown Failure = iota
-	// Transient: the server is restarting, failing over, overloaded or
-	// unreachable, or the statement lost a race; the same statement will
-	// work later.
-	Transient
-	// Permanent: the server answered and refused the statement (a missing
-	// table, a denied grant, bad SQL, a duplicate), or the farm's data says
-	// no; running it again gets the same answer.
-	Permanent
+	Transient = failure.Transient
+	Permanent = failure.Permanent
 )
-
-func (f Failure) String() string {
-	switch f {
-	case Transient:
-		return "transient"
-	case Permanent:
-		return "permanent"
-	}
-	return "unknown"
-}
 
 // transientServerErrors are the MariaDB/MySQL error numbers that heal by
 // themselves.
@@ -70,61 +48,40 @@ var transientServerErrors = map[uint16]string{
 	4031: "disconnected for inactivity",
 }
 
+// driverWords are the driver's phrases for a broken connection, for the
+// failures it reports only in text.
+var driverWords = []string{"invalid connection", "bad connection", "server has gone away", "Lost connection"}
+
 // Classify is the one place that decides whether a database failure is
 // worth retrying. It looks through wrapping (errors.As), so callers may add
 // context with %w.
-func Classify(err error) Failure {
+//
+// Transient: the server is restarting, failing over, overloaded or
+// unreachable, or the statement lost a race (a deadlock, a lock wait).
+// Permanent: the server answered and refused the statement (a missing
+// table, a denied grant, bad SQL, a duplicate), or the farm's data says no.
+func Classify(err error) failure.Failure {
 	if err == nil {
-		return Unknown
+		return failure.Unknown
 	}
 	var me *mysql.MySQLError
 	switch {
 	case errors.Is(err, ErrWikiNotFound), errors.Is(err, ErrClaimedByOther),
 		errors.Is(err, ErrRequestNotFound), errors.Is(err, ErrInvalidRequest):
-		return Permanent
+		return failure.Permanent
 	case errors.As(err, &me):
 		if _, ok := transientServerErrors[me.Number]; ok {
-			return Transient
+			return failure.Transient
 		}
 		// The server understood the statement and said no.
-		return Permanent
+		return failure.Permanent
 	case errors.Is(err, driver.ErrBadConn), errors.Is(err, mysql.ErrInvalidConn), errors.Is(err, sql.ErrConnDone),
 		errors.Is(err, mysql.ErrPktSync), errors.Is(err, mysql.ErrPktSyncMul), errors.Is(err, mysql.ErrMalformPkt),
 		errors.Is(err, mysql.ErrBusyBuffer):
 		// The connection broke (the server went away while it was in use).
-		return Transient
-	case transientNetwork(err):
-		return Transient
+		return failure.Transient
+	case failure.Network(err, driverWords...):
+		return failure.Transient
 	}
-	return Unknown
-}
-
-// transientNetwork: the connection could not be made or broke off, or the
-// statement ran out of time.
-func transientNetwork(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	for _, errno := range []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
-		syscall.EPIPE, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return true
-	}
-	// The driver reports some broken connections only in words.
-	msg := err.Error()
-	for _, m := range []string{"connection refused", "connection reset", "broken pipe", "invalid connection", "bad connection", "server has gone away", "Lost connection"} {
-		if strings.Contains(msg, m) {
-			return true
-		}
-	}
-	return false
+	return failure.Unknown
 }

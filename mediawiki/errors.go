@@ -1,40 +1,19 @@
 package mediawiki
 
 import (
-	"context"
 	"errors"
-	"io"
-	"net"
 	"net/http"
 	"strings"
-	"syscall"
+
+	"github.com/wikiflow/wikiflow/failure"
 )
 
-// Failure says what a failure of MediaWiki means for a retry.
-type Failure int
-
+// Transient and Permanent are the shared kinds under this package's name,
+// for callers that compare Classify's answer with mediawiki.Transient.
 const (
-	// Unknown: not recognised. Callers retry it within their budget, so an
-	// unforeseen failure reaches a person late rather than never.
-	Unknown Failure = iota
-	// Transient: the farm is restarting, overloaded or unreachable; the
-	// same call will work once it is back.
-	Transient
-	// Permanent: MediaWiki answered and refused (a 4xx, an API error that
-	// is a refusal, a login it will not take); the same call gets the same
-	// answer, so a person must look at it.
-	Permanent
+	Transient = failure.Transient
+	Permanent = failure.Permanent
 )
-
-func (f Failure) String() string {
-	switch f {
-	case Transient:
-		return "transient"
-	case Permanent:
-		return "permanent"
-	}
-	return "unknown"
-}
 
 // transientAPICodes are API errors that go away by themselves: lag and rate
 // limits, a wiki read-only while its database fails over, a session the
@@ -48,17 +27,26 @@ var transientAPICodes = map[string]bool{
 	"assertbotfailed":  true,
 }
 
+// httpWords are net/http's phrases for a broken connection, for the
+// failures it reports only in text.
+var httpWords = []string{"server closed idle connection", "unexpected EOF"}
+
 // Classify is the one place that decides whether a failure of the Action
 // API or of a maintenance script is worth retrying. It looks through
 // wrapping (errors.As), so callers may add context with %w.
+//
+// Transient: the farm is restarting, overloaded or unreachable; the same
+// call will work once it is back. Permanent: MediaWiki answered and refused
+// (a 4xx that asking again will not change, an API error that is a refusal,
+// a login it will not take), so a person must look at it.
 //
 // ErrUnknownWiki (404, 410) is Unknown on purpose: whether a wiki the farm
 // does not serve will be served (one being registered or reopened) is the
 // calling activity's to say, and activities that know turn it into a
 // permanent error themselves.
-func Classify(err error) Failure {
+func Classify(err error) failure.Failure {
 	if err == nil {
-		return Unknown
+		return failure.Unknown
 	}
 	var he *HTTPError
 	var ae *APIError
@@ -66,7 +54,7 @@ func Classify(err error) Failure {
 	var se *ScriptError
 	switch {
 	case errors.Is(err, ErrUnknownWiki):
-		return Unknown
+		return failure.Unknown
 	case errors.As(err, &he):
 		return classifyStatus(he.Status)
 	case errors.As(err, &ae):
@@ -75,52 +63,55 @@ func Classify(err error) Failure {
 		return classifyLogin(le)
 	case errors.As(err, &se):
 		return classifyScript(se)
-	case transientNetwork(err):
-		return Transient
+	case failure.Network(err, httpWords...):
+		return failure.Transient
 	}
-	return Unknown
+	return failure.Unknown
 }
 
-func classifyStatus(status int) Failure {
+// classifyStatus: a 5xx is the farm failing, which heals; a 4xx is
+// MediaWiki refusing the request as it stands, except the three that say
+// "later" (timed out, too early, too many requests).
+func classifyStatus(status int) failure.Failure {
 	switch {
 	case status >= 500:
-		return Transient
+		return failure.Transient
 	case status == http.StatusRequestTimeout, status == http.StatusTooEarly, status == http.StatusTooManyRequests:
-		return Transient
+		return failure.Transient
 	case status >= 400:
-		return Permanent
+		return failure.Permanent
 	}
-	return Unknown
+	return failure.Unknown
 }
 
-func classifyAPICode(code string) Failure {
+func classifyAPICode(code string) failure.Failure {
 	switch {
 	case transientAPICodes[code]:
-		return Transient
+		return failure.Transient
 	// MediaWiki reports its database failing (connection, query timeout,
 	// read-only replica, lost transaction) as internal_api_error_DB*.
 	case strings.HasPrefix(code, "internal_api_error_DB"):
-		return Transient
+		return failure.Transient
 	// Other exceptions inside MediaWiki: a bug or a broken extension,
 	// neither a refusal nor sure to heal.
 	case strings.HasPrefix(code, "internal_api_error_"):
-		return Unknown
+		return failure.Unknown
 	}
 	// Any other code is the API refusing the request as it stands
 	// (permissiondenied, badvalue, invalidtitle, readapidenied, ...).
-	return Permanent
+	return failure.Permanent
 }
 
-func classifyLogin(le *LoginError) Failure {
+func classifyLogin(le *LoginError) failure.Failure {
 	reason := strings.ToLower(le.Reason)
 	switch {
 	case le.Result == "Throttled" || strings.Contains(reason, "too many") || strings.Contains(reason, "throttl"):
-		return Transient
+		return failure.Transient
 	case le.Result == "WrongToken" || le.Result == "NeedToken" || strings.Contains(reason, "session"):
-		return Transient
+		return failure.Transient
 	}
 	// A wrong bot password, an account that does not exist: configuration.
-	return Permanent
+	return failure.Permanent
 }
 
 // scriptTransientMarkers are what a maintenance script prints when the farm
@@ -144,47 +135,17 @@ var scriptTransientMarkers = []string{
 	"Can't connect to",
 }
 
-func classifyScript(se *ScriptError) Failure {
+func classifyScript(se *ScriptError) failure.Failure {
 	if se.ExitCode < 0 {
 		// Killed (the activity's deadline or the worker stopping), not failed.
-		return Transient
+		return failure.Transient
 	}
 	for _, m := range scriptTransientMarkers {
 		if strings.Contains(se.Output, m) {
-			return Transient
+			return failure.Transient
 		}
 	}
 	// A script that exits non-zero for another reason may be a bug or bad
 	// input: retried within the budget, then a person looks.
-	return Unknown
-}
-
-// transientNetwork: the connection could not be made or broke off, or the
-// call ran out of time.
-func transientNetwork(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return true
-	}
-	for _, errno := range []syscall.Errno{syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.ECONNABORTED,
-		syscall.EPIPE, syscall.ETIMEDOUT, syscall.EHOSTUNREACH, syscall.ENETUNREACH, syscall.ENETDOWN} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return true
-	}
-	var op *net.OpError
-	if errors.As(err, &op) {
-		return true
-	}
-	// net/http reports some broken connections only in words.
-	msg := err.Error()
-	for _, m := range []string{"connection refused", "connection reset", "broken pipe", "server closed idle connection", "unexpected EOF"} {
-		if strings.Contains(msg, m) {
-			return true
-		}
-	}
-	return false
+	return failure.Unknown
 }

@@ -40,9 +40,6 @@ const (
 	DefaultRowsStep  = "export-rows"
 )
 
-// ErrNotInBackup: a removal found something the verified backup does not hold.
-const ErrNotInBackup = "NotInBackup"
-
 // Suffixes of a backup set's parts.
 const (
 	SuffixDump      = ".sql"

@@ -115,3 +115,9 @@ const (
 	// ErrBackupMismatch: the restored backup does not have the recorded tables and rows.
 	ErrBackupMismatch = "BackupMismatch"
 )
+
+// ErrOwned is the error type of a wiki another open process owns.
+const ErrOwned = "OwnedByOther"
+
+// ErrNotInBackup: a removal found something the verified backup does not hold.
+const ErrNotInBackup = "NotInBackup"

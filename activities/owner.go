@@ -11,9 +11,6 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 )
 
-// ErrOwned is the error type of a wiki another open process owns.
-const ErrOwned = "OwnedByOther"
-
 // ProcessChecker tells whether a workflow run is still open; the worker
 // asks Temporal. Ownership uses it to take over the claim of a process that
 // ended without releasing it.

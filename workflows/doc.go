@@ -1,5 +1,7 @@
-// Package workflows holds the farm's Temporal workflows: creating,
-// deleting and restoring a wiki, wiki requests and setting changes, each
-// a process definition run by the engine with its approval gate, and the
-// replay tests of their recorded histories.
+// Package workflows is the shared core of the farm's processes: the step
+// engine, the approval gate, retry budgets and the helpers every process's
+// workflow begins and ends with. Each process lives in a folder of its own
+// below (createwiki, deletewiki, changesetting, requestwiki, restorewiki),
+// with its workflow, definition and activities; the replay tests of their
+// recorded histories are here.
 package workflows

@@ -1,3 +1,5 @@
+// Package changesetting is a change of one ManageWiki setting: validation against
+// the registry, a steward's approval for restricted settings, and the write.
 package changesetting
 
 import (

@@ -1,3 +1,6 @@
+// Package createwiki is the creation of a wiki: its workflow, its step graph and the
+// activities of those steps (database, schema, registration, rights, main page,
+// storage, notification).
 package createwiki
 
 import (

@@ -1,3 +1,6 @@
+// Package deletewiki is the deletion of a wiki: the requester check, the approval
+// gate, closing, the grace period and undelete, then a verified backup before
+// the drop and the removal, and the notices to the wiki's bureaucrats.
 package deletewiki
 
 import (

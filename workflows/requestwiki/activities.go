@@ -11,9 +11,6 @@ const (
 	NameRequestUserID   = "RequestUserID"   // RequestUserIDInput -> RequestUserIDResult
 )
 
-// ErrRequestNotFound is the error type of a request id cw_requests does not have.
-const ErrRequestNotFound = "RequestNotFound"
-
 // RequestActionComment is the history action UpdateRequest records for a
 // comment alone (with a status and no action, the action is the status).
 const RequestActionComment = "comment"

@@ -1,3 +1,5 @@
+// Package requestwiki is a wiki request as CreateWiki keeps it (cw_requests,
+// cw_comments, cw_history): the review by wiki creators, then a creation.
 package requestwiki
 
 import (

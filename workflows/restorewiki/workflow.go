@@ -1,3 +1,5 @@
+// Package restorewiki brings a deleted wiki back from the verified backup its
+// deletion left: database, files and central rows, then reopening.
 package restorewiki
 
 import (

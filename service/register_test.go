@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -22,6 +24,8 @@ func (n names) RegisterActivity(a any) {
 	full := runtime.FuncForPC(reflect.ValueOf(a).Pointer()).Name()
 	n[strings.TrimSuffix(full[strings.LastIndex(full, ".")+1:], "-fm")]++
 }
+
+func (n names) RegisterActivityWithOptions(_ any, o activity.RegisterOptions) { n[o.Name]++ }
 
 // Registered lists every activity the worker registers, each once.
 func registered(t *testing.T) names {

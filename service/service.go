@@ -228,11 +228,11 @@ func Register(w worker.Registry, farm *activities.Farm) {
 // activity environment: the shared ones, then each process's own.
 func RegisterActivities(w activities.Registry, farm *activities.Farm) {
 	activities.Register(w, farm)
-	createwiki.Register(w, farm)
-	deletewiki.Register(w, farm)
-	changesetting.Register(w, farm)
-	requestwiki.Register(w, farm)
-	restorewiki.Register(w, farm)
+	activities.RegisterOwn(w, &createwiki.Activities{Farm: farm})
+	activities.RegisterOwn(w, &deletewiki.Activities{Farm: farm})
+	activities.RegisterOwn(w, &changesetting.Activities{Farm: farm})
+	activities.RegisterOwn(w, &requestwiki.Activities{Farm: farm})
+	activities.RegisterOwn(w, &restorewiki.Activities{Farm: farm})
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;

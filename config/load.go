@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"reflect"
@@ -35,8 +34,12 @@ type Options struct {
 // Load reads and validates the configuration.
 func Load(opts Options) (*Config, error) {
 	v := viper.New()
-	for k, val := range defaults() {
-		v.SetDefault(k, val)
+	for _, s := range settings {
+		val, err := s.defaultValue()
+		if err != nil {
+			return nil, err
+		}
+		v.SetDefault(s.key, val)
 	}
 	v.SetConfigType("yaml")
 	file := opts.File
@@ -65,8 +68,8 @@ func Load(opts Options) (*Config, error) {
 	if opts.Flags != nil {
 		var flagErr error
 		opts.Flags.Visit(func(f *pflag.Flag) {
-			if _, known := defaults()[f.Name]; known && flagErr == nil {
-				flagErr = setFromString(v, f.Name, f.Value.String())
+			if s, known := byKey[f.Name]; known && flagErr == nil {
+				flagErr = setFromText(v, s, f.Value.String())
 			}
 		})
 		if flagErr != nil {
@@ -75,7 +78,7 @@ func Load(opts Options) (*Config, error) {
 	}
 	var c Config
 	for _, key := range Keys() {
-		if err := decodeKey(v, key, &c); err != nil {
+		if err := decodeKey(v, byKey[key], &c); err != nil {
 			return nil, err
 		}
 	}
@@ -94,48 +97,36 @@ func applyEnv(v *viper.Viper, environ []string) error {
 	if environ == nil {
 		environ = os.Environ()
 	}
-	byEnv := map[string]string{}
-	for _, k := range Keys() {
-		byEnv[envName(k)] = k
+	byEnv := map[string]setting{}
+	for _, s := range settings {
+		byEnv[envName(s.key)] = s
 	}
 	for _, kv := range environ {
 		name, val, ok := strings.Cut(kv, "=")
 		if !ok || !strings.HasPrefix(name, EnvPrefix+"_") {
 			continue
 		}
-		key, known := byEnv[name]
+		s, known := byEnv[name]
 		if !known {
 			if isStackVariable(name) {
 				continue
 			}
 			return &Error{Key: name, Msg: "unknown setting (see README for the list of keys)"}
 		}
-		if err := setFromString(v, key, val); err != nil {
+		if err := setFromText(v, s, val); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// setFromString sets a key from the text of an environment variable or a
-// flag: lists are space-separated, maps are name=value pairs separated by commas.
-func setFromString(v *viper.Viper, key, val string) error {
-	switch defaults()[key].(type) {
-	case []string:
-		v.Set(key, strings.Fields(val))
-	case map[string]string:
-		m := map[string]string{}
-		for _, pair := range strings.Split(val, ",") {
-			name, value, ok := strings.Cut(strings.TrimSpace(pair), "=")
-			if !ok {
-				return &Error{Key: key, Msg: "want name=value[,name=value...]"}
-			}
-			m[name] = value
-		}
-		v.Set(key, m)
-	default:
-		v.Set(key, val)
+// setFromText sets a key from the text of an environment variable or a flag.
+func setFromText(v *viper.Viper, s setting, text string) error {
+	val, err := s.fromText(text)
+	if err != nil {
+		return err
 	}
+	v.Set(s.key, val)
 	return nil
 }
 
@@ -162,20 +153,15 @@ func isStackVariable(name string) bool {
 	return false
 }
 
-func envName(key string) string {
-	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(key, ".", "_"))
-}
-
 // unknownKeys refuses keys the program does not know, so a misspelt key in the
 // file is an error rather than an ignored line.
-func unknownKeys(settings map[string]any, prefix string) error {
-	known := defaults()
-	for k, val := range settings {
+func unknownKeys(values map[string]any, prefix string) error {
+	for k, val := range values {
 		full := k
 		if prefix != "" {
 			full = prefix + "." + k
 		}
-		if _, ok := known[full]; ok {
+		if _, ok := byKey[full]; ok {
 			continue
 		}
 		if sub, ok := val.(map[string]any); ok {
@@ -191,12 +177,9 @@ func unknownKeys(settings map[string]any, prefix string) error {
 
 // decodeKey decodes one key into its field with strict types, so the error
 // names the key and the type it wanted.
-func decodeKey(v *viper.Viper, key string, c *Config) error {
-	field, err := fieldByKey(reflect.ValueOf(c).Elem(), strings.Split(key, "."))
-	if err != nil {
-		return &Error{Key: key, Msg: err.Error()}
-	}
-	raw := v.Get(key)
+func decodeKey(v *viper.Viper, s setting, c *Config) error {
+	field := s.field(c)
+	raw := v.Get(s.key)
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           field.Addr().Interface(),
 		WeaklyTypedInput: false,
@@ -210,13 +193,14 @@ func decodeKey(v *viper.Viper, key string, c *Config) error {
 		return err
 	}
 	if err := dec.Decode(raw); err != nil {
-		return &Error{Key: key, Msg: fmt.Sprintf("want %s, got %v (%T)", typeName(field.Type()), raw, raw)}
+		return &Error{Key: s.key, Msg: fmt.Sprintf("want %s, got %v (%T)", typeName(field.Type()), raw, raw)}
 	}
 	return nil
 }
 
-// stringScalars lets environment variables and flags (always strings) fill
-// numeric fields, while a YAML list or map in a string field stays an error.
+// stringScalars lets environment variables, flags and default tags (always
+// strings) fill numeric fields, while a YAML list or map in a string field
+// stays an error.
 func stringScalars(from, to reflect.Type, data any) (any, error) {
 	if from.Kind() != reflect.String || to.Kind() == reflect.String {
 		return data, nil
@@ -237,10 +221,10 @@ func stringScalars(from, to reflect.Type, data any) (any, error) {
 
 func typeName(t reflect.Type) string {
 	switch {
-	case t == reflect.TypeOf(time.Duration(0)):
+	case t == reflect.TypeFor[time.Duration]():
 		return "a duration such as 30s or 168h"
-	case t == reflect.TypeOf([]ExtraStep{}):
-		return "a list of steps (name, activity, requires, before, critical, params, maximum_attempts, timeout)"
+	case t == reflect.TypeFor[[]ExtraStep]():
+		return "a list of steps (" + strings.Join(fieldNames(t.Elem()), ", ") + ")"
 	case t.Kind() == reflect.Slice:
 		return "a list of strings"
 	case t.Kind() == reflect.Map:
@@ -250,19 +234,11 @@ func typeName(t reflect.Type) string {
 	}
 }
 
-func fieldByKey(v reflect.Value, path []string) (reflect.Value, error) {
-	for _, name := range path {
-		found := false
-		for i := 0; i < v.NumField(); i++ {
-			if v.Type().Field(i).Tag.Get("mapstructure") == name {
-				v = v.Field(i)
-				found = true
-				break
-			}
-		}
-		if !found {
-			return reflect.Value{}, errors.New("no such field")
-		}
+// fieldNames are the keys of a struct written in YAML (ExtraStep's).
+func fieldNames(t reflect.Type) []string {
+	names := make([]string, t.NumField())
+	for i := range names {
+		names[i] = t.Field(i).Tag.Get("mapstructure")
 	}
-	return v, nil
+	return names
 }

@@ -4,13 +4,18 @@
 // one clear error naming its key instead of a failure deep inside a workflow.
 package config
 
-import (
-	"sort"
-	"time"
-)
+import "time"
 
-// Config is the whole configuration. Secrets (passwords) are tagged
-// `secret:"true"` and never printed by String.
+// Config is the whole configuration. Each field that is not a section is one
+// key, and its tags are all the code says about it (README documents it); the
+// key list, defaults, environment names and flags are derived from them:
+//
+//   - mapstructure: its name within its section ("address" in "temporal");
+//   - default: its default, written as in an environment variable (lists
+//     space-separated, maps name=value,...); without it the key is empty.
+//     The defaults reach the local stack started by `make run` from the
+//     repository root;
+//   - secret:"true": never printed by String nor taken from a flag.
 type Config struct {
 	Temporal  Temporal  `mapstructure:"temporal"`
 	Database  Database  `mapstructure:"database"`
@@ -22,17 +27,17 @@ type Config struct {
 }
 
 type Temporal struct {
-	Address   string `mapstructure:"address"`
-	Namespace string `mapstructure:"namespace"`
-	TaskQueue string `mapstructure:"task_queue"`
+	Address   string `mapstructure:"address" default:"127.0.0.1:7233"`
+	Namespace string `mapstructure:"namespace" default:"default"`
+	TaskQueue string `mapstructure:"task_queue" default:"wikiflow"`
 	// UIURL is used to print links to a process in the Web UI.
-	UIURL string `mapstructure:"ui_url"`
+	UIURL string `mapstructure:"ui_url" default:"http://127.0.0.1:8233"`
 }
 
 type Database struct {
 	// CentralDSN is a go-sql-driver DSN of the central farm database
 	// (cw_wikis, mw_settings, ...), without the password.
-	CentralDSN string `mapstructure:"central_dsn"`
+	CentralDSN string `mapstructure:"central_dsn" default:"wikiflow@tcp(127.0.0.1:3306)/wikifarm"`
 	// RequestsDSN is the DSN of the database holding CreateWiki's request
 	// tables (cw_requests, cw_comments, cw_history: its virtual domain
 	// virtual-createwiki-central, the central wiki's own database), without
@@ -41,55 +46,55 @@ type Database struct {
 	RequestsDSN string `mapstructure:"requests_dsn"`
 	// Clusters maps a database cluster name (cw_wikis.wiki_dbcluster) to the
 	// DSN of the server holding those wikis' databases (no database name, no password).
-	Clusters map[string]string `mapstructure:"clusters"`
+	Clusters map[string]string `mapstructure:"clusters" default:"c1=wikiflow@tcp(127.0.0.1:3306)/"`
 	// Password (or PasswordFile) is used for every DSN above.
 	Password     string `mapstructure:"password" secret:"true"`
-	PasswordFile string `mapstructure:"password_file"`
+	PasswordFile string `mapstructure:"password_file" default:".stack/secrets/db-password"`
 	// DumpCommand and ClientCommand are MariaDB's client tools, used for backups.
-	DumpCommand   string `mapstructure:"dump_command"`
-	ClientCommand string `mapstructure:"client_command"`
+	DumpCommand   string `mapstructure:"dump_command" default:"mariadb-dump"`
+	ClientCommand string `mapstructure:"client_command" default:"mariadb"`
 	// BackupDir receives database backups before anything is dropped.
-	BackupDir string `mapstructure:"backup_dir"`
+	BackupDir string `mapstructure:"backup_dir" default:".stack/backups"`
 }
 
 type MediaWiki struct {
 	// URLPattern gives a wiki's base URL; {wiki} is replaced by its database name.
-	URLPattern string `mapstructure:"url_pattern"`
+	URLPattern string `mapstructure:"url_pattern" default:"http://{wiki}.localhost:8080"`
 	// DialAddress, when set, is where HTTP connections go whatever the URL's
 	// host (the local farm serves every wiki on one address, chosen by Host).
-	DialAddress string `mapstructure:"dial_address"`
+	DialAddress string `mapstructure:"dial_address" default:"127.0.0.1:8080"`
 	// ScriptCommand runs a maintenance script against one wiki; {script} and
 	// {wiki} are replaced, the script's own arguments are appended.
-	ScriptCommand []string `mapstructure:"script_command"`
-	CentralWiki   string   `mapstructure:"central_wiki"`
+	ScriptCommand []string `mapstructure:"script_command" default:"farm/bin/mwscript {script} --wiki={wiki}"`
+	CentralWiki   string   `mapstructure:"central_wiki" default:"metawiki"`
 	// InstallPath is MediaWiki's code, for its schema and data files.
-	InstallPath string `mapstructure:"install_path"`
+	InstallPath string `mapstructure:"install_path" default:"/usr/share/mediawiki"`
 	// UploadRoot holds one upload directory per wiki.
-	UploadRoot string `mapstructure:"upload_root"`
+	UploadRoot string `mapstructure:"upload_root" default:".stack/uploads"`
 	// SettingsRegistry is the farm's list of settings ManageWiki may change.
-	SettingsRegistry string `mapstructure:"settings_registry"`
+	SettingsRegistry string `mapstructure:"settings_registry" default:"farm/settings.json"`
 	// MainPageTemplate is a file with a new wiki's main page ({sitename},
 	// {dbname}, {requester} are replaced); empty uses the built-in text.
 	MainPageTemplate string `mapstructure:"main_page_template"`
 	// DBSuffix is the ending every wiki database name must have.
-	DBSuffix string `mapstructure:"db_suffix"`
+	DBSuffix string `mapstructure:"db_suffix" default:"wiki"`
 	// Subdomain is the farm's domain below which each wiki has its own
 	// subdomain (CreateWiki's $wgCreateWikiSubdomain): a request's cw_url
 	// is <database name without db_suffix>.<subdomain>.
-	Subdomain string `mapstructure:"subdomain"`
+	Subdomain string `mapstructure:"subdomain" default:"localhost"`
 	// WikiListDir receives CreateWiki's cached wiki lists (databases.json,
 	// deleted.json), rewritten after every change of a wiki's existence or
 	// state; empty writes none.
-	WikiListDir string `mapstructure:"wiki_list_dir"`
+	WikiListDir string `mapstructure:"wiki_list_dir" default:".stack/cache"`
 	// WikiListCommand, when set, runs after the lists are rewritten, for a
 	// farm whose own caches need a reset ({wiki} is replaced).
 	WikiListCommand []string `mapstructure:"wiki_list_command"`
 	// ServiceUser is the farm account the worker reads wikis with (private
 	// wikis answer nobody else); it logs in with a bot password
 	// (ServicePassword, "<user>@<app>" style name in ServiceUser).
-	ServiceUser         string `mapstructure:"service_user"`
+	ServiceUser         string `mapstructure:"service_user" default:"WikiFlow@worker"`
 	ServicePassword     string `mapstructure:"service_password" secret:"true"`
-	ServicePasswordFile string `mapstructure:"service_password_file"`
+	ServicePasswordFile string `mapstructure:"service_password_file" default:".stack/secrets/service-password"`
 }
 
 type Notify struct {
@@ -100,48 +105,48 @@ type Notify struct {
 type SMTP struct {
 	// Address (host:port) of the SMTP server; empty disables email.
 	Address      string `mapstructure:"address"`
-	From         string `mapstructure:"from"`
+	From         string `mapstructure:"from" default:"wikiflow@localhost"`
 	Username     string `mapstructure:"username"`
 	Password     string `mapstructure:"password" secret:"true"`
 	PasswordFile string `mapstructure:"password_file"`
 }
 
 type Worker struct {
-	HealthAddress string `mapstructure:"health_address"`
+	HealthAddress string `mapstructure:"health_address" default:"127.0.0.1:8091"`
 	// ShutdownTimeout bounds how long a stopping worker waits for running activities.
-	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" default:"30s"`
 }
 
 // Hook is the signed HTTP endpoint the wikis call.
 type Hook struct {
 	// Address to serve on; empty disables the endpoint.
-	Address    string `mapstructure:"address"`
+	Address    string `mapstructure:"address" default:"127.0.0.1:8092"`
 	Secret     string `mapstructure:"secret" secret:"true"`
-	SecretFile string `mapstructure:"secret_file"`
+	SecretFile string `mapstructure:"secret_file" default:".stack/secrets/hook-secret"`
 }
 
 type Processes struct {
 	// AttentionWindow is how long a process that needs attention stays open
 	// for a person to retry or abort it.
-	AttentionWindow time.Duration `mapstructure:"attention_window"`
+	AttentionWindow time.Duration `mapstructure:"attention_window" default:"168h"`
 	// CreateWikiExtraSteps are the farm's own steps of wiki creation, e.g.
 	// an extension's SQL file after the schema or a maintenance script.
 	CreateWikiExtraSteps []ExtraStep `mapstructure:"create_wiki_extra_steps"`
 	// DeletionGracePeriod is how long a deleted wiki stays closed and
 	// restorable before its database is backed up and dropped.
-	DeletionGracePeriod time.Duration `mapstructure:"deletion_grace_period"`
+	DeletionGracePeriod time.Duration `mapstructure:"deletion_grace_period" default:"336h"`
 	// DeletionApprovers is how many local holders of managewiki-core must
 	// approve a deletion (fewer if the wiki has fewer).
-	DeletionApprovers int `mapstructure:"deletion_approvers"`
+	DeletionApprovers int `mapstructure:"deletion_approvers" default:"2"`
 	// ApprovalExpiry ends a deletion or restricted change nobody decided.
-	ApprovalExpiry time.Duration `mapstructure:"approval_expiry"`
+	ApprovalExpiry time.Duration `mapstructure:"approval_expiry" default:"720h"`
 	// RequestReviewers is how many wiki creators must approve (or decline) a wiki request.
-	RequestReviewers int `mapstructure:"request_reviewers"`
+	RequestReviewers int `mapstructure:"request_reviewers" default:"2"`
 	// MoreDetailsTimeout abandons a wiki request left waiting for its requester.
-	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout"`
+	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout" default:"336h"`
 	// TransientRetryBudget is how long a step keeps retrying a transient
 	// failure (connection refused, timeout, 5xx) before a person is asked.
-	TransientRetryBudget time.Duration `mapstructure:"transient_retry_budget"`
+	TransientRetryBudget time.Duration `mapstructure:"transient_retry_budget" default:"20m"`
 	// ProtectedWikis can never be deleted (nor renamed or moved); the
 	// central wiki is always protected.
 	ProtectedWikis []string `mapstructure:"protected_wikis"`
@@ -160,69 +165,3 @@ type ExtraStep struct {
 	MaximumAttempts int32             `mapstructure:"maximum_attempts"`
 	Timeout         time.Duration     `mapstructure:"timeout"`
 }
-
-// Defaults reach the local stack started by `make run` from the repository root.
-func defaults() map[string]any {
-	return map[string]any{
-		"temporal.address":                  "127.0.0.1:7233",
-		"temporal.namespace":                "default",
-		"temporal.task_queue":               "wikiflow",
-		"temporal.ui_url":                   "http://127.0.0.1:8233",
-		"database.central_dsn":              "wikiflow@tcp(127.0.0.1:3306)/wikifarm",
-		"database.requests_dsn":             "",
-		"database.clusters":                 map[string]string{"c1": "wikiflow@tcp(127.0.0.1:3306)/"},
-		"database.password":                 "",
-		"database.password_file":            ".stack/secrets/db-password",
-		"database.dump_command":             "mariadb-dump",
-		"database.client_command":           "mariadb",
-		"database.backup_dir":               ".stack/backups",
-		"mediawiki.url_pattern":             "http://{wiki}.localhost:8080",
-		"mediawiki.dial_address":            "127.0.0.1:8080",
-		"mediawiki.script_command":          []string{"farm/bin/mwscript", "{script}", "--wiki={wiki}"},
-		"mediawiki.central_wiki":            "metawiki",
-		"mediawiki.install_path":            "/usr/share/mediawiki",
-		"mediawiki.upload_root":             ".stack/uploads",
-		"mediawiki.settings_registry":       "farm/settings.json",
-		"mediawiki.db_suffix":               "wiki",
-		"mediawiki.subdomain":               "localhost",
-		"mediawiki.service_user":            "WikiFlow@worker",
-		"mediawiki.wiki_list_dir":           ".stack/cache",
-		"mediawiki.wiki_list_command":       []string{},
-		"mediawiki.service_password":        "",
-		"mediawiki.service_password_file":   ".stack/secrets/service-password",
-		"processes.protected_wikis":         []string{},
-		"processes.transient_retry_budget":  "20m",
-		"notify.smtp.address":               "",
-		"notify.smtp.from":                  "wikiflow@localhost",
-		"notify.smtp.username":              "",
-		"notify.smtp.password":              "",
-		"notify.smtp.password_file":         "",
-		"notify.webhook_url":                "",
-		"worker.health_address":             "127.0.0.1:8091",
-		"hook.address":                      "127.0.0.1:8092",
-		"hook.secret":                       "",
-		"hook.secret_file":                  ".stack/secrets/hook-secret",
-		"worker.shutdown_timeout":           "30s",
-		"processes.attention_window":        "168h",
-		"processes.create_wiki_extra_steps": []ExtraStep{},
-		"processes.deletion_grace_period":   "336h",
-		"processes.deletion_approvers":      2,
-		"processes.approval_expiry":         "720h",
-		"processes.request_reviewers":       2,
-		"processes.more_details_timeout":    "336h",
-		"mediawiki.main_page_template":      "",
-	}
-}
-
-// Keys lists every configuration key, sorted; README documents each of them.
-func Keys() []string {
-	keys := make([]string, 0, len(defaults()))
-	for k := range defaults() {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
-// Default returns the embedded default of a key, for documentation.
-func Default(key string) any { return defaults()[key] }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -106,4 +107,16 @@ func (s setting) fromText(text string) (any, error) {
 		return m, nil
 	}
 	return text, nil
+}
+
+// keyOf is the key of one of c's fields, given its address, so that a
+// message names a key without writing it again.
+func keyOf(c *Config, field any) string {
+	p := reflect.ValueOf(field)
+	for _, s := range settings {
+		if f := s.field(c); f.Addr().Pointer() == p.Pointer() && f.Type() == p.Type().Elem() {
+			return s.key
+		}
+	}
+	panic(fmt.Sprintf("config: %T is not the address of a key's field", field))
 }

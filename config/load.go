@@ -25,7 +25,7 @@ type Options struct {
 	// File is an explicit config file; it must exist when set.
 	File string
 	// Flags are bound over everything else: a set flag named like a key
-	// ("temporal.address") wins.
+	// ("temporal.address") wins; one named like a secret is refused.
 	Flags *pflag.FlagSet
 	// Environ replaces os.Environ, for tests.
 	Environ []string
@@ -68,7 +68,12 @@ func Load(opts Options) (*Config, error) {
 	if opts.Flags != nil {
 		var flagErr error
 		opts.Flags.Visit(func(f *pflag.Flag) {
-			if s, known := byKey[f.Name]; known && flagErr == nil {
+			s, known := byKey[f.Name]
+			switch {
+			case !known || flagErr != nil:
+			case s.secret():
+				flagErr = &Error{Key: s.key, Msg: "a secret is not taken from the command line: set " + secretSources(s)}
+			default:
 				flagErr = setFromText(v, s, f.Value.String())
 			}
 		})
@@ -131,11 +136,12 @@ func setFromText(v *viper.Viper, s setting, text string) error {
 }
 
 // AddFlags adds one string flag per key ("--temporal.address"), so any
-// setting can be given on the command line.
+// setting but a secret can be given on the command line: secrets on a command
+// line end up in process lists and shell history.
 func AddFlags(fs *pflag.FlagSet) {
 	for _, key := range Keys() {
-		if strings.HasSuffix(key, "password") || key == "notify.webhook_url" || key == "hook.secret" {
-			continue // secrets on a command line end up in process lists and shell history
+		if byKey[key].secret() {
+			continue
 		}
 		fs.String(key, "", fmt.Sprintf("overrides %s (default %v)", key, Default(key)))
 		_ = fs.MarkHidden(key)

@@ -15,7 +15,12 @@ import "time"
 //     space-separated, maps name=value,...); without it the key is empty.
 //     The defaults reach the local stack started by `make run` from the
 //     repository root;
-//   - secret:"true": never printed by String nor taken from a flag.
+//   - secret:"true": never printed by String nor taken from a flag; when
+//     empty, it is read from the file named by the sibling key <name>_file;
+//   - usedby:"worker", on a secret: only the worker needs it, so an
+//     unreadable file leaves it empty and the worker reports that where it
+//     uses it (HookSecret, service's check of the service account), not
+//     every command.
 type Config struct {
 	Temporal  Temporal  `mapstructure:"temporal"`
 	Database  Database  `mapstructure:"database"`
@@ -93,7 +98,7 @@ type MediaWiki struct {
 	// wikis answer nobody else); it logs in with a bot password
 	// (ServicePassword, "<user>@<app>" style name in ServiceUser).
 	ServiceUser         string `mapstructure:"service_user" default:"WikiFlow@worker"`
-	ServicePassword     string `mapstructure:"service_password" secret:"true"`
+	ServicePassword     string `mapstructure:"service_password" secret:"true" usedby:"worker"`
 	ServicePasswordFile string `mapstructure:"service_password_file" default:".stack/secrets/service-password"`
 }
 
@@ -121,7 +126,7 @@ type Worker struct {
 type Hook struct {
 	// Address to serve on; empty disables the endpoint.
 	Address    string `mapstructure:"address" default:"127.0.0.1:8092"`
-	Secret     string `mapstructure:"secret" secret:"true"`
+	Secret     string `mapstructure:"secret" secret:"true" usedby:"worker"`
 	SecretFile string `mapstructure:"secret_file" default:".stack/secrets/hook-secret"`
 }
 

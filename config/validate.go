@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"time"
@@ -20,62 +21,71 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("config: %s: %s", e.Key, e.Msg) }
 
-var wikiName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
-
-// Validate checks every value; the first problem is returned naming its key.
+// Validate checks every value in the order of Config's fields, each with the
+// check its check tag names (",optional": an empty value is not checked);
+// the first problem is returned naming its key.
 func (c *Config) Validate() error {
-	checks := []struct {
-		key string
-		err error
-	}{
-		{"temporal.address", hostPort(c.Temporal.Address)},
-		{"temporal.namespace", nonEmpty(c.Temporal.Namespace)},
-		{"temporal.task_queue", nonEmpty(c.Temporal.TaskQueue)},
-		{"temporal.ui_url", httpURL(c.Temporal.UIURL)},
-		{"database.central_dsn", dsn(c.Database.CentralDSN, true)},
-		{"database.clusters", clusters(c.Database.Clusters)},
-		{"database.requests_dsn", c.requestsDSN()},
-		{"database.password", nonEmptySecret(c.Database.Password)},
-		{"database.dump_command", nonEmpty(c.Database.DumpCommand)},
-		{"database.client_command", nonEmpty(c.Database.ClientCommand)},
-		{"database.backup_dir", nonEmpty(c.Database.BackupDir)},
-		{"mediawiki.url_pattern", urlPattern(c.MediaWiki.URLPattern)},
-		{"mediawiki.dial_address", optional(c.MediaWiki.DialAddress, hostPort)},
-		{"mediawiki.script_command", scriptCommand(c.MediaWiki.ScriptCommand)},
-		{"mediawiki.central_wiki", wikiDB(c.MediaWiki.CentralWiki)},
-		{"mediawiki.install_path", nonEmpty(c.MediaWiki.InstallPath)},
-		{"mediawiki.upload_root", nonEmpty(c.MediaWiki.UploadRoot)},
-		{"mediawiki.settings_registry", nonEmpty(c.MediaWiki.SettingsRegistry)},
-		{"mediawiki.subdomain", domainName(c.MediaWiki.Subdomain)},
-		{"notify.smtp.address", optional(c.Notify.SMTP.Address, hostPort)},
-		{"notify.smtp.from", nonEmpty(c.Notify.SMTP.From)},
-		{"notify.webhook_url", optional(c.Notify.WebhookURL, httpURL)},
-		{"worker.health_address", hostPort(c.Worker.HealthAddress)},
-		{"hook.address", optional(c.Hook.Address, hostPort)},
-		{"worker.shutdown_timeout", positive(c.Worker.ShutdownTimeout)},
-		{"processes.attention_window", positive(c.Processes.AttentionWindow)},
-		{"processes.deletion_grace_period", positive(c.Processes.DeletionGracePeriod)},
-		{"processes.deletion_approvers", atLeastOne(c.Processes.DeletionApprovers)},
-		{"processes.approval_expiry", positive(c.Processes.ApprovalExpiry)},
-		{"processes.request_reviewers", atLeastOne(c.Processes.RequestReviewers)},
-		{"processes.more_details_timeout", positive(c.Processes.MoreDetailsTimeout)},
-		{"processes.protected_wikis", wikiList(c.Processes.ProtectedWikis)},
-		{"processes.transient_retry_budget", positive(c.Processes.TransientRetryBudget)},
-	}
-	for _, ch := range checks {
-		if ch.err != nil {
-			return &Error{Key: ch.key, Msg: ch.err.Error()}
+	for _, s := range settings {
+		name, optional := strings.CutSuffix(s.tag.Get("check"), ",optional")
+		if name == "" || optional && s.field(c).IsZero() {
+			continue
+		}
+		if err := checks[name].run(c, s); err != nil {
+			return &Error{Key: s.key, Msg: err.Error()}
 		}
 	}
 	return nil
 }
 
-func (c *Config) requestsDSN() error {
-	if c.Database.RequestsDSN != "" {
-		return dsn(c.Database.RequestsDSN, true)
-	}
-	_, err := c.RequestsDatabaseDSN()
-	return err
+// A check validates the value of one key.
+type check struct {
+	typ reflect.Type // the type of the fields it applies to
+	run func(c *Config, s setting) error
+}
+
+// checkOf makes a check that sees the whole configuration and the key.
+func checkOf[T any](run func(c *Config, s setting, v T) error) check {
+	return check{reflect.TypeFor[T](), func(c *Config, s setting) error {
+		return run(c, s, s.field(c).Interface().(T))
+	}}
+}
+
+// valueCheck makes a check of the value alone.
+func valueCheck[T any](f func(T) error) check {
+	return checkOf(func(_ *Config, _ setting, v T) error { return f(v) })
+}
+
+// checks are the names a check tag may give.
+var checks = map[string]check{
+	"nonempty":       valueCheck(nonEmpty),
+	"host_port":      valueCheck(hostPort),
+	"http_url":       valueCheck(httpURL),
+	"url_pattern":    valueCheck(urlPattern),
+	"wiki_db":        valueCheck(wikiDB),
+	"wiki_list":      valueCheck(wikiList),
+	"domain_name":    valueCheck(domainName),
+	"script_command": valueCheck(scriptCommand),
+	"positive":       valueCheck(positive),
+	"at_least_one":   valueCheck(atLeastOne),
+	"database_dsn": checkOf(func(c *Config, _ setting, s string) error {
+		return c.dsn(s, true)
+	}),
+	"clusters": checkOf(func(c *Config, _ setting, m map[string]string) error {
+		return c.clusters(m)
+	}),
+	"requests_dsn": checkOf(func(c *Config, _ setting, s string) error {
+		if s != "" {
+			return c.dsn(s, true)
+		}
+		_, err := c.RequestsDatabaseDSN()
+		return err
+	}),
+	"required_secret": checkOf(func(_ *Config, s setting, v string) error {
+		if v == "" {
+			return errors.New("missing: set " + secretSources(s))
+		}
+		return nil
+	}),
 }
 
 var domainPattern = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$`)
@@ -103,20 +113,6 @@ func nonEmpty(s string) error {
 		return errors.New("missing value")
 	}
 	return nil
-}
-
-func nonEmptySecret(s string) error {
-	if s == "" {
-		return errors.New("missing: set WIKIFLOW_DATABASE_PASSWORD or database.password_file")
-	}
-	return nil
-}
-
-func optional(s string, check func(string) error) error {
-	if s == "" {
-		return nil
-	}
-	return check(s)
 }
 
 func positive(d time.Duration) error {
@@ -158,6 +154,8 @@ func urlPattern(s string) error {
 	return httpURL(strings.ReplaceAll(s, "{wiki}", "x"))
 }
 
+var wikiName = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
 func wikiDB(s string) error {
 	if !wikiName.MatchString(s) {
 		return fmt.Errorf("want a database name of lowercase letters, digits and underscores, got %q", s)
@@ -176,7 +174,7 @@ func scriptCommand(cmd []string) error {
 	return nil
 }
 
-func dsn(s string, needDB bool) error {
+func (c *Config) dsn(s string, needDB bool) error {
 	if s == "" {
 		return errors.New("missing value")
 	}
@@ -185,7 +183,9 @@ func dsn(s string, needDB bool) error {
 		return fmt.Errorf("not a valid DSN: %v", err)
 	}
 	if cfg.Passwd != "" {
-		return errors.New("must not contain a password: use database.password or database.password_file")
+		password := byKey[keyOf(c, &c.Database.Password)]
+		file, _ := secretFile(password)
+		return errors.New("must not contain a password: use " + password.key + " or " + file.key)
 	}
 	if needDB && cfg.DBName == "" {
 		return errors.New("must name the central database, e.g. user@tcp(host:3306)/wikifarm")
@@ -193,12 +193,12 @@ func dsn(s string, needDB bool) error {
 	return nil
 }
 
-func clusters(m map[string]string) error {
+func (c *Config) clusters(m map[string]string) error {
 	if len(m) == 0 {
 		return errors.New("missing value: at least one cluster name -> DSN")
 	}
 	for name, d := range m {
-		if err := dsn(d, false); err != nil {
+		if err := c.dsn(d, false); err != nil {
 			return fmt.Errorf("cluster %q: %v", name, err)
 		}
 	}

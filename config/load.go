@@ -83,7 +83,8 @@ func Load(opts Options) (*Config, error) {
 	}
 	var c Config
 	for _, key := range Keys() {
-		if err := decodeKey(v, byKey[key], &c); err != nil {
+		s := byKey[key]
+		if err := s.decode(v.Get(key), s.field(&c)); err != nil {
 			return nil, err
 		}
 	}
@@ -181,11 +182,9 @@ func unknownKeys(values map[string]any, prefix string) error {
 	return nil
 }
 
-// decodeKey decodes one key into its field with strict types, so the error
-// names the key and the type it wanted.
-func decodeKey(v *viper.Viper, s setting, c *Config) error {
-	field := s.field(c)
-	raw := v.Get(s.key)
+// decode decodes a value of the key into a field of its type, strictly, so
+// the error names the key and the type it wanted.
+func (s setting) decode(raw any, field reflect.Value) error {
 	dec, err := mapstructure.NewDecoder(&mapstructure.DecoderConfig{
 		Result:           field.Addr().Interface(),
 		WeaklyTypedInput: false,

@@ -27,8 +27,11 @@ func secretSources(s setting) string {
 // read: the worker reports it where it is used, not every command.
 func (c *Config) resolveSecrets() error {
 	for _, s := range settings {
+		if !s.secret() {
+			continue
+		}
 		file, ok := secretFile(s)
-		if !s.secret() || !ok {
+		if !ok {
 			continue
 		}
 		dst, path := s.field(c), file.field(c).String()

@@ -2,8 +2,10 @@ package config
 
 import (
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -178,6 +180,138 @@ func TestReadmeListsEveryKey(t *testing.T) {
 	for _, k := range Keys() {
 		if !strings.Contains(string(b), "| `"+k+"` |") {
 			t.Errorf("README does not document %s", k)
+		}
+	}
+}
+
+// Every key's default is its field's default tag, and nothing else: the
+// loaded default is what the tag decodes to, or empty without a tag.
+func TestEveryKeyHasOneDefault(t *testing.T) {
+	if len(byKey) != len(settings) {
+		t.Fatalf("%d fields share a key", len(settings)-len(byKey))
+	}
+	var sections func(reflect.Type, string)
+	sections = func(typ reflect.Type, prefix string) {
+		for i := range typ.NumField() {
+			f := typ.Field(i)
+			if f.Tag.Get("mapstructure") == "" {
+				t.Errorf("%s%s has no mapstructure tag", prefix, f.Name)
+			}
+			if f.Type.Kind() == reflect.Struct {
+				if _, ok := f.Tag.Lookup("default"); ok {
+					t.Errorf("section %s%s has a default tag; its keys have theirs", prefix, f.Name)
+				}
+				sections(f.Type, prefix+f.Name+".")
+			}
+		}
+	}
+	sections(reflect.TypeFor[Config](), "")
+
+	c, err := Load(Options{Environ: []string{"WIKIFLOW_DATABASE_PASSWORD=x"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		if s.secret() {
+			if _, ok := s.tag.Lookup("default"); ok {
+				t.Errorf("secret %s has a default: it would be in the repository", s.key)
+			}
+			continue
+		}
+		raw, err := s.defaultValue()
+		if err != nil {
+			t.Errorf("%s: %v", s.key, err)
+			continue
+		}
+		want := reflect.New(s.typ).Elem()
+		if err := s.decode(raw, want); err != nil {
+			t.Errorf("default tag of %s: %v", s.key, err)
+			continue
+		}
+		if got := s.field(c); !reflect.DeepEqual(got.Interface(), want.Interface()) {
+			t.Errorf("%s: loaded %#v, its tag says %#v", s.key, got, want)
+		}
+	}
+}
+
+// README's table gives each key's default as its tag writes it, or a
+// parenthesised word such as (empty) or (none) when it has none.
+func TestReadmeGivesEveryDefault(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		_, row, ok := strings.Cut(string(b), "| `"+k+"` | ")
+		if !ok {
+			continue // TestReadmeListsEveryKey reports it
+		}
+		cell, _, _ := strings.Cut(row, " |")
+		if d := Default(k); d != "" && cell != "`"+d+"`" || d == "" && !strings.HasPrefix(cell, "(") {
+			t.Errorf("README gives %s the default %s, its field %q", k, cell, d)
+		}
+	}
+}
+
+// Every secret is masked by String, left out of the flags, and refused when
+// a caller's own flag set has it anyway.
+func TestEverySecretMaskedAndRefusedAsFlag(t *testing.T) {
+	var env []string
+	for _, s := range settings {
+		if s.secret() {
+			// a value every secret's check accepts (the webhook's is a URL)
+			env = append(env, envName(s.key)+"=https://secret.example/"+s.key+"-0123456789abcdef")
+		}
+	}
+	if len(env) == 0 {
+		t.Fatal("no secret:\"true\" field")
+	}
+	c, err := load(t, "", env...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	printed := c.String()
+	for _, s := range settings {
+		if !s.secret() {
+			continue
+		}
+		if strings.Contains(printed, s.key+"-0123456789abcdef") || !strings.Contains(printed, "\n"+s.key+"=********\n") {
+			t.Errorf("%s not masked in:\n%s", s.key, printed)
+		}
+
+		fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+		fs.SetOutput(io.Discard)
+		AddFlags(fs)
+		if fs.Lookup(s.key) != nil || fs.Parse([]string{"--" + s.key + "=x"}) == nil {
+			t.Errorf("--%s is accepted as a flag", s.key)
+		}
+
+		own := pflag.NewFlagSet("own", pflag.ContinueOnError)
+		own.String(s.key, "", "")
+		if err := own.Parse([]string{"--" + s.key + "=x"}); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(Options{Flags: own, Environ: []string{"WIKIFLOW_DATABASE_PASSWORD=x"}})
+		wantKeyError(t, err, s.key, "not taken from the command line")
+	}
+	fs := pflag.NewFlagSet("x", pflag.ContinueOnError)
+	AddFlags(fs)
+	if fs.Lookup("database.password_file") == nil {
+		t.Error("a secret's file is a flag like any other key")
+	}
+}
+
+// Every check tag names a check for its field's type.
+func TestEveryCheckFitsItsField(t *testing.T) {
+	for _, s := range settings {
+		name, _ := strings.CutSuffix(s.tag.Get("check"), ",optional")
+		if name == "" {
+			continue
+		}
+		if ch, ok := checks[name]; !ok {
+			t.Errorf("%s: no check %q", s.key, name)
+		} else if ch.typ != s.typ {
+			t.Errorf("%s: check %q is for %v, the field is %v", s.key, name, ch.typ, s.typ)
 		}
 	}
 }

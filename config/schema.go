@@ -1,0 +1,177 @@
+// Package config loads WikiFlow's configuration: embedded defaults, then one
+// optional YAML file, then WIKIFLOW_* environment variables, then command-line
+// flags. Load validates everything before anything connects, so a bad value is
+// one clear error naming its key instead of a failure deep inside a workflow.
+package config
+
+import "time"
+
+// Config is the whole configuration. Each field that is not a section is one
+// key, and its tags are all the code says about it (README documents it); the
+// key list, defaults, environment names, flags, secrets and checks are
+// derived from them:
+//
+//   - mapstructure: its name within its section ("address" in "temporal");
+//   - default: its default, written as in an environment variable (lists
+//     space-separated, maps name=value,...); without it the key is empty.
+//     The defaults reach the local stack started by `make run` from the
+//     repository root;
+//   - secret:"true": never printed by String nor taken from a flag; when
+//     empty, it is read from the file named by the sibling key <name>_file;
+//   - check: the check Validate applies (see checks in validate.go), with
+//     ",optional" when an empty value needs none;
+//   - usedby:"worker", on a secret: only the worker needs it, so an
+//     unreadable file leaves it empty and the worker reports that where it
+//     uses it (HookSecret, service's check of the service account), not
+//     every command.
+type Config struct {
+	Temporal  Temporal  `mapstructure:"temporal"`
+	Database  Database  `mapstructure:"database"`
+	MediaWiki MediaWiki `mapstructure:"mediawiki"`
+	Notify    Notify    `mapstructure:"notify"`
+	Worker    Worker    `mapstructure:"worker"`
+	Hook      Hook      `mapstructure:"hook"`
+	Processes Processes `mapstructure:"processes"`
+}
+
+type Temporal struct {
+	Address   string `mapstructure:"address" default:"127.0.0.1:7233" check:"host_port"`
+	Namespace string `mapstructure:"namespace" default:"default" check:"nonempty"`
+	TaskQueue string `mapstructure:"task_queue" default:"wikiflow" check:"nonempty"`
+	// UIURL is used to print links to a process in the Web UI.
+	UIURL string `mapstructure:"ui_url" default:"http://127.0.0.1:8233" check:"http_url"`
+}
+
+type Database struct {
+	// CentralDSN is a go-sql-driver DSN of the central farm database
+	// (cw_wikis, mw_settings, ...), without the password.
+	CentralDSN string `mapstructure:"central_dsn" default:"wikiflow@tcp(127.0.0.1:3306)/wikifarm" check:"database_dsn"`
+	// Clusters maps a database cluster name (cw_wikis.wiki_dbcluster) to the
+	// DSN of the server holding those wikis' databases (no database name, no password).
+	// It comes before RequestsDSN, whose default is found among them, so
+	// that Validate reports missing clusters as such.
+	Clusters map[string]string `mapstructure:"clusters" default:"c1=wikiflow@tcp(127.0.0.1:3306)/" check:"clusters"`
+	// RequestsDSN is the DSN of the database holding CreateWiki's request
+	// tables (cw_requests, cw_comments, cw_history: its virtual domain
+	// virtual-createwiki-central, the central wiki's own database), without
+	// the password. Empty means mediawiki.central_wiki's database on the
+	// server of cluster c1 (see RequestsDatabaseDSN).
+	RequestsDSN string `mapstructure:"requests_dsn" check:"requests_dsn"`
+	// Password (or PasswordFile) is used for every DSN above.
+	Password     string `mapstructure:"password" secret:"true" check:"required_secret"`
+	PasswordFile string `mapstructure:"password_file" default:".stack/secrets/db-password"`
+	// DumpCommand and ClientCommand are MariaDB's client tools, used for backups.
+	DumpCommand   string `mapstructure:"dump_command" default:"mariadb-dump" check:"nonempty"`
+	ClientCommand string `mapstructure:"client_command" default:"mariadb" check:"nonempty"`
+	// BackupDir receives database backups before anything is dropped.
+	BackupDir string `mapstructure:"backup_dir" default:".stack/backups" check:"nonempty"`
+}
+
+type MediaWiki struct {
+	// URLPattern gives a wiki's base URL; {wiki} is replaced by its database name.
+	URLPattern string `mapstructure:"url_pattern" default:"http://{wiki}.localhost:8080" check:"url_pattern"`
+	// DialAddress, when set, is where HTTP connections go whatever the URL's
+	// host (the local farm serves every wiki on one address, chosen by Host).
+	DialAddress string `mapstructure:"dial_address" default:"127.0.0.1:8080" check:"host_port,optional"`
+	// ScriptCommand runs a maintenance script against one wiki; {script} and
+	// {wiki} are replaced, the script's own arguments are appended.
+	ScriptCommand []string `mapstructure:"script_command" default:"farm/bin/mwscript {script} --wiki={wiki}" check:"script_command"`
+	CentralWiki   string   `mapstructure:"central_wiki" default:"metawiki" check:"wiki_db"`
+	// InstallPath is MediaWiki's code, for its schema and data files.
+	InstallPath string `mapstructure:"install_path" default:"/usr/share/mediawiki" check:"nonempty"`
+	// UploadRoot holds one upload directory per wiki.
+	UploadRoot string `mapstructure:"upload_root" default:".stack/uploads" check:"nonempty"`
+	// SettingsRegistry is the farm's list of settings ManageWiki may change.
+	SettingsRegistry string `mapstructure:"settings_registry" default:"farm/settings.json" check:"nonempty"`
+	// MainPageTemplate is a file with a new wiki's main page ({sitename},
+	// {dbname}, {requester} are replaced); empty uses the built-in text.
+	MainPageTemplate string `mapstructure:"main_page_template"`
+	// DBSuffix is the ending every wiki database name must have.
+	DBSuffix string `mapstructure:"db_suffix" default:"wiki"`
+	// Subdomain is the farm's domain below which each wiki has its own
+	// subdomain (CreateWiki's $wgCreateWikiSubdomain): a request's cw_url
+	// is <database name without db_suffix>.<subdomain>.
+	Subdomain string `mapstructure:"subdomain" default:"localhost" check:"domain_name"`
+	// WikiListDir receives CreateWiki's cached wiki lists (databases.json,
+	// deleted.json), rewritten after every change of a wiki's existence or
+	// state; empty writes none.
+	WikiListDir string `mapstructure:"wiki_list_dir" default:".stack/cache"`
+	// WikiListCommand, when set, runs after the lists are rewritten, for a
+	// farm whose own caches need a reset ({wiki} is replaced).
+	WikiListCommand []string `mapstructure:"wiki_list_command"`
+	// ServiceUser is the farm account the worker reads wikis with (private
+	// wikis answer nobody else); it logs in with a bot password
+	// (ServicePassword, "<user>@<app>" style name in ServiceUser).
+	ServiceUser         string `mapstructure:"service_user" default:"WikiFlow@worker"`
+	ServicePassword     string `mapstructure:"service_password" secret:"true" usedby:"worker"`
+	ServicePasswordFile string `mapstructure:"service_password_file" default:".stack/secrets/service-password"`
+}
+
+type Notify struct {
+	SMTP       SMTP   `mapstructure:"smtp"`
+	WebhookURL string `mapstructure:"webhook_url" secret:"true" check:"http_url,optional"`
+}
+
+type SMTP struct {
+	// Address (host:port) of the SMTP server; empty disables email.
+	Address      string `mapstructure:"address" check:"host_port,optional"`
+	From         string `mapstructure:"from" default:"wikiflow@localhost" check:"nonempty"`
+	Username     string `mapstructure:"username"`
+	Password     string `mapstructure:"password" secret:"true"`
+	PasswordFile string `mapstructure:"password_file"`
+}
+
+type Worker struct {
+	HealthAddress string `mapstructure:"health_address" default:"127.0.0.1:8091" check:"host_port"`
+	// ShutdownTimeout bounds how long a stopping worker waits for running activities.
+	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" default:"30s" check:"positive"`
+}
+
+// Hook is the signed HTTP endpoint the wikis call.
+type Hook struct {
+	// Address to serve on; empty disables the endpoint.
+	Address    string `mapstructure:"address" default:"127.0.0.1:8092" check:"host_port,optional"`
+	Secret     string `mapstructure:"secret" secret:"true" usedby:"worker"`
+	SecretFile string `mapstructure:"secret_file" default:".stack/secrets/hook-secret"`
+}
+
+type Processes struct {
+	// AttentionWindow is how long a process that needs attention stays open
+	// for a person to retry or abort it.
+	AttentionWindow time.Duration `mapstructure:"attention_window" default:"168h" check:"positive"`
+	// CreateWikiExtraSteps are the farm's own steps of wiki creation, e.g.
+	// an extension's SQL file after the schema or a maintenance script.
+	CreateWikiExtraSteps []ExtraStep `mapstructure:"create_wiki_extra_steps"`
+	// DeletionGracePeriod is how long a deleted wiki stays closed and
+	// restorable before its database is backed up and dropped.
+	DeletionGracePeriod time.Duration `mapstructure:"deletion_grace_period" default:"336h" check:"positive"`
+	// DeletionApprovers is how many local holders of managewiki-core must
+	// approve a deletion (fewer if the wiki has fewer).
+	DeletionApprovers int `mapstructure:"deletion_approvers" default:"2" check:"at_least_one"`
+	// ApprovalExpiry ends a deletion or restricted change nobody decided.
+	ApprovalExpiry time.Duration `mapstructure:"approval_expiry" default:"720h" check:"positive"`
+	// RequestReviewers is how many wiki creators must approve (or decline) a wiki request.
+	RequestReviewers int `mapstructure:"request_reviewers" default:"2" check:"at_least_one"`
+	// MoreDetailsTimeout abandons a wiki request left waiting for its requester.
+	MoreDetailsTimeout time.Duration `mapstructure:"more_details_timeout" default:"336h" check:"positive"`
+	// TransientRetryBudget is how long a step keeps retrying a transient
+	// failure (connection refused, timeout, 5xx) before a person is asked.
+	TransientRetryBudget time.Duration `mapstructure:"transient_retry_budget" default:"20m" check:"positive"`
+	// ProtectedWikis can never be deleted (nor renamed or moved); the
+	// central wiki is always protected.
+	ProtectedWikis []string `mapstructure:"protected_wikis" check:"wiki_list"`
+}
+
+// ExtraStep is a step a farm adds to a process without code. Activity is
+// one of the step activities (SourceSQLFile, RunMaintenanceScript, ...).
+type ExtraStep struct {
+	Name     string   `mapstructure:"name"`
+	Activity string   `mapstructure:"activity"`
+	Requires []string `mapstructure:"requires"`
+	// Before names steps that must wait for this one.
+	Before          []string          `mapstructure:"before"`
+	Critical        bool              `mapstructure:"critical"`
+	Params          map[string]string `mapstructure:"params"`
+	MaximumAttempts int32             `mapstructure:"maximum_attempts"`
+	Timeout         time.Duration     `mapstructure:"timeout"`
+}

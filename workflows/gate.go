@@ -7,6 +7,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -411,4 +412,28 @@ func (g *Gate) Details() string {
 		accepted = len(g.Approvers())
 	}
 	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, accepted)
+}
+
+// AwaitSteward runs a gate that one steward (managewiki-restricted on the
+// central wiki) decides, and waits for it. approved is false when the gate
+// ended otherwise, st.State then saying how. The gate is returned even with
+// an error, so the caller drains it before the workflow ends.
+func AwaitSteward(ctx workflow.Context, central string, expiry time.Duration, wiki string,
+	requester process.Person, st *process.Status) (g *Gate, approved bool, err error) {
+	g, err = NewGate(ctx, process.ApprovalPolicy{
+		Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: central,
+		Expiry: expiry, Authorize: activities.NameCheckRights,
+	}, wiki, requester, st)
+	if err != nil {
+		return nil, false, err
+	}
+	outcome, err := g.Wait(ctx)
+	if err != nil {
+		return g, false, err
+	}
+	if outcome != process.StateApproved {
+		st.State = outcome
+		return g, false, nil
+	}
+	return g, true, nil
 }

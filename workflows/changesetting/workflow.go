@@ -132,21 +132,10 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	}
 	if valid.Outputs[SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
-		g, err := workflows.NewGate(ctx, process.ApprovalPolicy{
-			Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
-			Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
-		}, in.Wiki, c.requester, st)
-		if err != nil {
-			return err
-		}
+		g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, c.requester, st)
 		c.gate = g
-		outcome, err := g.Wait(ctx)
-		if err != nil {
+		if err != nil || !approved {
 			return err
-		}
-		if outcome != process.StateApproved {
-			st.State = outcome
-			return nil
 		}
 	}
 	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{

@@ -147,21 +147,10 @@ func (r *restoration) run(ctx workflow.Context) error {
 		return err
 	}
 	r.owned = true
-	g, err := workflows.NewGate(ctx, process.ApprovalPolicy{
-		Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: in.Options.CentralWiki,
-		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
-	}, in.Wiki, r.requester, st)
-	if err != nil {
-		return err
-	}
+	g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, r.requester, st)
 	r.gate = g
-	outcome, err := g.Wait(ctx)
-	if err != nil {
+	if err != nil || !approved {
 		return err
-	}
-	if outcome != process.StateApproved {
-		st.State = outcome
-		return nil
 	}
 	// The wait may have been long: the name may be taken or the backup gone since.
 	if backup, err = r.check(ctx, "check again after the approval"); err != nil {

@@ -28,9 +28,7 @@ import (
 
 // shortGrace is a client whose deletions wait only a few seconds.
 func shortGrace(grace time.Duration) *client.Client {
-	cfg := *deps.Config
-	cfg.Processes.DeletionGracePeriod = grace
-	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	return clientWith(func(cfg *config.Config) { cfg.Processes.DeletionGracePeriod = grace })
 }
 
 // liveWiki creates a wiki through the worker and returns its name and its
@@ -423,10 +421,10 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 // crashClient is a client for workers run as separate processes (which
 // tests kill) on their own task queue, with a short grace period.
 func crashClient(queue string, grace time.Duration) *client.Client {
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.DeletionGracePeriod = grace
-	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	return clientWith(func(cfg *config.Config) {
+		cfg.Temporal.TaskQueue = queue
+		cfg.Processes.DeletionGracePeriod = grace
+	})
 }
 
 // approvedDeletion asks for db's deletion and has a steward approve it.

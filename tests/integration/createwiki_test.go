@@ -256,10 +256,10 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.TransientRetryBudget = 10 * time.Second
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := clientWith(func(cfg *config.Config) {
+		cfg.Temporal.TaskQueue = queue
+		cfg.Processes.TransientRetryBudget = 10 * time.Second
+	})
 
 	requester := newUser(t, "Requester")
 	creator := newUser(t, "Creator", "wikicreator")

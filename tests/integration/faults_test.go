@@ -275,9 +275,7 @@ func TestFaultWorkerKilledDuringCreations(t *testing.T) {
 	restoreStack(t)
 	bin := buildBinary(t, "worker")
 	queue := "wikiflow-faults-" + randomHex(3)
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := queueClient(queue)
 	requester := newUser(t, "Requester")
 	ctx := testContext(t, 5*time.Minute)
 

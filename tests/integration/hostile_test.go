@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
@@ -513,9 +514,7 @@ func hostileSettings(t *testing.T) {
 
 // The central wiki and the configured protected wikis are never deleted.
 func hostileProtected(t *testing.T) {
-	cfg := *deps.Config
-	cfg.Processes.ProtectedWikis = []string{"testwiki"}
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := clientWith(func(cfg *config.Config) { cfg.Processes.ProtectedWikis = []string{"testwiki"} })
 	del := func(db string) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			_, err := c.DeleteWiki(ctx, db, "FarmAdmin", "hostile")

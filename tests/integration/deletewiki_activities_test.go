@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,7 +16,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
@@ -91,15 +89,6 @@ func deletionState(t *testing.T, farm *activities.Farm, db string) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // wantPermanent checks that err is a non-retryable application error of a type.
 func wantPermanent(t *testing.T, err error, errType string, mentions ...string) {
 	t.Helper()
@@ -130,9 +119,7 @@ func TestDeletionActivityNamesAreFarmMethods(t *testing.T) {
 func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	ctx := testContext(t, 10*time.Minute)
 	farm := deletionFarm(t)
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	env := activityEnv(farm)
 
 	// A wiki to delete, made by the create-wiki activities, with pages.
 	requester := newUser(t, "Doomed")
@@ -360,22 +347,12 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 
 	// A corrupted archive: verification and the removal of the files refuse.
-	goodArchive, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	badArchive := bytes.Clone(goodArchive)
-	badArchive[len(badArchive)/2] ^= 0x01
-	if err := os.WriteFile(archive, badArchive, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive := corruptFile(t, archive, 0x01)
 	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, archive)
 	_, err = exec1("storage", activities.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
-	if err := os.WriteFile(archive, goodArchive, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive()
 	if _, err := os.Stat(uploadDir); err != nil {
 		t.Fatalf("the upload directory went although its archive was corrupted: %v", err)
 	}
@@ -398,15 +375,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	in.Outputs["backup"] = good
 
 	// A tampered file: verification and the drop refuse.
-	original, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered := bytes.Clone(original)
-	tampered[len(tampered)/2] ^= 0x01
-	if err := os.WriteFile(path, tampered, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreDump := corruptFile(t, path, 0x01)
 	_, err = exec1("verify-backup", activities.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, path, "changed after the dump")
 	_, err = exec1("drop-database", activities.NameDropWikiDatabase, nil)
@@ -414,9 +383,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if ok, _ := deps.Clusters.DatabaseExists(ctx, "c1", db); !ok {
 		t.Fatalf("%s was dropped although its backup was tampered with", db)
 	}
-	if err := os.WriteFile(path, original, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreDump()
 
 	// Drop: the database and its claim go, the backup stays.
 	twice("drop-database", activities.NameDropWikiDatabase, nil)

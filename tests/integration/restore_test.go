@@ -20,12 +20,9 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/client"
@@ -302,24 +299,14 @@ func TestRestoreWikiBringsBackEverything(t *testing.T) {
 
 	// A corrupted archive: the restore is refused and changes nothing.
 	archive := st.Result["files_archive"]
-	good, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := bytes.Clone(good)
-	bad[len(bad)/2] ^= 0xff
-	if err := os.WriteFile(archive, bad, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive := corruptFile(t, archive, 0xff)
 	_, err = c.RestoreWiki(ctx, w.db, w.owner, "deleted by mistake")
 	var refusedErr *client.RefusedError
 	if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), "sha256") {
 		t.Fatalf("restore of a corrupted archive: want a refusal naming the checksum, got %v", err)
 	}
 	wantNothingOf(t, w.db)
-	if err := os.WriteFile(archive, good, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive()
 
 	// A plain user's and the requester's own approvals change nothing; a steward's restores.
 	st, err = c.RestoreWiki(ctx, w.db, w.owner, "deleted by mistake")
@@ -471,9 +458,7 @@ func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
 func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	farm := deletionFarm(t)
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
+	env := activityEnv(farm)
 	c := shortGrace(time.Second)
 	w := newFilledWiki(t, "rsta")
 	steward := newUser(t, "Steward", "steward")
@@ -499,12 +484,7 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		claim, ok, _ := deps.Central.GetClaim(ctx, w.db)
 		fmt.Fprintf(&b, "claim %v %s\n", ok, claim.Process)
 		files := w.uploadedFiles(t)
-		keys := make([]string, 0, len(files))
-		for k := range files {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(files) {
 			fmt.Fprintf(&b, "file %s %s\n", k, files[k])
 		}
 		rows, _ := deps.Central.ReadWikiRows(ctx, w.db)
@@ -524,13 +504,9 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		var outs [2]map[string]string
 		for run := 0; run < 2; run++ {
 			in.Step = s.step
-			val, err := env.ExecuteActivity(s.activity, in)
+			res, err := runActivity[process.StepResult](t, env, s.activity, in)
 			if err != nil {
 				t.Fatalf("%s run %d: %v", s.activity, run+1, err)
-			}
-			var res process.StepResult
-			if err := val.Get(&res); err != nil {
-				t.Fatal(err)
 			}
 			outs[run], states[run] = res.Outputs, state()
 			t.Logf("%s run %d: %s", s.activity, run+1, res.Summary)

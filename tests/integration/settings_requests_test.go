@@ -38,10 +38,7 @@ func srActivities(t *testing.T) (*activities.Farm, *testsuite.TestActivityEnviro
 		}
 		farm.Settings = reg
 	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	env.RegisterActivity(farm)
-	return farm, env
+	return farm, activityEnv(farm)
 }
 
 // srRawSettings is the wiki's s_settings exactly as stored ("<no row>" when none).
@@ -61,15 +58,7 @@ func srRawSettings(t *testing.T, db string) string {
 
 func srStep(t *testing.T, env *testsuite.TestActivityEnvironment, activity string, in process.StepInput) (process.StepResult, error) {
 	t.Helper()
-	val, err := env.ExecuteActivity(activity, in)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	var res process.StepResult
-	if err := val.Get(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, nil
+	return runActivity[process.StepResult](t, env, activity, in)
 }
 
 func srSettingInput(db, setting, value string) process.StepInput {
@@ -362,15 +351,7 @@ func srActor(t *testing.T, user string) int64 {
 
 func srUpdate(t *testing.T, env *testsuite.TestActivityEnvironment, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
 	t.Helper()
-	val, err := env.ExecuteActivity(activities.NameUpdateRequest, in)
-	if err != nil {
-		return activities.UpdateRequestResult{}, err
-	}
-	var res activities.UpdateRequestResult
-	if err := val.Get(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, nil
+	return runActivity[activities.UpdateRequestResult](t, env, activities.NameUpdateRequest, in)
 }
 
 // Wiki requests in CreateWiki's tables: filing, review actions that a retry

@@ -404,9 +404,7 @@ func TestRestoreRefusesTakenNamesAndMissingBackups(t *testing.T) {
 // A worker killed (SIGKILL) between the file archive and the removal: the
 // wiki is deleted once, and its backup restores.
 func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
-	bin := buildBinary(t, "worker")
-	queue := "wikiflow-archive-" + randomHex(3)
-	c := crashClient(queue, time.Second)
+	bin, queue, c := killableWorker(t, "wikiflow-archive-", time.Second)
 	steward := newUser(t, "Steward", "steward")
 	backups := config.Abs(deps.Config.Database.BackupDir)
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -416,14 +414,9 @@ func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
 		uploads := filepath.Join(config.Abs(deps.Config.MediaWiki.UploadRoot), w.db)
 		id := approvedDeletion(t, c, w.db, w.owner, steward)
 		killedBeforeRemoval := false
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-			if files, _ := filepath.Glob(filepath.Join(backups, w.db, "*.files.tar.gz")); len(files) > 0 {
-				_ = worker.Process.Kill()
-				_, _ = worker.Process.Wait()
-				_, err := os.Stat(uploads)
-				killedBeforeRemoval = err == nil
-				break
-			}
+		if killWhenFileAppears(worker, filepath.Join(backups, w.db, "*.files.tar.gz")) {
+			_, err := os.Stat(uploads)
+			killedBeforeRemoval = err == nil
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 3*time.Minute, process.StateCompleted)

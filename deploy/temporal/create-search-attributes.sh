@@ -11,15 +11,43 @@ address=${TEMPORAL_ADDRESS:-temporal:7233}
 namespace=${TEMPORAL_NAMESPACE:-default}
 attributes=${SEARCH_ATTRIBUTES:?SEARCH_ATTRIBUTES is required, e.g. "WikiDB=Keyword"}
 
-attempt=1
-until temporal operator cluster health --address "$address" >/dev/null 2>&1; do
-	if [ "$attempt" -ge 60 ]; then
-		echo "Temporal at $address is not healthy after $attempt attempts" >&2
-		exit 1
+# retry TIMES MESSAGE COMMAND...: runs COMMAND every 2 s until it succeeds; after TIMES
+# failed attempts, says MESSAGE with their count and exits.
+retry() {
+	times=$1
+	message=$2
+	shift 2
+	attempt=1
+	until "$@"; do
+		if [ "$attempt" -ge "$times" ]; then
+			echo "$message after $attempt attempts" >&2
+			exit 1
+		fi
+		attempt=$((attempt + 1))
+		sleep 2
+	done
+}
+
+healthy() {
+	temporal operator cluster health --address "$address" >/dev/null 2>&1
+}
+
+# ensure_attribute NAME TYPE: the search attribute exists, or is created now.
+ensure_attribute() {
+	if temporal operator search-attribute list --address "$address" --namespace "$namespace" 2>/dev/null |
+		grep -qw -- "$1"; then
+		echo "search attribute $1 exists"
+		return 0
 	fi
-	attempt=$((attempt + 1))
-	sleep 2
-done
+	if temporal operator search-attribute create --address "$address" --namespace "$namespace" \
+		--name "$1" --type "$2"; then
+		echo "search attribute $1 ($2) created"
+		return 0
+	fi
+	return 1
+}
+
+retry 60 "Temporal at $address is not healthy" healthy
 
 if temporal operator namespace describe --address "$address" --namespace "$namespace" >/dev/null 2>&1; then
 	echo "namespace $namespace exists"
@@ -32,23 +60,5 @@ fi
 for spec in $attributes; do
 	name=${spec%%=*}
 	type=${spec#*=}
-	attempt=1
-	while :; do
-		if temporal operator search-attribute list --address "$address" --namespace "$namespace" 2>/dev/null |
-			grep -qw -- "$name"; then
-			echo "search attribute $name exists"
-			break
-		fi
-		if temporal operator search-attribute create --address "$address" --namespace "$namespace" \
-			--name "$name" --type "$type"; then
-			echo "search attribute $name ($type) created"
-			break
-		fi
-		if [ "$attempt" -ge 30 ]; then
-			echo "could not create search attribute $name after $attempt attempts" >&2
-			exit 1
-		fi
-		attempt=$((attempt + 1))
-		sleep 2
-	done
+	retry 30 "could not create search attribute $name" ensure_attribute "$name" "$type"
 done

@@ -28,9 +28,7 @@ import (
 
 // shortGrace is a client whose deletions wait only a few seconds.
 func shortGrace(grace time.Duration) *client.Client {
-	cfg := *deps.Config
-	cfg.Processes.DeletionGracePeriod = grace
-	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	return clientWith(func(cfg *config.Config) { cfg.Processes.DeletionGracePeriod = grace })
 }
 
 // liveWiki creates a wiki through the worker and returns its name and its
@@ -423,10 +421,33 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 // crashClient is a client for workers run as separate processes (which
 // tests kill) on their own task queue, with a short grace period.
 func crashClient(queue string, grace time.Duration) *client.Client {
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.DeletionGracePeriod = grace
-	return &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	return clientWith(func(cfg *config.Config) {
+		cfg.Temporal.TaskQueue = queue
+		cfg.Processes.DeletionGracePeriod = grace
+	})
+}
+
+// killableWorker builds the worker binary, to run as separate processes
+// (which tests kill) on a task queue of their own named after prefix, and
+// a client for that queue whose deletions wait for grace.
+func killableWorker(t *testing.T, prefix string, grace time.Duration) (bin, queue string, c *client.Client) {
+	t.Helper()
+	bin = buildBinary(t, "worker")
+	queue = prefix + randomHex(3)
+	return bin, queue, crashClient(queue, grace)
+}
+
+// killWhenFileAppears kills worker as soon as a file matching pattern
+// exists, looking for a minute; it tells whether it found one.
+func killWhenFileAppears(worker *exec.Cmd, pattern string) bool {
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		if files, _ := filepath.Glob(pattern); len(files) > 0 {
+			_ = worker.Process.Kill()
+			_, _ = worker.Process.Wait()
+			return true
+		}
+	}
+	return false
 }
 
 // approvedDeletion asks for db's deletion and has a steward approve it.
@@ -447,9 +468,7 @@ func approvedDeletion(t *testing.T, c *client.Client, db, owner, steward string)
 // A worker killed during the grace period: after the restart the wiki is
 // deleted exactly once and its backup is there.
 func TestWorkerKilledDuringGracePeriod(t *testing.T) {
-	bin := buildBinary(t, "worker")
-	queue := "wikiflow-grace-" + randomHex(3)
-	c := crashClient(queue, 4*time.Second)
+	bin, queue, c := killableWorker(t, "wikiflow-grace-", 4*time.Second)
 	db, owner := liveWiki(t, "kill")
 	steward := newUser(t, "Steward", "steward")
 	worker := startWorkerProcess(t, bin, queue)
@@ -469,9 +488,7 @@ func TestWorkerKilledDuringGracePeriod(t *testing.T) {
 // A worker killed between the backup and the drop: after the restart the
 // wiki is deleted exactly once and its backup is there and restores.
 func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
-	bin := buildBinary(t, "worker")
-	queue := "wikiflow-backup-" + randomHex(3)
-	c := crashClient(queue, time.Second)
+	bin, queue, c := killableWorker(t, "wikiflow-backup-", time.Second)
 	steward := newUser(t, "Steward", "steward")
 	backups := config.Abs(deps.Config.Database.BackupDir)
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -481,15 +498,9 @@ func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 		id := approvedDeletion(t, c, db, owner, steward)
 		// Kill as soon as a backup file of this wiki exists.
 		killedBeforeDrop := false
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-			files, _ := filepath.Glob(filepath.Join(backups, db, "*.sql"))
-			if len(files) > 0 {
-				_ = worker.Process.Kill()
-				_, _ = worker.Process.Wait()
-				cluster, _ := deps.Clusters.FindDatabase(ctx, db)
-				killedBeforeDrop = cluster != ""
-				break
-			}
+		if killWhenFileAppears(worker, filepath.Join(backups, db, "*.sql")) {
+			cluster, _ := deps.Clusters.FindDatabase(ctx, db)
+			killedBeforeDrop = cluster != ""
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)

@@ -46,9 +46,7 @@ func startWorkerProcess(t *testing.T, bin, queue string) *exec.Cmd {
 func TestWorkerKilledDuringSchemaFinishesAfterRestart(t *testing.T) {
 	bin := buildBinary(t, "worker")
 	queue := "wikiflow-crash-" + randomHex(3)
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := queueClient(queue)
 	requester := newUser(t, "Requester")
 	server, _ := deps.Clusters.Server("c1")
 	full := coreTables(t)

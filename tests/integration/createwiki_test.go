@@ -62,6 +62,43 @@ func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, w
 	}
 }
 
+// requesterAdmin checks that requester is bureaucrat, sysop and
+// interface-admin of db (called wiki in the messages) and returns them as
+// the wiki's API shows them.
+func requesterAdmin(t *testing.T, db, requester, wiki string) mediawiki.User {
+	t.Helper()
+	u, err := deps.API.User(testContext(t, time.Minute), db, requester)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []string{"bureaucrat", "sysop", "interface-admin"} {
+		if !u.InGroup(g) {
+			t.Errorf("requester not in %s on the %s: %v", g, wiki, u.Groups)
+		}
+	}
+	return u
+}
+
+// failingCreation is a creation on the failingCreations client, which
+// stops in needs-attention, with its requester and a wiki creator.
+type failingCreation struct {
+	c                          *client.Client
+	db, id, requester, creator string
+}
+
+func startFailingCreation(t *testing.T, prefix, sitename string) failingCreation {
+	t.Helper()
+	f := failingCreation{c: failingCreations(), requester: newUser(t, "Requester"), creator: newUser(t, "Creator", "wikicreator"), db: uniqueDB(prefix)}
+	var err error
+	f.id, err = f.c.CreateWiki(testContext(t, time.Minute), client.CreateWikiRequest{
+		Wiki: process.WikiSpec{DB: f.db, Sitename: sitename, Language: "en"}, Requester: f.requester,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func stepState(st process.Status, name string) string {
 	if s := st.Step(name); s != nil {
 		return s.State
@@ -100,15 +137,7 @@ func TestCreateWikiEndToEnd(t *testing.T) {
 	if si.SiteName != "Demo Wiki "+db || si.Lang != "de" || si.DBName != db {
 		t.Fatalf("siteinfo of the new wiki: %+v", si)
 	}
-	u, err := deps.API.User(ctx, db, requester)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range []string{"bureaucrat", "sysop", "interface-admin"} {
-		if !u.InGroup(g) {
-			t.Errorf("requester not in %s on the new wiki: %v", g, u.Groups)
-		}
-	}
+	u := requesterAdmin(t, db, requester, "new wiki")
 	if !u.Has("managewiki-core") {
 		t.Errorf("the new wiki's bureaucrat lacks managewiki-core: %v", u.Rights)
 	}
@@ -256,10 +285,10 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Stop()
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	cfg.Processes.TransientRetryBudget = 10 * time.Second
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := clientWith(func(cfg *config.Config) {
+		cfg.Temporal.TaskQueue = queue
+		cfg.Processes.TransientRetryBudget = 10 * time.Second
+	})
 
 	requester := newUser(t, "Requester")
 	creator := newUser(t, "Creator", "wikicreator")
@@ -327,16 +356,8 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 // undoes exactly what it did: registration, storage, database.
 func TestAbortUndoesWhatTheProcessDid(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	c := failingCreations()
-	requester := newUser(t, "Requester")
-	creator := newUser(t, "Creator", "wikicreator")
-	db := uniqueDB("abort")
-	id, err := c.CreateWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Abort Wiki", Language: "en"}, Requester: requester,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := startFailingCreation(t, "abort", "Abort Wiki")
+	c, requester, creator, db, id := f.c, f.requester, f.creator, f.db, f.id
 	st := waitFor(t, c, id, time.Minute, process.StateNeedsAttention)
 	if s := st.Step("extension-tables"); s == nil || s.State != process.StepFailed || !strings.Contains(s.Error, "nonexistent") {
 		t.Fatalf("the farm's step: %+v", s)
@@ -346,7 +367,7 @@ func TestAbortUndoesWhatTheProcessDid(t *testing.T) {
 	}
 	// Wait for the optional steps to settle so storage has been created.
 	waitSettled(t, c, id)
-	st, err = c.Abort(ctx, id, creator, "test")
+	st, err := c.Abort(ctx, id, creator, "test")
 	if err != nil {
 		t.Fatal(err)
 	}

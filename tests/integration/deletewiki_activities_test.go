@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,14 +16,12 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
@@ -94,15 +91,6 @@ func deletionState(t *testing.T, farm *activities.Farm, db string) string {
 	return b.String()
 }
 
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // wantPermanent checks that err is a non-retryable application error of a type.
 func wantPermanent(t *testing.T, err error, errType string, mentions ...string) {
 	t.Helper()
@@ -117,13 +105,6 @@ func wantPermanent(t *testing.T, err error, errType string, mentions ...string) 
 	}
 }
 
-func TestDeletionActivityNamesAreFarmMethods(t *testing.T) {
-	typ := reflect.TypeOf(&activities.Farm{})
-	names := append(append([]string{}, deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
-	for _, name := range append(names, deletewiki.NameCountRightHolders, createwiki.NameRemoveStorage, restorewiki.NameCheckRestore) {
-		if _, ok := typ.MethodByName(name); !ok {
-			t.Errorf("%s is not a method of *Farm", name)
-		}
 	}
 }
 
@@ -133,9 +114,7 @@ func TestDeletionActivityNamesAreFarmMethods(t *testing.T) {
 func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	ctx := testContext(t, 10*time.Minute)
 	farm := deletionFarm(t)
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	service.RegisterActivities(env, farm)
+	env := activityEnv(farm)
 
 	// A wiki to delete, made by the create-wiki activities, with pages.
 	requester := newUser(t, "Doomed")
@@ -363,22 +342,12 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 
 	// A corrupted archive: verification and the removal of the files refuse.
-	goodArchive, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	badArchive := bytes.Clone(goodArchive)
-	badArchive[len(badArchive)/2] ^= 0x01
-	if err := os.WriteFile(archive, badArchive, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive := corruptFile(t, archive, 0x01)
 	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, archive)
 	_, err = exec1("storage", createwiki.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
 	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
-	if err := os.WriteFile(archive, goodArchive, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive()
 	if _, err := os.Stat(uploadDir); err != nil {
 		t.Fatalf("the upload directory went although its archive was corrupted: %v", err)
 	}
@@ -401,15 +370,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	in.Outputs["backup"] = good
 
 	// A tampered file: verification and the drop refuse.
-	original, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tampered := bytes.Clone(original)
-	tampered[len(tampered)/2] ^= 0x01
-	if err := os.WriteFile(path, tampered, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreDump := corruptFile(t, path, 0x01)
 	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
 	wantPermanent(t, err, activities.ErrChecksumMismatch, path, "changed after the dump")
 	_, err = exec1("drop-database", deletewiki.NameDropWikiDatabase, nil)
@@ -417,9 +378,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	if ok, _ := deps.Clusters.DatabaseExists(ctx, "c1", db); !ok {
 		t.Fatalf("%s was dropped although its backup was tampered with", db)
 	}
-	if err := os.WriteFile(path, original, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreDump()
 
 	// Drop: the database and its claim go, the backup stays.
 	twice("drop-database", deletewiki.NameDropWikiDatabase, nil)

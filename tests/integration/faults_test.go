@@ -162,6 +162,64 @@ func create(ctx context.Context, c *client.Client, requester string, crs []*crea
 	wg.Wait()
 }
 
+// outage is a fault test under way: the stack restored when the test
+// ends, creations started, and then a part of the stack taken down.
+type outage struct {
+	t         *testing.T
+	env       []string
+	ctx       context.Context
+	requester string
+	crs       []*creation
+	late      []*creation   // asked for during the outage
+	lateDone  chan struct{} // closed once the late ones are validated
+}
+
+// startOutage starts n creations named after prefix, with a deadline for
+// the whole test, and returns once each is validated.
+func startOutage(t *testing.T, timeout time.Duration, prefix string, n int) *outage {
+	t.Helper()
+	restoreStack(t)
+	o := &outage{t: t, env: stackEnv(t), ctx: testContext(t, timeout), requester: newUser(t, "Requester"), crs: creations(prefix, n)}
+	create(o.ctx, cli, o.requester, o.crs)
+	return o
+}
+
+// requestLate asks for one more creation while the stack is down; its
+// validation waits for the outage's end.
+func (o *outage) requestLate(prefix string) {
+	o.late = creations(prefix, 1)
+	o.lateDone = make(chan struct{})
+	go func() { defer close(o.lateDone); create(o.ctx, cli, o.requester, o.late) }()
+}
+
+// sitOut keeps the part that went down at since (its pid file names it)
+// down for d, and returns what a status first showed of a step retrying.
+func (o *outage) sitOut(pidFile string, since time.Time, d time.Duration) (seen string) {
+	for time.Since(since) < d {
+		if seen == "" {
+			seen = retrying(o.ctx, cli, o.crs)
+		}
+		stillDown(o.t, pidFile, since)
+		time.Sleep(time.Second)
+	}
+	return seen
+}
+
+// heal brings the stack back and waits for every creation, the late one
+// too, to be created once: how long the stack took to come up, when it was
+// back, the statuses and when the last creation completed.
+func (o *outage) heal() (restart time.Duration, back time.Time, sts []process.Status, last time.Time) {
+	o.t.Helper()
+	restart = stackUp(o.t, o.env)
+	back = time.Now()
+	<-o.lateDone
+	sts, last = waitCompleted(o.t, cli, append(o.crs, o.late...), 3*time.Minute)
+	for _, st := range sts {
+		assertCreatedOnce(o.t, st, o.requester)
+	}
+	return restart, back, sts, last
+}
+
 // waitCompleted waits until every creation completed and returns their
 // statuses and when the last one did.
 func waitCompleted(t *testing.T, c *client.Client, crs []*creation, timeout time.Duration) ([]process.Status, time.Time) {
@@ -275,9 +333,7 @@ func TestFaultWorkerKilledDuringCreations(t *testing.T) {
 	restoreStack(t)
 	bin := buildBinary(t, "worker")
 	queue := "wikiflow-faults-" + randomHex(3)
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := queueClient(queue)
 	requester := newUser(t, "Requester")
 	ctx := testContext(t, 5*time.Minute)
 
@@ -396,13 +452,8 @@ func retrying(ctx context.Context, c *client.Client, crs []*creation) string {
 // one creation asked for while it is down: all complete with no person, and
 // the statuses show the retries.
 func TestFaultMariaDBRestartDuringCreations(t *testing.T) {
-	restoreStack(t)
-	env := stackEnv(t)
-	ctx := testContext(t, 5*time.Minute)
-	requester := newUser(t, "Requester")
-	crs := creations("dbdown", 5)
-	create(ctx, cli, requester, crs)
-	stepReached(t, cli, crs[:1], createwiki.StepCreateDatabase, time.Minute)
+	o := startOutage(t, 5*time.Minute, "dbdown", 5)
+	stepReached(t, cli, o.crs[:1], createwiki.StepCreateDatabase, time.Minute)
 
 	sock := filepath.Join(stateDir(), "run", "mysqld.sock")
 	down := time.Now()
@@ -417,26 +468,9 @@ func TestFaultMariaDBRestartDuringCreations(t *testing.T) {
 	}
 	stopped := time.Since(down)
 	// A request made during the outage is validated once MariaDB is back.
-	late := creations("dblate", 1)
-	lateDone := make(chan struct{})
-	go func() { defer close(lateDone); create(ctx, cli, requester, late) }()
-
-	seen := ""
-	for time.Since(down) < 30*time.Second {
-		if seen == "" {
-			seen = retrying(ctx, cli, crs)
-		}
-		stillDown(t, "mariadb.pid", down)
-		time.Sleep(time.Second)
-	}
-	restart := stackUp(t, env)
-	back := time.Now()
-	<-lateDone
-	all := append(crs, late...)
-	sts, last := waitCompleted(t, cli, all, 3*time.Minute)
-	for _, st := range sts {
-		assertCreatedOnce(t, st, requester)
-	}
+	o.requestLate("dblate")
+	seen := o.sitOut("mariadb.pid", down, 30*time.Second)
+	restart, back, sts, last := o.heal()
 	figures, retries := attemptFigures(sts)
 	if retries == 0 {
 		t.Error("no step shows a retry: the outage was not in the middle of the creations")
@@ -457,12 +491,8 @@ func TestFaultMariaDBRestartDuringCreations(t *testing.T) {
 // steps that need its API finish on their own once it is back, and a
 // creation asked for during the outage is validated then; no person.
 func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
-	restoreStack(t)
-	env := stackEnv(t)
-	ctx := testContext(t, 6*time.Minute)
-	requester := newUser(t, "Requester")
-	crs := creations("mwdown", 3)
-	create(ctx, cli, requester, crs)
+	o := startOutage(t, 6*time.Minute, "mwdown", 3)
+	crs := o.crs
 
 	pid, ok := livePID("php.pid")
 	if !ok {
@@ -476,35 +506,19 @@ func TestFaultMediaWikiDownDuringCreations(t *testing.T) {
 	for alive(pid) {
 		time.Sleep(100 * time.Millisecond)
 	}
-	late := creations("mwlate", 1)
-	lateDone := make(chan struct{})
-	go func() { defer close(lateDone); create(ctx, cli, requester, late) }()
+	o.requestLate("mwlate")
 
 	// The critical path needs no MediaWiki.
 	stepReached(t, cli, crs, createwiki.StepRegister, time.Minute)
 	critical := time.Since(down)
-	seen := ""
-	for time.Since(down) < 2*time.Minute {
-		if seen == "" {
-			seen = retrying(ctx, cli, crs)
-		}
-		stillDown(t, "php.pid", down)
-		time.Sleep(time.Second)
-	}
+	seen := o.sitOut("php.pid", down, 2*time.Minute)
 	for _, cr := range crs {
-		st := statusOf(ctx, cli, cr.id)
+		st := statusOf(o.ctx, cli, cr.id)
 		if st.State != process.StateRunning || stepState(st, createwiki.StepRights) == process.StepSucceeded {
 			t.Errorf("%s while MediaWiki is down: %s, rights %s", cr.id, st.State, stepState(st, createwiki.StepRights))
 		}
 	}
-	restart := stackUp(t, env)
-	back := time.Now()
-	<-lateDone
-	all := append(crs, late...)
-	sts, last := waitCompleted(t, cli, all, 3*time.Minute)
-	for _, st := range sts {
-		assertCreatedOnce(t, st, requester)
-	}
+	restart, back, sts, last := o.heal()
 	for _, st := range sts[:len(crs)] {
 		for _, step := range []string{createwiki.StepRights, createwiki.StepMainPage} {
 			if s := st.Step(step); s.Attempts < 2 {

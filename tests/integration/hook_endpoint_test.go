@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +27,8 @@ type hookCall struct {
 	body         []byte
 	timestamp    int64
 	secret       []byte // nil: no signature headers at all
+	signature    string // when set, sent instead of the one made with secret
+	base         string // when set, the endpoint's URL instead of the shared one
 }
 
 func signedCall(method, path string, body any) hookCall {
@@ -44,14 +47,22 @@ func hookSecret() []byte {
 // do sends the call and returns the status code and the decoded answer.
 func (h hookCall) do(t *testing.T) (int, map[string]any) {
 	t.Helper()
-	req, _ := http.NewRequest(h.method, "http://"+deps.Config.Hook.Address+h.path, bytes.NewReader(h.body))
+	base := h.base
+	if base == "" {
+		base = "http://" + deps.Config.Hook.Address
+	}
+	req, _ := http.NewRequest(h.method, base+h.path, bytes.NewReader(h.body))
 	if h.secret != nil {
 		req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(h.timestamp, 10))
-		signed := h.path
-		if h.signedPath != "" {
-			signed = h.signedPath
+		signature := h.signature
+		if signature == "" {
+			signed := h.path
+			if h.signedPath != "" {
+				signed = h.signedPath
+			}
+			signature = hook.Sign(h.secret, h.timestamp, h.method, signed, h.body)
 		}
-		req.Header.Set(hook.HeaderSignature, hook.Sign(h.secret, h.timestamp, h.method, signed, h.body))
+		req.Header.Set(hook.HeaderSignature, signature)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -70,8 +81,8 @@ func errorCode(out map[string]any) string {
 	return code
 }
 
-// signalCount counts the signals in a workflow's history.
-func signalCount(t *testing.T, id string) int {
+// historyCount counts the events of a workflow's history that are of one of types.
+func historyCount(t *testing.T, id string, types ...enums.EventType) int {
 	t.Helper()
 	iter := deps.Temporal.GetWorkflowHistory(testContext(t, time.Minute), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	n := 0
@@ -80,23 +91,36 @@ func signalCount(t *testing.T, id string) int {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.GetEventType() == enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED {
+		if slices.Contains(types, ev.GetEventType()) {
 			n++
 		}
 	}
 	return n
 }
 
-// Every refusal of the endpoint: nothing reaches the process.
-func TestHookRefusesForgedStaleReplayedOversizedMalformed(t *testing.T) {
-	ctx := testContext(t, 2*time.Minute)
-	db, owner := liveWiki(t, "hook")
-	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "test")
+// signalCount counts the signals in a workflow's history.
+func signalCount(t *testing.T, id string) int {
+	t.Helper()
+	return historyCount(t, id, enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED)
+}
+
+// waitingChange makes a wiki and asks for a restricted setting change on
+// it, which waits for a steward's approval: the wiki, its owner and the
+// change's process ID.
+func waitingChange(t *testing.T, prefix, comment string) (db, owner, id string) {
+	t.Helper()
+	db, owner = liveWiki(t, prefix)
+	st, err := cli.ChangeSetting(testContext(t, time.Minute), db, "wgMaxArticleSize", "2000", owner, comment)
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := st.ID
-	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+	return db, owner, st.ID
+}
+
+// Every refusal of the endpoint: nothing reaches the process.
+func TestHookRefusesForgedStaleReplayedOversizedMalformed(t *testing.T) {
+	_, owner, id := waitingChange(t, "hook", "test")
 	path := "/v1/processes/" + id + "/actions"
 	approve := map[string]string{"action": "approve", "user": owner}
 
@@ -152,7 +176,7 @@ func TestHookRefusesForgedStaleReplayedOversizedMalformed(t *testing.T) {
 	if n := signalCount(t, id); n != 1 {
 		t.Fatalf("want exactly one signal after a valid request and its replay, got %d", n)
 	}
-	st = waitFor(t, cli, id, time.Minute, process.StateCompleted)
+	st := waitFor(t, cli, id, time.Minute, process.StateCompleted)
 	if a := lastApproval(st); a.User != steward || !a.Accepted {
 		t.Fatalf("the approval through the hook: %+v", a)
 	}

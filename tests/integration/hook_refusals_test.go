@@ -28,20 +28,8 @@ var allActions = []string{client.ActionApprove, client.ActionDecline, client.Act
 // accepted updates.
 func messageCount(t *testing.T, id string) int {
 	t.Helper()
-	iter := deps.Temporal.GetWorkflowHistory(testContext(t, time.Minute), id, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
-	n := 0
-	for iter.HasNext() {
-		ev, err := iter.Next()
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch ev.GetEventType() {
-		case enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
-			enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED:
-			n++
-		}
-	}
-	return n
+	return historyCount(t, id, enums.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED, enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+		enums.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ADMITTED)
 }
 
 // fingerprint is what a refused action must leave as it was.

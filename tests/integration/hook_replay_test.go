@@ -3,14 +3,10 @@
 package integration
 
 import (
-	"bytes"
-	"net"
 	"net/http"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -19,41 +15,24 @@ import (
 // central database, not in one process's memory.
 func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	db, owner := liveWiki(t, "replay")
-	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "replay test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+	_, owner, id := waitingChange(t, "replay", "replay test")
 	serve := func() string {
-		h, err := deps.HookHandler(cli)
+		addr, stop, err := serveHook("127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		srv := &http.Server{Handler: h}
-		go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed once the cleanup closes it
-		t.Cleanup(func() { srv.Close() })
-		return ln.Addr().String()
+		t.Cleanup(stop)
+		return addr
 	}
 	workerA, workerB := serve(), serve()
-	path := "/v1/processes/" + st.ID + "/actions"
-	body := []byte(`{"action":"decline","user":"` + owner + `","comment":"sent once"}`)
-	ts := time.Now().Unix()
-	sig := hook.Sign(hookSecret(), ts, "POST", path, body)
+	path := "/v1/processes/" + id + "/actions"
+	// One signed request, the same bytes each time it is sent.
+	request := hookCall{method: "POST", path: path, timestamp: time.Now().Unix(), secret: hookSecret(),
+		body: []byte(`{"action":"decline","user":"` + owner + `","comment":"sent once"}`)}
 	send := func(addr string) int {
-		req, _ := http.NewRequest("POST", "http://"+addr+path, bytes.NewReader(body))
-		req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(ts, 10))
-		req.Header.Set(hook.HeaderSignature, sig)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode
+		request.base = "http://" + addr
+		code, _ := request.do(t)
+		return code
 	}
 	if code := send(workerA); code != http.StatusAccepted {
 		t.Fatalf("the first delivery to worker A: HTTP %d", code)
@@ -68,10 +47,10 @@ func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
 	if code := send(workerA); code != http.StatusUnauthorized {
 		t.Fatalf("the same request to worker A again: HTTP %d, want 401", code)
 	}
-	if n := signalCount(t, st.ID); n != 1 {
+	if n := signalCount(t, id); n != 1 {
 		t.Fatalf("%d signals reached the process, want exactly one", n)
 	}
-	if _, err := cli.Decide(ctx, st.ID, process.DecisionCancel, owner, "done"); err != nil {
+	if _, err := cli.Decide(ctx, id, process.DecisionCancel, owner, "done"); err != nil {
 		t.Logf("cancel: %v", err) // the requester's decline may already have ended it
 	}
 }

@@ -80,6 +80,20 @@ func (v *visitor) login(user, password string) *visitor {
 	return v
 }
 
+// csrfToken is the edit token of the visitor's session, from the Action API.
+func (v *visitor) csrfToken() string {
+	v.t.Helper()
+	var tokens struct {
+		Query struct {
+			Tokens struct {
+				CSRF string `json:"csrftoken"`
+			} `json:"tokens"`
+		} `json:"query"`
+	}
+	v.apiJSON(url.Values{"action": {"query"}, "meta": {"tokens"}}, &tokens)
+	return tokens.Query.Tokens.CSRF
+}
+
 func (v *visitor) apiJSON(params url.Values, out any) {
 	v.t.Helper()
 	params.Set("format", "json")
@@ -503,16 +517,8 @@ func TestHookPageSaysWhenTheEndpointFails(t *testing.T) {
 				}
 			}
 			// A deletion form posted anyway, with a valid token: an error, no process.
-			var tokens struct {
-				Query struct {
-					Tokens struct {
-						CSRF string `json:"csrftoken"`
-					} `json:"tokens"`
-				} `json:"query"`
-			}
-			v.apiJSON(url.Values{"action": {"query"}, "meta": {"tokens"}}, &tokens)
 			_, page := v.post("Special:Processes", url.Values{"wpFormIdentifier": {"wikiflow-delete"},
-				"wpEditToken": {tokens.Query.Tokens.CSRF}, "wpreason": {"should not start"}})
+				"wpEditToken": {v.csrfToken()}, "wpreason": {"should not start"}})
 			wantErrorBox(t, page, tc.saying)
 			if _, err := cli.Status(testContext(t, time.Minute), id); !errors.Is(err, client.ErrNoProcess) {
 				t.Fatalf("a deletion started while the endpoint failed: %v", err)

@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -16,7 +15,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +24,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
@@ -513,9 +512,7 @@ func hostileSettings(t *testing.T) {
 
 // The central wiki and the configured protected wikis are never deleted.
 func hostileProtected(t *testing.T) {
-	cfg := *deps.Config
-	cfg.Processes.ProtectedWikis = []string{"testwiki"}
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := clientWith(func(cfg *config.Config) { cfg.Processes.ProtectedWikis = []string{"testwiki"} })
 	del := func(db string) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			_, err := c.DeleteWiki(ctx, db, "FarmAdmin", "hostile")
@@ -555,13 +552,7 @@ func hookAnswer(code int, out map[string]any) error {
 // the process could never take. The open process's history gets no signal.
 func hostileHook(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	db, owner := liveWiki(t, "hostilehook")
-	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "hostile hook")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := st.ID
-	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
+	db, owner, id := waitingChange(t, "hostilehook", "hostile hook")
 	path := "/v1/processes/" + id + "/actions"
 	approve := map[string]string{"action": "approve", "user": owner}
 	call := func(mutate func(*hookCall)) func(context.Context) error {
@@ -596,14 +587,14 @@ func hostileHook(t *testing.T) {
 		{"query added after signing", call(func(h *hookCall) { h.signedPath = h.path; h.path += "?x=1" }), "401 unauthorized"},
 		{"body changed after signing", func(context.Context) error {
 			h := signedCall("POST", path, approve)
-			signed := hook.Sign(h.secret, h.timestamp, h.method, h.path, h.body)
+			h.signature = hook.Sign(h.secret, h.timestamp, h.method, h.path, h.body)
 			h.body = []byte(strings.Replace(string(h.body), owner, "FarmAdmin", 1))
-			return hookAnswer(doSigned(t, h, signed))
+			return hookAnswer(h.do(t))
 		}, "401 unauthorized"},
 		{"method changed after signing", func(context.Context) error {
 			h := signedCall("POST", path, approve)
-			signed := hook.Sign(h.secret, h.timestamp, "PUT", h.path, h.body)
-			return hookAnswer(doSigned(t, h, signed))
+			h.signature = hook.Sign(h.secret, h.timestamp, "PUT", h.path, h.body)
+			return hookAnswer(h.do(t))
 		}, "401 unauthorized"},
 		{"replayed", send(read), "401 unauthorized"},
 		{"oversized", call(func(h *hookCall) {
@@ -641,34 +632,12 @@ func hostileHook(t *testing.T) {
 	}
 }
 
-// doSigned sends a call with a signature made by the caller.
-func doSigned(t *testing.T, h hookCall, signature string) (int, map[string]any) {
-	t.Helper()
-	req, _ := http.NewRequest(h.method, "http://"+deps.Config.Hook.Address+h.path, bytes.NewReader(h.body))
-	req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(h.timestamp, 10))
-	req.Header.Set(hook.HeaderSignature, signature)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out map[string]any
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out
-}
-
 // Forms of Special:Processes sent by people who may not, or without a
 // valid edit token: the page refuses and nothing is sent.
 func hostilePages(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
-	db, owner := liveWiki(t, "hostilepage")
+	db, owner, id := waitingChange(t, "hostilepage", "hostile page")
 	plain := newUser(t, "Plain")
-	st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "hostile page")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := st.ID
-	waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
 	ownerV := newVisitor(t, farmAddr(), db).login(owner, withPassword(t, owner))
 	plainV := newVisitor(t, farmAddr(), db).login(plain, withPassword(t, plain))
 	anon := newVisitor(t, farmAddr(), db)
@@ -682,15 +651,7 @@ func hostilePages(t *testing.T) {
 	if !ok {
 		t.Fatalf("no action form for the requester: %q", errorBoxes(page))
 	}
-	var tokens struct {
-		Query struct {
-			Tokens struct {
-				CSRF string `json:"csrftoken"`
-			} `json:"tokens"`
-		} `json:"query"`
-	}
-	plainV.apiJSON(url.Values{"action": {"query"}, "meta": {"tokens"}}, &tokens)
-	plainToken := tokens.Query.Tokens.CSRF
+	plainToken := plainV.csrfToken()
 	with := func(form url.Values, set map[string]string, del ...string) url.Values {
 		out := url.Values{}
 		for k, v := range form {

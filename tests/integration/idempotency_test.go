@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
@@ -47,12 +43,7 @@ func wikiState(t *testing.T, db, requester string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys := make([]string, 0, len(rows))
-	for k := range rows {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range sortedKeys(rows) {
 		fmt.Fprintf(&b, "\n%s=%d", k, rows[k])
 	}
 	if w, err := deps.Central.Wiki(ctx, db); err == nil {
@@ -77,9 +68,7 @@ func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	service.RegisterActivities(env, farm)
+	env := activityEnv(farm)
 
 	requester := newUser(t, "Requester")
 	db := uniqueDB("idem")

@@ -87,7 +87,7 @@ func setup(m *testing.M) int {
 	defer w.Stop()
 	cli = &client.Client{Temporal: deps.Temporal, Config: cfg}
 	// The wikis' hook endpoint, on its usual address, feeding this run's worker.
-	stopHook, err := serveHook(cfg.Hook.Address)
+	_, stopHook, err := serveHook(cfg.Hook.Address)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "hook endpoint on %s: %v (is a worker from `make run` still running?)\n", cfg.Hook.Address, err)
 		return 1
@@ -96,18 +96,20 @@ func setup(m *testing.M) int {
 	return m.Run()
 }
 
-func serveHook(addr string) (func(), error) {
+// serveHook serves the hook endpoint, feeding this run's worker, on addr
+// (port 0: a free one); it returns the address and a stop.
+func serveHook(addr string) (string, func(), error) {
 	h, err := deps.HookHandler(cli)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	srv := &http.Server{Handler: h}
 	go func() { _ = srv.Serve(ln) }() // returns http.ErrServerClosed once the returned stop closes it
-	return func() { srv.Close() }, nil
+	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
 func randomHex(n int) string {

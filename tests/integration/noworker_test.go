@@ -30,9 +30,7 @@ func TestStatusWithoutAWorker(t *testing.T) {
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
-	cfg := *deps.Config
-	cfg.Temporal.TaskQueue = queue
-	c := &client.Client{Temporal: deps.Temporal, Config: &cfg}
+	c := queueClient(queue)
 	requester := newUser(t, "Alone")
 	db := uniqueDB("alone")
 	id, err := c.CreateWiki(ctx, client.CreateWikiRequest{Wiki: process.WikiSpec{DB: db, Sitename: "Alone", Language: "en"}, Requester: requester})

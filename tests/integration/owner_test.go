@@ -22,16 +22,8 @@ import (
 // the abort undoes only what the creation itself did.
 func TestOneOwnerPerWiki(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
-	failing := failingCreations()
-	requester := newUser(t, "Requester")
-	creator := newUser(t, "Creator", "wikicreator")
-	db := uniqueDB("owned")
-	createID, err := failing.CreateWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Owned", Language: "en"}, Requester: requester,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := startFailingCreation(t, "owned", "Owned")
+	requester, creator, db, createID := f.requester, f.creator, f.db, f.id
 	st := waitFor(t, cli, createID, 2*time.Minute, process.StateNeedsAttention)
 	// The requester becomes the new wiki's bureaucrat in the optional rights
 	// step, which may still be running when the critical step fails.
@@ -43,7 +35,7 @@ func TestOneOwnerPerWiki(t *testing.T) {
 	}
 
 	// The requester is the new wiki's bureaucrat: the deletion would be theirs to ask.
-	_, err = cli.DeleteWiki(ctx, db, requester, "changed my mind")
+	_, err := cli.DeleteWiki(ctx, db, requester, "changed my mind")
 	var refusedErr *client.RefusedError
 	if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), createID) {
 		t.Fatalf("a deletion while the creation is open: %v; want a refusal naming %s", err, createID)

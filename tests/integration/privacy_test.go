@@ -4,13 +4,10 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,22 +27,9 @@ func read(t *testing.T, base, path, viewer string) (int, map[string]any) {
 		sep = "&"
 	}
 	path += sep + "viewer=" + url.QueryEscape(viewer) + "&nonce=" + randomHex(8)
-	if base == "" {
-		return signedCall("GET", path, nil).do(t)
-	}
-	ts := time.Now().Unix()
-	req, _ := http.NewRequest("GET", base+path, nil)
-	req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(hook.HeaderSignature, hook.Sign(hookSecret(), ts, "GET", path, nil))
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	var out map[string]any
-	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out
+	call := signedCall("GET", path, nil)
+	call.base = base
+	return call.do(t)
 }
 
 // listed tells whether the hook's list for viewer holds id.

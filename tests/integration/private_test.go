@@ -105,15 +105,7 @@ func TestPrivateWikiCreation(t *testing.T) {
 		t.Fatalf("cw_wikis: want a private wiki, got %+v (%v)", w, err)
 	}
 
-	u, err := deps.API.User(ctx, db, requester)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, g := range []string{"bureaucrat", "sysop", "interface-admin"} {
-		if !u.InGroup(g) {
-			t.Errorf("requester not in %s on the private wiki: %v", g, u.Groups)
-		}
-	}
+	u := requesterAdmin(t, db, requester, "private wiki")
 	if !u.Has("read") || !u.Has("managewiki-core") {
 		t.Errorf("the private wiki's bureaucrat lacks read or managewiki-core: %v", u.Rights)
 	}

@@ -20,18 +20,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sort"
 	"strings"
 	"testing"
 	"time"
-
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -303,24 +299,14 @@ func TestRestoreWikiBringsBackEverything(t *testing.T) {
 
 	// A corrupted archive: the restore is refused and changes nothing.
 	archive := st.Result["files_archive"]
-	good, err := os.ReadFile(archive)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bad := bytes.Clone(good)
-	bad[len(bad)/2] ^= 0xff
-	if err := os.WriteFile(archive, bad, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive := corruptFile(t, archive, 0xff)
 	_, err = c.RestoreWiki(ctx, w.db, w.owner, "deleted by mistake")
 	var refusedErr *client.RefusedError
 	if !errors.As(err, &refusedErr) || !strings.Contains(err.Error(), "sha256") {
 		t.Fatalf("restore of a corrupted archive: want a refusal naming the checksum, got %v", err)
 	}
 	wantNothingOf(t, w.db)
-	if err := os.WriteFile(archive, good, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	restoreArchive()
 
 	// A plain user's and the requester's own approvals change nothing; a steward's restores.
 	st, err = c.RestoreWiki(ctx, w.db, w.owner, "deleted by mistake")
@@ -418,9 +404,7 @@ func TestRestoreRefusesTakenNamesAndMissingBackups(t *testing.T) {
 // A worker killed (SIGKILL) between the file archive and the removal: the
 // wiki is deleted once, and its backup restores.
 func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
-	bin := buildBinary(t, "worker")
-	queue := "wikiflow-archive-" + randomHex(3)
-	c := crashClient(queue, time.Second)
+	bin, queue, c := killableWorker(t, "wikiflow-archive-", time.Second)
 	steward := newUser(t, "Steward", "steward")
 	backups := config.Abs(deps.Config.Database.BackupDir)
 	for attempt := 1; attempt <= 3; attempt++ {
@@ -430,14 +414,9 @@ func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
 		uploads := filepath.Join(config.Abs(deps.Config.MediaWiki.UploadRoot), w.db)
 		id := approvedDeletion(t, c, w.db, w.owner, steward)
 		killedBeforeRemoval := false
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-			if files, _ := filepath.Glob(filepath.Join(backups, w.db, "*.files.tar.gz")); len(files) > 0 {
-				_ = worker.Process.Kill()
-				_, _ = worker.Process.Wait()
-				_, err := os.Stat(uploads)
-				killedBeforeRemoval = err == nil
-				break
-			}
+		if killWhenFileAppears(worker, filepath.Join(backups, w.db, "*.files.tar.gz")) {
+			_, err := os.Stat(uploads)
+			killedBeforeRemoval = err == nil
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 3*time.Minute, process.StateCompleted)
@@ -472,9 +451,7 @@ func TestRestoreAfterWorkerKilledBetweenArchiveAndRemoval(t *testing.T) {
 func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 	ctx := testContext(t, 5*time.Minute)
 	farm := deletionFarm(t)
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	service.RegisterActivities(env, farm)
+	env := activityEnv(farm)
 	c := shortGrace(time.Second)
 	w := newFilledWiki(t, "rsta")
 	steward := newUser(t, "Steward", "steward")
@@ -500,12 +477,7 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		claim, ok, _ := deps.Central.GetClaim(ctx, w.db)
 		fmt.Fprintf(&b, "claim %v %s\n", ok, claim.Process)
 		files := w.uploadedFiles(t)
-		keys := make([]string, 0, len(files))
-		for k := range files {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
+		for _, k := range sortedKeys(files) {
 			fmt.Fprintf(&b, "file %s %s\n", k, files[k])
 		}
 		rows, _ := deps.Central.ReadWikiRows(ctx, w.db)
@@ -525,13 +497,9 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 		var outs [2]map[string]string
 		for run := 0; run < 2; run++ {
 			in.Step = s.step
-			val, err := env.ExecuteActivity(s.activity, in)
+			res, err := runActivity[process.StepResult](t, env, s.activity, in)
 			if err != nil {
 				t.Fatalf("%s run %d: %v", s.activity, run+1, err)
-			}
-			var res process.StepResult
-			if err := val.Get(&res); err != nil {
-				t.Fatal(err)
 			}
 			outs[run], states[run] = res.Outputs, state()
 			t.Logf("%s run %d: %s", s.activity, run+1, res.Summary)

@@ -20,7 +20,6 @@ import (
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/service"
 	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
@@ -41,10 +40,7 @@ func srActivities(t *testing.T) (*activities.Farm, *testsuite.TestActivityEnviro
 		}
 		farm.Settings = reg
 	}
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestActivityEnvironment()
-	service.RegisterActivities(env, farm)
-	return farm, env
+	return farm, activityEnv(farm)
 }
 
 // srRawSettings is the wiki's s_settings exactly as stored ("<no row>" when none).
@@ -64,15 +60,7 @@ func srRawSettings(t *testing.T, db string) string {
 
 func srStep(t *testing.T, env *testsuite.TestActivityEnvironment, activity string, in process.StepInput) (process.StepResult, error) {
 	t.Helper()
-	val, err := env.ExecuteActivity(activity, in)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	var res process.StepResult
-	if err := val.Get(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, nil
+	return runActivity[process.StepResult](t, env, activity, in)
 }
 
 func srSettingInput(db, setting, value string) process.StepInput {
@@ -365,15 +353,7 @@ func srActor(t *testing.T, user string) int64 {
 
 func srUpdate(t *testing.T, env *testsuite.TestActivityEnvironment, in requestwiki.UpdateRequestInput) (requestwiki.UpdateRequestResult, error) {
 	t.Helper()
-	val, err := env.ExecuteActivity(requestwiki.NameUpdateRequest, in)
-	if err != nil {
-		return requestwiki.UpdateRequestResult{}, err
-	}
-	var res requestwiki.UpdateRequestResult
-	if err := val.Get(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, nil
+	return runActivity[requestwiki.UpdateRequestResult](t, env, requestwiki.NameUpdateRequest, in)
 }
 
 // Wiki requests in CreateWiki's tables: filing, review actions that a retry

@@ -149,7 +149,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	d.owner = workflows.OwnsWikis(ctx)
 	d.requester = process.Person{Name: in.Requester}
 	if d.byPerson && workflows.Protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
-		return workflows.Refuse(d.st, "%s is a workflows.Protected wiki: it cannot be deleted", in.Wiki)
+		return workflows.Refuse(d.st, "%s is a protected wiki: it cannot be deleted", in.Wiki)
 	}
 	var f *Activities
 	var farm *activities.Farm

@@ -83,7 +83,7 @@ type RestoreWikiResult struct {
 	Status process.Status
 }
 
-// restoreRefusals are the CheckRestore failures that Refuse the request
+// restoreRefusals are the CheckRestore failures that refuse the request
 // rather than ask a person to look at the farm.
 var restoreRefusals = map[string]bool{
 	activities.ErrInvalidInput: true, activities.ErrWikiExists: true, activities.ErrNotOurs: true,

@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"reflect"
@@ -7,6 +7,10 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // Definitions are data and name their activities by string; every name in
@@ -15,10 +19,11 @@ import (
 func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 	farm := reflect.TypeOf(&activities.Farm{})
 	defs := map[string]process.Definition{
-		KindCreateWiki:    CreateWikiDefinition(CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: "metawiki"}),
-		KindDeleteWiki:    DeleteWikiDefinition(DeleteWikiOptions{CentralWiki: "metawiki", GracePeriod: time.Hour, AttentionWindow: time.Hour, LocalApprovers: 2}),
-		KindChangeSetting: ChangeSettingDefinition(ChangeSettingOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
-		KindRestoreWiki:   RestoreWikiDefinition(RestoreWikiOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
+		createwiki.KindCreateWiki: createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: "metawiki"}),
+		deletewiki.KindDeleteWiki: deletewiki.DeleteWikiDefinition(deletewiki.DeleteWikiOptions{
+			CentralWiki: "metawiki", GracePeriod: time.Hour, AttentionWindow: time.Hour, LocalApprovers: 2}),
+		changesetting.KindChangeSetting: changesetting.ChangeSettingDefinition(changesetting.ChangeSettingOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
+		restorewiki.KindRestoreWiki:     restorewiki.RestoreWikiDefinition(restorewiki.RestoreWikiOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
 	}
 	for kind, def := range defs {
 		if err := def.Validate(); err != nil {

@@ -1,4 +1,4 @@
-package workflows
+package requestwiki
 
 import (
 	"slices"
@@ -12,6 +12,8 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
 const (
@@ -21,48 +23,53 @@ const (
 
 // requestFake: r1, r2 and r3 hold createwiki on the central wiki; the
 // requester holds nothing; FileWikiRequest answers id 42.
-func requestFake() *fakeMW {
-	f := newFakeMW()
+func requestFake() *workflowtest.Farm {
+	f := workflowtest.NewFarm()
 	for _, u := range []string{"r1", "r2", "r3"} {
-		f.grant(u, process.RightCreateWiki, gwCentral)
+		f.Grant(u, process.RightCreateWiki, workflowtest.Central)
 	}
 	return f
+}
+
+// newEnv is the test environment of a wiki request and the creation it
+// starts.
+func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	return workflowtest.NewEnv(t, f, []any{RequestWiki, createwiki.CreateWiki}, delays...)
 }
 
 func runRequest(env *testsuite.TestWorkflowEnvironment) {
 	env.ExecuteWorkflow(RequestWiki, RequestWikiInput{
 		Wiki:      process.WikiSpec{DB: reqWiki, Sitename: "New Wiki", Language: "en", Category: "uncategorised"},
 		Requester: "req", Email: "req@example.org", Reason: "a wiki about newts",
-		Options: RequestWikiOptions{CentralWiki: gwCentral, MoreDetailsTimeout: reqDetails, Reviewers: 2},
-		Create:  CreateWikiDefinition(CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: gwCentral}),
+		Options: RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: reqDetails, Reviewers: 2},
+		Create:  createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: workflowtest.Central}),
 	})
 }
 
-func reviewUpd(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *upd {
-	u := &upd{}
-	env.UpdateWorkflow(UpdateReview, id, u.cb(), ReviewRequest{Action: action, User: user, Comment: comment})
-	return u
+func reviewUpd(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *workflowtest.Upd {
+	return workflowtest.Update(env, UpdateReview, id, ReviewRequest{Action: action, User: user, Comment: comment})
 }
 
-func wantStatuses(t *testing.T, f *fakeMW, want ...string) {
+func wantStatuses(t *testing.T, f *workflowtest.Farm, want ...string) {
 	t.Helper()
-	if got := f.statuses(); !slices.Equal(got, want) {
+	if got := f.Statuses(); !slices.Equal(got, want) {
 		t.Errorf("cw_requests statuses set %v, want %v", got, want)
 	}
 }
 
 // findUpdate returns the first UpdateRequest call with that status (or, for
 // "", that action), or fails.
-func findUpdate(t *testing.T, f *fakeMW, status, action string) activities.UpdateRequestInput {
+func findUpdate(t *testing.T, f *workflowtest.Farm, status, action string) activities.UpdateRequestInput {
 	t.Helper()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, u := range f.updates {
+	var updates []activities.UpdateRequestInput
+	f.Locked(func() { updates = slices.Clone(f.Updates) })
+	for _, u := range updates {
 		if (status != "" && u.Status == status) || (status == "" && u.Status == "" && u.Action == action) {
 			return u
 		}
 	}
-	t.Fatalf("no UpdateRequest with status %q action %q in %+v", status, action, f.updates)
+	t.Fatalf("no UpdateRequest with status %q action %q in %+v", status, action, updates)
 	return activities.UpdateRequestInput{}
 }
 
@@ -71,10 +78,10 @@ var createSteps = []string{
 	activities.NameGrantRequesterRights, activities.NameCreateMainPage, activities.NameCreateStorage, activities.NameNotifyCreated,
 }
 
-func wantNotCreated(t *testing.T, f *fakeMW) {
+func wantNotCreated(t *testing.T, f *workflowtest.Farm) {
 	t.Helper()
 	for _, a := range append([]string{activities.NameValidateWiki}, createSteps...) {
-		if f.called(a) != 0 {
+		if f.Called(a) != 0 {
 			t.Errorf("%s called: the wiki must not be created", a)
 		}
 	}
@@ -82,36 +89,36 @@ func wantNotCreated(t *testing.T, f *fakeMW) {
 
 func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	var first *upd
+	env := newEnv(t, f)
+	var first *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
-		st := queryStatus(t, env)
+		st := workflowtest.QueryStatus(t, env)
 		if st.State != process.StateWaitingApproval || st.Result["request_id"] != "42" || st.Result["request_status"] != farmdb.RequestInReview {
 			t.Errorf("state %s result %v, want waiting on request 42 in review", st.State, st.Result)
 		}
-		first = decide(env, "a1", process.DecisionApprove, "r1", "good idea")
+		first = workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "good idea")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if f.called(activities.NameValidateWiki) != 0 {
+		if f.Called(activities.NameValidateWiki) != 0 {
 			t.Error("creation started after one approval of two")
 		}
 		env.SignalWorkflow(process.SignalApprove, process.Decision{User: "r2", Comment: "+1"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 
-	wantAccepted(t, "r1", first)
+	workflowtest.WantAccepted(t, "r1", first)
 	if st.State != process.StateCompleted || st.Result["create_state"] != process.StateCompleted {
 		t.Fatalf("state %s result %v, want completed with the creation completed", st.State, st.Result)
 	}
-	if st.Result["create_process"] != CreateWikiID(reqWiki) || st.Result["request_status"] != farmdb.RequestApproved {
+	if st.Result["create_process"] != createwiki.CreateWikiID(reqWiki) || st.Result["request_status"] != farmdb.RequestApproved {
 		t.Errorf("result %v", st.Result)
 	}
-	if fi := f.files; len(fi) != 1 || fi[0].DB != reqWiki || fi[0].Requester != "req" || fi[0].Central != gwCentral || fi[0].Sitename != "New Wiki" {
+	if fi := f.Files; len(fi) != 1 || fi[0].DB != reqWiki || fi[0].Requester != "req" || fi[0].Central != workflowtest.Central || fi[0].Sitename != "New Wiki" {
 		t.Errorf("FileWikiRequest inputs %+v", fi)
 	}
 	wantStatuses(t, f, farmdb.RequestApproved)
-	if u := findUpdate(t, f, farmdb.RequestApproved, ""); u.ID != 42 || u.Comment != "Approved by r1 and r2" || u.Central != gwCentral {
+	if u := findUpdate(t, f, farmdb.RequestApproved, ""); u.ID != 42 || u.Comment != "Approved by r1 and r2" || u.Central != workflowtest.Central {
 		t.Errorf("approval update %+v", u)
 	}
 	// Each accepted decision is commented; the approval status is set
@@ -119,54 +126,54 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	if c := findUpdate(t, f, "", process.DecisionApprove); c.User != "r1" || c.Comment != "approve: good idea" {
 		t.Errorf("first decision comment %+v", c)
 	}
-	if f.firstCall(activities.NameValidateWiki) < 0 || f.firstCall(activities.NameValidateWiki) < f.firstCall(activities.NameUpdateRequest) {
-		t.Errorf("calls %v", f.calls)
+	if f.FirstCall(activities.NameValidateWiki) < 0 || f.FirstCall(activities.NameValidateWiki) < f.FirstCall(activities.NameUpdateRequest) {
+		t.Errorf("calls %v", f.Calls)
 	}
 	for _, a := range append([]string{activities.NameValidateWiki}, createSteps...) {
-		if f.called(a) != 1 {
-			t.Errorf("%s called %d times, want once", a, f.called(a))
+		if f.Called(a) != 1 {
+			t.Errorf("%s called %d times, want once", a, f.Called(a))
 		}
 	}
-	if in := f.steps[activities.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != reqWiki || in[0].Args["email"] != "req@example.org" {
+	if in := f.Steps[activities.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != reqWiki || in[0].Args["email"] != "req@example.org" {
 		t.Errorf("CreateDatabase input %+v", in)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); c.Comment != "The wiki's creation ended completed." {
 		t.Errorf("creation comment %+v", c)
 	}
-	wantRecords(t, st.Approvals, rec("r1", process.DecisionApprove, true, ""), rec("r2", process.DecisionApprove, true, ""))
+	workflowtest.WantRecords(t, st.Approvals, workflowtest.Rec("r1", process.DecisionApprove, true, ""), workflowtest.Rec("r2", process.DecisionApprove, true, ""))
 }
 
 func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	f := requestFake()
-	f.fail(activities.NameValidateWiki, temporal.NewNonRetryableApplicationError("newwiki already exists", activities.ErrInvalidInput, nil))
-	env := newGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
-	env.RegisterDelayedCallback(func() { decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
+	f.Fail(activities.NameValidateWiki, temporal.NewNonRetryableApplicationError("newwiki already exists", activities.ErrInvalidInput, nil))
+	env := newEnv(t, f)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 	if st.State != process.StateFailed || st.Result["create_state"] != process.StateRefused {
 		t.Fatalf("state %s result %v, want failed, the creation refused", st.State, st.Result)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); !strings.Contains(c.Comment, "newwiki already exists") {
 		t.Errorf("creation comment %+v", c)
 	}
-	if f.called(activities.NameCreateDatabase) != 0 {
+	if f.Called(activities.NameCreateDatabase) != 0 {
 		t.Error("created a database after the validation failed")
 	}
 }
 
 func TestRequestWikiTwoDeclines(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { decide(env, "d1", process.DecisionDecline, "r1", "no") }, time.Hour)
+	env := newEnv(t, f)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "d1", process.DecisionDecline, "r1", "no") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := queryStatus(t, env); st.State != process.StateWaitingApproval {
+		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
 			t.Errorf("state %s after one decline of two", st.State)
 		}
 		env.SignalWorkflow(process.SignalDecline, process.Decision{User: "r2"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 	if st.State != process.StateDeclined || st.Result["request_status"] != farmdb.RequestDeclined {
 		t.Fatalf("state %s result %v, want declined", st.State, st.Result)
 	}
@@ -176,22 +183,22 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 
 func TestRequestWikiHold(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	var hold, byRequester *upd
+	env := newEnv(t, f)
+	var hold, byRequester *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", ReviewHold, "r1", "checking the name") }, time.Hour)
 	env.RegisterDelayedCallback(func() { byRequester = reviewUpd(env, "h2", ReviewHold, "req", "") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		st := queryStatus(t, env)
+		st := workflowtest.QueryStatus(t, env)
 		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestOnHold {
 			t.Errorf("state %s request status %q, want waiting and on hold", st.State, st.Result["request_status"])
 		}
-		decide(env, "c1", process.DecisionCancel, "req", "")
+		workflowtest.Decide(env, "c1", process.DecisionCancel, "req", "")
 	}, 30*24*time.Hour) // on hold is not abandoned by the details timer
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 
-	wantAccepted(t, "hold", hold)
-	wantRefused(t, "hold by the requester", byRequester, deniedReason("req", gwCentral, []string{process.RightCreateWiki}))
+	workflowtest.WantAccepted(t, "hold", hold)
+	workflowtest.WantRefused(t, "hold by the requester", byRequester, workflowtest.DeniedReason("req", workflowtest.Central, []string{process.RightCreateWiki}))
 	if u := findUpdate(t, f, farmdb.RequestOnHold, ""); u.User != "r1" || u.Comment != "checking the name" || u.ID != 42 {
 		t.Errorf("hold update %+v", u)
 	}
@@ -206,13 +213,13 @@ func TestRequestWikiHold(t *testing.T) {
 
 func TestRequestWikiMoreDetailsNeedsAComment(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	var u *upd
+	env := newEnv(t, f)
+	var u *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { u = reviewUpd(env, "m1", ReviewMoreDetails, "r1", "  ") }, time.Hour)
-	env.RegisterDelayedCallback(func() { decide(env, "c1", process.DecisionCancel, "req", "") }, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "c1", process.DecisionCancel, "req", "") }, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
-	wantRefused(t, "more-details without comment", u, "asking for more details needs a comment saying which")
+	st := workflowtest.EndStatus(t, env)
+	workflowtest.WantRefused(t, "more-details without comment", u, "asking for more details needs a comment saying which")
 	wantStatuses(t, f, farmdb.RequestAbandoned)
 	if len(st.Actions) != 1 || st.Actions[0].Accepted || st.Actions[0].Action != ReviewMoreDetails {
 		t.Errorf("actions %+v", st.Actions)
@@ -221,21 +228,21 @@ func TestRequestWikiMoreDetailsNeedsAComment(t *testing.T) {
 
 func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
+	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(ReviewMoreDetails, ReviewRequest{User: "r1", Comment: "what is the wiki for?"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := queryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
+		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
 			t.Errorf("state %s request status %q a day before the timeout", st.State, st.Result["request_status"])
 		}
 	}, time.Hour+reqDetails-24*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 	if st.State != process.StateExpired || st.Result["request_status"] != farmdb.RequestAbandoned {
 		t.Fatalf("state %s result %v, want expired and abandoned", st.State, st.Result)
 	}
-	if d := elapsed(st, st.Ended); d != time.Hour+reqDetails {
+	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+reqDetails {
 		t.Errorf("abandoned after %v, want the timeout after the question", d)
 	}
 	wantStatuses(t, f, farmdb.RequestMoreDetails, farmdb.RequestAbandoned)
@@ -250,33 +257,31 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 
 func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	var stranger, edit *upd
+	env := newEnv(t, f)
+	var stranger, edit *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { reviewUpd(env, "m1", ReviewMoreDetails, "r1", "which language?") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		stranger = &upd{}
-		env.UpdateWorkflow(UpdateReview, "e1", stranger.cb(), ReviewRequest{Action: ReviewEdit, User: "r2", Sitename: "Hijacked"})
+		stranger = workflowtest.Update(env, UpdateReview, "e1", ReviewRequest{Action: ReviewEdit, User: "r2", Sitename: "Hijacked"})
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		edit = &upd{}
-		env.UpdateWorkflow(UpdateReview, "e2", edit.cb(), ReviewRequest{Action: ReviewEdit, User: "req",
+		edit = workflowtest.Update(env, UpdateReview, "e2", ReviewRequest{Action: ReviewEdit, User: "req",
 			Sitename: "Newt Wiki", Language: "de", Comment: "German, sorry"})
 	}, 3*24*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		st := queryStatus(t, env)
+		st := workflowtest.QueryStatus(t, env)
 		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestInReview {
 			t.Errorf("state %s request status %q after the timeout would have run out, want still in review",
 				st.State, st.Result["request_status"])
 		}
-		decide(env, "a1", process.DecisionApprove, "r1", "")
-		decide(env, "a2", process.DecisionApprove, "r2", "")
+		workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "")
+		workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "")
 	}, time.Hour+reqDetails+24*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 
-	wantRefused(t, "edit by another user", stranger, "only the requester may edit the request")
-	wantAccepted(t, "the requester's edit", edit)
-	if e := f.edits; len(e) != 1 || e[0].ID != 42 || e[0].Sitename != "Newt Wiki" || e[0].Language != "de" || e[0].Comment != "German, sorry" {
+	workflowtest.WantRefused(t, "edit by another user", stranger, "only the requester may edit the request")
+	workflowtest.WantAccepted(t, "the requester's edit", edit)
+	if e := f.Edits; len(e) != 1 || e[0].ID != 42 || e[0].Sitename != "Newt Wiki" || e[0].Language != "de" || e[0].Comment != "German, sorry" {
 		t.Errorf("EditWikiRequest inputs %+v, want only the requester's", e)
 	}
 	wantStatuses(t, f, farmdb.RequestMoreDetails, farmdb.RequestInReview, farmdb.RequestApproved)
@@ -287,24 +292,24 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 		t.Fatalf("state %s, want completed", st.State)
 	}
 	// The creation uses the edited request.
-	if v := f.steps[activities.NameValidateWiki]; len(v) != 1 || v[0].Wiki.Sitename != "Newt Wiki" || v[0].Wiki.Language != "de" || v[0].Wiki.Category != "uncategorised" {
+	if v := f.Steps[activities.NameValidateWiki]; len(v) != 1 || v[0].Wiki.Sitename != "Newt Wiki" || v[0].Wiki.Language != "de" || v[0].Wiki.Category != "uncategorised" {
 		t.Errorf("ValidateWiki input %+v", v)
 	}
 }
 
 func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f)
-	var stranger *upd
-	env.RegisterDelayedCallback(func() { stranger = decide(env, "c0", process.DecisionCancel, "r1", "") }, time.Hour)
+	env := newEnv(t, f)
+	var stranger *workflowtest.Upd
+	env.RegisterDelayedCallback(func() { stranger = workflowtest.Decide(env, "c0", process.DecisionCancel, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(process.SignalCancel, process.Decision{User: "req", Comment: "no longer needed"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
-	wantRefused(t, "cancel by a reviewer", stranger, "only the requester")
-	if st.State != process.StateCancelled || st.Result["request_status"] != farmdb.RequestAbandoned || elapsed(st, st.Ended) != 2*time.Hour {
-		t.Fatalf("state %s result %v after %v, want cancelled and abandoned at 2h", st.State, st.Result, elapsed(st, st.Ended))
+	st := workflowtest.EndStatus(t, env)
+	workflowtest.WantRefused(t, "cancel by a reviewer", stranger, "only the requester")
+	if st.State != process.StateCancelled || st.Result["request_status"] != farmdb.RequestAbandoned || workflowtest.Elapsed(st, st.Ended) != 2*time.Hour {
+		t.Fatalf("state %s result %v after %v, want cancelled and abandoned at 2h", st.State, st.Result, workflowtest.Elapsed(st, st.Ended))
 	}
 	wantStatuses(t, f, farmdb.RequestAbandoned)
 	if u := findUpdate(t, f, farmdb.RequestAbandoned, ""); u.Comment != "Abandoned (cancelled)" {
@@ -317,8 +322,8 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 	f := requestFake()
 	// r1's rights check takes a minute: the requester's cancel, sent with
 	// the hold, closes the request while the hold is still being checked.
-	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "r1", d: time.Minute})
-	var unknown, noUser *upd
+	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "r1", D: time.Minute})
+	var unknown, noUser *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
 		unknown = reviewUpd(env, "v1", "approve", "r1", "")
 		noUser = reviewUpd(env, "v2", ReviewHold, "", "")
@@ -328,12 +333,12 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 		env.SignalWorkflow(ReviewHold, ReviewRequest{User: "r1", Comment: "too late"})
 	}, 2*time.Hour)
 	runRequest(env)
-	st := endStatus(t, env)
-	if unknown.rejected == nil || !strings.Contains(unknown.rejected.Error(), `unknown review action "approve"`) {
-		t.Errorf("unknown action: rejected %v", unknown.rejected)
+	st := workflowtest.EndStatus(t, env)
+	if unknown.Rejected == nil || !strings.Contains(unknown.Rejected.Error(), `unknown review action "approve"`) {
+		t.Errorf("unknown action: rejected %v", unknown.Rejected)
 	}
-	if noUser.rejected == nil || !strings.Contains(noUser.rejected.Error(), "a review needs a user") {
-		t.Errorf("no user: rejected %v", noUser.rejected)
+	if noUser.Rejected == nil || !strings.Contains(noUser.Rejected.Error(), "a review needs a user") {
+		t.Errorf("no user: rejected %v", noUser.Rejected)
 	}
 	if st.State != process.StateCancelled {
 		t.Fatalf("state %s", st.State)
@@ -355,20 +360,46 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 // accepted.
 func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 	f := requestFake()
-	env := newGateEnv(t, f, delay{activity: activities.NameCheckRights, user: "r3", d: time.Hour})
-	var hold *upd
-	env.RegisterDelayedCallback(func() { decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
+	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "r3", D: time.Hour})
+	var hold *workflowtest.Upd
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", ReviewHold, "r3", "wait") }, 2*time.Hour)
-	env.RegisterDelayedCallback(func() { decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour+time.Minute)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour+time.Minute)
 	runRequest(env)
-	st := endStatus(t, env)
+	st := workflowtest.EndStatus(t, env)
 
 	if st.State != process.StateCompleted {
 		t.Fatalf("state %s, want completed", st.State)
 	}
-	wantRefused(t, "hold checked past the approval", hold, "closed")
+	workflowtest.WantRefused(t, "hold checked past the approval", hold, "closed")
 	wantStatuses(t, f, farmdb.RequestApproved)
 	if st.Result["request_status"] != farmdb.RequestApproved {
 		t.Errorf("request_status %q, want approved", st.Result["request_status"])
+	}
+}
+
+// Other writers decide too: CreateWiki's own form declined the request
+// while WikiFlow's reviewers approved it; the process follows the decline
+// instead of overwriting it, and creates nothing.
+func TestRequestWikiFollowsCreateWikisOwnForm(t *testing.T) {
+	f := requestFake()
+	env := newEnv(t, f)
+	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
+	env.RegisterDelayedCallback(func() {
+		f.Locked(func() { f.External = "declined" })
+		workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "")
+	}, 2*time.Hour)
+	runRequest(env)
+	st := workflowtest.EndStatus(t, env)
+	if st.State != process.StateDeclined || st.Result["changed_outside"] != "declined" {
+		t.Fatalf("state %s result %v, want declined as CreateWiki's form said", st.State, st.Result)
+	}
+	if f.Called(activities.NameValidateWiki) != 0 {
+		t.Error("the wiki's creation started although the request was declined elsewhere")
+	}
+	for _, u := range f.Updates {
+		if u.Status == "approved" {
+			t.Errorf("cw_status was overwritten with approved: %+v", u)
+		}
 	}
 }

@@ -1,0 +1,379 @@
+// Package workflowtest holds what the unit tests of the workflows share:
+// a fake MediaWiki farm whose activities are registered by name and record
+// every call, the test environment that registers them, the helpers that
+// send decisions and check outcomes, and a workflow that only runs a gate.
+//
+// It imports the core workflows package but no process package, so that
+// the process packages' tests can import it.
+package workflowtest
+
+import (
+	"context"
+	"fmt"
+	"hash/fnv"
+	"slices"
+	"strings"
+	"sync"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// The wikis and rights of the tests.
+const (
+	Wiki    = "testwiki" // the wiki a process works on
+	Central = "metawiki" // the central wiki
+	Right   = process.RightManageWikiCore
+	Steward = process.RightManageWikiRestricted
+)
+
+// Farm stands in for every activity the approval workflows run. Its
+// exported fields are what it was asked and what it answers; a test that
+// reads or changes them while a workflow runs holds the lock (Locked).
+type Farm struct {
+	mu      sync.Mutex
+	Calls   []string                       // activity names, in call order
+	Steps   map[string][]process.StepInput // inputs of step-like activities, by name
+	Authz   []process.AuthorizeInput       // CheckRights inputs
+	Rights  map[string]bool                // "user|right|wiki"
+	Outputs map[string]map[string]string   // step outputs by activity name
+	errs    map[string]error               // errors by activity name
+
+	// The fake's accounts: every name is an account of its own (its id a
+	// hash of the name) unless it is an alias (another spelling of an
+	// account, as MediaWiki's title rules make them) or in NoAccount.
+	aliases   map[string]string
+	NoAccount map[string]bool
+
+	Owners map[string]string // wiki -> owning workflow ID (OwnWiki, ReleaseWiki)
+	// External, when set, is a cw_status another writer put there: an
+	// UpdateRequest expecting another status writes nothing and says so.
+	External string
+
+	Lookup    farmdb.Wiki // LookupWiki answer
+	LookupErr error
+	Holders   []string // CountRightHolders answer
+	HolderIn  []activities.RightHoldersInput
+	FileID    int64
+	Files     []activities.FileRequestInput
+	Edits     []activities.EditRequestInput
+	Updates   []activities.UpdateRequestInput
+}
+
+// NewFarm is a farm where nobody holds any right and Wiki is registered.
+func NewFarm() *Farm {
+	return &Farm{
+		Steps: map[string][]process.StepInput{}, Rights: map[string]bool{},
+		Outputs: map[string]map[string]string{}, errs: map[string]error{},
+		aliases: map[string]string{}, Owners: map[string]string{}, NoAccount: map[string]bool{},
+		Lookup: farmdb.Wiki{DBName: Wiki, Sitename: "Test"}, FileID: 42,
+	}
+}
+
+// GateFarm: alice, bob and carol hold managewiki-core on the wiki, and so
+// does the requester; steward holds managewiki-restricted on the central
+// wiki; mallory holds nothing.
+func GateFarm() *Farm {
+	f := NewFarm()
+	for _, u := range []string{"alice", "bob", "carol", "req"} {
+		f.Grant(u, Right, Wiki)
+	}
+	f.Grant("steward", Steward, Central)
+	return f
+}
+
+// DeleteFarm: req requests; bob holds managewiki-core on the wiki and is
+// its only other holder; steward holds managewiki-restricted centrally;
+// mallory holds nothing. The backup reports its path and checksum.
+func DeleteFarm() *Farm {
+	f := NewFarm()
+	f.Grant("req", Right, Wiki).Grant("bob", Right, Wiki).Grant("steward", Steward, Central)
+	f.Holders = []string{"bob"}
+	f.Outputs[activities.NameBackupDatabase] = map[string]string{"path": "/backups/testwiki.sql.gz", "sha256": "abc123"}
+	return f
+}
+
+// Locked runs fn with the farm's lock held, for a test that reads or
+// changes the farm while its activities run.
+func (f *Farm) Locked(fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	fn()
+}
+
+// Grant lets user hold right on wiki.
+func (f *Farm) Grant(user, right, wiki string) *Farm {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Rights[user+"|"+right+"|"+wiki] = true
+	return f
+}
+
+// Alias makes spelling another name of the account canonical.
+func (f *Farm) Alias(spelling, canonical string) *Farm {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.aliases[spelling] = canonical
+	return f
+}
+
+// account is who MediaWiki would say name is: canonical name and central
+// id, or no account. Call with f.mu held.
+func (f *Farm) account(name string) (string, int) {
+	if c, ok := f.aliases[name]; ok {
+		name = c
+	}
+	if f.NoAccount[name] || name == "" {
+		return name, 0
+	}
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return name, int(h.Sum32()%1_000_000) + 1
+}
+
+// IDOf is the fake central id of an account.
+func (f *Farm) IDOf(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	_, id := f.account(name)
+	return id
+}
+
+// Fail makes the activity name fail with err.
+func (f *Farm) Fail(name string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.errs[name] = err
+}
+
+// Log records a call of the activity name and returns the error Fail set
+// for it, for an activity a test fakes itself.
+func (f *Farm) Log(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Calls = append(f.Calls, name)
+	return f.errs[name]
+}
+
+// DeniedReason is what the fake CheckRights answers for a refusal.
+func DeniedReason(user, wiki string, rights []string) string {
+	return fmt.Sprintf("%s holds none of %s on %s (fake)", user, strings.Join(rights, ","), wiki)
+}
+
+// checkRights is the fake rights check: an account holds what Grant gave.
+func (f *Farm) checkRights(_ context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
+	if err := f.Log(activities.NameCheckRights); err != nil {
+		return process.AuthorizeResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Authz = append(f.Authz, in)
+	name, id := f.account(in.User)
+	if id == 0 {
+		return process.AuthorizeResult{NoAccount: true, Reason: in.User + " has no account on the farm (fake)"}, nil
+	}
+	for _, r := range in.AnyRight {
+		if f.Rights[name+"|"+r+"|"+in.Wiki] {
+			return process.AuthorizeResult{Allowed: true, Rights: []string{r}, User: name, UserID: id}, nil
+		}
+	}
+	return process.AuthorizeResult{Reason: DeniedReason(name, in.Wiki, in.AnyRight), User: name, UserID: id}, nil
+}
+
+// DecisionChecks are the rights checks of decisions: all but the gate
+// test workflow's own "who is the requester" question (no right asked).
+func (f *Farm) DecisionChecks() []process.AuthorizeInput {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []process.AuthorizeInput
+	for _, a := range f.Authz {
+		if len(a.AnyRight) > 0 {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// ChecksOf counts the decision rights checks about user.
+func (f *Farm) ChecksOf(user string) int {
+	n := 0
+	for _, a := range f.DecisionChecks() {
+		if a.User == user {
+			n++
+		}
+	}
+	return n
+}
+
+// Asked reports whether CheckRights was asked about user.
+func (f *Farm) Asked(user string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, a := range f.Authz {
+		if a.User == user {
+			return true
+		}
+	}
+	return false
+}
+
+// Step is the fake of the step-like activity name: it records its input
+// and answers Outputs[name] (or "name: ok").
+func (f *Farm) Step(name string) func(context.Context, process.StepInput) (process.StepResult, error) {
+	return func(_ context.Context, in process.StepInput) (process.StepResult, error) {
+		err := f.Log(name)
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.Steps[name] = append(f.Steps[name], in)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		// The fake farm's registration follows what the steps did.
+		switch name {
+		case activities.NameMarkWikiDeleted:
+			f.Lookup.Deleted = true
+		case activities.NameReopenWiki:
+			f.Lookup.Deleted = false
+		}
+		out := f.Outputs[name]
+		if out == nil {
+			out = map[string]string{name: "ok"}
+		}
+		return process.StepResult{Summary: name + " done", Outputs: out}, nil
+	}
+}
+
+func (f *Farm) lookupWiki(_ context.Context, in activities.LookupWikiInput) (activities.LookupWikiResult, error) {
+	if err := f.Log("LookupWiki"); err != nil {
+		return activities.LookupWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	w := f.Lookup
+	w.DBName = in.DB
+	return activities.LookupWikiResult{Wiki: w}, f.LookupErr
+}
+
+func (f *Farm) countRightHolders(_ context.Context, in activities.RightHoldersInput) (activities.RightHoldersResult, error) {
+	if err := f.Log(activities.NameCountRightHolders); err != nil {
+		return activities.RightHoldersResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.HolderIn = append(f.HolderIn, in)
+	return activities.RightHoldersResult{Users: slices.Clone(f.Holders)}, nil
+}
+
+func (f *Farm) fileWikiRequest(_ context.Context, in activities.FileRequestInput) (activities.FileRequestResult, error) {
+	if err := f.Log(activities.NameFileWikiRequest); err != nil {
+		return activities.FileRequestResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Files = append(f.Files, in)
+	name, id := f.account(in.Requester)
+	if id == 0 {
+		return activities.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
+	}
+	return activities.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
+}
+
+func (f *Farm) editWikiRequest(_ context.Context, in activities.EditRequestInput) (process.StepResult, error) {
+	if err := f.Log(activities.NameEditWikiRequest); err != nil {
+		return process.StepResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.Edits = append(f.Edits, in)
+	return process.StepResult{Summary: "edited"}, nil
+}
+
+func (f *Farm) updateRequest(_ context.Context, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
+	if err := f.Log(activities.NameUpdateRequest); err != nil {
+		return activities.UpdateRequestResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.External != "" && in.Expect != "" && in.Status != "" && f.External != in.Expect {
+		return activities.UpdateRequestResult{Status: f.External, Changed: true}, nil
+	}
+	f.Updates = append(f.Updates, in)
+	return activities.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+}
+
+func (f *Farm) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
+	if err := f.Log("OwnWiki"); err != nil {
+		return activities.OwnWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	me := activity.GetInfo(ctx).WorkflowExecution.ID
+	if held := f.Owners[in.Wiki]; held != "" && held != me {
+		return activities.OwnWikiResult{Owner: held}, temporal.NewNonRetryableApplicationError(
+			in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrOwned, nil)
+	}
+	f.Owners[in.Wiki] = me
+	return activities.OwnWikiResult{Owner: me}, nil
+}
+
+func (f *Farm) releaseWiki(ctx context.Context, in activities.ReleaseWikiInput) (activities.ReleaseWikiResult, error) {
+	if err := f.Log("ReleaseWiki"); err != nil {
+		return activities.ReleaseWikiResult{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.Owners[in.Wiki] == activity.GetInfo(ctx).WorkflowExecution.ID {
+		delete(f.Owners, in.Wiki)
+	}
+	return activities.ReleaseWikiResult{}, nil
+}
+
+// Called counts the calls of an activity.
+func (f *Farm) Called(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, c := range f.Calls {
+		if c == name {
+			n++
+		}
+	}
+	return n
+}
+
+// FirstCall is the index of the first call of name in the call log, or -1.
+func (f *Farm) FirstCall(name string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Index(f.Calls, name)
+}
+
+// Statuses lists the statuses UpdateRequest was asked to set, in order.
+func (f *Farm) Statuses() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, u := range f.Updates {
+		if u.Status != "" {
+			out = append(out, u.Status)
+		}
+	}
+	return out
+}
+
+// stepActivities are the step-like activities (StepInput -> StepResult) of
+// every workflow under test.
+var stepActivities = []string{
+	activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameReopenWiki, activities.NameNotifyBureaucrats,
+	activities.NameBackupDatabase, activities.NameArchiveUploads, activities.NameExportWikiRows,
+	activities.NameVerifyBackup, activities.NameDropWikiDatabase,
+	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
+	activities.NameValidateSettingChange, activities.NameApplySetting,
+	activities.NameValidateWiki, activities.NameCreateDatabase, activities.NameDropDatabase, activities.NameCreateSchema,
+	activities.NameRegisterWiki, activities.NameUnregisterWiki, activities.NameGrantRequesterRights,
+	activities.NameCreateMainPage, activities.NameCreateStorage, activities.NameNotifyCreated,
+}

@@ -9,7 +9,7 @@ func Placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func JsonList(s []string) string {
+func JSONList(s []string) string {
 	if s == nil {
 		s = []string{}
 	}

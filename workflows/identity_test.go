@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -146,10 +145,10 @@ func TestRequesterWithNoAccountIsRefused(t *testing.T) {
 			env := workflowtest.NewEnv(t, f, []any{deletewiki.DeleteWiki, changesetting.ChangeSetting, requestwiki.RequestWiki, createwiki.CreateWiki})
 			env.ExecuteWorkflow(c.workflow, c.input)
 			st := workflowtest.WantProcessRefused(t, env, "req has no account")
-			if len(st.Approvals) != 0 || f.Called(activities.NameCloseWiki) != 0 || f.Called(activities.NameApplySetting) != 0 {
+			if len(st.Approvals) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 || f.Called(changesetting.NameApplySetting) != 0 {
 				t.Errorf("something ran for a requester with no account: %v", f.Calls)
 			}
-			if strings.Contains(strings.Join(f.Calls, " "), activities.NameUpdateRequest) {
+			if strings.Contains(strings.Join(f.Calls, " "), requestwiki.NameUpdateRequest) {
 				t.Errorf("a request with no account was written: %v", f.Calls)
 			}
 		})

@@ -24,7 +24,6 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
-	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // deletionFarm is the real Farm with its backup configuration (set here
@@ -102,9 +101,6 @@ func wantPermanent(t *testing.T, err error, errType string, mentions ...string) 
 		if !strings.Contains(err.Error(), m) {
 			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
 		}
-	}
-}
-
 	}
 }
 

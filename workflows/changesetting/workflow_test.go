@@ -1,4 +1,4 @@
-package changesetting
+package changesetting_test
 
 import (
 	"slices"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
@@ -23,11 +24,11 @@ func settingFake(restricted bool) *workflowtest.Farm {
 	f := workflowtest.NewFarm()
 	f.Grant("req", process.RightManageWikiSettings, workflowtest.Wiki).Grant("steward", workflowtest.Steward, workflowtest.Central).
 		Grant("localadmin", workflowtest.Steward, workflowtest.Wiki).Grant("localadmin", process.RightManageWikiSettings, workflowtest.Wiki)
-	f.Outputs[activities.NameValidateSettingChange] = map[string]string{
-		activities.SettingOutName: "wgMaxArticleSize", activities.SettingOutRestricted: boolText(restricted), activities.SettingOutValue: "4096",
+	f.Outputs[changesetting.NameValidateSettingChange] = map[string]string{
+		changesetting.SettingOutName: "wgMaxArticleSize", changesetting.SettingOutRestricted: boolText(restricted), changesetting.SettingOutValue: "4096",
 	}
-	f.Outputs[activities.NameApplySetting] = map[string]string{
-		activities.SettingOutOld: "2048", activities.SettingOutOldSet: "true", activities.SettingOutNew: "4096",
+	f.Outputs[changesetting.NameApplySetting] = map[string]string{
+		changesetting.SettingOutOld: "2048", changesetting.SettingOutOldSet: "true", changesetting.SettingOutNew: "4096",
 	}
 	return f
 }
@@ -42,14 +43,14 @@ func boolText(b bool) string {
 // newEnv is the test environment of a setting change.
 func newEnv(t *testing.T, f *workflowtest.Farm) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
-	return workflowtest.NewEnv(t, f, []any{ChangeSetting})
+	return workflowtest.NewEnv(t, f, []any{changesetting.ChangeSetting})
 }
 
 func runSetting(env *testsuite.TestWorkflowEnvironment) {
-	o := ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
-	env.ExecuteWorkflow(ChangeSetting, ChangeSettingInput{
+	o := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
+	env.ExecuteWorkflow(changesetting.ChangeSetting, changesetting.ChangeSettingInput{
 		Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "req", Reason: "long pages",
-		Options: o, Definition: ChangeSettingDefinition(o),
+		Options: o, Definition: changesetting.ChangeSettingDefinition(o),
 	})
 }
 
@@ -62,28 +63,28 @@ func TestChangeSettingUnrestrictedAppliesAtOnce(t *testing.T) {
 	if st.State != process.StateCompleted || st.Ended != st.Started {
 		t.Fatalf("state %s after %v, want completed at once", st.State, workflowtest.Elapsed(st, st.Ended))
 	}
-	if f.Called(activities.NameApplySetting) != 1 {
-		t.Fatalf("ApplySetting called %d times, want once", f.Called(activities.NameApplySetting))
+	if f.Called(changesetting.NameApplySetting) != 1 {
+		t.Fatalf("ApplySetting called %d times, want once", f.Called(changesetting.NameApplySetting))
 	}
 	if st.Result["old"] != "2048" || st.Result["new"] != "4096" || st.Result["restricted"] != "" {
 		t.Errorf("result %v: want old 2048, new 4096, not restricted", st.Result)
 	}
-	in := f.Steps[activities.NameApplySetting][0]
+	in := f.Steps[changesetting.NameApplySetting][0]
 	if in.Wiki.DB != workflowtest.Wiki || in.Args["setting"] != "wgMaxArticleSize" || in.Args["value"] != "4096" || in.Requester != "req" {
 		t.Errorf("ApplySetting input %+v", in)
 	}
-	v := f.Steps[activities.NameValidateSettingChange]
+	v := f.Steps[changesetting.NameValidateSettingChange]
 	if len(v) != 1 || v[0].Args["setting"] != "wgMaxArticleSize" || v[0].Args["value"] != "4096" {
 		t.Errorf("ValidateSettingChange inputs %+v", v)
 	}
 	if len(st.Approvals) != 0 {
 		t.Errorf("approvals %+v for an unrestricted setting", st.Approvals)
 	}
-	if f.FirstCall(activities.NameValidateSettingChange) > f.FirstCall(activities.NameCheckRights) ||
-		f.FirstCall(activities.NameCheckRights) > f.FirstCall(activities.NameApplySetting) {
+	if f.FirstCall(changesetting.NameValidateSettingChange) > f.FirstCall(activities.NameCheckRights) ||
+		f.FirstCall(activities.NameCheckRights) > f.FirstCall(changesetting.NameApplySetting) {
 		t.Errorf("calls %v: want validate, check the requester, apply", f.Calls)
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{StepApplySetting: "succeeded"})
+	workflowtest.WantStepStates(t, st, map[string]string{changesetting.StepApplySetting: "succeeded"})
 }
 
 func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
@@ -95,14 +96,14 @@ func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
 		if st.State != process.StateWaitingApproval || st.Result["restricted"] != "true" {
 			t.Errorf("state %s restricted %q, want waiting-approval", st.State, st.Result["restricted"])
 		}
-		if f.Called(activities.NameApplySetting) != 0 {
+		if f.Called(changesetting.NameApplySetting) != 0 {
 			t.Error("applied before the approval")
 		}
 		local = workflowtest.Decide(env, "a1", process.DecisionApprove, "localadmin", "")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { self = workflowtest.Decide(env, "a2", process.DecisionApprove, "req", "") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if f.Called(activities.NameApplySetting) != 0 {
+		if f.Called(changesetting.NameApplySetting) != 0 {
 			t.Error("applied after a refused approval")
 		}
 		steward = workflowtest.Decide(env, "a3", process.DecisionApprove, "steward", "ok")
@@ -116,8 +117,8 @@ func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
 	if st.State != process.StateCompleted || workflowtest.Elapsed(st, st.Ended) != 3*time.Hour {
 		t.Fatalf("state %s after %v, want completed right after the approval", st.State, workflowtest.Elapsed(st, st.Ended))
 	}
-	if f.Called(activities.NameApplySetting) != 1 || st.Result["old"] != "2048" || st.Result["new"] != "4096" {
-		t.Errorf("apply %d, result %v", f.Called(activities.NameApplySetting), st.Result)
+	if f.Called(changesetting.NameApplySetting) != 1 || st.Result["old"] != "2048" || st.Result["new"] != "4096" {
+		t.Errorf("apply %d, result %v", f.Called(changesetting.NameApplySetting), st.Result)
 	}
 	workflowtest.WantRecords(t, st.Approvals,
 		workflowtest.Rec("localadmin", process.DecisionApprove, false, workflowtest.DeniedReason("localadmin", workflowtest.Central, []string{workflowtest.Steward})),
@@ -136,7 +137,7 @@ func TestChangeSettingDeclinedIsNeverApplied(t *testing.T) {
 	if st.State != process.StateDeclined {
 		t.Fatalf("state %s, want declined", st.State)
 	}
-	if f.Called(activities.NameApplySetting) != 0 {
+	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called after a decline")
 	}
 	if st.Result["old"] != "" || st.Result["new"] != "" {
@@ -152,7 +153,7 @@ func TestChangeSettingRestrictedExpires(t *testing.T) {
 	if st.State != process.StateExpired || workflowtest.Elapsed(st, st.Ended) != settingExpiry {
 		t.Fatalf("state %s after %v, want expired after %v", st.State, workflowtest.Elapsed(st, st.Ended), settingExpiry)
 	}
-	if f.Called(activities.NameApplySetting) != 0 {
+	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called after the expiry")
 	}
 }
@@ -165,8 +166,8 @@ func TestChangeSettingRequesterMayCancel(t *testing.T) {
 	runSetting(env)
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantAccepted(t, "cancel", u)
-	if st.State != process.StateCancelled || f.Called(activities.NameApplySetting) != 0 {
-		t.Errorf("state %s, apply %d", st.State, f.Called(activities.NameApplySetting))
+	if st.State != process.StateCancelled || f.Called(changesetting.NameApplySetting) != 0 {
+		t.Errorf("state %s, apply %d", st.State, f.Called(changesetting.NameApplySetting))
 	}
 }
 
@@ -178,14 +179,14 @@ func wantSettingRefused(t *testing.T, env *testsuite.TestWorkflowEnvironment, ms
 func TestChangeSettingInvalidValueFails(t *testing.T) {
 	f := settingFake(false)
 	const msg = "wgMaxArticleSize: \"big\" is not an integer"
-	f.Fail(activities.NameValidateSettingChange, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidInput, nil))
+	f.Fail(changesetting.NameValidateSettingChange, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidInput, nil))
 	env := newEnv(t, f)
 	runSetting(env)
 	wantSettingRefused(t, env, msg)
-	if f.Called(activities.NameValidateSettingChange) != 1 {
-		t.Errorf("validation ran %d times: a permanent error is not retried", f.Called(activities.NameValidateSettingChange))
+	if f.Called(changesetting.NameValidateSettingChange) != 1 {
+		t.Errorf("validation ran %d times: a permanent error is not retried", f.Called(changesetting.NameValidateSettingChange))
 	}
-	if f.Called(activities.NameApplySetting) != 0 || f.Called(activities.NameCheckRights) != 0 {
+	if f.Called(changesetting.NameApplySetting) != 0 || f.Called(activities.NameCheckRights) != 0 {
 		t.Errorf("calls %v: nothing runs after an invalid value", f.Calls)
 	}
 }
@@ -193,13 +194,13 @@ func TestChangeSettingInvalidValueFails(t *testing.T) {
 func TestChangeSettingRequesterWithoutRightIsRefused(t *testing.T) {
 	f := settingFake(false)
 	env := newEnv(t, f)
-	o := ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
-	env.ExecuteWorkflow(ChangeSetting, ChangeSettingInput{
+	o := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
+	env.ExecuteWorkflow(changesetting.ChangeSetting, changesetting.ChangeSettingInput{
 		Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "mallory",
-		Options: o, Definition: ChangeSettingDefinition(o),
+		Options: o, Definition: changesetting.ChangeSettingDefinition(o),
 	})
 	wantSettingRefused(t, env, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []string{process.RightManageWikiSettings}))
-	if f.Called(activities.NameApplySetting) != 0 {
+	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called for a refused requester")
 	}
 	if !slices.ContainsFunc(f.Authz, func(a process.AuthorizeInput) bool {

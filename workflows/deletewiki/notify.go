@@ -105,7 +105,7 @@ func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput
 	}
 	return process.StepResult{
 		Summary: fmt.Sprintf("%s of %s: %s", phase, db, strings.Join(told, "; ")),
-		Outputs: map[string]string{"bureaucrats": activities.JsonList(bureaucrats), "emailed": activities.JsonList(emailed)},
+		Outputs: map[string]string{"bureaucrats": activities.JSONList(bureaucrats), "emailed": activities.JSONList(emailed)},
 	}, nil
 }
 

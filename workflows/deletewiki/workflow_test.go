@@ -1,4 +1,4 @@
-package deletewiki
+package deletewiki_test
 
 import (
 	"slices"
@@ -11,6 +11,8 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
@@ -19,8 +21,8 @@ const (
 	delExpiry = 14 * 24 * time.Hour
 )
 
-func deleteOptions() DeleteWikiOptions {
-	return DeleteWikiOptions{
+func deleteOptions() deletewiki.DeleteWikiOptions {
+	return deletewiki.DeleteWikiOptions{
 		CentralWiki: workflowtest.Central, GracePeriod: delGrace, AttentionWindow: time.Hour,
 		LocalApprovers: 2, Expiry: delExpiry,
 	}
@@ -29,13 +31,13 @@ func deleteOptions() DeleteWikiOptions {
 // newEnv is the test environment of a deletion.
 func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
-	return workflowtest.NewEnv(t, f, []any{DeleteWiki}, delays...)
+	return workflowtest.NewEnv(t, f, []any{deletewiki.DeleteWiki}, delays...)
 }
 
 func runDelete(env *testsuite.TestWorkflowEnvironment) {
 	o := deleteOptions()
-	env.ExecuteWorkflow(DeleteWiki, DeleteWikiInput{
-		Wiki: workflowtest.Wiki, Requester: "req", Reason: "spam wiki", Options: o, Definition: DeleteWikiDefinition(o),
+	env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{
+		Wiki: workflowtest.Wiki, Requester: "req", Reason: "spam wiki", Options: o, Definition: deletewiki.DeleteWikiDefinition(o),
 	})
 }
 
@@ -45,9 +47,9 @@ func undelete(env *testsuite.TestWorkflowEnvironment, id, user string) *workflow
 }
 
 var removalSteps = []string{
-	activities.NameBackupDatabase, activities.NameArchiveUploads, activities.NameExportWikiRows,
-	activities.NameVerifyBackup, activities.NameDropWikiDatabase,
-	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
+	deletewiki.NameBackupDatabase, deletewiki.NameArchiveUploads, deletewiki.NameExportWikiRows,
+	deletewiki.NameVerifyBackup, deletewiki.NameDropWikiDatabase,
+	deletewiki.NameRemoveWikiRows, createwiki.NameRemoveStorage,
 }
 
 func wantNothingRemoved(t *testing.T, f *workflowtest.Farm) {
@@ -66,7 +68,7 @@ func TestDeleteWikiRequesterWithoutRightIsRefused(t *testing.T) {
 	runDelete(env)
 
 	workflowtest.WantProcessRefused(t, env, workflowtest.DeniedReason("req", workflowtest.Wiki, []string{workflowtest.Right}))
-	if f.Called(activities.NameCountRightHolders) != 0 || f.Called(activities.NameCloseWiki) != 0 {
+	if f.Called(deletewiki.NameCountRightHolders) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 {
 		t.Errorf("calls %v: nothing may run after the refusal", f.Calls)
 	}
 }
@@ -110,7 +112,7 @@ func TestDeleteWikiApprovedThenRemovedAfterGrace(t *testing.T) {
 		if st.State != process.StateGracePeriod {
 			t.Errorf("state %s one day after the approval, want grace-period", st.State)
 		}
-		for _, a := range []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameNotifyBureaucrats} {
+		for _, a := range []string{deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameNotifyBureaucrats} {
 			if f.Called(a) != 1 {
 				t.Errorf("%s called %d times by the start of the grace period, want 1", a, f.Called(a))
 			}
@@ -134,38 +136,38 @@ func TestDeleteWikiApprovedThenRemovedAfterGrace(t *testing.T) {
 		t.Errorf("ended after %v, want the approval (1h) plus the grace period", d)
 	}
 	// Close, mark, notify (scheduled), then the removal in dependency order.
-	order := []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameNotifyBureaucrats,
-		activities.NameBackupDatabase, activities.NameVerifyBackup, activities.NameDropWikiDatabase}
+	order := []string{deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameNotifyBureaucrats,
+		deletewiki.NameBackupDatabase, deletewiki.NameVerifyBackup, deletewiki.NameDropWikiDatabase}
 	for i := 1; i < len(order); i++ {
 		if f.FirstCall(order[i-1]) >= f.FirstCall(order[i]) {
 			t.Errorf("%s ran after %s; calls %v", order[i-1], order[i], f.Calls)
 		}
 	}
-	drop := f.FirstCall(activities.NameDropWikiDatabase)
-	notifyDeleted := slices.Index(f.Calls[f.FirstCall(activities.NameNotifyBureaucrats)+1:], activities.NameNotifyBureaucrats) +
-		f.FirstCall(activities.NameNotifyBureaucrats) + 1
-	for _, a := range []string{activities.NameRemoveWikiRows, activities.NameRemoveStorage} {
+	drop := f.FirstCall(deletewiki.NameDropWikiDatabase)
+	notifyDeleted := slices.Index(f.Calls[f.FirstCall(deletewiki.NameNotifyBureaucrats)+1:], deletewiki.NameNotifyBureaucrats) +
+		f.FirstCall(deletewiki.NameNotifyBureaucrats) + 1
+	for _, a := range []string{deletewiki.NameRemoveWikiRows, createwiki.NameRemoveStorage} {
 		if i := f.FirstCall(a); i < drop || i > notifyDeleted {
 			t.Errorf("%s at %d, want between drop (%d) and the final notice (%d): %v", a, i, drop, notifyDeleted, f.Calls)
 		}
 	}
-	for _, a := range append(slices.Clone(removalSteps), activities.NameCloseWiki, activities.NameMarkWikiDeleted) {
+	for _, a := range append(slices.Clone(removalSteps), deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted) {
 		if f.Called(a) != 1 {
 			t.Errorf("%s called %d times, want once", a, f.Called(a))
 		}
 	}
-	if f.Called(activities.NameReopenWiki) != 0 {
+	if f.Called(deletewiki.NameReopenWiki) != 0 {
 		t.Error("ReopenWiki called without an undelete")
 	}
-	notices := f.Steps[activities.NameNotifyBureaucrats]
+	notices := f.Steps[deletewiki.NameNotifyBureaucrats]
 	if len(notices) != 2 || notices[0].Params["phase"] != "scheduled" || notices[1].Params["phase"] != "deleted" {
 		t.Errorf("bureaucrat notices %+v, want scheduled then deleted", notices)
 	}
 	if st.Result["backup_path"] != "/backups/testwiki.sql.gz" || st.Result["backup_sha256"] != "abc123" {
 		t.Errorf("result %v: want the backup's path and checksum", st.Result)
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{StepBackup: "succeeded", StepVerifyBackup: "succeeded", StepDropDatabase: "succeeded",
-		StepRemoveRows: "succeeded", StepRemoveStorage: "succeeded", StepNotifyDeleted: "succeeded"})
+	workflowtest.WantStepStates(t, st, map[string]string{deletewiki.StepBackup: "succeeded", deletewiki.StepVerifyBackup: "succeeded", deletewiki.StepDropDatabase: "succeeded",
+		deletewiki.StepRemoveRows: "succeeded", deletewiki.StepRemoveStorage: "succeeded", deletewiki.StepNotifyDeleted: "succeeded"})
 }
 
 // No other local holder: quorum 0, only a steward decides; a local holder
@@ -192,7 +194,7 @@ func TestDeleteWikiWithoutLocalApproversNeedsASteward(t *testing.T) {
 	workflowtest.WantRecords(t, st.Approvals,
 		workflowtest.Rec("bob", process.DecisionApprove, false, why),
 		process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true})
-	if f.Called(activities.NameCloseWiki) != 1 {
+	if f.Called(deletewiki.NameCloseWiki) != 1 {
 		t.Error("the steward's approval did not close the wiki")
 	}
 }
@@ -225,8 +227,8 @@ func TestDeleteWikiUndeleteDuringGraceReopens(t *testing.T) {
 	if d := workflowtest.Elapsed(st, st.Ended); d != 48*time.Hour {
 		t.Errorf("ended after %v, want right after the undelete (48h)", d)
 	}
-	if f.Called(activities.NameReopenWiki) != 1 {
-		t.Errorf("ReopenWiki called %d times, want once", f.Called(activities.NameReopenWiki))
+	if f.Called(deletewiki.NameReopenWiki) != 1 {
+		t.Errorf("ReopenWiki called %d times, want once", f.Called(deletewiki.NameReopenWiki))
 	}
 	wantNothingRemoved(t, f)
 	if len(st.Actions) != 4 {
@@ -259,7 +261,7 @@ func TestDeleteWikiUndeleteByApprover(t *testing.T) {
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantAccepted(t, "undelete by the approver", u)
-	if st.State != process.StateCancelled || st.Result["undeleted_by"] != "bob" || f.Called(activities.NameReopenWiki) != 1 {
+	if st.State != process.StateCancelled || st.Result["undeleted_by"] != "bob" || f.Called(deletewiki.NameReopenWiki) != 1 {
 		t.Errorf("state %s undeleted_by %q", st.State, st.Result["undeleted_by"])
 	}
 	wantNothingRemoved(t, f)
@@ -268,11 +270,11 @@ func TestDeleteWikiUndeleteByApprover(t *testing.T) {
 // Once the grace period is over the removal has begun: undelete is refused.
 func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 	f := workflowtest.DeleteFarm()
-	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameBackupDatabase, D: 2 * time.Hour})
+	env := newEnv(t, f, workflowtest.Delay{Activity: deletewiki.NameBackupDatabase, D: 2 * time.Hour})
 	var late *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.Step(StepBackup) == nil || st.Step(StepBackup).State != process.StepRunning {
+		if st := workflowtest.QueryStatus(t, env); st.Step(deletewiki.StepBackup) == nil || st.Step(deletewiki.StepBackup).State != process.StepRunning {
 			t.Errorf("backup not running at the time of the late undelete: %+v", st.Steps)
 		}
 		late = undelete(env, "u1", "req")
@@ -283,8 +285,8 @@ func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 
 	const notNow = "undelete is only possible during the grace period"
 	workflowtest.WantRefused(t, "undelete after the grace period", late, notNow)
-	if st.State != process.StateCompleted || f.Called(activities.NameReopenWiki) != 0 || f.Called(activities.NameDropWikiDatabase) != 1 {
-		t.Errorf("state %s, reopen %d, drop %d", st.State, f.Called(activities.NameReopenWiki), f.Called(activities.NameDropWikiDatabase))
+	if st.State != process.StateCompleted || f.Called(deletewiki.NameReopenWiki) != 0 || f.Called(deletewiki.NameDropWikiDatabase) != 1 {
+		t.Errorf("state %s, reopen %d, drop %d", st.State, f.Called(deletewiki.NameReopenWiki), f.Called(deletewiki.NameDropWikiDatabase))
 	}
 	if len(st.Actions) != 2 || st.Actions[0].Accepted || st.Actions[1].Accepted ||
 		st.Actions[0].Reason != notNow || st.Actions[1].Reason != notNow {
@@ -318,7 +320,7 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 			if st.State != c.state || workflowtest.Elapsed(st, st.Ended) != c.after {
 				t.Fatalf("state %s after %v, want %s after %v", st.State, workflowtest.Elapsed(st, st.Ended), c.state, c.after)
 			}
-			for _, a := range []string{activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameNotifyBureaucrats, activities.NameReopenWiki} {
+			for _, a := range []string{deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameNotifyBureaucrats, deletewiki.NameReopenWiki} {
 				if f.Called(a) != 0 {
 					t.Errorf("%s called", a)
 				}
@@ -344,7 +346,7 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 // the error and DeleteWiki only turns a "running" state into failed.
 func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
 	f := workflowtest.DeleteFarm()
-	f.Fail(activities.NameCloseWiki, temporal.NewNonRetryableApplicationError("database is read-only", "Broken", nil))
+	f.Fail(deletewiki.NameCloseWiki, temporal.NewNonRetryableApplicationError("database is read-only", "Broken", nil))
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	runDelete(env)
@@ -354,7 +356,7 @@ func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
 	if st := workflowtest.QueryStatus(t, env); st.State != process.StateFailed {
 		t.Errorf("state %s after CloseWiki failed, want failed", st.State)
 	}
-	if f.Called(activities.NameMarkWikiDeleted) != 0 {
+	if f.Called(deletewiki.NameMarkWikiDeleted) != 0 {
 		t.Error("marked deleted although closing failed")
 	}
 }
@@ -375,8 +377,8 @@ func TestDeleteWikiUndeleteCheckedPastGraceIsRefused(t *testing.T) {
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
 
-	if f.Called(activities.NameDropWikiDatabase) != 1 || f.Called(activities.NameReopenWiki) != 0 {
-		t.Fatalf("drop %d reopen %d: the removal should have gone ahead", f.Called(activities.NameDropWikiDatabase), f.Called(activities.NameReopenWiki))
+	if f.Called(deletewiki.NameDropWikiDatabase) != 1 || f.Called(deletewiki.NameReopenWiki) != 0 {
+		t.Fatalf("drop %d reopen %d: the removal should have gone ahead", f.Called(deletewiki.NameDropWikiDatabase), f.Called(deletewiki.NameReopenWiki))
 	}
 	workflowtest.WantRefused(t, "undelete checked past the grace period", u, "grace period")
 	if len(st.Actions) != 1 || st.Actions[0].Accepted {
@@ -400,7 +402,7 @@ func TestDeleteWikiRecordsTheCanonicalRequester(t *testing.T) {
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "d2", process.DecisionCancel, "req", "") }, 2*time.Hour)
 	o := deleteOptions()
-	env.ExecuteWorkflow(DeleteWiki, DeleteWikiInput{Wiki: workflowtest.Wiki, Requester: "Req", Reason: "spam", Options: o, Definition: DeleteWikiDefinition(o)})
+	env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: workflowtest.Wiki, Requester: "Req", Reason: "spam", Options: o, Definition: deletewiki.DeleteWikiDefinition(o)})
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantRefused(t, "self-approval", self, "the requester may not approve their own request")
 	if st.State != process.StateCancelled {
@@ -418,7 +420,7 @@ func TestDeleteWikiRefusesProtectedWikis(t *testing.T) {
 			env := newEnv(t, f)
 			o := deleteOptions()
 			o.ProtectedWikis = []string{"keepwiki"}
-			env.ExecuteWorkflow(DeleteWiki, DeleteWikiInput{Wiki: wiki, Requester: "req", Reason: "x", Options: o, Definition: DeleteWikiDefinition(o)})
+			env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: wiki, Requester: "req", Reason: "x", Options: o, Definition: deletewiki.DeleteWikiDefinition(o)})
 			workflowtest.WantProcessRefused(t, env, "is a protected wiki")
 			if len(f.Calls) != 0 {
 				t.Errorf("activities %v ran for a protected wiki", f.Calls)
@@ -433,7 +435,7 @@ func TestDeleteWikiRefusedWhileAnotherProcessOwnsTheWiki(t *testing.T) {
 	env := newEnv(t, f)
 	runDelete(env)
 	workflowtest.WantProcessRefused(t, env, "create-wiki:"+workflowtest.Wiki)
-	if f.Called(activities.NameCountRightHolders) != 0 || f.Called(activities.NameCloseWiki) != 0 {
+	if f.Called(deletewiki.NameCountRightHolders) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 {
 		t.Errorf("calls %v: nothing may run once the wiki is another's", f.Calls)
 	}
 	if f.Owners[workflowtest.Wiki] != "create-wiki:"+workflowtest.Wiki {
@@ -481,7 +483,7 @@ func TestDeleteWikiFollowsAnUndeleteElsewhere(t *testing.T) {
 // The new deletion graph: nothing is removed before the whole backup is
 // verified, and the removals name the verification.
 func TestDeleteWikiDefinitionBacksUpEverythingFirst(t *testing.T) {
-	def := DeleteWikiDefinition(deleteOptions())
+	def := deletewiki.DeleteWikiDefinition(deleteOptions())
 	if err := def.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -489,20 +491,20 @@ func TestDeleteWikiDefinitionBacksUpEverythingFirst(t *testing.T) {
 	for _, s := range def.Steps {
 		steps[s.Name] = s
 	}
-	for _, name := range []string{StepArchiveFiles, StepExportRows} {
+	for _, name := range []string{deletewiki.StepArchiveFiles, deletewiki.StepExportRows} {
 		if !steps[name].Critical {
 			t.Errorf("%s must be critical", name)
 		}
 	}
-	for _, name := range []string{StepDropDatabase, StepRemoveRows, StepRemoveStorage} {
+	for _, name := range []string{deletewiki.StepDropDatabase, deletewiki.StepRemoveRows, deletewiki.StepRemoveStorage} {
 		s := steps[name]
-		if !s.Critical || s.Params["verify_step"] != StepVerifyBackup || !requires(def, name, StepVerifyBackup) {
-			t.Errorf("%s: critical %v, params %v; want critical, requiring and naming %s", name, s.Critical, s.Params, StepVerifyBackup)
+		if !s.Critical || s.Params["verify_step"] != deletewiki.StepVerifyBackup || !requires(def, name, deletewiki.StepVerifyBackup) {
+			t.Errorf("%s: critical %v, params %v; want critical, requiring and naming %s", name, s.Critical, s.Params, deletewiki.StepVerifyBackup)
 		}
 	}
-	for _, part := range []string{StepBackup, StepArchiveFiles, StepExportRows} {
-		if !requires(def, StepVerifyBackup, part) {
-			t.Errorf("%s does not require %s", StepVerifyBackup, part)
+	for _, part := range []string{deletewiki.StepBackup, deletewiki.StepArchiveFiles, deletewiki.StepExportRows} {
+		if !requires(def, deletewiki.StepVerifyBackup, part) {
+			t.Errorf("%s does not require %s", deletewiki.StepVerifyBackup, part)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package requestwiki
+package requestwiki_test
 
 import (
 	"slices"
@@ -13,6 +13,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
@@ -35,20 +36,20 @@ func requestFake() *workflowtest.Farm {
 // starts.
 func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
-	return workflowtest.NewEnv(t, f, []any{RequestWiki, createwiki.CreateWiki}, delays...)
+	return workflowtest.NewEnv(t, f, []any{requestwiki.RequestWiki, createwiki.CreateWiki}, delays...)
 }
 
 func runRequest(env *testsuite.TestWorkflowEnvironment) {
-	env.ExecuteWorkflow(RequestWiki, RequestWikiInput{
+	env.ExecuteWorkflow(requestwiki.RequestWiki, requestwiki.RequestWikiInput{
 		Wiki:      process.WikiSpec{DB: reqWiki, Sitename: "New Wiki", Language: "en", Category: "uncategorised"},
 		Requester: "req", Email: "req@example.org", Reason: "a wiki about newts",
-		Options: RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: reqDetails, Reviewers: 2},
+		Options: requestwiki.RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: reqDetails, Reviewers: 2},
 		Create:  createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: workflowtest.Central}),
 	})
 }
 
 func reviewUpd(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *workflowtest.Upd {
-	return workflowtest.Update(env, UpdateReview, id, ReviewRequest{Action: action, User: user, Comment: comment})
+	return workflowtest.Update(env, requestwiki.UpdateReview, id, requestwiki.ReviewRequest{Action: action, User: user, Comment: comment})
 }
 
 func wantStatuses(t *testing.T, f *workflowtest.Farm, want ...string) {
@@ -60,9 +61,9 @@ func wantStatuses(t *testing.T, f *workflowtest.Farm, want ...string) {
 
 // findUpdate returns the first UpdateRequest call with that status (or, for
 // "", that action), or fails.
-func findUpdate(t *testing.T, f *workflowtest.Farm, status, action string) activities.UpdateRequestInput {
+func findUpdate(t *testing.T, f *workflowtest.Farm, status, action string) requestwiki.UpdateRequestInput {
 	t.Helper()
-	var updates []activities.UpdateRequestInput
+	var updates []requestwiki.UpdateRequestInput
 	f.Locked(func() { updates = slices.Clone(f.Updates) })
 	for _, u := range updates {
 		if (status != "" && u.Status == status) || (status == "" && u.Status == "" && u.Action == action) {
@@ -70,17 +71,17 @@ func findUpdate(t *testing.T, f *workflowtest.Farm, status, action string) activ
 		}
 	}
 	t.Fatalf("no UpdateRequest with status %q action %q in %+v", status, action, updates)
-	return activities.UpdateRequestInput{}
+	return requestwiki.UpdateRequestInput{}
 }
 
 var createSteps = []string{
-	activities.NameCreateDatabase, activities.NameCreateSchema, activities.NameRegisterWiki,
-	activities.NameGrantRequesterRights, activities.NameCreateMainPage, activities.NameCreateStorage, activities.NameNotifyCreated,
+	createwiki.NameCreateDatabase, createwiki.NameCreateSchema, createwiki.NameRegisterWiki,
+	createwiki.NameGrantRequesterRights, createwiki.NameCreateMainPage, createwiki.NameCreateStorage, createwiki.NameNotifyCreated,
 }
 
 func wantNotCreated(t *testing.T, f *workflowtest.Farm) {
 	t.Helper()
-	for _, a := range append([]string{activities.NameValidateWiki}, createSteps...) {
+	for _, a := range append([]string{createwiki.NameValidateWiki}, createSteps...) {
 		if f.Called(a) != 0 {
 			t.Errorf("%s called: the wiki must not be created", a)
 		}
@@ -99,7 +100,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 		first = workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "good idea")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if f.Called(activities.NameValidateWiki) != 0 {
+		if f.Called(createwiki.NameValidateWiki) != 0 {
 			t.Error("creation started after one approval of two")
 		}
 		env.SignalWorkflow(process.SignalApprove, process.Decision{User: "r2", Comment: "+1"})
@@ -126,15 +127,15 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	if c := findUpdate(t, f, "", process.DecisionApprove); c.User != "r1" || c.Comment != "approve: good idea" {
 		t.Errorf("first decision comment %+v", c)
 	}
-	if f.FirstCall(activities.NameValidateWiki) < 0 || f.FirstCall(activities.NameValidateWiki) < f.FirstCall(activities.NameUpdateRequest) {
+	if f.FirstCall(createwiki.NameValidateWiki) < 0 || f.FirstCall(createwiki.NameValidateWiki) < f.FirstCall(requestwiki.NameUpdateRequest) {
 		t.Errorf("calls %v", f.Calls)
 	}
-	for _, a := range append([]string{activities.NameValidateWiki}, createSteps...) {
+	for _, a := range append([]string{createwiki.NameValidateWiki}, createSteps...) {
 		if f.Called(a) != 1 {
 			t.Errorf("%s called %d times, want once", a, f.Called(a))
 		}
 	}
-	if in := f.Steps[activities.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != reqWiki || in[0].Args["email"] != "req@example.org" {
+	if in := f.Steps[createwiki.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != reqWiki || in[0].Args["email"] != "req@example.org" {
 		t.Errorf("CreateDatabase input %+v", in)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); c.Comment != "The wiki's creation ended completed." {
@@ -145,7 +146,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 
 func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	f := requestFake()
-	f.Fail(activities.NameValidateWiki, temporal.NewNonRetryableApplicationError("newwiki already exists", activities.ErrInvalidInput, nil))
+	f.Fail(createwiki.NameValidateWiki, temporal.NewNonRetryableApplicationError("newwiki already exists", activities.ErrInvalidInput, nil))
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
@@ -157,7 +158,7 @@ func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	if c := findUpdate(t, f, "", "create-wiki"); !strings.Contains(c.Comment, "newwiki already exists") {
 		t.Errorf("creation comment %+v", c)
 	}
-	if f.Called(activities.NameCreateDatabase) != 0 {
+	if f.Called(createwiki.NameCreateDatabase) != 0 {
 		t.Error("created a database after the validation failed")
 	}
 }
@@ -185,8 +186,8 @@ func TestRequestWikiHold(t *testing.T) {
 	f := requestFake()
 	env := newEnv(t, f)
 	var hold, byRequester *workflowtest.Upd
-	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", ReviewHold, "r1", "checking the name") }, time.Hour)
-	env.RegisterDelayedCallback(func() { byRequester = reviewUpd(env, "h2", ReviewHold, "req", "") }, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", requestwiki.ReviewHold, "r1", "checking the name") }, time.Hour)
+	env.RegisterDelayedCallback(func() { byRequester = reviewUpd(env, "h2", requestwiki.ReviewHold, "req", "") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		st := workflowtest.QueryStatus(t, env)
 		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestOnHold {
@@ -206,7 +207,7 @@ func TestRequestWikiHold(t *testing.T) {
 	if st.State != process.StateCancelled {
 		t.Errorf("state %s, want cancelled", st.State)
 	}
-	if len(st.Actions) != 2 || !st.Actions[0].Accepted || st.Actions[0].Action != ReviewHold || st.Actions[1].Accepted {
+	if len(st.Actions) != 2 || !st.Actions[0].Accepted || st.Actions[0].Action != requestwiki.ReviewHold || st.Actions[1].Accepted {
 		t.Errorf("actions %+v", st.Actions)
 	}
 }
@@ -215,13 +216,13 @@ func TestRequestWikiMoreDetailsNeedsAComment(t *testing.T) {
 	f := requestFake()
 	env := newEnv(t, f)
 	var u *workflowtest.Upd
-	env.RegisterDelayedCallback(func() { u = reviewUpd(env, "m1", ReviewMoreDetails, "r1", "  ") }, time.Hour)
+	env.RegisterDelayedCallback(func() { u = reviewUpd(env, "m1", requestwiki.ReviewMoreDetails, "r1", "  ") }, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "c1", process.DecisionCancel, "req", "") }, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantRefused(t, "more-details without comment", u, "asking for more details needs a comment saying which")
 	wantStatuses(t, f, farmdb.RequestAbandoned)
-	if len(st.Actions) != 1 || st.Actions[0].Accepted || st.Actions[0].Action != ReviewMoreDetails {
+	if len(st.Actions) != 1 || st.Actions[0].Accepted || st.Actions[0].Action != requestwiki.ReviewMoreDetails {
 		t.Errorf("actions %+v", st.Actions)
 	}
 }
@@ -230,7 +231,7 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 	f := requestFake()
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(ReviewMoreDetails, ReviewRequest{User: "r1", Comment: "what is the wiki for?"})
+		env.SignalWorkflow(requestwiki.ReviewMoreDetails, requestwiki.ReviewRequest{User: "r1", Comment: "what is the wiki for?"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
@@ -259,12 +260,12 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 	f := requestFake()
 	env := newEnv(t, f)
 	var stranger, edit *workflowtest.Upd
-	env.RegisterDelayedCallback(func() { reviewUpd(env, "m1", ReviewMoreDetails, "r1", "which language?") }, time.Hour)
+	env.RegisterDelayedCallback(func() { reviewUpd(env, "m1", requestwiki.ReviewMoreDetails, "r1", "which language?") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		stranger = workflowtest.Update(env, UpdateReview, "e1", ReviewRequest{Action: ReviewEdit, User: "r2", Sitename: "Hijacked"})
+		stranger = workflowtest.Update(env, requestwiki.UpdateReview, "e1", requestwiki.ReviewRequest{Action: requestwiki.ReviewEdit, User: "r2", Sitename: "Hijacked"})
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		edit = workflowtest.Update(env, UpdateReview, "e2", ReviewRequest{Action: ReviewEdit, User: "req",
+		edit = workflowtest.Update(env, requestwiki.UpdateReview, "e2", requestwiki.ReviewRequest{Action: requestwiki.ReviewEdit, User: "req",
 			Sitename: "Newt Wiki", Language: "de", Comment: "German, sorry"})
 	}, 3*24*time.Hour)
 	env.RegisterDelayedCallback(func() {
@@ -292,7 +293,7 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 		t.Fatalf("state %s, want completed", st.State)
 	}
 	// The creation uses the edited request.
-	if v := f.Steps[activities.NameValidateWiki]; len(v) != 1 || v[0].Wiki.Sitename != "Newt Wiki" || v[0].Wiki.Language != "de" || v[0].Wiki.Category != "uncategorised" {
+	if v := f.Steps[createwiki.NameValidateWiki]; len(v) != 1 || v[0].Wiki.Sitename != "Newt Wiki" || v[0].Wiki.Language != "de" || v[0].Wiki.Category != "uncategorised" {
 		t.Errorf("ValidateWiki input %+v", v)
 	}
 }
@@ -326,11 +327,11 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 	var unknown, noUser *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
 		unknown = reviewUpd(env, "v1", "approve", "r1", "")
-		noUser = reviewUpd(env, "v2", ReviewHold, "", "")
+		noUser = reviewUpd(env, "v2", requestwiki.ReviewHold, "", "")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
 		env.SignalWorkflow(process.SignalCancel, process.Decision{User: "req"})
-		env.SignalWorkflow(ReviewHold, ReviewRequest{User: "r1", Comment: "too late"})
+		env.SignalWorkflow(requestwiki.ReviewHold, requestwiki.ReviewRequest{User: "r1", Comment: "too late"})
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
@@ -344,7 +345,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 		t.Fatalf("state %s", st.State)
 	}
 	// The hold sent with the cancel is recorded as refused, not lost.
-	if len(st.Actions) != 1 || st.Actions[0].User != "r1" || st.Actions[0].Accepted || st.Actions[0].Action != ReviewHold {
+	if len(st.Actions) != 1 || st.Actions[0].User != "r1" || st.Actions[0].Accepted || st.Actions[0].Action != requestwiki.ReviewHold {
 		t.Errorf("actions %+v, want only the late hold, refused", st.Actions)
 	}
 	wantStatuses(t, f, farmdb.RequestAbandoned)
@@ -363,7 +364,7 @@ func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "r3", D: time.Hour})
 	var hold *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
-	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", ReviewHold, "r3", "wait") }, 2*time.Hour)
+	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", requestwiki.ReviewHold, "r3", "wait") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour+time.Minute)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
@@ -394,7 +395,7 @@ func TestRequestWikiFollowsCreateWikisOwnForm(t *testing.T) {
 	if st.State != process.StateDeclined || st.Result["changed_outside"] != "declined" {
 		t.Fatalf("state %s result %v, want declined as CreateWiki's form said", st.State, st.Result)
 	}
-	if f.Called(activities.NameValidateWiki) != 0 {
+	if f.Called(createwiki.NameValidateWiki) != 0 {
 		t.Error("the wiki's creation started although the request was declined elsewhere")
 	}
 	for _, u := range f.Updates {

@@ -1,4 +1,4 @@
-package restorewiki
+package restorewiki_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
@@ -20,8 +21,8 @@ const (
 	restoreExpiry = 14 * 24 * time.Hour
 )
 
-func restoreOptions() RestoreWikiOptions {
-	return RestoreWikiOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: restoreExpiry}
+func restoreOptions() restorewiki.RestoreWikiOptions {
+	return restorewiki.RestoreWikiOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: restoreExpiry}
 }
 
 // restoreFake is the farm with the restore's activities; its CheckRestore
@@ -36,27 +37,27 @@ func newRestoreEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *restoreFa
 	t.Helper()
 	f := &restoreFake{Farm: workflowtest.NewFarm()}
 	f.Grant("steward", workflowtest.Steward, workflowtest.Central).Grant("other", workflowtest.Steward, workflowtest.Central)
-	env := workflowtest.NewEnv(t, f.Farm, []any{RestoreWiki})
-	for _, name := range activities.RestoreStepActivities {
+	env := workflowtest.NewEnv(t, f.Farm, []any{restorewiki.RestoreWiki})
+	for _, name := range restorewiki.RestoreStepActivities {
 		env.RegisterActivityWithOptions(f.Step(name), activity.RegisterOptions{Name: name})
 	}
-	env.RegisterActivityWithOptions(func(_ context.Context, in activities.CheckRestoreInput) (activities.CheckRestoreResult, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in restorewiki.CheckRestoreInput) (restorewiki.CheckRestoreResult, error) {
 		f.Locked(func() { f.checks++ })
-		if err := f.Log(activities.NameCheckRestore); err != nil {
-			return activities.CheckRestoreResult{}, err
+		if err := f.Log(restorewiki.NameCheckRestore); err != nil {
+			return restorewiki.CheckRestoreResult{}, err
 		}
 		if f.checkErr != nil {
-			return activities.CheckRestoreResult{}, f.checkErr
+			return restorewiki.CheckRestoreResult{}, f.checkErr
 		}
-		return activities.CheckRestoreResult{Manifest: "/backups/" + in.DB + "/x.backup.json", ManifestSHA256: "feed", Process: deletewiki.DeleteWikiID(in.DB), Files: 3}, nil
-	}, activity.RegisterOptions{Name: activities.NameCheckRestore})
+		return restorewiki.CheckRestoreResult{Manifest: "/backups/" + in.DB + "/x.backup.json", ManifestSHA256: "feed", Process: deletewiki.DeleteWikiID(in.DB), Files: 3}, nil
+	}, activity.RegisterOptions{Name: restorewiki.NameCheckRestore})
 	return env, f
 }
 
 func runRestore(env *testsuite.TestWorkflowEnvironment, requester string) {
 	o := restoreOptions()
-	env.ExecuteWorkflow(RestoreWiki, RestoreWikiInput{
-		Wiki: deletedWiki, Requester: requester, Reason: "deleted by mistake", Options: o, Definition: RestoreWikiDefinition(o),
+	env.ExecuteWorkflow(restorewiki.RestoreWiki, restorewiki.RestoreWikiInput{
+		Wiki: deletedWiki, Requester: requester, Reason: "deleted by mistake", Options: o, Definition: restorewiki.RestoreWikiDefinition(o),
 	})
 }
 
@@ -75,7 +76,7 @@ func TestRestoreWikiApprovedByASteward(t *testing.T) {
 		self = workflowtest.Decide(env, "s", process.DecisionApprove, "steward", "")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if f.Called(activities.NameRestoreDatabase) != 0 {
+		if f.Called(restorewiki.NameRestoreDatabase) != 0 {
 			t.Error("restored before an accepted approval")
 		}
 		ok = workflowtest.Decide(env, "o", process.DecisionApprove, "other", "")
@@ -92,18 +93,18 @@ func TestRestoreWikiApprovedByASteward(t *testing.T) {
 	if f.checks != 2 {
 		t.Errorf("CheckRestore ran %d times, want before and after the approval", f.checks)
 	}
-	order := []string{activities.NameRestoreDatabase, activities.NameRestoreUploads, activities.NameRestoreWikiRows, activities.NameReopenWiki}
+	order := []string{restorewiki.NameRestoreDatabase, restorewiki.NameRestoreUploads, restorewiki.NameRestoreWikiRows, deletewiki.NameReopenWiki}
 	for i := 1; i < len(order); i++ {
 		if f.FirstCall(order[i-1]) >= f.FirstCall(order[i]) {
 			t.Errorf("%s ran after %s; calls %v", order[i-1], order[i], f.Calls)
 		}
 	}
-	for _, in := range f.Steps[activities.NameRestoreDatabase] {
+	for _, in := range f.Steps[restorewiki.NameRestoreDatabase] {
 		if in.Args["backup"] != "/backups/"+deletedWiki+"/x.backup.json" || in.Args["backup_sha256"] != "feed" || in.Wiki.DB != deletedWiki {
 			t.Errorf("restore-database input %+v, want the checked manifest", in)
 		}
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{StepRestoreDatabase: "succeeded", StepRestoreFiles: "succeeded", StepRestoreRows: "succeeded", StepReopen: "succeeded"})
+	workflowtest.WantStepStates(t, st, map[string]string{restorewiki.StepRestoreDatabase: "succeeded", restorewiki.StepRestoreFiles: "succeeded", restorewiki.StepRestoreRows: "succeeded", restorewiki.StepReopen: "succeeded"})
 }
 
 // A taken name, no verified backup, a backup that fails its checksums:
@@ -115,7 +116,7 @@ func TestRestoreWikiRefusals(t *testing.T) {
 			f.checkErr = temporal.NewNonRetryableApplicationError("refused because "+typ, typ, nil)
 			runRestore(env, "req")
 			st := workflowtest.WantProcessRefused(t, env, "refused because "+typ)
-			if len(st.Approvals) != 0 || f.Called(activities.NameRestoreDatabase) != 0 {
+			if len(st.Approvals) != 0 || f.Called(restorewiki.NameRestoreDatabase) != 0 {
 				t.Errorf("approvals %v, calls %v: nothing may happen after the refusal", st.Approvals, f.Calls)
 			}
 		})
@@ -141,7 +142,7 @@ func TestRestoreWikiRecheckedAfterTheApproval(t *testing.T) {
 	}, time.Hour)
 	runRestore(env, "req")
 	workflowtest.WantProcessRefused(t, env, "gonewiki is registered")
-	if f.Called(activities.NameRestoreDatabase) != 0 {
+	if f.Called(restorewiki.NameRestoreDatabase) != 0 {
 		t.Errorf("calls %v", f.Calls)
 	}
 }

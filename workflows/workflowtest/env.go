@@ -16,6 +16,8 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // Delay makes an activity take D on the workflow clock; when User is not
@@ -41,10 +43,10 @@ func NewEnv(t *testing.T, f *Farm, workflows []any, delays ...Delay) *testsuite.
 	}
 	env.RegisterActivityWithOptions(f.checkRights, activity.RegisterOptions{Name: activities.NameCheckRights})
 	env.RegisterActivityWithOptions(f.lookupWiki, activity.RegisterOptions{Name: "LookupWiki"})
-	env.RegisterActivityWithOptions(f.countRightHolders, activity.RegisterOptions{Name: activities.NameCountRightHolders})
-	env.RegisterActivityWithOptions(f.fileWikiRequest, activity.RegisterOptions{Name: activities.NameFileWikiRequest})
-	env.RegisterActivityWithOptions(f.editWikiRequest, activity.RegisterOptions{Name: activities.NameEditWikiRequest})
-	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: activities.NameUpdateRequest})
+	env.RegisterActivityWithOptions(f.countRightHolders, activity.RegisterOptions{Name: deletewiki.NameCountRightHolders})
+	env.RegisterActivityWithOptions(f.fileWikiRequest, activity.RegisterOptions{Name: requestwiki.NameFileWikiRequest})
+	env.RegisterActivityWithOptions(f.editWikiRequest, activity.RegisterOptions{Name: requestwiki.NameEditWikiRequest})
+	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: requestwiki.NameUpdateRequest})
 	env.RegisterActivityWithOptions(f.ownWiki, activity.RegisterOptions{Name: "OwnWiki"})
 	env.RegisterActivityWithOptions(f.releaseWiki, activity.RegisterOptions{Name: "ReleaseWiki"})
 	rightsDelayed := false

@@ -21,6 +21,10 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/changesetting"
+	"github.com/wikiflow/wikiflow/workflows/createwiki"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
 // The wikis and rights of the tests.
@@ -57,11 +61,11 @@ type Farm struct {
 	Lookup    farmdb.Wiki // LookupWiki answer
 	LookupErr error
 	Holders   []string // CountRightHolders answer
-	HolderIn  []activities.RightHoldersInput
+	HolderIn  []deletewiki.RightHoldersInput
 	FileID    int64
-	Files     []activities.FileRequestInput
-	Edits     []activities.EditRequestInput
-	Updates   []activities.UpdateRequestInput
+	Files     []requestwiki.FileRequestInput
+	Edits     []requestwiki.EditRequestInput
+	Updates   []requestwiki.UpdateRequestInput
 }
 
 // NewFarm is a farm where nobody holds any right and Wiki is registered.
@@ -93,7 +97,7 @@ func DeleteFarm() *Farm {
 	f := NewFarm()
 	f.Grant("req", Right, Wiki).Grant("bob", Right, Wiki).Grant("steward", Steward, Central)
 	f.Holders = []string{"bob"}
-	f.Outputs[activities.NameBackupDatabase] = map[string]string{"path": "/backups/testwiki.sql.gz", "sha256": "abc123"}
+	f.Outputs[deletewiki.NameBackupDatabase] = map[string]string{"path": "/backups/testwiki.sql.gz", "sha256": "abc123"}
 	return f
 }
 
@@ -234,9 +238,9 @@ func (f *Farm) Step(name string) func(context.Context, process.StepInput) (proce
 		}
 		// The fake farm's registration follows what the steps did.
 		switch name {
-		case activities.NameMarkWikiDeleted:
+		case deletewiki.NameMarkWikiDeleted:
 			f.Lookup.Deleted = true
-		case activities.NameReopenWiki:
+		case deletewiki.NameReopenWiki:
 			f.Lookup.Deleted = false
 		}
 		out := f.Outputs[name]
@@ -258,32 +262,32 @@ func (f *Farm) lookupWiki(_ context.Context, in activities.LookupWikiInput) (act
 	return activities.LookupWikiResult{Wiki: w}, f.LookupErr
 }
 
-func (f *Farm) countRightHolders(_ context.Context, in activities.RightHoldersInput) (activities.RightHoldersResult, error) {
-	if err := f.Log(activities.NameCountRightHolders); err != nil {
-		return activities.RightHoldersResult{}, err
+func (f *Farm) countRightHolders(_ context.Context, in deletewiki.RightHoldersInput) (deletewiki.RightHoldersResult, error) {
+	if err := f.Log(deletewiki.NameCountRightHolders); err != nil {
+		return deletewiki.RightHoldersResult{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.HolderIn = append(f.HolderIn, in)
-	return activities.RightHoldersResult{Users: slices.Clone(f.Holders)}, nil
+	return deletewiki.RightHoldersResult{Users: slices.Clone(f.Holders)}, nil
 }
 
-func (f *Farm) fileWikiRequest(_ context.Context, in activities.FileRequestInput) (activities.FileRequestResult, error) {
-	if err := f.Log(activities.NameFileWikiRequest); err != nil {
-		return activities.FileRequestResult{}, err
+func (f *Farm) fileWikiRequest(_ context.Context, in requestwiki.FileRequestInput) (requestwiki.FileRequestResult, error) {
+	if err := f.Log(requestwiki.NameFileWikiRequest); err != nil {
+		return requestwiki.FileRequestResult{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Files = append(f.Files, in)
 	name, id := f.account(in.Requester)
 	if id == 0 {
-		return activities.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
+		return requestwiki.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
 	}
-	return activities.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
+	return requestwiki.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
 }
 
-func (f *Farm) editWikiRequest(_ context.Context, in activities.EditRequestInput) (process.StepResult, error) {
-	if err := f.Log(activities.NameEditWikiRequest); err != nil {
+func (f *Farm) editWikiRequest(_ context.Context, in requestwiki.EditRequestInput) (process.StepResult, error) {
+	if err := f.Log(requestwiki.NameEditWikiRequest); err != nil {
 		return process.StepResult{}, err
 	}
 	f.mu.Lock()
@@ -292,17 +296,17 @@ func (f *Farm) editWikiRequest(_ context.Context, in activities.EditRequestInput
 	return process.StepResult{Summary: "edited"}, nil
 }
 
-func (f *Farm) updateRequest(_ context.Context, in activities.UpdateRequestInput) (activities.UpdateRequestResult, error) {
-	if err := f.Log(activities.NameUpdateRequest); err != nil {
-		return activities.UpdateRequestResult{}, err
+func (f *Farm) updateRequest(_ context.Context, in requestwiki.UpdateRequestInput) (requestwiki.UpdateRequestResult, error) {
+	if err := f.Log(requestwiki.NameUpdateRequest); err != nil {
+		return requestwiki.UpdateRequestResult{}, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.External != "" && in.Expect != "" && in.Status != "" && f.External != in.Expect {
-		return activities.UpdateRequestResult{Status: f.External, Changed: true}, nil
+		return requestwiki.UpdateRequestResult{Status: f.External, Changed: true}, nil
 	}
 	f.Updates = append(f.Updates, in)
-	return activities.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+	return requestwiki.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
 }
 
 func (f *Farm) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
@@ -368,12 +372,12 @@ func (f *Farm) Statuses() []string {
 // stepActivities are the step-like activities (StepInput -> StepResult) of
 // every workflow under test.
 var stepActivities = []string{
-	activities.NameCloseWiki, activities.NameMarkWikiDeleted, activities.NameReopenWiki, activities.NameNotifyBureaucrats,
-	activities.NameBackupDatabase, activities.NameArchiveUploads, activities.NameExportWikiRows,
-	activities.NameVerifyBackup, activities.NameDropWikiDatabase,
-	activities.NameRemoveWikiRows, activities.NameRemoveStorage,
-	activities.NameValidateSettingChange, activities.NameApplySetting,
-	activities.NameValidateWiki, activities.NameCreateDatabase, activities.NameDropDatabase, activities.NameCreateSchema,
-	activities.NameRegisterWiki, activities.NameUnregisterWiki, activities.NameGrantRequesterRights,
-	activities.NameCreateMainPage, activities.NameCreateStorage, activities.NameNotifyCreated,
+	deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameReopenWiki, deletewiki.NameNotifyBureaucrats,
+	deletewiki.NameBackupDatabase, deletewiki.NameArchiveUploads, deletewiki.NameExportWikiRows,
+	deletewiki.NameVerifyBackup, deletewiki.NameDropWikiDatabase,
+	deletewiki.NameRemoveWikiRows, createwiki.NameRemoveStorage,
+	changesetting.NameValidateSettingChange, changesetting.NameApplySetting,
+	createwiki.NameValidateWiki, createwiki.NameCreateDatabase, createwiki.NameDropDatabase, createwiki.NameCreateSchema,
+	createwiki.NameRegisterWiki, createwiki.NameUnregisterWiki, createwiki.NameGrantRequesterRights,
+	createwiki.NameCreateMainPage, createwiki.NameCreateStorage, createwiki.NameNotifyCreated,
 }

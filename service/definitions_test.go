@@ -1,11 +1,9 @@
-package workflows_test
+package service
 
 import (
-	"reflect"
 	"testing"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -14,10 +12,10 @@ import (
 )
 
 // Definitions are data and name their activities by string; every name in
-// every definition the code builds must be a method the worker registers
-// (the SDK registers *activities.Farm's methods under their own names).
+// every definition the code builds, and every other name a process or a
+// farm's configuration may use, must be an activity the worker registers.
 func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
-	farm := reflect.TypeOf(&activities.Farm{})
+	got := registered(t)
 	defs := map[string]process.Definition{
 		createwiki.KindCreateWiki: createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: "metawiki"}),
 		deletewiki.KindDeleteWiki: deletewiki.DeleteWikiDefinition(deletewiki.DeleteWikiOptions{
@@ -37,14 +35,15 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 			}
 		}
 		for _, name := range names {
-			if _, ok := farm.MethodByName(name); !ok {
-				t.Errorf("%s names the activity %q, which *activities.Farm does not have", kind, name)
+			if got[name] == 0 {
+				t.Errorf("%s names the activity %q, which the worker does not register", kind, name)
 			}
 		}
 	}
-	for _, name := range activities.StepActivities {
-		if _, ok := farm.MethodByName(name); !ok {
-			t.Errorf("the step activity %q a farm may configure is not a method of *activities.Farm", name)
+	others := append(append(append([]string{}, createwiki.StepActivities...), deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
+	for _, name := range append(others, deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore) {
+		if got[name] == 0 {
+			t.Errorf("the activity %q is named in the code but the worker does not register it", name)
 		}
 	}
 }

@@ -39,6 +39,10 @@ WORKFLOWCHECK := go.temporal.io/sdk/contrib/tools/workflowcheck@v0.6.0
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 ERRCHECK := github.com/kisielk/errcheck@v1.30.0
 REVIVE := github.com/mgechev/revive@v1.17.0
+# exhaustive: a switch over a named type of constants (process.State,
+# StepState, Decision, Right, failure.Failure...) names every value, or
+# has a default that says what the others mean. reflect.Kind is not ours.
+EXHAUSTIVE := github.com/nishanths/exhaustive/cmd/exhaustive@v0.17.1
 
 vet:
 	$(GO) vet -tags integration ./...
@@ -46,6 +50,7 @@ vet:
 	$(GO) run $(STATICCHECK) -tags integration ./...
 	$(GO) run $(ERRCHECK) -tags integration -exclude errcheck_excludes.txt ./...
 	$(GO) run $(REVIVE) -config revive.toml -set_exit_status ./... tests/integration/*.go
+	$(GO) run $(EXHAUSTIVE) -d -typeignore '^reflect\.Kind$$' ./...
 
 .PHONY: lint
 lint: vet

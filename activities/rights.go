@@ -3,7 +3,6 @@ package activities
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/wikiflow/wikiflow/process"
 )
@@ -26,11 +25,11 @@ func (f *Farm) CheckRights(ctx context.Context, in process.AuthorizeInput) (proc
 	}
 	res := process.AuthorizeResult{User: u.Name, UserID: u.CentralID}
 	for _, r := range in.AnyRight {
-		if u.Has(r) {
-			res.Allowed, res.Rights = true, []string{r}
+		if u.Has(string(r)) {
+			res.Allowed, res.Rights = true, []process.Right{r}
 			return res, nil
 		}
 	}
-	res.Reason = fmt.Sprintf("%s holds none of %s on %s", u.Name, strings.Join(in.AnyRight, ", "), in.Wiki)
+	res.Reason = fmt.Sprintf("%s holds none of %s on %s", u.Name, process.JoinRights(in.AnyRight, ", "), in.Wiki)
 	return res, nil
 }

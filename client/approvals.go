@@ -68,7 +68,7 @@ func (c *Client) DeleteWiki(ctx context.Context, db, requester, reason string) (
 
 // Undelete reopens a wiki during its deletion's grace period.
 func (c *Client) Undelete(ctx context.Context, id, user string) (process.Status, error) {
-	if _, err := c.update(ctx, id, process.UpdateUndelete, process.Decision{User: user}); err != nil {
+	if _, err := c.update(ctx, id, process.UpdateUndelete, process.DecisionSignal{User: user}); err != nil {
 		return process.Status{}, err
 	}
 	return c.Status(ctx, id)
@@ -123,7 +123,7 @@ func (c *Client) RequestWiki(ctx context.Context, req CreateWikiRequest, reason 
 
 // Decide sends approve, decline or cancel to a process's approval gate and
 // returns the status after it.
-func (c *Client) Decide(ctx context.Context, id, action, user, comment string) (process.Status, error) {
+func (c *Client) Decide(ctx context.Context, id string, action process.Decision, user, comment string) (process.Status, error) {
 	if _, err := c.update(ctx, id, process.UpdateDecide, process.DecideRequest{Action: action, User: user, Comment: comment}); err != nil {
 		return process.Status{}, err
 	}

@@ -161,7 +161,7 @@ func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient
 			workflows.ProcessKindKey.ValueSet(kind),
 			workflows.WikiDBKey.ValueSet(wiki),
 			workflows.RequesterKey.ValueSet(requester),
-			workflows.ProcessStateKey.ValueSet(process.StateRunning),
+			workflows.ProcessStateKey.ValueSet(string(process.StateRunning)),
 		),
 	}
 }
@@ -258,7 +258,7 @@ func (c *Client) withoutWorker(ctx context.Context, desc *workflowservice.Descri
 	kind, wiki, _ := strings.Cut(info.Execution.WorkflowId, ":")
 	st := process.Status{
 		ID: info.Execution.WorkflowId, Kind: kind, Wiki: keyword(attrs, process.AttrWikiDB),
-		Requester: keyword(attrs, process.AttrRequester), State: keyword(attrs, process.AttrProcessState),
+		Requester: keyword(attrs, process.AttrRequester), State: process.State(keyword(attrs, process.AttrProcessState)),
 		Started: info.StartTime.AsTime(),
 		NoWorker: fmt.Sprintf("no worker polls the task queue %s: this is the last state the process recorded; "+
 			"its steps are shown once a worker runs", queue),
@@ -318,9 +318,7 @@ type ListFilter struct {
 var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki, restorewiki.KindRestoreWiki}
 
 // States are the process states a list may filter on.
-var States = []string{process.StateRunning, process.StateNeedsAttention, process.StateCompleted, process.StateFailed, process.StateAborted,
-	process.StateWaitingApproval, process.StateGracePeriod, process.StateApproved, process.StateDeclined, process.StateExpired, process.StateCancelled,
-	process.StateRefused}
+var States = process.StateNames()
 
 // ListQuery builds the visibility query of a filter. Every value is checked
 // against a closed set or a strict pattern first, so no input can change the

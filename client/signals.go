@@ -112,16 +112,16 @@ func CheckAction(id, action string) error {
 // signalOf maps each action to its signal and payload.
 var signalOf = map[string]func(a Action) (string, any){
 	ActionApprove: func(a Action) (string, any) {
-		return process.SignalApprove, process.Decision{User: a.User, Comment: a.Comment}
+		return process.SignalApprove, process.DecisionSignal{User: a.User, Comment: a.Comment}
 	},
 	ActionDecline: func(a Action) (string, any) {
-		return process.SignalDecline, process.Decision{User: a.User, Comment: a.Comment}
+		return process.SignalDecline, process.DecisionSignal{User: a.User, Comment: a.Comment}
 	},
 	ActionCancel: func(a Action) (string, any) {
-		return process.SignalCancel, process.Decision{User: a.User, Comment: a.Comment}
+		return process.SignalCancel, process.DecisionSignal{User: a.User, Comment: a.Comment}
 	},
 	ActionUndelete: func(a Action) (string, any) {
-		return process.SignalUndelete, process.Decision{User: a.User, Comment: a.Comment}
+		return process.SignalUndelete, process.DecisionSignal{User: a.User, Comment: a.Comment}
 	},
 	ActionHold: func(a Action) (string, any) {
 		return requestwiki.ReviewHold, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}

@@ -39,6 +39,7 @@ func (f Failure) String() string {
 		return "transient"
 	case Permanent:
 		return "permanent"
+	case Unknown:
 	}
 	return "unknown"
 }

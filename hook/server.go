@@ -254,7 +254,7 @@ func accepted(w http.ResponseWriter, st process.Status, err error, s *Server) {
 		s.failFor(w, err)
 		return
 	}
-	reply(w, http.StatusAccepted, map[string]string{"id": st.ID, "state": st.State})
+	reply(w, http.StatusAccepted, map[string]string{"id": st.ID, "state": string(st.State)})
 }
 
 func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {

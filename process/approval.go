@@ -10,11 +10,11 @@ type ApprovalPolicy struct {
 	Quorum int `json:"quorum"`
 	// Right is what an approver must hold; empty means only an override
 	// holder can decide (e.g. a wiki with no other bureaucrat).
-	Right     string `json:"right,omitempty"`
+	Right     Right  `json:"right,omitempty"`
 	RightWiki string `json:"right_wiki,omitempty"` // empty: the process's wiki
 	// OverrideRight lets one holder approve (or decline) for everyone; the
 	// decision is recorded as an override.
-	OverrideRight string `json:"override_right,omitempty"`
+	OverrideRight Right  `json:"override_right,omitempty"`
 	OverrideWiki  string `json:"override_wiki,omitempty"`
 	// AllowSelfApproval lets the requester approve their own request.
 	AllowSelfApproval bool `json:"allow_self_approval,omitempty"`
@@ -26,11 +26,14 @@ type ApprovalPolicy struct {
 	Authorize string `json:"authorize"`
 }
 
+// Decision is what a person says to a gate.
+type Decision string
+
 // Decisions a person can send to a gate.
 const (
-	DecisionApprove = "approve"
-	DecisionDecline = "decline"
-	DecisionCancel  = "cancel"
+	DecisionApprove Decision = "approve"
+	DecisionDecline Decision = "decline"
+	DecisionCancel  Decision = "cancel"
 )
 
 // Message names of gates: one signal per decision (the wiki hook fires and
@@ -51,30 +54,30 @@ type Person struct {
 	ID   int    `json:"id,omitempty"`
 }
 
-// Decision is the payload of the approve, decline and cancel signals.
-type Decision struct {
+// DecisionSignal is the payload of the approve, decline and cancel signals.
+type DecisionSignal struct {
 	User    string `json:"user"`
 	Comment string `json:"comment,omitempty"`
 }
 
 // DecideRequest is the payload of the decide update.
 type DecideRequest struct {
-	Action  string `json:"action"`
-	User    string `json:"user"`
-	Comment string `json:"comment,omitempty"`
+	Action  Decision `json:"action"`
+	User    string   `json:"user"`
+	Comment string   `json:"comment,omitempty"`
 }
 
 // ApprovalRecord is one decision as the gate took it, accepted or not.
 type ApprovalRecord struct {
 	// User is the canonical name when MediaWiki knew the account, else the
 	// name as sent; UserID its central id (0 when unknown).
-	User     string `json:"user"`
-	UserID   int    `json:"user_id,omitempty"`
-	Decision string `json:"decision"`
-	Accepted bool   `json:"accepted"`
-	Override bool   `json:"override,omitempty"`
-	Reason   string `json:"reason,omitempty"`
-	Comment  string `json:"comment,omitempty"`
+	User     string   `json:"user"`
+	UserID   int      `json:"user_id,omitempty"`
+	Decision Decision `json:"decision"`
+	Accepted bool     `json:"accepted"`
+	Override bool     `json:"override,omitempty"`
+	Reason   string   `json:"reason,omitempty"`
+	Comment  string   `json:"comment,omitempty"`
 	// Replaced: the same person decided again later; only their latest
 	// accepted decision counts.
 	Replaced bool      `json:"replaced,omitempty"`
@@ -83,10 +86,10 @@ type ApprovalRecord struct {
 
 // States of processes with people in them, beside the engine's.
 const (
-	StateWaitingApproval = "waiting-approval"
-	StateGracePeriod     = "grace-period"
-	StateApproved        = "approved"
-	StateDeclined        = "declined"
-	StateExpired         = "expired"
-	StateCancelled       = "cancelled"
+	StateWaitingApproval State = "waiting-approval"
+	StateGracePeriod     State = "grace-period"
+	StateApproved        State = "approved"
+	StateDeclined        State = "declined"
+	StateExpired         State = "expired"
+	StateCancelled       State = "cancelled"
 )

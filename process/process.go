@@ -110,12 +110,12 @@ func NewRetryPolicies(budget time.Duration) RetryPolicies {
 // Wiki (empty: the process's wiki), as answered by running Activity
 // (AuthorizeInput -> AuthorizeResult).
 type AuthorizeDef struct {
-	Activity string   `json:"activity,omitempty"`
-	Wiki     string   `json:"wiki,omitempty"`
-	AnyRight []string `json:"any_right,omitempty"`
+	Activity string  `json:"activity,omitempty"`
+	Wiki     string  `json:"wiki,omitempty"`
+	AnyRight []Right `json:"any_right,omitempty"`
 	// LocalRights, any of which on the process's own wiki also authorizes
 	// (e.g. the new wiki's bureaucrat retrying its main page).
-	LocalRights []string `json:"local_rights,omitempty"`
+	LocalRights []Right `json:"local_rights,omitempty"`
 }
 
 // Validate reports every problem of the definition at once.

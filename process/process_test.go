@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 }
 
 func TestValidateDefinitionFields(t *testing.T) {
-	err := Definition{Authorize: AuthorizeDef{AnyRight: []string{"managewiki"}}}.Validate()
+	err := Definition{Authorize: AuthorizeDef{AnyRight: []Right{"managewiki"}}}.Validate()
 	for _, w := range []string{"kind is empty", "no steps", "no activity to check them"} {
 		if err == nil || !strings.Contains(err.Error(), w) {
 			t.Errorf("error %v does not mention %q", err, w)

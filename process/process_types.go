@@ -50,50 +50,71 @@ type AttemptDetails struct {
 //
 //	func(ctx context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error)
 type AuthorizeInput struct {
-	User     string   `json:"user"`
-	Wiki     string   `json:"wiki"`
-	AnyRight []string `json:"any_right"`
+	User     string  `json:"user"`
+	Wiki     string  `json:"wiki"`
+	AnyRight []Right `json:"any_right"`
 }
 
 // AuthorizeResult: Rights are the user's rights found; Reason explains a
 // refusal. User and UserID are who MediaWiki says the name is (canonical
 // name, central id); NoAccount means the name is no account at all.
 type AuthorizeResult struct {
-	Allowed   bool     `json:"allowed"`
-	Rights    []string `json:"rights,omitempty"`
-	Reason    string   `json:"reason,omitempty"`
-	User      string   `json:"user,omitempty"`
-	UserID    int      `json:"user_id,omitempty"`
-	NoAccount bool     `json:"no_account,omitempty"`
+	Allowed   bool    `json:"allowed"`
+	Rights    []Right `json:"rights,omitempty"`
+	Reason    string  `json:"reason,omitempty"`
+	User      string  `json:"user,omitempty"`
+	UserID    int     `json:"user_id,omitempty"`
+	NoAccount bool    `json:"no_account,omitempty"`
 }
+
+// State is a process's state, as the status query, the ProcessState
+// search attribute and the CLI show it.
+type State string
 
 // Process states.
 const (
-	StateRunning        = "running"
-	StateNeedsAttention = "needs-attention" // a step failed; open for retry/abort until the window ends
-	StateCompleted      = "completed"       // may still list failed optional steps
-	StateFailed         = "failed"          // a critical step failed and nobody fixed it in time
-	StateAborted        = "aborted"         // a person aborted; succeeded steps were undone
-	StateRefused        = "refused"         // the request was refused before anything changed
+	StateRunning        State = "running"
+	StateNeedsAttention State = "needs-attention" // a step failed; open for retry/abort until the window ends
+	StateCompleted      State = "completed"       // may still list failed optional steps
+	StateFailed         State = "failed"          // a critical step failed and nobody fixed it in time
+	StateAborted        State = "aborted"         // a person aborted; succeeded steps were undone
+	StateRefused        State = "refused"         // the request was refused before anything changed
 )
 
+// States lists every process state, in the order people read them.
+var States = []State{StateRunning, StateNeedsAttention, StateCompleted, StateFailed, StateAborted,
+	StateWaitingApproval, StateGracePeriod, StateApproved, StateDeclined, StateExpired, StateCancelled, StateRefused}
+
+// StateNames are the States as text (flags, help, queries).
+func StateNames() []string {
+	names := make([]string, len(States))
+	for i, s := range States {
+		names[i] = string(s)
+	}
+	return names
+}
+
 // Ended tells whether a process state is one it ends in.
-func Ended(state string) bool {
+func Ended(state State) bool {
 	switch state {
 	case StateCompleted, StateFailed, StateAborted, StateDeclined, StateExpired, StateCancelled, StateRefused:
 		return true
+	case StateRunning, StateNeedsAttention, StateWaitingApproval, StateGracePeriod, StateApproved:
 	}
 	return false
 }
 
+// StepState is a step's state in a process's status.
+type StepState string
+
 // Step states.
 const (
-	StepPending   = "pending"
-	StepRunning   = "running"
-	StepSucceeded = "succeeded"
-	StepFailed    = "failed"
-	StepBlocked   = "blocked" // a required step failed (directly or further up)
-	StepSkipped   = "skipped" // never ran: the process ended first
+	StepPending   StepState = "pending"
+	StepRunning   StepState = "running"
+	StepSucceeded StepState = "succeeded"
+	StepFailed    StepState = "failed"
+	StepBlocked   StepState = "blocked" // a required step failed (directly or further up)
+	StepSkipped   StepState = "skipped" // never ran: the process ended first
 )
 
 // Names of the messages a process workflow answers. Retry and abort come
@@ -146,7 +167,7 @@ type AbortRequest struct {
 type Status struct {
 	ID        string `json:"id"`
 	Kind      string `json:"kind"`
-	State     string `json:"state"`
+	State     State  `json:"state"`
 	Wiki      string `json:"wiki"`
 	Requester string `json:"requester"`
 	// RequesterID is the requester's central user id, once MediaWiki said
@@ -170,9 +191,9 @@ type Status struct {
 
 // StepStatus is one step's part of Status.
 type StepStatus struct {
-	Name     string `json:"name"`
-	State    string `json:"state"`
-	Critical bool   `json:"critical"`
+	Name     string    `json:"name"`
+	State    StepState `json:"state"`
+	Critical bool      `json:"critical"`
 	// Attempts counts the executions of the step's activity over all its
 	// launches: retries inside a launch and attempts lost with a worker
 	// included (the attempt number the worker stamps on results and

@@ -1,14 +1,28 @@
 package process
 
+import "strings"
+
+// Right is a MediaWiki user right, by the name MediaWiki gives it.
+type Right string
+
 // Rights the processes ask MediaWiki about (CreateWiki's and ManageWiki's
 // own right names).
 const (
 	// RightManageWikiCore: a wiki's bureaucrats; they approve its deletion.
-	RightManageWikiCore = "managewiki-core"
+	RightManageWikiCore Right = "managewiki-core"
 	// RightManageWikiRestricted: stewards; one may approve any gate.
-	RightManageWikiRestricted = "managewiki-restricted"
+	RightManageWikiRestricted Right = "managewiki-restricted"
 	// RightManageWikiSettings: who may change a wiki's settings.
-	RightManageWikiSettings = "managewiki-settings"
+	RightManageWikiSettings Right = "managewiki-settings"
 	// RightCreateWiki: wiki creators; they review wiki requests.
-	RightCreateWiki = "createwiki"
+	RightCreateWiki Right = "createwiki"
 )
+
+// JoinRights writes rights as a list for people to read.
+func JoinRights(rights []Right, sep string) string {
+	names := make([]string, len(rights))
+	for i, r := range rights {
+		names[i] = string(r)
+	}
+	return strings.Join(names, sep)
+}

@@ -87,7 +87,7 @@ func (r *WikiReaders) MayRead(ctx context.Context, viewer string, p hook.Process
 // holds asks wiki whether user holds right there. A wiki that does not
 // answer for the user (readapidenied on a private wiki, a wiki that is gone)
 // grants nothing: that is a "no", not an error.
-func (r *WikiReaders) holds(ctx context.Context, wiki, user, right string) (bool, error) {
+func (r *WikiReaders) holds(ctx context.Context, wiki, user string, right process.Right) (bool, error) {
 	u, err := r.API.User(ctx, wiki, user)
 	var apiErr *mediawiki.APIError
 	switch {
@@ -96,7 +96,7 @@ func (r *WikiReaders) holds(ctx context.Context, wiki, user, right string) (bool
 	case err != nil:
 		return false, err
 	}
-	return !u.Missing && !u.Invalid && u.Has(right), nil
+	return !u.Missing && !u.Invalid && u.Has(string(right)), nil
 }
 
 // privacy tells what is known of p's wiki: cw_wikis for a registered wiki;

@@ -118,7 +118,7 @@ func (a *app) messageCommand(action, use, short string, needed map[string]*strin
 }
 
 func (a *app) decisionCommands() []*cobra.Command {
-	decide := func(action string) func(ctx context.Context, id, user, comment string) (process.Status, error) {
+	decide := func(action process.Decision) func(ctx context.Context, id, user, comment string) (process.Status, error) {
 		return func(ctx context.Context, id, user, comment string) (process.Status, error) {
 			return a.client.Decide(ctx, id, action, user, comment)
 		}

@@ -170,14 +170,14 @@ func (a *app) follow(ctx context.Context, id string, live bool) error {
 		}
 		if live && !a.json {
 			for _, s := range st.Steps {
-				key := s.State + "|" + s.Error
+				key := string(s.State) + "|" + s.Error
 				if seen[s.Name] != key {
 					seen[s.Name] = key
 					fmt.Fprintf(a.out, "%s  %-16s %-10s %s\n", time.Now().Format("15:04:05"), s.Name, s.State, s.Error)
 				}
 			}
-			if seen["|state"] != st.State {
-				seen["|state"] = st.State
+			if seen["|state"] != string(st.State) {
+				seen["|state"] = string(st.State)
 				fmt.Fprintf(a.out, "%s  process is %s\n", time.Now().Format("15:04:05"), st.State)
 			}
 		}

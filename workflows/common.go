@@ -24,11 +24,11 @@ func ActivityCtx(ctx workflow.Context, summary string) workflow.Context {
 
 // CheckRight asks MediaWiki, through the CheckRights activity, whether user
 // holds right on wiki now.
-func CheckRight(ctx workflow.Context, summary, user, wiki, right string) (process.AuthorizeResult, error) {
+func CheckRight(ctx workflow.Context, summary, user, wiki string, right process.Right) (process.AuthorizeResult, error) {
 	var f *activities.Farm
 	var res process.AuthorizeResult
 	err := workflow.ExecuteActivity(ActivityCtx(ctx, summary), f.CheckRights,
-		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []string{right}}).Get(ctx, &res)
+		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []process.Right{right}}).Get(ctx, &res)
 	return res, err
 }
 
@@ -156,6 +156,6 @@ func Protected(db, central string, listed []string) bool {
 }
 
 // UpsertState keeps the ProcessState search attribute in step.
-func UpsertState(ctx workflow.Context, state string) {
-	_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(state))
+func UpsertState(ctx workflow.Context, state process.State) {
+	_ = workflow.UpsertTypedSearchAttributes(ctx, ProcessStateKey.ValueSet(string(state)))
 }

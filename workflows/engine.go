@@ -148,7 +148,7 @@ func newEngine(ctx workflow.Context, in ProcessInput, st *process.Status) *engin
 		ProcessKindKey.ValueSet(e.st.Kind),
 		WikiDBKey.ValueSet(e.st.Wiki),
 		RequesterKey.ValueSet(e.st.Requester),
-		ProcessStateKey.ValueSet(e.st.State))
+		ProcessStateKey.ValueSet(string(e.st.State)))
 	return e
 }
 
@@ -223,7 +223,7 @@ func (e *engine) finish(ctx workflow.Context, runErr error) (ProcessResult, erro
 	}
 	e.st.Ended = workflow.Now(ctx)
 	e.st.AttentionUntil = time.Time{}
-	e.upsert(ctx, ProcessStateKey.ValueSet(e.st.State))
+	e.upsert(ctx, ProcessStateKey.ValueSet(string(e.st.State)))
 	workflow.SetCurrentDetails(ctx, e.details())
 
 	res := ProcessResult{Status: *e.st, Outputs: map[string]string{}, StepOutputs: e.outputs}
@@ -358,7 +358,7 @@ func (e *engine) refresh(ctx workflow.Context) {
 		if state == process.StateNeedsAttention {
 			e.st.AttentionUntil = workflow.Now(ctx).Add(e.in.Definition.AttentionWindow)
 		}
-		e.upsert(ctx, ProcessStateKey.ValueSet(state))
+		e.upsert(ctx, ProcessStateKey.ValueSet(string(state)))
 	}
 	workflow.SetCurrentDetails(ctx, e.details())
 }
@@ -374,6 +374,7 @@ func (e *engine) blocked(i int) bool {
 			if e.blocked(j) {
 				return true
 			}
+		case process.StepRunning, process.StepSucceeded, process.StepSkipped: // it may still succeed, or did
 		}
 	}
 	return false
@@ -440,6 +441,7 @@ func (e *engine) details() string {
 			failed = append(failed, fmt.Sprintf("`%s` (%s): %s", s.Name, kind, s.Error))
 		case process.StepBlocked:
 			blocked = append(blocked, "`"+s.Name+"`")
+		case process.StepPending, process.StepSucceeded, process.StepSkipped: // nothing to point at
 		}
 	}
 	lines := []string{fmt.Sprintf("**%s** of `%s`: %s", e.st.Kind, e.st.Wiki, e.st.State)}

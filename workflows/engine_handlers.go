@@ -3,7 +3,6 @@ package workflows
 import (
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -182,7 +181,7 @@ func (e *engine) authorize(ctx workflow.Context, user string) (string, error) {
 	// The person asking waits for the answer: the decision budget.
 	ctx = workflow.WithActivityOptions(ctx, decisionOptions(ctx, "authorize "+user, 30*time.Second,
 		&temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumAttempts: 3}))
-	check := func(wiki string, rights []string) (process.AuthorizeResult, error) {
+	check := func(wiki string, rights []process.Right) (process.AuthorizeResult, error) {
 		var res process.AuthorizeResult
 		in := process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: rights}
 		if err := workflow.ExecuteActivity(ctx, a.Activity, in).Get(ctx, &res); err != nil {
@@ -205,5 +204,5 @@ func (e *engine) authorize(ctx workflow.Context, user string) (string, error) {
 	if res.Reason != "" {
 		return res.User, fmt.Errorf("%s is not allowed: %s", user, res.Reason)
 	}
-	return res.User, fmt.Errorf("%s holds none of the rights %s on %s", user, strings.Join(a.AnyRight, ", "), wiki)
+	return res.User, fmt.Errorf("%s holds none of the rights %s on %s", user, process.JoinRights(a.AnyRight, ", "), wiki)
 }

@@ -119,7 +119,7 @@ func definition(window time.Duration, steps ...process.StepDef) process.Definiti
 		Kind:            "test-process",
 		Steps:           steps,
 		AttentionWindow: window,
-		Authorize:       process.AuthorizeDef{Activity: "authorize", AnyRight: []string{"managewiki"}},
+		Authorize:       process.AuthorizeDef{Activity: "authorize", AnyRight: []process.Right{"managewiki"}},
 	}
 }
 
@@ -172,7 +172,7 @@ func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) ProcessResult 
 	return res
 }
 
-func wantStates(t *testing.T, st process.Status, want map[string]string) {
+func wantStates(t *testing.T, st process.Status, want map[string]process.StepState) {
 	t.Helper()
 	for name, w := range want {
 		s := st.Step(name)
@@ -215,7 +215,7 @@ func TestOptionalFailureDoesNotBlockIndependentSteps(t *testing.T) {
 	if res.Status.State != process.StateCompleted {
 		t.Fatalf("state %s, want completed", res.Status.State)
 	}
-	wantStates(t, res.Status, map[string]string{"stats": "failed", "db": "succeeded", "register": "succeeded", "notify": "succeeded"})
+	wantStates(t, res.Status, map[string]process.StepState{"stats": "failed", "db": "succeeded", "register": "succeeded", "notify": "succeeded"})
 	// It waited the attention window (from flaky's failure after its 1s
 	// retry backoff) for someone to retry, then completed anyway.
 	if got := res.Status.Ended.Sub(res.Status.Started); got != time.Hour+time.Second {
@@ -248,7 +248,7 @@ func TestBlockedDependentsRunAfterRetry(t *testing.T) {
 		if st.State != process.StateNeedsAttention {
 			t.Errorf("state %s before retry, want needs-attention", st.State)
 		}
-		wantStates(t, st, map[string]string{"import": "failed", "rebuild": "blocked", "announce": "blocked", "logo": "succeeded"})
+		wantStates(t, st, map[string]process.StepState{"import": "failed", "rebuild": "blocked", "announce": "blocked", "logo": "succeeded"})
 		f.setBroken("import", false) // the cause is fixed
 		env.UpdateWorkflow(process.UpdateRetryStep, "retry-1", u.callbacks(), process.RetryRequest{User: "steward", Step: "import"})
 	}, 10*time.Minute)
@@ -261,7 +261,7 @@ func TestBlockedDependentsRunAfterRetry(t *testing.T) {
 	if res.Status.State != process.StateCompleted {
 		t.Fatalf("state %s, want completed", res.Status.State)
 	}
-	wantStates(t, res.Status, map[string]string{"import": "succeeded", "rebuild": "succeeded", "announce": "succeeded"})
+	wantStates(t, res.Status, map[string]process.StepState{"import": "succeeded", "rebuild": "succeeded", "announce": "succeeded"})
 	if got := res.Status.Ended.Sub(res.Status.Started); got != 10*time.Minute {
 		t.Errorf("ended after %v: once nothing is failed it should end right away", got)
 	}
@@ -295,7 +295,7 @@ func TestCriticalFailureNeedsAttentionThenRetry(t *testing.T) {
 		if st.State != process.StateNeedsAttention {
 			t.Errorf("state %s, want needs-attention", st.State)
 		}
-		wantStates(t, st, map[string]string{"db": "failed", "register": "blocked", "dns": "succeeded", "verify": "pending", "mail": "succeeded"})
+		wantStates(t, st, map[string]process.StepState{"db": "failed", "register": "blocked", "dns": "succeeded", "verify": "pending", "mail": "succeeded"})
 		if st.AttentionUntil.IsZero() {
 			t.Error("no attention deadline in status")
 		}
@@ -309,7 +309,7 @@ func TestCriticalFailureNeedsAttentionThenRetry(t *testing.T) {
 	if res.Status.State != process.StateCompleted {
 		t.Fatalf("state %s, want completed", res.Status.State)
 	}
-	wantStates(t, res.Status, map[string]string{"db": "succeeded", "register": "succeeded", "verify": "succeeded"})
+	wantStates(t, res.Status, map[string]process.StepState{"db": "succeeded", "register": "succeeded", "verify": "succeeded"})
 	if f.called("authorize:steward") != 1 {
 		t.Errorf("the signal was not authorized: calls %v", f.calls)
 	}
@@ -351,7 +351,7 @@ func TestAbortUndoesSucceededStepsInReverseCompletionOrder(t *testing.T) {
 			t.Errorf("step %s undone=%v, want %v", name, s.Undone, undone)
 		}
 	}
-	wantStates(t, res.Status, map[string]string{"finish": "failed", "never": "blocked"})
+	wantStates(t, res.Status, map[string]process.StepState{"finish": "failed", "never": "blocked"})
 }
 
 func TestWindowExpiryWithCriticalFailureEndsFailed(t *testing.T) {
@@ -374,7 +374,7 @@ func TestWindowExpiryWithCriticalFailureEndsFailed(t *testing.T) {
 	if got := res.Status.Ended.Sub(res.Status.Started); got != 2*time.Hour {
 		t.Errorf("ended after %v, want the 2h window", got)
 	}
-	wantStates(t, res.Status, map[string]string{"db": "succeeded", "register": "failed", "welcome": "blocked", "logo": "succeeded"})
+	wantStates(t, res.Status, map[string]process.StepState{"db": "succeeded", "register": "failed", "welcome": "blocked", "logo": "succeeded"})
 	if len(f.undos()) != 0 {
 		t.Errorf("expiry must not undo anything, got %v", f.undos())
 	}
@@ -392,7 +392,7 @@ func TestCriticalFailureHoldsPendingStepsUntilExpiry(t *testing.T) {
 
 	res := result(t, env)
 	// verify became ready only after db had failed: never started, skipped at the end.
-	wantStates(t, res.Status, map[string]string{"db": "failed", "dns": "succeeded", "verify": "skipped"})
+	wantStates(t, res.Status, map[string]process.StepState{"db": "failed", "dns": "succeeded", "verify": "skipped"})
 	if f.called("verify") != 0 {
 		t.Error("verify ran while the process needed attention")
 	}
@@ -438,7 +438,7 @@ func TestLocalRightsAuthorizeARetry(t *testing.T) {
 	f.setBroken("page", true)
 	def := definition(time.Hour, step("db", true), step("page", false, "db"))
 	def.Authorize.Wiki = "metawiki"
-	def.Authorize.LocalRights = []string{"managewiki-core"}
+	def.Authorize.LocalRights = []process.Right{"managewiki-core"}
 	env := setup(t, def, f, nil)
 	env.RegisterDelayedCallback(func() {
 		f.setBroken("page", false)
@@ -520,7 +520,7 @@ func TestStatusQueryAfterCompletion(t *testing.T) {
 	if st.State != process.StateCompleted || st.Kind != "test-process" || st.Wiki != "testwiki" || st.Requester != "alice" {
 		t.Errorf("status %+v", st)
 	}
-	wantStates(t, st, map[string]string{"a": "succeeded", "b": "succeeded"})
+	wantStates(t, st, map[string]process.StepState{"a": "succeeded", "b": "succeeded"})
 }
 
 func TestInvalidDefinitionFailsTheWorkflow(t *testing.T) {
@@ -556,7 +556,7 @@ func TestAbortWhileRunningWaitsThenUndoes(t *testing.T) {
 	if got, want := f.undos(), []string{"undo-import", "undo-db"}; !slices.Equal(got, want) {
 		t.Errorf("undo calls %v, want %v", got, want)
 	}
-	wantStates(t, res.Status, map[string]string{"import": "succeeded", "announce": "skipped"})
+	wantStates(t, res.Status, map[string]process.StepState{"import": "succeeded", "announce": "skipped"})
 	if a := res.Status.Actions; len(a) != 1 || !a[0].Accepted || a[0].Reason != "requested by mistake" {
 		t.Errorf("actions %+v", a)
 	}

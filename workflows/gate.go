@@ -25,17 +25,17 @@ type Gate struct {
 	requester process.Person
 	st        *process.Status
 	mu        workflow.Mutex
-	outcome   string // "" while open
-	busy      int    // decisions being taken (rights checks in flight)
+	outcome   process.State // "" while open
+	busy      int           // decisions being taken (rights checks in flight)
 	// byPerson: the gate knows who people are (the requester's central id
 	// was resolved before it opened). Each person's latest accepted
 	// decision is in votes, the index of its record in latest. Gates of
 	// processes started before identities were resolved compare names and
 	// use approvals and declines instead, so their histories replay.
 	byPerson  bool
-	votes     map[int]string
+	votes     map[int]process.Decision
 	latest    map[int]int
-	tally     map[string]int // people by their latest decision
+	tally     map[process.Decision]int // people by their latest decision
 	approvals map[string]bool
 	declines  map[string]bool
 	// OnDecision, when set, runs after each recorded decision (a wiki
@@ -50,7 +50,7 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 	g := &Gate{
 		policy: policy, wiki: wiki, requester: requester, st: st, byPerson: requester.ID > 0,
 		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
-		votes: map[int]string{}, latest: map[int]int{}, tally: map[string]int{},
+		votes: map[int]process.Decision{}, latest: map[int]int{}, tally: map[process.Decision]int{},
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateDecide,
 		func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
@@ -75,10 +75,10 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 	}
 	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
 		ch := workflow.GetSignalChannel(ctx, name)
-		action := name
+		action := process.Decision(name)
 		workflow.Go(ctx, func(ctx workflow.Context) {
 			for {
-				var d process.Decision
+				var d process.DecisionSignal
 				ch.Receive(ctx, &d)
 				g.decide(ctx, process.DecideRequest{Action: action, User: d.User, Comment: d.Comment})
 			}
@@ -89,7 +89,7 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 
 // Wait blocks until the gate closes and returns its outcome: approved,
 // declined, expired or cancelled.
-func (g *Gate) Wait(ctx workflow.Context) (string, error) {
+func (g *Gate) Wait(ctx workflow.Context) (process.State, error) {
 	g.st.State = process.StateWaitingApproval
 	UpsertState(ctx, g.st.State)
 	workflow.SetCurrentDetails(ctx, g.Details())
@@ -111,9 +111,9 @@ func (g *Gate) Wait(ctx workflow.Context) (string, error) {
 // another path); later decisions are refused.
 // Outcome is how the gate ended: "" while it is open, else approved,
 // declined, cancelled or expired.
-func (g *Gate) Outcome() string { return g.outcome }
+func (g *Gate) Outcome() process.State { return g.outcome }
 
-func (g *Gate) Close(outcome string) {
+func (g *Gate) Close(outcome process.State) {
 	if g.outcome == "" {
 		g.outcome = outcome
 	}
@@ -128,11 +128,11 @@ func (g *Gate) Drain(ctx workflow.Context) {
 	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
 		ch := workflow.GetSignalChannel(ctx, name)
 		for {
-			var d process.Decision
+			var d process.DecisionSignal
 			if !ch.ReceiveAsync(&d) {
 				break
 			}
-			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: name, Reason: g.ClosedReason(), Comment: d.Comment})
+			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: process.Decision(name), Reason: g.ClosedReason(), Comment: d.Comment})
 		}
 	}
 }
@@ -277,7 +277,7 @@ func (g *Gate) applyPerson(rec process.ApprovalRecord) {
 	}
 }
 
-func pastTense(action string) string {
+func pastTense(action process.Decision) string {
 	if action == process.DecisionApprove {
 		return "approved"
 	}
@@ -342,19 +342,19 @@ func (g *Gate) judge(ctx workflow.Context, r process.DecideRequest) (accepted, o
 
 // Holds asks MediaWiki (through the authorize activity) whether user holds
 // right on wiki now.
-func (g *Gate) Holds(ctx workflow.Context, user, wiki, right string) (bool, string, error) {
+func (g *Gate) Holds(ctx workflow.Context, user, wiki string, right process.Right) (bool, string, error) {
 	res, err := g.Check(ctx, user, wiki, right)
 	return res.Allowed, res.Reason, err
 }
 
 // Check asks MediaWiki who user is and whether they hold right on wiki now.
-func (g *Gate) Check(ctx workflow.Context, user, wiki, right string) (process.AuthorizeResult, error) {
+func (g *Gate) Check(ctx workflow.Context, user, wiki string, right process.Right) (process.AuthorizeResult, error) {
 	// A decision: its sender may be waiting for the answer (decide update).
-	actx := workflow.WithActivityOptions(ctx, decisionOptions(ctx, "check "+right+" of "+user, 30*time.Second,
+	actx := workflow.WithActivityOptions(ctx, decisionOptions(ctx, "check "+string(right)+" of "+user, 30*time.Second,
 		&temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second}))
 	var res process.AuthorizeResult
 	err := workflow.ExecuteActivity(actx, g.policy.Authorize, process.AuthorizeInput{
-		User: user, Wiki: wiki, AnyRight: []string{right},
+		User: user, Wiki: wiki, AnyRight: []process.Right{right},
 	}).Get(ctx, &res)
 	if err != nil {
 		return res, fmt.Errorf("could not check the rights of %s: %v", user, err)
@@ -362,7 +362,7 @@ func (g *Gate) Check(ctx workflow.Context, user, wiki, right string) (process.Au
 	return res, nil
 }
 
-func (g *Gate) apply(action, user string, override bool) {
+func (g *Gate) apply(action process.Decision, user string, override bool) {
 	declinesToEnd := g.policy.DeclinesToEnd
 	if declinesToEnd <= 0 {
 		declinesToEnd = 1

@@ -40,7 +40,7 @@ func TestGateQuorumOfDistinctApprovers(t *testing.T) {
 		workflowtest.Rec("bob", process.DecisionApprove, true, ""))
 	// Rights were checked with MediaWiki: the steward right first, then the
 	// approver right on the process's wiki.
-	want := process.AuthorizeInput{User: "alice", Wiki: workflowtest.Wiki, AnyRight: []string{workflowtest.Right}}
+	want := process.AuthorizeInput{User: "alice", Wiki: workflowtest.Wiki, AnyRight: []process.Right{workflowtest.Right}}
 	if !slices.ContainsFunc(f.Authz, func(a process.AuthorizeInput) bool {
 		return a.User == want.User && a.Wiki == want.Wiki && slices.Equal(a.AnyRight, want.AnyRight)
 	}) {
@@ -63,7 +63,7 @@ func TestGateOverrideApprovesAtOnce(t *testing.T) {
 	if r := res.Status.Approvals[0]; r.Comment != "urgent" || workflowtest.Elapsed(res.Status, r.Time) != time.Hour {
 		t.Errorf("record %+v: want the comment and the decision's time", r)
 	}
-	if c := f.DecisionChecks(); len(c) != 1 || c[0].Wiki != workflowtest.Central || !slices.Equal(c[0].AnyRight, []string{workflowtest.Steward}) {
+	if c := f.DecisionChecks(); len(c) != 1 || c[0].Wiki != workflowtest.Central || !slices.Equal(c[0].AnyRight, []process.Right{workflowtest.Steward}) {
 		t.Errorf("rights checks %+v, want one for managewiki-restricted on the central wiki", c)
 	}
 }
@@ -88,7 +88,7 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 	workflowtest.WantRefused(t, "self-approval", self, "the requester may not approve their own request")
 	workflowtest.WantAccepted(t, "alice", alice)
 	workflowtest.WantRefused(t, "duplicate", dup, "alice has already approved")
-	workflowtest.WantRefused(t, "unauthorised", mallory, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []string{workflowtest.Right}))
+	workflowtest.WantRefused(t, "unauthorised", mallory, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right}))
 	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 5*time.Hour {
 		t.Fatalf("outcome %s at %v, want approved by alice and bob at 5h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
 	}
@@ -96,7 +96,7 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 		workflowtest.Rec("req", process.DecisionApprove, false, "the requester may not approve their own request"),
 		workflowtest.Rec("alice", process.DecisionApprove, true, ""),
 		workflowtest.Rec("alice", process.DecisionApprove, false, "alice has already approved"),
-		workflowtest.Rec("mallory", process.DecisionApprove, false, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []string{workflowtest.Right})),
+		workflowtest.Rec("mallory", process.DecisionApprove, false, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right})),
 		workflowtest.Rec("bob", process.DecisionApprove, true, ""))
 	if n := f.ChecksOf("req"); n != 1 {
 		t.Errorf("the requester's own approval was checked %d times; want once, to learn who it is", n)
@@ -160,7 +160,7 @@ func TestGateCancel(t *testing.T) {
 	}, 2*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
-	const why = "only the requester or a holder of " + workflowtest.Steward + " may cancel"
+	const why = "only the requester or a holder of " + string(workflowtest.Steward) + " may cancel"
 	workflowtest.WantRefused(t, "cancel by a stranger", stranger, why)
 	workflowtest.WantAccepted(t, "cancel by the requester", requester)
 	if res.Outcome != process.StateCancelled || workflowtest.Elapsed(res.Status, res.Status.Ended) != 2*time.Hour {

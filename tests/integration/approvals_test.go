@@ -67,7 +67,7 @@ func lastApproval(st process.Status) process.ApprovalRecord {
 
 // wantRefused sends a decision that must be refused, recorded with a
 // reason containing why, and change nothing.
-func wantRefused(t *testing.T, c *client.Client, id, action, user, why string) {
+func wantRefused(t *testing.T, c *client.Client, id string, action process.Decision, user, why string) {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
 	before, _ := c.Status(ctx, id)

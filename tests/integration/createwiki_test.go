@@ -40,7 +40,7 @@ func newUser(t testing.TB, prefix string, groups ...string) string {
 func uniqueDB(prefix string) string { return prefix + randomHex(3) + "wiki" }
 
 // waitFor polls a process until its state is one of want or terminal.
-func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, want ...string) process.Status {
+func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, want ...process.State) process.Status {
 	t.Helper()
 	ctx := testContext(t, timeout)
 	for {
@@ -99,7 +99,7 @@ func startFailingCreation(t *testing.T, prefix, sitename string) failingCreation
 	return f
 }
 
-func stepState(st process.Status, name string) string {
+func stepState(st process.Status, name string) process.StepState {
 	if s := st.Step(name); s != nil {
 		return s.State
 	}
@@ -304,7 +304,7 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	// the requester is, and would wait the outage out).
 	proxy.on.Store(false)
 	st := waitFor(t, c, id, 4*time.Minute, process.StateNeedsAttention)
-	for step, want := range map[string]string{
+	for step, want := range map[string]process.StepState{
 		createwiki.StepCreateDatabase: process.StepSucceeded,
 		createwiki.StepSchema:         process.StepSucceeded,
 		createwiki.StepRegister:       process.StepSucceeded,

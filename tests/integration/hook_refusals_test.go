@@ -44,7 +44,7 @@ func fingerprint(t *testing.T, id string) string {
 		Steps     []process.StepStatus
 		Actions   []process.ActionRecord
 		Approvals []process.ApprovalRecord
-	}{st.State, st.Steps, st.Actions, st.Approvals})
+	}{string(st.State), st.Steps, st.Actions, st.Approvals})
 	return string(b)
 }
 

@@ -224,7 +224,7 @@ func recorded(t *testing.T, id, user, action string) (accepted bool, reason stri
 			continue
 		}
 		for _, a := range st.Approvals {
-			if a.User == user && a.Decision == action {
+			if a.User == user && string(a.Decision) == action {
 				return a.Accepted, a.Reason
 			}
 		}
@@ -345,10 +345,10 @@ func TestHookPageDeletionThroughTheWiki(t *testing.T) {
 		t.Fatalf("a bureaucrat's buttons on the deletion: %v (form %v)", actions, ok)
 	}
 	fields.Set("wpcomment", "agreed <b>by me</b>")
-	fields.Set("wfaction", process.DecisionApprove)
+	fields.Set("wfaction", string(process.DecisionApprove))
 	code, page = approver.post("Special:Processes/"+id, fields)
 	wantSent(t, code, page, "Approve")
-	if accepted, why := recorded(t, id, b2, process.DecisionApprove); !accepted {
+	if accepted, why := recorded(t, id, b2, string(process.DecisionApprove)); !accepted {
 		t.Fatalf("the process refused the approval: %s", why)
 	}
 	st, _ = cli.Status(testContext(t, time.Minute), id)
@@ -366,7 +366,7 @@ func TestHookPageDeletionThroughTheWiki(t *testing.T) {
 	// The requester withdraws it: the wiki stays.
 	_, page = requester.page("Special:Processes/" + id)
 	fields, _, _ = formFields(page, "wikiflow-action:"+id)
-	fields.Set("wfaction", process.DecisionCancel)
+	fields.Set("wfaction", string(process.DecisionCancel))
 	code, page = requester.post("Special:Processes/"+id, fields)
 	wantSent(t, code, page, "Cancel the request")
 	waitFor(t, cli, id, time.Minute, process.StateCancelled)
@@ -460,7 +460,7 @@ func TestHookPageWikiRequestOnTheCentralWiki(t *testing.T) {
 
 	_, page = requester.page("Special:Processes/" + id)
 	fields, _, _ = formFields(page, "wikiflow-action:"+id)
-	fields.Set("wfaction", process.DecisionCancel)
+	fields.Set("wfaction", string(process.DecisionCancel))
 	requester.post("Special:Processes/"+id, fields)
 	waitFor(t, cli, id, time.Minute, process.StateCancelled)
 }
@@ -547,7 +547,7 @@ func TestHookPageApprovalThatClosesTheWiki(t *testing.T) {
 	approver := newVisitor(t, farmAddr(), db).login(owner, ownerPassword)
 	_, page = approver.page("Special:Processes/" + id)
 	fields, _, _ = formFields(page, "wikiflow-action:"+id)
-	fields.Set("wfaction", process.DecisionApprove)
+	fields.Set("wfaction", string(process.DecisionApprove))
 	code, page := approver.post("Special:Processes/"+id, fields)
 	if code != http.StatusOK || !strings.Contains(page, "the process accepted it") || !strings.Contains(page, "is now closed") ||
 		!strings.Contains(page, "//metawiki.localhost:") {

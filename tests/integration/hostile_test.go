@@ -370,7 +370,7 @@ func hostileApprovals(t *testing.T) {
 	}
 	lower := strings.ToLower(b1[:1]) + b1[1:]
 	underscored := strings.ReplaceAll(b1, " ", "_")
-	decide := func(user, action string) func(ctx context.Context) error {
+	decide := func(user string, action process.Decision) func(ctx context.Context) error {
 		return func(ctx context.Context) error {
 			_, err := cli.Decide(ctx, id, action, user, "")
 			return err

@@ -46,7 +46,7 @@ func ChangeSettingDefinition(o ChangeSettingOptions) process.Definition {
 		}},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []process.Right{process.RightManageWikiRestricted},
 		},
 	}
 }

@@ -84,7 +84,7 @@ func TestChangeSettingUnrestrictedAppliesAtOnce(t *testing.T) {
 		f.FirstCall(activities.NameCheckRights) > f.FirstCall(changesetting.NameApplySetting) {
 		t.Errorf("calls %v: want validate, check the requester, apply", f.Calls)
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{changesetting.StepApplySetting: "succeeded"})
+	workflowtest.WantStepStates(t, st, map[string]process.StepState{changesetting.StepApplySetting: "succeeded"})
 }
 
 func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
@@ -111,7 +111,7 @@ func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
 	runSetting(env)
 	st := workflowtest.EndStatus(t, env)
 
-	workflowtest.WantRefused(t, "holder of the right on the wiki only", local, workflowtest.DeniedReason("localadmin", workflowtest.Central, []string{workflowtest.Steward}))
+	workflowtest.WantRefused(t, "holder of the right on the wiki only", local, workflowtest.DeniedReason("localadmin", workflowtest.Central, []process.Right{workflowtest.Steward}))
 	workflowtest.WantRefused(t, "self-approval", self, "the requester may not approve their own request")
 	workflowtest.WantAccepted(t, "steward", steward)
 	if st.State != process.StateCompleted || workflowtest.Elapsed(st, st.Ended) != 3*time.Hour {
@@ -121,7 +121,7 @@ func TestChangeSettingRestrictedWaitsForAStewardOnTheCentralWiki(t *testing.T) {
 		t.Errorf("apply %d, result %v", f.Called(changesetting.NameApplySetting), st.Result)
 	}
 	workflowtest.WantRecords(t, st.Approvals,
-		workflowtest.Rec("localadmin", process.DecisionApprove, false, workflowtest.DeniedReason("localadmin", workflowtest.Central, []string{workflowtest.Steward})),
+		workflowtest.Rec("localadmin", process.DecisionApprove, false, workflowtest.DeniedReason("localadmin", workflowtest.Central, []process.Right{workflowtest.Steward})),
 		workflowtest.Rec("req", process.DecisionApprove, false, "own request"),
 		workflowtest.Rec("steward", process.DecisionApprove, true, ""))
 }
@@ -130,7 +130,7 @@ func TestChangeSettingDeclinedIsNeverApplied(t *testing.T) {
 	f := settingFake(true)
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(process.SignalDecline, process.Decision{User: "steward", Comment: "no"})
+		env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "steward", Comment: "no"})
 	}, time.Hour)
 	runSetting(env)
 	st := workflowtest.EndStatus(t, env)
@@ -199,12 +199,12 @@ func TestChangeSettingRequesterWithoutRightIsRefused(t *testing.T) {
 		Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "mallory",
 		Options: o, Definition: changesetting.ChangeSettingDefinition(o),
 	})
-	wantSettingRefused(t, env, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []string{process.RightManageWikiSettings}))
+	wantSettingRefused(t, env, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{process.RightManageWikiSettings}))
 	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called for a refused requester")
 	}
 	if !slices.ContainsFunc(f.Authz, func(a process.AuthorizeInput) bool {
-		return a.User == "mallory" && a.Wiki == workflowtest.Wiki && slices.Equal(a.AnyRight, []string{process.RightManageWikiSettings})
+		return a.User == "mallory" && a.Wiki == workflowtest.Wiki && slices.Equal(a.AnyRight, []process.Right{process.RightManageWikiSettings})
 	}) {
 		t.Errorf("rights checks %+v", f.Authz)
 	}

@@ -91,9 +91,9 @@ func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 		Authorize: process.AuthorizeDef{
 			Activity: activities.NameCheckRights,
 			Wiki:     o.CentralWiki,
-			AnyRight: []string{"createwiki", "managewiki-restricted"},
+			AnyRight: []process.Right{"createwiki", "managewiki-restricted"},
 			// The new wiki's bureaucrat may re-trigger its optional steps.
-			LocalRights: []string{process.RightManageWikiCore},
+			LocalRights: []process.Right{process.RightManageWikiCore},
 		},
 	}
 }
@@ -155,7 +155,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)
 			return CreateWikiResult{Process: workflows.ProcessResult{Status: *st}}, err
 		}
-		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.ProcessStateKey.ValueSet(process.StateFailed))
+		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.ProcessStateKey.ValueSet(string(process.StateFailed)))
 		return CreateWikiResult{}, err
 	}
 	requester := in.Requester

@@ -7,13 +7,14 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
+	"github.com/wikiflow/wikiflow/process"
 )
 
 // RightHoldersInput asks who holds Right on Wiki, not counting Exclude.
 type RightHoldersInput struct {
-	Wiki    string   `json:"wiki"`
-	Right   string   `json:"right"`
-	Exclude []string `json:"exclude,omitempty"`
+	Wiki    string        `json:"wiki"`
+	Right   process.Right `json:"right"`
+	Exclude []string      `json:"exclude,omitempty"`
 }
 
 // RightHoldersResult lists them by name, sorted.
@@ -31,7 +32,7 @@ func (f *Activities) CountRightHolders(ctx context.Context, in RightHoldersInput
 	if in.Right == "" {
 		return RightHoldersResult{}, activities.Permanent(activities.ErrInvalidInput, "no right given")
 	}
-	holders, err := f.API.RightHolders(ctx, in.Wiki, in.Right)
+	holders, err := f.API.RightHolders(ctx, in.Wiki, string(in.Right))
 	if err != nil {
 		return RightHoldersResult{}, activities.ClassifyAPI(err)
 	}

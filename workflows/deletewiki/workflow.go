@@ -83,7 +83,7 @@ func DeleteWikiDefinition(o DeleteWikiOptions) process.Definition {
 		},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []process.Right{process.RightManageWikiRestricted},
 		},
 	}
 }
@@ -138,7 +138,7 @@ type deletion struct {
 	owned     bool           // this process owns the wiki now
 	requester process.Person // who MediaWiki says the requester is
 	gate      *workflows.Gate
-	undelete  *process.Decision // accepted undelete
+	undelete  *process.DecisionSignal // accepted undelete
 	grace     bool              // in the grace period: undelete is possible
 	busy      int               // undelete requests being checked
 }
@@ -284,7 +284,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 // workflow; only during the grace period, and only from a holder of
 // managewiki-core on the wiki or managewiki-restricted on the central wiki.
 func (d *deletion) listenUndelete(ctx workflow.Context) error {
-	decide := func(ctx workflow.Context, r process.Decision) process.ActionRecord {
+	decide := func(ctx workflow.Context, r process.DecisionSignal) process.ActionRecord {
 		rec := process.ActionRecord{User: r.User, Action: "undelete", Reason: r.Comment}
 		switch {
 		case d.undelete != nil:
@@ -309,14 +309,14 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 		return rec
 	}
 	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateUndelete,
-		func(ctx workflow.Context, r process.Decision) (process.ActionRecord, error) {
+		func(ctx workflow.Context, r process.DecisionSignal) (process.ActionRecord, error) {
 			rec := decide(ctx, r)
 			if !rec.Accepted {
 				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
 			}
 			return rec, nil
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.Decision) error {
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.DecisionSignal) error {
 			if r.User == "" {
 				return fmt.Errorf("undelete needs a user")
 			}
@@ -328,7 +328,7 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
-			var r process.Decision
+			var r process.DecisionSignal
 			ch.Receive(ctx, &r)
 			decide(ctx, r)
 		}
@@ -389,7 +389,7 @@ func (d *deletion) drainUndelete(ctx workflow.Context) {
 	_ = workflow.Await(ctx, func() bool { return d.busy == 0 })
 	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
 	for {
-		var r process.Decision
+		var r process.DecisionSignal
 		if !ch.ReceiveAsync(&r) {
 			return
 		}

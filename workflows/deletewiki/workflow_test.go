@@ -43,7 +43,7 @@ func runDelete(env *testsuite.TestWorkflowEnvironment) {
 
 // undelete asks for the wiki back by the undelete update.
 func undelete(env *testsuite.TestWorkflowEnvironment, id, user string) *workflowtest.Upd {
-	return workflowtest.Update(env, process.UpdateUndelete, id, process.Decision{User: user})
+	return workflowtest.Update(env, process.UpdateUndelete, id, process.DecisionSignal{User: user})
 }
 
 var removalSteps = []string{
@@ -67,7 +67,7 @@ func TestDeleteWikiRequesterWithoutRightIsRefused(t *testing.T) {
 	env := newEnv(t, f)
 	runDelete(env)
 
-	workflowtest.WantProcessRefused(t, env, workflowtest.DeniedReason("req", workflowtest.Wiki, []string{workflowtest.Right}))
+	workflowtest.WantProcessRefused(t, env, workflowtest.DeniedReason("req", workflowtest.Wiki, []process.Right{workflowtest.Right}))
 	if f.Called(deletewiki.NameCountRightHolders) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 {
 		t.Errorf("calls %v: nothing may run after the refusal", f.Calls)
 	}
@@ -166,7 +166,7 @@ func TestDeleteWikiApprovedThenRemovedAfterGrace(t *testing.T) {
 	if st.Result["backup_path"] != "/backups/testwiki.sql.gz" || st.Result["backup_sha256"] != "abc123" {
 		t.Errorf("result %v: want the backup's path and checksum", st.Result)
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{deletewiki.StepBackup: "succeeded", deletewiki.StepVerifyBackup: "succeeded", deletewiki.StepDropDatabase: "succeeded",
+	workflowtest.WantStepStates(t, st, map[string]process.StepState{deletewiki.StepBackup: "succeeded", deletewiki.StepVerifyBackup: "succeeded", deletewiki.StepDropDatabase: "succeeded",
 		deletewiki.StepRemoveRows: "succeeded", deletewiki.StepRemoveStorage: "succeeded", deletewiki.StepNotifyDeleted: "succeeded"})
 }
 
@@ -188,7 +188,7 @@ func TestDeleteWikiWithoutLocalApproversNeedsASteward(t *testing.T) {
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
 
-	const why = "only a holder of " + workflowtest.Steward + " on " + workflowtest.Central + " can decide here"
+	const why = "only a holder of " + string(workflowtest.Steward) + " on " + workflowtest.Central + " can decide here"
 	workflowtest.WantRefused(t, "local approval", local, why)
 	workflowtest.WantAccepted(t, "steward's approval", steward)
 	workflowtest.WantRecords(t, st.Approvals,
@@ -206,7 +206,7 @@ func TestDeleteWikiUndeleteDuringGraceReopens(t *testing.T) {
 	env.RegisterDelayedCallback(func() { early = undelete(env, "u0", "req") }, 30*time.Minute) // before any approval
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { stranger = undelete(env, "u1", "mallory") }, 2*time.Hour)
-	env.RegisterDelayedCallback(func() { env.SignalWorkflow(process.SignalUndelete, process.Decision{User: "mallory"}) }, 3*time.Hour)
+	env.RegisterDelayedCallback(func() { env.SignalWorkflow(process.SignalUndelete, process.DecisionSignal{User: "mallory"}) }, 3*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		if st := workflowtest.QueryStatus(t, env); st.State != process.StateGracePeriod {
 			t.Errorf("state %s after refused undeletes, want grace-period", st.State)
@@ -218,7 +218,7 @@ func TestDeleteWikiUndeleteDuringGraceReopens(t *testing.T) {
 
 	const notNow = "undelete is only possible during the grace period"
 	workflowtest.WantRefused(t, "undelete before the grace period", early, notNow)
-	why := "mallory is neither the requester, an approver, nor a holder of " + workflowtest.Steward + " on " + workflowtest.Central
+	why := "mallory is neither the requester, an approver, nor a holder of " + string(workflowtest.Steward) + " on " + workflowtest.Central
 	workflowtest.WantRefused(t, "undelete by a stranger", stranger, why)
 	workflowtest.WantAccepted(t, "undelete by the requester", requester)
 	if st.State != process.StateCancelled || st.Result["undeleted_by"] != "req" {
@@ -245,7 +245,7 @@ func TestDeleteWikiUndeleteDuringGraceReopens(t *testing.T) {
 	// The stranger was asked about centrally; MediaWiki was not asked about
 	// the requester, whom the process already checked on the wiki.
 	if !slices.ContainsFunc(f.Authz, func(a process.AuthorizeInput) bool {
-		return a.User == "mallory" && a.Wiki == workflowtest.Central && slices.Equal(a.AnyRight, []string{workflowtest.Steward})
+		return a.User == "mallory" && a.Wiki == workflowtest.Central && slices.Equal(a.AnyRight, []process.Right{workflowtest.Steward})
 	}) {
 		t.Errorf("rights checks %+v: mallory was not checked on the central wiki", f.Authz)
 	}
@@ -278,7 +278,7 @@ func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 			t.Errorf("backup not running at the time of the late undelete: %+v", st.Steps)
 		}
 		late = undelete(env, "u1", "req")
-		env.SignalWorkflow(process.SignalUndelete, process.Decision{User: "steward"})
+		env.SignalWorkflow(process.SignalUndelete, process.DecisionSignal{User: "steward"})
 	}, time.Hour+delGrace+time.Hour)
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
@@ -298,13 +298,13 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 	for _, c := range []struct {
 		name  string
 		send  func(env *testsuite.TestWorkflowEnvironment)
-		state string
+		state process.State
 		after time.Duration
 	}{
 		{"declined", func(env *testsuite.TestWorkflowEnvironment) {
-			env.SignalWorkflow(process.SignalDecline, process.Decision{User: "bob", Comment: "keep it"})
+			env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "bob", Comment: "keep it"})
 			// An undelete with the decision that ends the process is refused.
-			env.SignalWorkflow(process.SignalUndelete, process.Decision{User: "req"})
+			env.SignalWorkflow(process.SignalUndelete, process.DecisionSignal{User: "req"})
 		}, process.StateDeclined, time.Hour},
 		{"expired", func(env *testsuite.TestWorkflowEnvironment) {}, process.StateExpired, delExpiry},
 		{"cancelled", func(env *testsuite.TestWorkflowEnvironment) {

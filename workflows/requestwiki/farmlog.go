@@ -51,7 +51,7 @@ func requestLogAction(in UpdateRequestInput) string {
 	case farmdb.RequestAbandoned:
 		return "requestabandon"
 	case "":
-		switch in.Action {
+		switch process.Decision(in.Action) {
 		case process.DecisionApprove:
 			return "requestapprove"
 		case process.DecisionDecline:

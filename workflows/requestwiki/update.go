@@ -161,7 +161,7 @@ func requestComment(in UpdateRequestInput) (text string, bySystem, follows bool)
 }
 
 func isDecision(action string) bool {
-	switch action {
+	switch process.Decision(action) {
 	case process.DecisionApprove, process.DecisionDecline, process.DecisionCancel:
 		return true
 	}

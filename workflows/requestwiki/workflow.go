@@ -151,7 +151,7 @@ func (r *review) run(ctx workflow.Context) error {
 	}
 	r.gate.OnDecision = func(ctx workflow.Context, rec process.ApprovalRecord) {
 		if rec.Accepted {
-			r.comment(ctx, rec.User, rec.Decision, fmt.Sprintf("%s: %s", rec.Decision, rec.Comment))
+			r.comment(ctx, rec.User, string(rec.Decision), fmt.Sprintf("%s: %s", rec.Decision, rec.Comment))
 		}
 	}
 	if err := r.listen(ctx); err != nil {
@@ -175,7 +175,7 @@ func (r *review) run(ctx workflow.Context) error {
 			return r.endExternal()
 		}
 	default: // cancelled by the requester, or expired waiting for details
-		if !r.setStatus(ctx, farmdb.RequestAbandoned, "", "Abandoned ("+outcome+")") {
+		if !r.setStatus(ctx, farmdb.RequestAbandoned, "", "Abandoned ("+string(outcome)+")") {
 			return r.endExternal()
 		}
 	}
@@ -213,7 +213,7 @@ func (r *review) endExternal() error {
 
 // waitDecision waits for the gate, abandoning the request when it has
 // waited in moredetails for longer than the timeout.
-func (r *review) waitDecision(ctx workflow.Context) (string, error) {
+func (r *review) waitDecision(ctx workflow.Context) (process.State, error) {
 	r.st.State = process.StateWaitingApproval
 	workflows.UpsertState(ctx, r.st.State)
 	workflow.SetCurrentDetails(ctx, r.gate.Details())
@@ -260,7 +260,7 @@ func (r *review) create(ctx workflow.Context) error {
 		StaticSummary:         fmt.Sprintf("Create wiki %s for request %d", in.Wiki.DB, r.id),
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.ProcessKindKey.ValueSet(createwiki.KindCreateWiki), workflows.WikiDBKey.ValueSet(in.Wiki.DB),
-			workflows.RequesterKey.ValueSet(r.requester.Name), workflows.ProcessStateKey.ValueSet(process.StateRunning)),
+			workflows.RequesterKey.ValueSet(r.requester.Name), workflows.ProcessStateKey.ValueSet(string(process.StateRunning))),
 		// The creation retries its validation like this review retries its activities.
 		Memo: workflows.RetryMemo(ctx),
 	})
@@ -276,11 +276,11 @@ func (r *review) create(ctx workflow.Context) error {
 			msg = app.Message()
 		}
 		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+msg)
-		r.st.Result["create_state"] = process.StateFailed
+		r.st.Result["create_state"] = string(process.StateFailed)
 		r.st.State = process.StateFailed
 		return nil
 	}
-	r.st.Result["create_state"] = res.Process.Status.State
+	r.st.Result["create_state"] = string(res.Process.Status.State)
 	if res.Process.Status.State == process.StateRefused {
 		// On the identity version a refused creation ends without an error.
 		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+res.Process.Status.Result["error"])

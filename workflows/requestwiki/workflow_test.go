@@ -103,13 +103,13 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 		if f.Called(createwiki.NameValidateWiki) != 0 {
 			t.Error("creation started after one approval of two")
 		}
-		env.SignalWorkflow(process.SignalApprove, process.Decision{User: "r2", Comment: "+1"})
+		env.SignalWorkflow(process.SignalApprove, process.DecisionSignal{User: "r2", Comment: "+1"})
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
 
 	workflowtest.WantAccepted(t, "r1", first)
-	if st.State != process.StateCompleted || st.Result["create_state"] != process.StateCompleted {
+	if st.State != process.StateCompleted || st.Result["create_state"] != string(process.StateCompleted) {
 		t.Fatalf("state %s result %v, want completed with the creation completed", st.State, st.Result)
 	}
 	if st.Result["create_process"] != createwiki.CreateWikiID(reqWiki) || st.Result["request_status"] != farmdb.RequestApproved {
@@ -124,7 +124,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	}
 	// Each accepted decision is commented; the approval status is set
 	// before the creation starts.
-	if c := findUpdate(t, f, "", process.DecisionApprove); c.User != "r1" || c.Comment != "approve: good idea" {
+	if c := findUpdate(t, f, "", string(process.DecisionApprove)); c.User != "r1" || c.Comment != "approve: good idea" {
 		t.Errorf("first decision comment %+v", c)
 	}
 	if f.FirstCall(createwiki.NameValidateWiki) < 0 || f.FirstCall(createwiki.NameValidateWiki) < f.FirstCall(requestwiki.NameUpdateRequest) {
@@ -152,7 +152,7 @@ func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateFailed || st.Result["create_state"] != process.StateRefused {
+	if st.State != process.StateFailed || st.Result["create_state"] != string(process.StateRefused) {
 		t.Fatalf("state %s result %v, want failed, the creation refused", st.State, st.Result)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); !strings.Contains(c.Comment, "newwiki already exists") {
@@ -171,7 +171,7 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
 			t.Errorf("state %s after one decline of two", st.State)
 		}
-		env.SignalWorkflow(process.SignalDecline, process.Decision{User: "r2"})
+		env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "r2"})
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
@@ -199,7 +199,7 @@ func TestRequestWikiHold(t *testing.T) {
 	st := workflowtest.EndStatus(t, env)
 
 	workflowtest.WantAccepted(t, "hold", hold)
-	workflowtest.WantRefused(t, "hold by the requester", byRequester, workflowtest.DeniedReason("req", workflowtest.Central, []string{process.RightCreateWiki}))
+	workflowtest.WantRefused(t, "hold by the requester", byRequester, workflowtest.DeniedReason("req", workflowtest.Central, []process.Right{process.RightCreateWiki}))
 	if u := findUpdate(t, f, farmdb.RequestOnHold, ""); u.User != "r1" || u.Comment != "checking the name" || u.ID != 42 {
 		t.Errorf("hold update %+v", u)
 	}
@@ -304,7 +304,7 @@ func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 	var stranger *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { stranger = workflowtest.Decide(env, "c0", process.DecisionCancel, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(process.SignalCancel, process.Decision{User: "req", Comment: "no longer needed"})
+		env.SignalWorkflow(process.SignalCancel, process.DecisionSignal{User: "req", Comment: "no longer needed"})
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
@@ -330,7 +330,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 		noUser = reviewUpd(env, "v2", requestwiki.ReviewHold, "", "")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		env.SignalWorkflow(process.SignalCancel, process.Decision{User: "req"})
+		env.SignalWorkflow(process.SignalCancel, process.DecisionSignal{User: "req"})
 		env.SignalWorkflow(requestwiki.ReviewHold, requestwiki.ReviewRequest{User: "r1", Comment: "too late"})
 	}, 2*time.Hour)
 	runRequest(env)

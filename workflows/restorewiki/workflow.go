@@ -64,7 +64,7 @@ func RestoreWikiDefinition(o RestoreWikiOptions) process.Definition {
 		},
 		AttentionWindow: o.AttentionWindow,
 		Authorize: process.AuthorizeDef{
-			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []string{process.RightManageWikiRestricted},
+			Activity: activities.NameCheckRights, Wiki: o.CentralWiki, AnyRight: []process.Right{process.RightManageWikiRestricted},
 		},
 	}
 }

@@ -104,7 +104,7 @@ func TestRestoreWikiApprovedByASteward(t *testing.T) {
 			t.Errorf("restore-database input %+v, want the checked manifest", in)
 		}
 	}
-	workflowtest.WantStepStates(t, st, map[string]string{restorewiki.StepRestoreDatabase: "succeeded", restorewiki.StepRestoreFiles: "succeeded", restorewiki.StepRestoreRows: "succeeded", restorewiki.StepReopen: "succeeded"})
+	workflowtest.WantStepStates(t, st, map[string]process.StepState{restorewiki.StepRestoreDatabase: "succeeded", restorewiki.StepRestoreFiles: "succeeded", restorewiki.StepRestoreRows: "succeeded", restorewiki.StepReopen: "succeeded"})
 }
 
 // A taken name, no verified backup, a backup that fails its checksums:

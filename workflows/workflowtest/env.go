@@ -68,7 +68,7 @@ func NewEnv(t *testing.T, f *Farm, workflows []any, delays ...Delay) *testsuite.
 }
 
 // WantStepStates checks the states of the named steps.
-func WantStepStates(t *testing.T, st process.Status, want map[string]string) {
+func WantStepStates(t *testing.T, st process.Status, want map[string]process.StepState) {
 	t.Helper()
 	for _, name := range slices.Sorted(maps.Keys(want)) {
 		if s := st.Step(name); s == nil {
@@ -118,13 +118,13 @@ func Update(env *testsuite.TestWorkflowEnvironment, name, id string, arg any) *U
 }
 
 // Decide sends a decision by the decide update.
-func Decide(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *Upd {
+func Decide(env *testsuite.TestWorkflowEnvironment, id string, action process.Decision, user, comment string) *Upd {
 	return Update(env, process.UpdateDecide, id, process.DecideRequest{Action: action, User: user, Comment: comment})
 }
 
 // Signal sends a decision by signal.
 func Signal(env *testsuite.TestWorkflowEnvironment, action, user, comment string) {
-	env.SignalWorkflow(action, process.Decision{User: user, Comment: comment})
+	env.SignalWorkflow(action, process.DecisionSignal{User: user, Comment: comment})
 }
 
 // WantProcessRefused checks that a process ended refused: the workflow
@@ -197,7 +197,7 @@ func FormatRecords(recs []process.ApprovalRecord) string {
 }
 
 // Rec is the record WantRecords expects of a decision without override.
-func Rec(user, decision string, accepted bool, reason string) process.ApprovalRecord {
+func Rec(user string, decision process.Decision, accepted bool, reason string) process.ApprovalRecord {
 	return process.ApprovalRecord{User: user, Decision: decision, Accepted: accepted, Reason: reason}
 }
 

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
-	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -110,10 +109,10 @@ func (f *Farm) Locked(fn func()) {
 }
 
 // Grant lets user hold right on wiki.
-func (f *Farm) Grant(user, right, wiki string) *Farm {
+func (f *Farm) Grant(user string, right process.Right, wiki string) *Farm {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.Rights[user+"|"+right+"|"+wiki] = true
+	f.Rights[user+"|"+string(right)+"|"+wiki] = true
 	return f
 }
 
@@ -164,8 +163,8 @@ func (f *Farm) Log(name string) error {
 }
 
 // DeniedReason is what the fake CheckRights answers for a refusal.
-func DeniedReason(user, wiki string, rights []string) string {
-	return fmt.Sprintf("%s holds none of %s on %s (fake)", user, strings.Join(rights, ","), wiki)
+func DeniedReason(user, wiki string, rights []process.Right) string {
+	return fmt.Sprintf("%s holds none of %s on %s (fake)", user, process.JoinRights(rights, ","), wiki)
 }
 
 // checkRights is the fake rights check: an account holds what Grant gave.
@@ -181,8 +180,8 @@ func (f *Farm) checkRights(_ context.Context, in process.AuthorizeInput) (proces
 		return process.AuthorizeResult{NoAccount: true, Reason: in.User + " has no account on the farm (fake)"}, nil
 	}
 	for _, r := range in.AnyRight {
-		if f.Rights[name+"|"+r+"|"+in.Wiki] {
-			return process.AuthorizeResult{Allowed: true, Rights: []string{r}, User: name, UserID: id}, nil
+		if f.Rights[name+"|"+string(r)+"|"+in.Wiki] {
+			return process.AuthorizeResult{Allowed: true, Rights: []process.Right{r}, User: name, UserID: id}, nil
 		}
 	}
 	return process.AuthorizeResult{Reason: DeniedReason(name, in.Wiki, in.AnyRight), User: name, UserID: id}, nil

@@ -23,7 +23,7 @@ type GateInput struct {
 
 // GateResult is how the gate closed and the status it left.
 type GateResult struct {
-	Outcome string
+	Outcome process.State
 	Status  process.Status
 }
 

@@ -52,7 +52,7 @@ func (c *Central) Reopen(ctx context.Context, dbname string) error {
 // changeWiki runs one UPDATE of the wiki's cw_wikis row after locking it,
 // failing with ErrWikiNotFound when there is no row.
 func (c *Central) changeWiki(ctx context.Context, dbname, update string, args ...any) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		var found string
 		err := tx.QueryRowContext(ctx, `SELECT wiki_dbname FROM cw_wikis WHERE wiki_dbname = ? FOR UPDATE`, dbname).Scan(&found)
 		if errors.Is(err, sql.ErrNoRows) {

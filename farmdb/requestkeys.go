@@ -85,39 +85,18 @@ func claimKey(ctx context.Context, tx *sql.Tx, key string, id int64, ts string) 
 func nextFreeSecond(ctx context.Context, tx *sql.Tx, table, column string, id int64, at time.Time) (string, error) {
 	from := at.UTC().Truncate(time.Second)
 	// table and column are constants of this package, never input.
-	rows, err := tx.QueryContext(ctx, `SELECT `+column+` FROM `+table+` WHERE cw_id = ? AND `+column+` >= ?`, id, Timestamp(from))
+	used, err := queryAll(ctx, tx, scanValue[string], `SELECT `+column+` FROM `+table+` WHERE cw_id = ? AND `+column+` >= ?`, id, Timestamp(from))
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
-	taken := map[string]bool{}
-	for rows.Next() {
-		var ts string
-		if err := rows.Scan(&ts); err != nil {
-			return "", err
-		}
+	taken := make(map[string]bool, len(used))
+	for _, ts := range used {
 		taken[ts] = true
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
 	}
 	for taken[Timestamp(from)] {
 		from = from.Add(time.Second)
 	}
 	return Timestamp(from), nil
-}
-
-// inRequestsTx runs fn in a transaction on the request tables' database.
-func (c *Central) inRequestsTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := c.Requests().BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // Change is one field of a request an edit changed, named as CreateWiki

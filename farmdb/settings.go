@@ -66,7 +66,7 @@ func (c *Central) ApplySetting(ctx context.Context, db, name string, value json.
 }
 
 func (c *Central) applySettingOnce(ctx context.Context, db, name string, value json.RawMessage) (old json.RawMessage, existed bool, err error) {
-	err = c.inTx(ctx, func(tx *sql.Tx) error {
+	err = inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		var raw sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT s_settings FROM mw_settings WHERE s_dbname = ? FOR UPDATE`, db).Scan(&raw)
 		if err != nil {

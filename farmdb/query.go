@@ -72,3 +72,12 @@ func inSnapshot(ctx context.Context, db *sql.DB, fn func(*sql.Tx) error) error {
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
+
+// anys are values as the arguments of a statement, for an IN list.
+func anys[T any](values []T) []any {
+	out := make([]any, len(values))
+	for i, v := range values {
+		out[i] = v
+	}
+	return out
+}

@@ -57,11 +57,7 @@ func (s SharedUsers) Names(ctx context.Context, ids []int64) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	return queryAll(ctx, s.Server, scanValue[string], query, args...)
+	return queryAll(ctx, s.Server, scanValue[string], query, anys(ids)...)
 }
 
 func (s SharedUsers) namesQuery(n int) (string, error) {
@@ -85,15 +81,11 @@ func (s SharedUsers) ConfirmedEmails(ctx context.Context, names []string) (map[s
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n
-	}
 	type address struct{ name, email string }
 	found, err := queryAll(ctx, s.Server, func(rows *sql.Rows) (a address, err error) {
 		err = rows.Scan(&a.name, &a.email)
 		return a, err
-	}, query, args...)
+	}, query, anys(names)...)
 	if err != nil {
 		return nil, err
 	}

@@ -65,14 +65,3 @@ func (c *Central) changeWiki(ctx context.Context, dbname, update string, args ..
 		return err
 	})
 }
-
-// ReleaseClaims deletes every claim on dbname, whichever process made it:
-// once the wiki's database is dropped, no process owns the name any more.
-func (c *Central) ReleaseClaims(ctx context.Context, dbname string) (bool, error) {
-	res, err := c.DB.ExecContext(ctx, `DELETE FROM wf_database_claims WHERE claim_dbname = ?`, dbname)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
-}

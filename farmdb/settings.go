@@ -119,9 +119,6 @@ func decodeSettings(db string, raw sql.NullString) (map[string]json.RawMessage, 
 	if err := json.Unmarshal(text, &out); err != nil {
 		return nil, fmt.Errorf("mw_settings.s_settings of %s is not a JSON object: %v", db, err)
 	}
-	if out == nil { // the literal null cannot get here, but stay safe
-		out = map[string]json.RawMessage{}
-	}
 	for k, v := range out {
 		var b bytes.Buffer
 		if err := json.Compact(&b, v); err != nil {

@@ -121,11 +121,6 @@ func (c *Client) Get(ctx context.Context, wiki string, params url.Values, out an
 	return c.call(ctx, http.MethodGet, wiki, params, out)
 }
 
-// Post runs a write action.
-func (c *Client) Post(ctx context.Context, wiki string, params url.Values, out any) error {
-	return c.call(ctx, http.MethodPost, wiki, params, out)
-}
-
 func (c *Client) call(ctx context.Context, method, wiki string, params url.Values, out any) error {
 	if c.service != nil {
 		return c.service.call(ctx, c, method, wiki, params, out)

@@ -7,7 +7,7 @@ import "context"
 // where the first writer wins (INSERT IGNORE on the primary key): workers
 // racing on one wiki, one request or one signed call agree on who won.
 
-// WikiFlow's own table in the central database. A claim records which
+// wf_database_claims, in the central database: a claim records which
 // process created a wiki database, so a retry can tell "created by an
 // earlier attempt of this process" from "exists and is not ours", and an
 // abort drops only what its own process created.

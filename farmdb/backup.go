@@ -18,46 +18,30 @@ func TableRowCounts(ctx context.Context, server *sql.DB, dbname string) (map[str
 	if err != nil {
 		return nil, err
 	}
-	conn, err := server.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
-	rows, err := tx.QueryContext(ctx,
-		`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
-		dbname)
-	if err != nil {
-		return nil, err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	counts := make(map[string]int64, len(tables))
-	for _, t := range tables {
-		qt, err := quoteTable(t)
+	var counts map[string]int64
+	err = inSnapshot(ctx, server, func(tx *sql.Tx) error {
+		tables, err := queryAll(ctx, tx, scanValue[string],
+			`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_NAME`,
+			dbname)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		var n int64
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoted+"."+qt).Scan(&n); err != nil {
-			return nil, fmt.Errorf("counting %s.%s: %w", dbname, t, err)
+		counts = make(map[string]int64, len(tables))
+		for _, t := range tables {
+			qt, err := quoteTable(t)
+			if err != nil {
+				return err
+			}
+			var n int64
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+quoted+"."+qt).Scan(&n); err != nil {
+				return fmt.Errorf("counting %s.%s: %w", dbname, t, err)
+			}
+			counts[t] = n
 		}
-		counts[t] = n
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return counts, nil
 }

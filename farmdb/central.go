@@ -88,3 +88,22 @@ func (c *Central) Wiki(ctx context.Context, dbname string) (Wiki, error) {
 
 // Timestamp formats t the way MediaWiki stores timestamps (BINARY(14), UTC).
 func Timestamp(t time.Time) string { return t.UTC().Format("20060102150405") }
+
+// LeastUsedCluster picks the cluster with the fewest registered wikis, as
+// CreateWiki does; ties go to the first name.
+func (c *Central) LeastUsedCluster(ctx context.Context, names []string) (string, error) {
+	best, bestN := "", -1
+	for _, name := range names {
+		var n int
+		if err := c.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cw_wikis WHERE wiki_dbcluster = ?`, name).Scan(&n); err != nil {
+			return "", err
+		}
+		if bestN < 0 || n < bestN {
+			best, bestN = name, n
+		}
+	}
+	if best == "" {
+		return "", errors.New("no database cluster configured")
+	}
+	return best, nil
+}

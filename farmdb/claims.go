@@ -8,28 +8,6 @@ import (
 	"time"
 )
 
-// WikiFlow's own table in the central database. A claim records which
-// process created a wiki database, so a retry can tell "created by an
-// earlier attempt of this process" from "exists and is not ours", and an
-// abort drops only what its own process created.
-const claimsSchema = `CREATE TABLE IF NOT EXISTS wf_database_claims (
-  claim_dbname VARCHAR(64) NOT NULL PRIMARY KEY,
-  claim_process VARCHAR(255) NOT NULL,
-  claim_cluster VARCHAR(5) NOT NULL,
-  claim_timestamp BINARY(14) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=binary`
-
-// EnsureOwnTables creates WikiFlow's own tables if they are missing; it never
-// touches CreateWiki's or ManageWiki's tables.
-func (c *Central) EnsureOwnTables(ctx context.Context) error {
-	for _, schema := range []string{claimsSchema, ownersSchema, hookRequestsSchema} {
-		if _, err := c.DB.ExecContext(ctx, schema); err != nil {
-			return err
-		}
-	}
-	return c.ensureRequestKeys(ctx)
-}
-
 // Claim is one row of wf_database_claims.
 type Claim struct {
 	DBName  string
@@ -74,21 +52,13 @@ func (c *Central) DeleteClaim(ctx context.Context, dbname, process string) error
 	return err
 }
 
-// LeastUsedCluster picks the cluster with the fewest registered wikis, as
-// CreateWiki does; ties go to the first name.
-func (c *Central) LeastUsedCluster(ctx context.Context, names []string) (string, error) {
-	best, bestN := "", -1
-	for _, name := range names {
-		var n int
-		if err := c.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM cw_wikis WHERE wiki_dbcluster = ?`, name).Scan(&n); err != nil {
-			return "", err
-		}
-		if bestN < 0 || n < bestN {
-			best, bestN = name, n
-		}
+// ReleaseClaims deletes every claim on dbname, whichever process made it:
+// once the wiki's database is dropped, no process owns the name any more.
+func (c *Central) ReleaseClaims(ctx context.Context, dbname string) (bool, error) {
+	res, err := c.DB.ExecContext(ctx, `DELETE FROM wf_database_claims WHERE claim_dbname = ?`, dbname)
+	if err != nil {
+		return false, err
 	}
-	if best == "" {
-		return "", errors.New("no database cluster configured")
-	}
-	return best, nil
+	n, err := res.RowsAffected()
+	return n > 0, err
 }

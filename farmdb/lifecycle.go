@@ -52,7 +52,7 @@ func (c *Central) Reopen(ctx context.Context, dbname string) error {
 // changeWiki runs one UPDATE of the wiki's cw_wikis row after locking it,
 // failing with ErrWikiNotFound when there is no row.
 func (c *Central) changeWiki(ctx context.Context, dbname, update string, args ...any) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		var found string
 		err := tx.QueryRowContext(ctx, `SELECT wiki_dbname FROM cw_wikis WHERE wiki_dbname = ? FOR UPDATE`, dbname).Scan(&found)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -64,15 +64,4 @@ func (c *Central) changeWiki(ctx context.Context, dbname, update string, args ..
 		_, err = tx.ExecContext(ctx, update, args...)
 		return err
 	})
-}
-
-// ReleaseClaims deletes every claim on dbname, whichever process made it:
-// once the wiki's database is dropped, no process owns the name any more.
-func (c *Central) ReleaseClaims(ctx context.Context, dbname string) (bool, error) {
-	res, err := c.DB.ExecContext(ctx, `DELETE FROM wf_database_claims WHERE claim_dbname = ?`, dbname)
-	if err != nil {
-		return false, err
-	}
-	n, err := res.RowsAffected()
-	return n > 0, err
 }

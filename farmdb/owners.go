@@ -8,19 +8,6 @@ import (
 	"time"
 )
 
-// One owner per wiki: at most one process that changes a wiki's existence
-// or registration (creation, deletion, restore) holds a wiki at a time. The
-// row is the lock; its process releases it when it ends. A row whose
-// process has ended without releasing it (terminated by an operator) may be
-// taken over: the caller says whether the holder is still open.
-const ownersSchema = `CREATE TABLE IF NOT EXISTS wf_wiki_owners (
-  owner_dbname VARCHAR(64) NOT NULL PRIMARY KEY,
-  owner_process VARCHAR(255) NOT NULL,
-  owner_run VARCHAR(64) NOT NULL,
-  owner_kind VARCHAR(32) NOT NULL,
-  owner_timestamp BINARY(14) NOT NULL
-) ENGINE=InnoDB DEFAULT CHARSET=binary`
-
 // ErrOwnedByOther means another open process owns the wiki.
 var ErrOwnedByOther = errors.New("the wiki is owned by another open process")
 

@@ -22,7 +22,7 @@ type Registration struct {
 // Running it again changes nothing; a row that exists with other content is
 // an error, never overwritten.
 func (c *Central) RegisterWiki(ctx context.Context, r Registration) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT IGNORE INTO cw_wikis
 			(wiki_dbname, wiki_sitename, wiki_language, wiki_private, wiki_creation, wiki_dbcluster, wiki_category)
 			VALUES (?, ?, ?, ?, ?, ?, ?)`,
@@ -65,7 +65,7 @@ func (c *Central) RegisterWiki(ctx context.Context, r Registration) error {
 // UnregisterWiki deletes the wiki's rows from cw_wikis and ManageWiki's
 // tables, in one transaction. Deleting what is already gone is no error.
 func (c *Central) UnregisterWiki(ctx context.Context, dbname string) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		for _, q := range []string{
 			`DELETE FROM mw_settings WHERE s_dbname = ?`,
 			`DELETE FROM mw_permissions WHERE perm_dbname = ?`,
@@ -97,16 +97,4 @@ func (c *Central) RowCounts(ctx context.Context, dbname string) (map[string]int,
 		out[table] = n
 	}
 	return out, nil
-}
-
-func (c *Central) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := c.DB.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }

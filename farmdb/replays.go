@@ -6,15 +6,6 @@ import (
 	"time"
 )
 
-// The signed hook's replay protection, shared by every worker: a request's
-// signature is accepted once. The key is the signature's SHA-256 (fixed
-// size, and a stored row reveals nothing that could be sent again).
-const hookRequestsSchema = `CREATE TABLE IF NOT EXISTS wf_hook_requests (
-  hr_signature BINARY(32) NOT NULL PRIMARY KEY,
-  hr_expires BINARY(14) NOT NULL,
-  KEY hr_expires (hr_expires)
-) ENGINE=InnoDB DEFAULT CHARSET=binary`
-
 // HookReplays is hook.ReplayStore on the central database.
 type HookReplays struct{ Central *Central }
 

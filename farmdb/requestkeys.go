@@ -11,43 +11,6 @@ import (
 	"time"
 )
 
-// WikiFlow's own table beside CreateWiki's request tables, in the same
-// database (Central.Requests) so that a request row, a comment or a history
-// row and the key that makes its write idempotent commit in one
-// transaction. CreateWiki's own columns carry nothing of WikiFlow's: it
-// hands cw_extra to its creation hooks as the request's data, and
-// cw_comments has no column a retry could be recognised by.
-//
-// For a comment the row also keeps when its action happened (key_at) and
-// whether it carries out the decisions made until then (key_follows: the
-// farm's own status change after the decisive vote), so that a decision
-// written after it, made no later, is put before it.
-const requestKeysSchema = `CREATE TABLE IF NOT EXISTS wf_request_keys (
-  key_name VARBINARY(80) NOT NULL PRIMARY KEY,
-  key_request INT NOT NULL,
-  key_timestamp BINARY(14) NOT NULL,
-  key_at BINARY(14) NULL,
-  key_follows TINYINT NOT NULL DEFAULT 0,
-  KEY key_request (key_request)
-) ENGINE=InnoDB, DEFAULT CHARSET=binary`
-
-// requestKeysUpgrades bring a table made by an earlier version up to the
-// schema above; each may run again.
-var requestKeysUpgrades = []string{
-	`ALTER TABLE wf_request_keys ADD COLUMN IF NOT EXISTS key_at BINARY(14) NULL`,
-	`ALTER TABLE wf_request_keys ADD COLUMN IF NOT EXISTS key_follows TINYINT NOT NULL DEFAULT 0`,
-	`ALTER TABLE wf_request_keys ADD KEY IF NOT EXISTS key_request (key_request)`,
-}
-
-func (c *Central) ensureRequestKeys(ctx context.Context) error {
-	for _, q := range append([]string{requestKeysSchema}, requestKeysUpgrades...) {
-		if _, err := c.Requests().ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // keyName is the stored form of an idempotency key: the kind of write and
 // a digest of everything that identifies it (keys may be longer than the
 // column, and hold nothing a reader of the table needs).
@@ -85,39 +48,18 @@ func claimKey(ctx context.Context, tx *sql.Tx, key string, id int64, ts string) 
 func nextFreeSecond(ctx context.Context, tx *sql.Tx, table, column string, id int64, at time.Time) (string, error) {
 	from := at.UTC().Truncate(time.Second)
 	// table and column are constants of this package, never input.
-	rows, err := tx.QueryContext(ctx, `SELECT `+column+` FROM `+table+` WHERE cw_id = ? AND `+column+` >= ?`, id, Timestamp(from))
+	used, err := queryAll(ctx, tx, scanValue[string], `SELECT `+column+` FROM `+table+` WHERE cw_id = ? AND `+column+` >= ?`, id, Timestamp(from))
 	if err != nil {
 		return "", err
 	}
-	defer rows.Close()
-	taken := map[string]bool{}
-	for rows.Next() {
-		var ts string
-		if err := rows.Scan(&ts); err != nil {
-			return "", err
-		}
+	taken := make(map[string]bool, len(used))
+	for _, ts := range used {
 		taken[ts] = true
-	}
-	if err := rows.Err(); err != nil {
-		return "", err
 	}
 	for taken[Timestamp(from)] {
 		from = from.Add(time.Second)
 	}
 	return Timestamp(from), nil
-}
-
-// inRequestsTx runs fn in a transaction on the request tables' database.
-func (c *Central) inRequestsTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := c.Requests().BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
 }
 
 // Change is one field of a request an edit changed, named as CreateWiki

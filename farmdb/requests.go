@@ -182,7 +182,7 @@ func (c *Central) CreateRequest(ctx context.Context, r Request) (int64, error) {
 	}
 	now := Timestamp(time.Now())
 	var id int64
-	err := c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	err := inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		key := ""
 		if r.Key != "" {
 			key = keyName("file", r.DBName, r.Key)
@@ -256,7 +256,7 @@ func (c *Central) SetRequestStatusIf(ctx context.Context, id int64, status, expe
 		return "", invalidRequest("unknown request status %q (want one of %s)", status, strings.Join(RequestStatuses, ", "))
 	}
 	var found string
-	err := c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	err := inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		old, err := lockRequest(ctx, tx, id)
 		found = old
 		if err != nil || old == status {
@@ -277,7 +277,7 @@ func (c *Central) UpdateRequestDetails(ctx context.Context, id int64, sitename, 
 	if err := checkDetails(sitename, language, category, comment); err != nil {
 		return err
 	}
-	return c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		if _, err := lockRequest(ctx, tx, id); err != nil {
 			return err
 		}
@@ -325,7 +325,7 @@ func (c *Central) WriteRequestComment(ctx context.Context, w CommentWrite) (stri
 		return "", invalidRequest("a comment needs a key (its retry must not add it twice)")
 	}
 	var ts string
-	err := c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	err := inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		var err error
 		ts, err = addComment(ctx, tx, w)
 		return err
@@ -444,7 +444,7 @@ func (c *Central) AddRequestHistory(ctx context.Context, id int64, action string
 	if err := checkHistory(action, actorID, details, at); err != nil {
 		return err
 	}
-	return c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		if _, err := lockRequest(ctx, tx, id); err != nil {
 			return err
 		}
@@ -483,7 +483,7 @@ type EditResult struct {
 // refuses that too).
 func (c *Central) EditRequest(ctx context.Context, id int64, e RequestEdit, actorID int64, at time.Time) (EditResult, error) {
 	var out EditResult
-	err := c.inRequestsTx(ctx, func(tx *sql.Tx) error {
+	err := inTx(ctx, c.Requests(), func(tx *sql.Tx) error {
 		var r Request
 		err := tx.QueryRowContext(ctx, `SELECT COALESCE(cw_comment, ''), cw_language, cw_private, cw_sitename,
 			COALESCE(cw_status, ''), cw_user, cw_category FROM cw_requests WHERE cw_id = ? FOR UPDATE`, id).Scan(
@@ -552,21 +552,11 @@ type RequestComment struct {
 
 // RequestComments lists a request's comments, oldest first.
 func (c *Central) RequestComments(ctx context.Context, id int64) ([]RequestComment, error) {
-	rows, err := c.Requests().QueryContext(ctx, `SELECT cw_comment, cw_comment_user, cw_comment_timestamp
+	return queryAll(ctx, c.Requests(), func(rows *sql.Rows) (rc RequestComment, err error) {
+		err = rows.Scan(&rc.Comment, &rc.UserID, &rc.Timestamp)
+		return rc, err
+	}, `SELECT cw_comment, cw_comment_user, cw_comment_timestamp
 		FROM cw_comments WHERE cw_id = ? ORDER BY cw_comment_timestamp`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []RequestComment
-	for rows.Next() {
-		var rc RequestComment
-		if err := rows.Scan(&rc.Comment, &rc.UserID, &rc.Timestamp); err != nil {
-			return nil, err
-		}
-		out = append(out, rc)
-	}
-	return out, rows.Err()
 }
 
 // RequestHistoryEntry is a row of cw_history.
@@ -580,21 +570,11 @@ type RequestHistoryEntry struct {
 
 // RequestHistory lists a request's history, oldest first.
 func (c *Central) RequestHistory(ctx context.Context, id int64) ([]RequestHistoryEntry, error) {
-	rows, err := c.Requests().QueryContext(ctx, `SELECT cw_history_id, cw_history_action, cw_history_actor,
+	return queryAll(ctx, c.Requests(), func(rows *sql.Rows) (h RequestHistoryEntry, err error) {
+		err = rows.Scan(&h.ID, &h.Action, &h.ActorID, &h.Details, &h.Timestamp)
+		return h, err
+	}, `SELECT cw_history_id, cw_history_action, cw_history_actor,
 		cw_history_details, cw_history_timestamp FROM cw_history WHERE cw_id = ? ORDER BY cw_history_timestamp, cw_history_id`, id)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []RequestHistoryEntry
-	for rows.Next() {
-		var h RequestHistoryEntry
-		if err := rows.Scan(&h.ID, &h.Action, &h.ActorID, &h.Details, &h.Timestamp); err != nil {
-			return nil, err
-		}
-		out = append(out, h)
-	}
-	return out, rows.Err()
 }
 
 // RequestsFiledFor counts the requests filed for a database name and tells

@@ -175,26 +175,16 @@ func unionKeys(a, b map[string]Value) []string {
 	return out
 }
 
-// querier is a connection, transaction or pool.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-}
-
 // ReadWikiRows reads every row the wiki has in the central tables, all
 // columns, in one read-only transaction so that they belong to one moment.
 func (c *Central) ReadWikiRows(ctx context.Context, dbname string) (WikiRows, error) {
-	conn, err := c.DB.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	tx, err := conn.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
-	if err != nil {
-		return nil, err
-	}
-	defer tx.Rollback() //nolint:errcheck // read-only
-	return readRows(ctx, tx, dbname, "")
+	var w WikiRows
+	err := inSnapshot(ctx, c.DB, func(tx *sql.Tx) error {
+		var err error
+		w, err = readRows(ctx, tx, dbname, "")
+		return err
+	})
+	return w, err
 }
 
 // readRows reads the wiki's rows from the tables named prefix+table.
@@ -263,8 +253,7 @@ func insertRows(ctx context.Context, q querier, dbname, prefix string, w WikiRow
 		if dbcol < 0 {
 			return fmt.Errorf("the rows of %s have no column %s", t.Name, t.DBColumn)
 		}
-		stmt := "INSERT INTO `" + prefix + t.Name + "` (" + strings.Join(quoted, ", ") + ") VALUES (" +
-			strings.TrimSuffix(strings.Repeat("?, ", len(quoted)), ", ") + ")"
+		stmt := "INSERT INTO `" + prefix + t.Name + "` (" + strings.Join(quoted, ", ") + ") VALUES (" + placeholders(len(quoted)) + ")"
 		for _, row := range tr.Rows {
 			if len(row) != len(tr.Columns) {
 				return fmt.Errorf("a row of %s has %d values for %d columns", t.Name, len(row), len(tr.Columns))
@@ -319,7 +308,7 @@ func (c *Central) CheckWikiRows(ctx context.Context, dbname string, w WikiRows) 
 // rows), then the backup's are inserted and the wiki is placed on cluster
 // when one is given. The caller must own the name (its claim).
 func (c *Central) RestoreWikiRows(ctx context.Context, dbname, cluster string, w WikiRows) error {
-	return c.inTx(ctx, func(tx *sql.Tx) error {
+	return inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		for i := len(WikiTables) - 1; i >= 0; i-- {
 			t := WikiTables[i]
 			if _, err := tx.ExecContext(ctx, "DELETE FROM `"+t.Name+"` WHERE `"+t.DBColumn+"` = ?", dbname); err != nil {

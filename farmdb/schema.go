@@ -177,19 +177,6 @@ func execAll(ctx context.Context, stmts []Statement, n int, fn func(Statement) e
 
 // Tables lists the tables of a database, sorted.
 func Tables(ctx context.Context, server *sql.DB, dbname string) ([]string, error) {
-	rows, err := server.QueryContext(ctx,
+	return queryAll(ctx, server, scanValue[string],
 		`SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY TABLE_NAME`, dbname)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
 }

@@ -66,7 +66,7 @@ func (c *Central) ApplySetting(ctx context.Context, db, name string, value json.
 }
 
 func (c *Central) applySettingOnce(ctx context.Context, db, name string, value json.RawMessage) (old json.RawMessage, existed bool, err error) {
-	err = c.inTx(ctx, func(tx *sql.Tx) error {
+	err = inTx(ctx, c.DB, func(tx *sql.Tx) error {
 		var raw sql.NullString
 		err := tx.QueryRowContext(ctx, `SELECT s_settings FROM mw_settings WHERE s_dbname = ? FOR UPDATE`, db).Scan(&raw)
 		if err != nil {
@@ -118,9 +118,6 @@ func decodeSettings(db string, raw sql.NullString) (map[string]json.RawMessage, 
 	}
 	if err := json.Unmarshal(text, &out); err != nil {
 		return nil, fmt.Errorf("mw_settings.s_settings of %s is not a JSON object: %v", db, err)
-	}
-	if out == nil { // the literal null cannot get here, but stay safe
-		out = map[string]json.RawMessage{}
 	}
 	for k, v := range out {
 		var b bytes.Buffer

@@ -16,19 +16,8 @@ type ListedWiki struct {
 
 // ListedWikis reads every registered wiki for CreateWiki's cached lists.
 func (c *Central) ListedWikis(ctx context.Context) ([]ListedWiki, error) {
-	rows, err := c.DB.QueryContext(ctx,
-		`SELECT wiki_dbname, wiki_sitename, COALESCE(wiki_dbcluster, ''), wiki_url, wiki_deleted FROM cw_wikis ORDER BY wiki_dbname`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []ListedWiki
-	for rows.Next() {
-		var w ListedWiki
-		if err := rows.Scan(&w.DBName, &w.Sitename, &w.Cluster, &w.URL, &w.Deleted); err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, c.DB, func(rows *sql.Rows) (w ListedWiki, err error) {
+		err = rows.Scan(&w.DBName, &w.Sitename, &w.Cluster, &w.URL, &w.Deleted)
+		return w, err
+	}, `SELECT wiki_dbname, wiki_sitename, COALESCE(wiki_dbcluster, ''), wiki_url, wiki_deleted FROM cw_wikis ORDER BY wiki_dbname`)
 }

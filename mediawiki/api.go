@@ -121,11 +121,6 @@ func (c *Client) Get(ctx context.Context, wiki string, params url.Values, out an
 	return c.call(ctx, http.MethodGet, wiki, params, out)
 }
 
-// Post runs a write action.
-func (c *Client) Post(ctx context.Context, wiki string, params url.Values, out any) error {
-	return c.call(ctx, http.MethodPost, wiki, params, out)
-}
-
 func (c *Client) call(ctx context.Context, method, wiki string, params url.Values, out any) error {
 	if c.service != nil {
 		return c.service.call(ctx, c, method, wiki, params, out)
@@ -224,55 +219,6 @@ func (c *Client) SiteInfo(ctx context.Context, wiki string) (SiteInfo, error) {
 	}
 	_ = json.Unmarshal(out.Query.General, &si.Raw)
 	return si, nil
-}
-
-// User is a user as one wiki sees them.
-type User struct {
-	ID      int      `json:"userid"`
-	Name    string   `json:"name"`
-	Missing bool     `json:"missing"`
-	Invalid bool     `json:"invalid"`
-	Groups  []string `json:"groups"`
-	Rights  []string `json:"rights"`
-}
-
-// Has tells whether the user holds a right on that wiki.
-func (u User) Has(right string) bool {
-	for _, r := range u.Rights {
-		if r == right {
-			return true
-		}
-	}
-	return false
-}
-
-// InGroup tells whether the user is a member of a group on that wiki.
-func (u User) InGroup(group string) bool {
-	for _, g := range u.Groups {
-		if g == group {
-			return true
-		}
-	}
-	return false
-}
-
-// User reads a user's groups and rights on one wiki (list=users).
-func (c *Client) User(ctx context.Context, wiki, name string) (User, error) {
-	var out struct {
-		Query struct {
-			Users []User `json:"users"`
-		} `json:"query"`
-	}
-	err := c.Get(ctx, wiki, url.Values{
-		"action": {"query"}, "list": {"users"}, "ususers": {name}, "usprop": {"groups|rights"},
-	}, &out)
-	if err != nil {
-		return User{}, err
-	}
-	if len(out.Query.Users) != 1 {
-		return User{}, fmt.Errorf("list=users for %q on %s returned %d users", name, wiki, len(out.Query.Users))
-	}
-	return out.Query.Users[0], nil
 }
 
 // Login logs the session in with a user name and password (action=login).

@@ -2,7 +2,9 @@ package mediawiki
 
 import (
 	"context"
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -78,51 +80,76 @@ type Account struct {
 func (a Account) Exists() bool { return !a.Missing && !a.Invalid && a.CentralID > 0 }
 
 // Has tells whether the account holds a right on the wiki it was read on.
-func (a Account) Has(right string) bool {
-	for _, r := range a.Rights {
-		if r == right {
-			return true
-		}
-	}
-	return false
-}
+func (a Account) Has(right string) bool { return slices.Contains(a.Rights, right) }
 
 // Account asks a wiki who name is (list=users with groups, rights and
 // central ids). A name MediaWiki splits into several users (the API's
 // separators) is refused as invalid rather than read as one of them.
 func (c *Client) Account(ctx context.Context, wiki, name string) (Account, error) {
-	var out struct {
-		Query struct {
-			Users []struct {
-				UserID     int            `json:"userid"`
-				Name       string         `json:"name"`
-				Missing    bool           `json:"missing"`
-				Invalid    bool           `json:"invalid"`
-				Groups     []string       `json:"groups"`
-				Rights     []string       `json:"rights"`
-				CentralIDs map[string]int `json:"centralids"`
-			} `json:"users"`
-		} `json:"query"`
-	}
 	if strings.TrimSpace(name) == "" {
 		return Account{Name: name, Invalid: true}, nil
 	}
-	err := c.Get(ctx, wiki, url.Values{
-		"action": {"query"}, "list": {"users"}, "ususers": {name}, "usprop": {"groups|rights|centralids"},
-	}, &out)
+	// User's fields, which encoding/json promotes, and the central ids.
+	users, err := listUsers[struct {
+		User
+		CentralIDs map[string]int `json:"centralids"`
+	}](ctx, c, wiki, name, "groups|rights|centralids")
 	if err != nil {
 		return Account{}, err
 	}
-	if len(out.Query.Users) != 1 {
+	if len(users) != 1 {
 		return Account{Name: name, Invalid: true}, nil
 	}
-	u := out.Query.Users[0]
-	a := Account{Name: u.Name, LocalID: u.UserID, Missing: u.Missing, Invalid: u.Invalid, Groups: u.Groups, Rights: u.Rights}
+	u := users[0]
+	a := Account{Name: u.Name, LocalID: u.ID, Missing: u.Missing, Invalid: u.Invalid, Groups: u.Groups, Rights: u.Rights}
 	if a.Missing || a.Invalid {
 		return a, nil
 	}
-	a.CentralID = centralID(u.CentralIDs, u.UserID)
+	a.CentralID = centralID(u.CentralIDs, u.ID)
 	return a, nil
+}
+
+// User is a user as one wiki sees them.
+type User struct {
+	ID      int      `json:"userid"`
+	Name    string   `json:"name"`
+	Missing bool     `json:"missing"`
+	Invalid bool     `json:"invalid"`
+	Groups  []string `json:"groups"`
+	Rights  []string `json:"rights"`
+}
+
+// Has tells whether the user holds a right on that wiki.
+func (u User) Has(right string) bool { return slices.Contains(u.Rights, right) }
+
+// InGroup tells whether the user is a member of a group on that wiki.
+func (u User) InGroup(group string) bool { return slices.Contains(u.Groups, group) }
+
+// User reads a user's groups and rights on one wiki (list=users). Unlike
+// Account, a name that is not exactly one user is an error.
+func (c *Client) User(ctx context.Context, wiki, name string) (User, error) {
+	users, err := listUsers[User](ctx, c, wiki, name, "groups|rights")
+	if err != nil {
+		return User{}, err
+	}
+	if len(users) != 1 {
+		return User{}, fmt.Errorf("list=users for %q on %s returned %d users", name, wiki, len(users))
+	}
+	return users[0], nil
+}
+
+// listUsers asks a wiki about one name (list=users&ususers=<name>) for
+// the properties usprop, decoding each user the API lists into a T.
+func listUsers[T any](ctx context.Context, c *Client, wiki, name, usprop string) ([]T, error) {
+	var out struct {
+		Query struct {
+			Users []T `json:"users"`
+		} `json:"query"`
+	}
+	err := c.Get(ctx, wiki, url.Values{
+		"action": {"query"}, "list": {"users"}, "ususers": {name}, "usprop": {usprop},
+	}, &out)
+	return out.Query.Users, err
 }
 
 // centralID picks the farm-wide id: a central provider's (CentralAuth) when

@@ -2,7 +2,6 @@ package deletewiki
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -157,107 +156,52 @@ func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, cent
 }
 
 // groupMembersFromDB reads a group's current members from the wiki's own
-// user_groups, and their names from the farm's shared user table.
+// user_groups, and their names from the farm's shared user table. The
+// caller has checked both database names.
 func (f *Activities) groupMembersFromDB(ctx context.Context, cluster, db, central, group string) ([]string, error) {
-	quoted, err := farmdb.QuoteDB(db)
-	if err != nil {
-		return nil, activities.Permanent(activities.ErrInvalidInput, "%v", err)
-	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
 		return nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
 	}
-	rows, err := server.QueryContext(ctx,
-		"SELECT ug_user FROM "+quoted+".user_groups WHERE ug_group = ? AND (ug_expiry IS NULL OR ug_expiry > ?)",
-		group, farmdb.Timestamp(time.Now()))
+	ids, err := farmdb.GroupMemberIDs(ctx, server, db, group)
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	users, err := f.sharedUsers(ctx, central)
 	if err != nil {
 		return nil, err
 	}
-	var ids []any
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	userTable, centralServer, err := f.sharedUserTable(ctx, central)
-	if err != nil {
-		return nil, err
-	}
-	rows, err = centralServer.QueryContext(ctx,
-		"SELECT user_name FROM "+userTable+" WHERE user_id IN ("+activities.Placeholders(len(ids))+") ORDER BY user_name", ids...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return nil, err
-		}
-		names = append(names, name)
-	}
-	return names, rows.Err()
+	return users.Names(ctx, ids)
 }
 
 // confirmedEmails maps the users who have a confirmed email address in the
 // farm's shared user table to it.
 func (f *Activities) confirmedEmails(ctx context.Context, central string, names []string) (map[string]string, error) {
-	out := map[string]string{}
 	if len(names) == 0 {
-		return out, nil
+		return map[string]string{}, nil
 	}
-	userTable, server, err := f.sharedUserTable(ctx, central)
+	users, err := f.sharedUsers(ctx, central)
 	if err != nil {
 		return nil, err
 	}
-	args := make([]any, len(names))
-	for i, n := range names {
-		args[i] = n
-	}
-	rows, err := server.QueryContext(ctx,
-		"SELECT user_name, user_email FROM "+userTable+" WHERE user_name IN ("+activities.Placeholders(len(names))+
-			") AND user_email <> '' AND user_email_authenticated IS NOT NULL", args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var name, email string
-		if err := rows.Scan(&name, &email); err != nil {
-			return nil, err
-		}
-		out[name] = email
-	}
-	return out, rows.Err()
+	return users.ConfirmedEmails(ctx, names)
 }
 
-// sharedUserTable is the quoted `user` table of the central wiki's database
-// and the server that holds it.
-func (f *Activities) sharedUserTable(ctx context.Context, central string) (string, *sql.DB, error) {
-	quoted, err := farmdb.QuoteDB(central)
-	if err != nil {
-		return "", nil, activities.Permanent(activities.ErrMisconfigured, "central wiki: %v", err)
-	}
+// sharedUsers is the farm's shared user table, in the central wiki's
+// database, on the cluster that holds that database.
+func (f *Activities) sharedUsers(ctx context.Context, central string) (farmdb.SharedUsers, error) {
 	cluster, err := f.WikiCluster(ctx, central)
 	if err != nil {
-		return "", nil, err
+		return farmdb.SharedUsers{}, err
 	}
 	if cluster == "" {
-		return "", nil, activities.Permanent(activities.ErrMisconfigured, "the central wiki's database %s is on no cluster", central)
+		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrMisconfigured, "the central wiki's database %s is on no cluster", central)
 	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return "", nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
 	}
-	return quoted + ".`user`", server, nil
+	return farmdb.SharedUsers{Server: server, DB: central}, nil
 }
 
 func bureaucratEmail(phase, db, name, reason string, deleteAfter time.Time) (string, string) {

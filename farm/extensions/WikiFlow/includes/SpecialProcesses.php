@@ -388,37 +388,39 @@ class SpecialProcesses extends SpecialPage {
 	// ------------------------------------------------------------------ starting processes
 
 	private function deletionForm(): HTMLForm {
-		return HTMLForm::factory( 'ooui', [
+		return $this->startForm( 'delete', [
 			'reason' => [ 'type' => 'textarea', 'rows' => 3, 'required' => true, 'label-message' => 'wikiflow-field-reason' ],
-		], $this->getContext() )
-			->setFormIdentifier( 'wikiflow-delete' )
-			->setWrapperLegendMsg( 'wikiflow-delete-legend' )
-			->addHeaderHtml( $this->msg( 'wikiflow-delete-intro' )->parseAsBlock() )
-			->setSubmitTextMsg( 'wikiflow-delete-submit' )
-			->setSubmitDestructive()
-			->setSubmitCallback( function ( array $data ) {
-				try {
-					$id = $this->client->deleteWiki( $this->wiki(), $this->getUser()->getName(), trim( $data['reason'] ) );
-				} catch ( HookError $e ) {
-					return $this->formError( $e );
-				}
-				$this->done( $id, [ 'started' => [ $id ] ] );
-				return true;
-			} );
+		], true, fn ( array $data ) => $this->client->deleteWiki(
+			$this->wiki(), $this->getUser()->getName(), trim( $data['reason'] ) ) )
+			->setSubmitDestructive();
 	}
 
 	private function restoreForm(): HTMLForm {
-		return HTMLForm::factory( 'ooui', [
+		return $this->startForm( 'restore', [
 			'wiki' => [ 'type' => 'text', 'required' => true, 'maxlength' => 64, 'label-message' => 'wikiflow-field-restore-wiki' ],
 			'reason' => [ 'type' => 'textarea', 'rows' => 3, 'required' => true, 'label-message' => 'wikiflow-field-reason' ],
-		], $this->getContext() )
-			->setFormIdentifier( 'wikiflow-restore' )
-			->setWrapperLegendMsg( 'wikiflow-restore-legend' )
-			->addHeaderHtml( $this->msg( 'wikiflow-restore-intro' )->parseAsBlock() )
-			->setSubmitTextMsg( 'wikiflow-restore-submit' )
-			->setSubmitCallback( function ( array $data ) {
+		], true, fn ( array $data ) => $this->client->restoreWiki(
+			trim( (string)$data['wiki'] ), $this->getUser()->getName(), trim( $data['reason'] ) ) );
+	}
+
+	/**
+	 * A form that starts one process: $start sends the submitted data to the endpoint and
+	 * answers the new process's id, which the page then shows. Its messages are
+	 * wikiflow-<name>-legend, -submit and, with $intro, -intro. An endpoint error is shown
+	 * with the form and what the user typed.
+	 */
+	private function startForm( string $name, array $fields, bool $intro, callable $start ): HTMLForm {
+		$form = HTMLForm::factory( 'ooui', $fields, $this->getContext() )
+			->setFormIdentifier( "wikiflow-$name" )
+			->setWrapperLegendMsg( "wikiflow-$name-legend" );
+		if ( $intro ) {
+			$form->addHeaderHtml( $this->msg( "wikiflow-$name-intro" )->parseAsBlock() );
+		}
+		return $form
+			->setSubmitTextMsg( "wikiflow-$name-submit" )
+			->setSubmitCallback( function ( array $data ) use ( $start ) {
 				try {
-					$id = $this->client->restoreWiki( trim( (string)$data['wiki'] ), $this->getUser()->getName(), trim( $data['reason'] ) );
+					$id = $start( $data );
 				} catch ( HookError $e ) {
 					return $this->formError( $e );
 				}
@@ -487,7 +489,7 @@ class SpecialProcesses extends SpecialPage {
 	}
 
 	private function requestForm(): HTMLForm {
-		return HTMLForm::factory( 'ooui', [
+		return $this->startForm( 'request', [
 			'dbname' => [ 'type' => 'text', 'required' => true, 'maxlength' => 64,
 				'label-message' => 'wikiflow-field-dbname', 'help-message' => 'wikiflow-field-dbname-help' ],
 			'sitename' => [ 'type' => 'text', 'required' => true, 'maxlength' => 255, 'label-message' => 'wikiflow-field-sitename' ],
@@ -497,24 +499,12 @@ class SpecialProcesses extends SpecialPage {
 			'category' => [ 'type' => 'text', 'default' => 'uncategorised', 'maxlength' => 64,
 				'label-message' => 'wikiflow-field-category' ],
 			'reason' => [ 'type' => 'textarea', 'rows' => 3, 'required' => true, 'label-message' => 'wikiflow-field-reason' ],
-		], $this->getContext() )
-			->setFormIdentifier( 'wikiflow-request' )
-			->setWrapperLegendMsg( 'wikiflow-request-legend' )
-			->setSubmitTextMsg( 'wikiflow-request-submit' )
-			->setSubmitCallback( function ( array $data ) {
-				try {
-					$id = $this->client->requestWiki( [
-						'wiki' => trim( $data['dbname'] ), 'sitename' => trim( $data['sitename'] ),
-						'language' => (string)$data['language'], 'private' => (bool)$data['private'],
-						'category' => trim( $data['category'] ), 'user' => $this->getUser()->getName(),
-						'reason' => trim( $data['reason'] ),
-					] );
-				} catch ( HookError $e ) {
-					return $this->formError( $e );
-				}
-				$this->done( $id, [ 'started' => [ $id ] ] );
-				return true;
-			} );
+		], false, fn ( array $data ) => $this->client->requestWiki( [
+			'wiki' => trim( $data['dbname'] ), 'sitename' => trim( $data['sitename'] ),
+			'language' => (string)$data['language'], 'private' => (bool)$data['private'],
+			'category' => trim( $data['category'] ), 'user' => $this->getUser()->getName(),
+			'reason' => trim( $data['reason'] ),
+		] ) );
 	}
 
 	// ------------------------------------------------------------------ forms, outcomes, errors

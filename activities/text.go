@@ -1,14 +1,9 @@
 package activities
 
-import (
-	"encoding/json"
-	"strings"
-)
+import "encoding/json"
 
-func Placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
-}
-
+// JSONList is a list as ManageWiki stores lists in its rows: a JSON array,
+// never null.
 func JSONList(s []string) string {
 	if s == nil {
 		s = []string{}
@@ -17,6 +12,7 @@ func JSONList(s []string) string {
 	return string(b)
 }
 
+// OrDefault is s, or def when s is empty (an optional param).
 func OrDefault(s, def string) string {
 	if s == "" {
 		return def

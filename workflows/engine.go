@@ -106,12 +106,13 @@ type engine struct {
 	st      *process.Status // shared with the caller's query when it serves one
 	outputs map[string]map[string]string
 
-	doneOrder []int  // succeeded steps in completion order, for undo
-	forced    []bool // retried by a person: may start although a critical step is failed
-	launches  []int  // per step, numbers its activity IDs
-	running   int    // step activities in flight
-	changed   bool   // something the main loop has to look at
-	busy      int    // requests being decided (authorize activity in flight)
+	doneOrder []int                                                              // succeeded steps in completion order, for undo
+	forced    []bool                                                             // retried by a person: may start although a critical step is failed
+	launches  []int                                                              // per step, numbers its activity IDs
+	running   int                                                                // step activities in flight
+	changed   bool                                                               // something the main loop has to look at
+	retries   *Inbox[process.RetryRequest, process.RetryRequest, process.Status] // retry-step update and signal
+	aborts    *Inbox[process.AbortRequest, process.AbortRequest, process.Status] // abort update and signal
 
 	abort  *process.AbortRequest // accepted abort
 	closed string                // why no request is accepted any more; "" while open
@@ -205,7 +206,7 @@ func (e *engine) finish(ctx workflow.Context, runErr error) (ProcessResult, erro
 	}
 	// Requests being authorized get their (negative) answer before we return,
 	// and signals still queued are recorded as refused rather than lost.
-	_ = workflow.Await(ctx, func() bool { return e.busy == 0 && workflow.AllHandlersFinished(ctx) })
+	_ = workflow.Await(ctx, func() bool { return e.retries.Idle() && e.aborts.Idle() && workflow.AllHandlersFinished(ctx) })
 	e.drainSignals(ctx)
 
 	switch {

@@ -26,68 +26,47 @@ func (e *engine) listen(ctx workflow.Context, serveQuery bool) error {
 			return err
 		}
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateRetryStep,
-		func(ctx workflow.Context, r process.RetryRequest) (process.Status, error) {
+	e.retries = &Inbox[process.RetryRequest, process.RetryRequest, process.Status]{
+		Update: process.UpdateRetryStep, Signals: []string{process.SignalRetryStep},
+		FromSignal: func(_ string, r process.RetryRequest) process.RetryRequest { return r },
+		Validate:   func(_ workflow.Context, r process.RetryRequest) error { return e.checkRetry(r) },
+		Decide: func(ctx workflow.Context, r process.RetryRequest) (process.Status, error) {
 			err := e.retry(ctx, r)
 			return *e.st, err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.RetryRequest) error {
-			return e.checkRetry(r)
-		}},
-	); err != nil {
-		return err
+		Late: func(ctx workflow.Context, r process.RetryRequest) {
+			e.record(process.ActionRecord{User: r.User, Action: process.ActionRetry, Step: r.Step, Reason: e.closed, Time: workflow.Now(ctx)})
+		},
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateAbort,
-		func(ctx workflow.Context, r process.AbortRequest) (process.Status, error) {
+	e.aborts = &Inbox[process.AbortRequest, process.AbortRequest, process.Status]{
+		Update: process.UpdateAbort, Signals: []string{process.SignalAbort},
+		FromSignal: func(_ string, r process.AbortRequest) process.AbortRequest { return r },
+		Validate:   func(_ workflow.Context, r process.AbortRequest) error { return e.checkOpen(r.User) },
+		Decide: func(ctx workflow.Context, r process.AbortRequest) (process.Status, error) {
 			err := e.abortProcess(ctx, r)
 			return *e.st, err
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.AbortRequest) error {
-			return e.checkOpen(r.User)
-		}},
-	); err != nil {
+		Late: func(ctx workflow.Context, r process.AbortRequest) {
+			e.record(process.ActionRecord{User: r.User, Action: process.ActionAbort, Reason: e.closed, Time: workflow.Now(ctx)})
+		},
+	}
+	// Both updates first, then both signal loops: the order the handlers
+	// and coroutines had before the inbox, which replays depend on.
+	if err := e.retries.Handle(ctx); err != nil {
 		return err
 	}
-	// Signals are taken one at a time per channel: a hook firing twice gets
-	// the second request decided on the state the first one left.
-	retries := workflow.GetSignalChannel(ctx, process.SignalRetryStep)
-	aborts := workflow.GetSignalChannel(ctx, process.SignalAbort)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var r process.RetryRequest
-			retries.Receive(ctx, &r)
-			_ = e.retry(ctx, r) // a refusal is recorded; nobody waits for the answer
-		}
-	})
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var r process.AbortRequest
-			aborts.Receive(ctx, &r)
-			_ = e.abortProcess(ctx, r)
-		}
-	})
+	if err := e.aborts.Handle(ctx); err != nil {
+		return err
+	}
+	e.retries.Serve(ctx)
+	e.aborts.Serve(ctx)
 	return nil
 }
 
 // drainSignals records the signals that arrived too late to be decided.
 func (e *engine) drainSignals(ctx workflow.Context) {
-	now := workflow.Now(ctx)
-	retries := workflow.GetSignalChannel(ctx, process.SignalRetryStep)
-	for {
-		var r process.RetryRequest
-		if !retries.ReceiveAsync(&r) {
-			break
-		}
-		e.record(process.ActionRecord{User: r.User, Action: process.ActionRetry, Step: r.Step, Reason: e.closed, Time: now})
-	}
-	aborts := workflow.GetSignalChannel(ctx, process.SignalAbort)
-	for {
-		var r process.AbortRequest
-		if !aborts.ReceiveAsync(&r) {
-			break
-		}
-		e.record(process.ActionRecord{User: r.User, Action: process.ActionAbort, Reason: e.closed, Time: now})
-	}
+	e.retries.Drain(ctx)
+	e.aborts.Drain(ctx)
 }
 
 func (e *engine) retry(ctx workflow.Context, r process.RetryRequest) error {
@@ -110,8 +89,6 @@ func (e *engine) abortProcess(ctx workflow.Context, r process.AbortRequest) erro
 // moved while the authorize activity ran), apply. The user named in a
 // request is only trusted once the authorize activity agrees.
 func (e *engine) decide(ctx workflow.Context, rec process.ActionRecord, check func() error, apply func()) error {
-	e.busy++
-	defer func() { e.busy-- }()
 	err := check()
 	if err == nil {
 		var canonical string

@@ -25,8 +25,8 @@ type Gate struct {
 	requester process.Person
 	st        *process.Status
 	mu        workflow.Mutex
-	outcome   process.State // "" while open
-	busy      int           // decisions being taken (rights checks in flight)
+	outcome   process.State                                                                 // "" while open
+	inbox     *Inbox[process.DecisionSignal, process.DecideRequest, process.ApprovalRecord] // the decide update and the decision signals
 	// byPerson: the gate knows who people are (the requester's central id
 	// was resolved before it opened). Each person's latest accepted
 	// decision is in votes, the index of its record in latest. Gates of
@@ -52,15 +52,13 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
 		votes: map[int]process.Decision{}, latest: map[int]int{}, tally: map[process.Decision]int{},
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateDecide,
-		func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
-			rec := g.decide(ctx, r)
-			if !rec.Accepted {
-				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
-			}
-			return rec, nil
+	g.inbox = &Inbox[process.DecisionSignal, process.DecideRequest, process.ApprovalRecord]{
+		Update:  process.UpdateDecide,
+		Signals: []string{process.SignalApprove, process.SignalDecline, process.SignalCancel},
+		FromSignal: func(signal string, d process.DecisionSignal) process.DecideRequest {
+			return process.DecideRequest{Action: process.Decision(signal), User: d.User, Comment: d.Comment}
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.DecideRequest) error {
+		Validate: func(_ workflow.Context, r process.DecideRequest) error {
 			switch {
 			case r.User == "":
 				return fmt.Errorf("a decision needs a user")
@@ -68,21 +66,20 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 				return fmt.Errorf("unknown decision %q (approve, decline or cancel)", r.Action)
 			}
 			return nil
-		}},
-	)
-	if err != nil {
-		return nil, err
-	}
-	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
-		ch := workflow.GetSignalChannel(ctx, name)
-		action := process.Decision(name)
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			for {
-				var d process.DecisionSignal
-				ch.Receive(ctx, &d)
-				g.decide(ctx, process.DecideRequest{Action: action, User: d.User, Comment: d.Comment})
+		},
+		Decide: func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
+			rec := g.decide(ctx, r)
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
 			}
-		})
+			return rec, nil
+		},
+		Late: func(ctx workflow.Context, r process.DecideRequest) {
+			g.record(ctx, process.ApprovalRecord{User: r.User, Decision: r.Action, Reason: g.ClosedReason(), Comment: r.Comment})
+		},
+	}
+	if err := g.inbox.Listen(ctx); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -121,21 +118,7 @@ func (g *Gate) Close(outcome process.State) {
 
 // Drain records the decisions still queued as refused. Call it right
 // before the workflow returns.
-func (g *Gate) Drain(ctx workflow.Context) {
-	// Signal decisions still being checked are not update handlers, so
-	// AllHandlersFinished does not wait for them: wait here.
-	_ = workflow.Await(ctx, func() bool { return g.busy == 0 })
-	for _, name := range []string{process.SignalApprove, process.SignalDecline, process.SignalCancel} {
-		ch := workflow.GetSignalChannel(ctx, name)
-		for {
-			var d process.DecisionSignal
-			if !ch.ReceiveAsync(&d) {
-				break
-			}
-			g.record(ctx, process.ApprovalRecord{User: d.User, Decision: process.Decision(name), Reason: g.ClosedReason(), Comment: d.Comment})
-		}
-	}
-}
+func (g *Gate) Drain(ctx workflow.Context) { g.inbox.Drain(ctx) }
 
 // Approvers lists the users whose approval counts (accepted and not
 // replaced by a later decision of theirs).
@@ -167,8 +150,6 @@ func (g *Gate) ClosedReason() string {
 // activity, and two approvals arriving together must not both count as the
 // last one.
 func (g *Gate) decide(ctx workflow.Context, r process.DecideRequest) process.ApprovalRecord {
-	g.busy++
-	defer func() { g.busy-- }()
 	if err := g.mu.Lock(ctx); err != nil {
 		return process.ApprovalRecord{User: r.User, Decision: r.Action, Reason: err.Error(), Time: workflow.Now(ctx)}
 	}

@@ -72,48 +72,34 @@ type ChangeSettingResult struct {
 // waits for one holder of managewiki-restricted on the central wiki; the
 // change is applied as a read-modify-write that keeps every other key.
 func ChangeSetting(ctx workflow.Context, in ChangeSettingInput) (ChangeSettingResult, error) {
-	st := &process.Status{
-		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindChangeSetting, State: process.StateRunning,
-		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx),
-		Result: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
-	}
-	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
-		return ChangeSettingResult{}, err
-	}
-	c := &settingChange{in: in, st: st, requester: process.Person{Name: in.Requester}}
-	err := c.run(ctx)
-	// Decisions being checked get their answer before the workflow ends.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	if c.gate != nil {
-		c.gate.Drain(ctx)
-	}
-	err = workflows.FinishState(ctx, st, err, c.byPerson)
-	return ChangeSettingResult{Status: *st}, err
+	c := &settingChange{in: in, requester: process.Person{Name: in.Requester}}
+	c.St = workflows.NewStatus(ctx, KindChangeSetting, in.Wiki, in.Requester,
+		map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason})
+	err := c.Run(ctx, c.run)
+	return ChangeSettingResult{Status: *c.St}, err
 }
 
 type settingChange struct {
-	in        ChangeSettingInput
-	st        *process.Status
-	byPerson  bool            // on the identity version (see workflows.KnowsPeople)
-	requester process.Person  // who MediaWiki says the requester is
-	gate      *workflows.Gate // the steward's approval of a restricted setting
+	workflows.Frame // Gate: the steward's approval of a restricted setting
+	in              ChangeSettingInput
+	requester       process.Person // who MediaWiki says the requester is
 }
 
 func (c *settingChange) run(ctx workflow.Context) error {
 	var f *Activities
-	in, st := c.in, c.st
-	c.byPerson = workflows.KnowsPeople(ctx)
+	in, st := c.in, c.St
+	c.ByPerson = workflows.KnowsPeople(ctx)
 	step := process.StepInput{
 		ProcessID: st.ID, Kind: KindChangeSetting, Step: "validate", Wiki: process.WikiSpec{DB: in.Wiki},
 		Requester: in.Requester, Args: map[string]string{"setting": in.Setting, "value": in.Value},
 	}
 	var valid process.StepResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "validate"), f.ValidateSettingChange, step).Get(ctx, &valid); err != nil {
-		if why, ok := workflows.IsRefusal(err); c.byPerson && ok {
+		if why, ok := workflows.IsRefusal(err); c.ByPerson && ok {
 			return workflows.Refuse(st, "%s", why)
 		}
 		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.NonRetryable() && !c.byPerson {
+		if errors.As(err, &app) && app.NonRetryable() && !c.ByPerson {
 			return workflows.Refuse(st, "%s", app.Message())
 		}
 		return err
@@ -122,7 +108,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	if err != nil {
 		return err
 	}
-	if c.byPerson {
+	if c.ByPerson {
 		if err := workflows.Identify(ctx, st, auth, &c.requester); err != nil {
 			return err
 		}
@@ -133,7 +119,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	if valid.Outputs[SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
 		g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, c.requester, st)
-		c.gate = g
+		c.Gate = g
 		if err != nil || !approved {
 			return err
 		}

@@ -109,47 +109,31 @@ type DeleteWikiResult struct {
 // grace period during which undelete reopens it; then backup, verified
 // restore, drop and removal.
 func DeleteWiki(ctx workflow.Context, in DeleteWikiInput) (DeleteWikiResult, error) {
-	d := &deletion{in: in, st: &process.Status{
-		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindDeleteWiki, State: process.StateRunning,
-		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{"reason": in.Reason},
-	}}
-	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *d.st, nil }); err != nil {
-		return DeleteWikiResult{}, err
-	}
-	err := d.run(ctx)
-	// Decisions being checked get their answer before the workflow ends.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	if d.gate != nil {
-		d.gate.Drain(ctx)
-	}
-	d.drainUndelete(ctx)
-	if d.owned {
-		workflows.ReleaseWiki(ctx, in.Wiki)
-	}
-	err = workflows.FinishState(ctx, d.st, err, d.byPerson)
-	return DeleteWikiResult{Status: *d.st}, err
+	d := &deletion{in: in}
+	d.St = workflows.NewStatus(ctx, KindDeleteWiki, in.Wiki, in.Requester, map[string]string{"reason": in.Reason})
+	d.undeletes = d.undeleteInbox()
+	err := d.Run(ctx, d.run, d.undeletes)
+	return DeleteWikiResult{Status: *d.St}, err
 }
 
 type deletion struct {
+	workflows.Frame
 	in        DeleteWikiInput
-	st        *process.Status
-	byPerson  bool           // on the identity version (see workflows.KnowsPeople)
-	owner     bool           // on the ownership version (see workflows.OwnsWikis)
-	owned     bool           // this process owns the wiki now
-	requester process.Person // who MediaWiki says the requester is
-	gate      *workflows.Gate
+	owner     bool                    // on the ownership version (see workflows.OwnsWikis)
+	requester process.Person          // who MediaWiki says the requester is
 	undelete  *process.DecisionSignal // accepted undelete
-	grace     bool              // in the grace period: undelete is possible
-	busy      int               // undelete requests being checked
+	grace     bool                    // in the grace period: undelete is possible
+	// undeletes takes the undelete update and signal.
+	undeletes *workflows.Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord]
 }
 
 func (d *deletion) run(ctx workflow.Context) error {
 	in := d.in
-	d.byPerson = workflows.KnowsPeople(ctx)
+	d.ByPerson = workflows.KnowsPeople(ctx)
 	d.owner = workflows.OwnsWikis(ctx)
 	d.requester = process.Person{Name: in.Requester}
-	if d.byPerson && workflows.Protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
-		return workflows.Refuse(d.st, "%s is a protected wiki: it cannot be deleted", in.Wiki)
+	if d.ByPerson && workflows.Protected(in.Wiki, in.Options.CentralWiki, in.Options.ProtectedWikis) {
+		return workflows.Refuse(d.St, "%s is a protected wiki: it cannot be deleted", in.Wiki)
 	}
 	var f *Activities
 	var farm *activities.Farm
@@ -157,32 +141,32 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "look up the wiki"), farm.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
-			return workflows.Refuse(d.st, "%s is not a wiki of the farm", in.Wiki)
+			return workflows.Refuse(d.St, "%s is not a wiki of the farm", in.Wiki)
 		}
 		return err
 	}
 	if reg.Wiki.Deleted {
-		return workflows.Refuse(d.st, "%s is already deleted", in.Wiki)
+		return workflows.Refuse(d.St, "%s is already deleted", in.Wiki)
 	}
 	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Wiki, process.RightManageWikiCore)
 	if err != nil {
 		return err
 	}
-	if d.byPerson {
-		if err := workflows.Identify(ctx, d.st, auth, &d.requester); err != nil {
+	if d.ByPerson {
+		if err := workflows.Identify(ctx, d.St, auth, &d.requester); err != nil {
 			return err
 		}
 	}
 	if !auth.Allowed {
-		return workflows.Refuse(d.st, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
+		return workflows.Refuse(d.St, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
 	}
 	if d.owner {
 		// The deletion owns the wiki from the request on: no creation, restore
 		// or second deletion of it runs beside this one.
-		if err := workflows.OwnWiki(ctx, d.st, in.Wiki, KindDeleteWiki); err != nil {
+		if err := workflows.OwnWiki(ctx, d.St, in.Wiki, KindDeleteWiki); err != nil {
 			return err
 		}
-		d.owned = true
+		d.Owned = in.Wiki
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
@@ -200,19 +184,19 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if policy.Quorum == 0 {
 		policy.Right = "" // nobody else holds it here: only a steward can approve
 	}
-	d.st.Result["quorum"] = fmt.Sprint(policy.Quorum)
-	if d.gate, err = workflows.NewGate(ctx, policy, in.Wiki, d.requester, d.st); err != nil {
+	d.St.Result["quorum"] = fmt.Sprint(policy.Quorum)
+	if d.Gate, err = workflows.NewGate(ctx, policy, in.Wiki, d.requester, d.St); err != nil {
 		return err
 	}
-	if err := d.listenUndelete(ctx); err != nil {
+	if err := d.undeletes.Listen(ctx); err != nil {
 		return err
 	}
-	outcome, err := d.gate.Wait(ctx)
+	outcome, err := d.Gate.Wait(ctx)
 	if err != nil {
 		return err
 	}
 	if outcome != process.StateApproved {
-		d.st.State = outcome
+		d.St.State = outcome
 		return nil
 	}
 
@@ -220,7 +204,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	now := workflow.Now(ctx)
 	deleteAfter := now.Add(in.Options.GracePeriod)
 	step := process.StepInput{
-		ProcessID: d.st.ID, Kind: KindDeleteWiki, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
+		ProcessID: d.St.ID, Kind: KindDeleteWiki, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: in.Requester,
 		Args:   map[string]string{"reason": in.Reason, "delete_after": deleteAfter.UTC().Format(time.RFC3339)},
 		Params: map[string]string{"phase": "scheduled", "central_wiki": in.Options.CentralWiki},
 	}
@@ -233,16 +217,16 @@ func (d *deletion) run(ctx workflow.Context) error {
 	step.Step = NameNotifyBureaucrats
 	var told process.StepResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
-		d.st.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
+		d.St.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
 	}
 	// Once the database is gone nobody can list the bureaucrats again: the
 	// final notice goes to the ones found now.
 	bureaucrats := told.Outputs["bureaucrats"]
-	d.st.Result["deleted_at"] = now.UTC().Format(time.RFC3339)
-	d.st.Result["delete_after"] = deleteAfter.UTC().Format(time.RFC3339)
-	d.st.State = process.StateGracePeriod
+	d.St.Result["deleted_at"] = now.UTC().Format(time.RFC3339)
+	d.St.Result["delete_after"] = deleteAfter.UTC().Format(time.RFC3339)
+	d.St.State = process.StateGracePeriod
 	d.grace = true
-	workflows.UpsertState(ctx, d.st.State)
+	workflows.UpsertState(ctx, d.St.State)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**Grace period**: %s is closed and marked deleted; it is removed after %s unless someone undeletes it.",
 		in.Wiki, deleteAfter.UTC().Format(time.RFC3339)))
 	if _, err := workflow.AwaitWithTimeout(ctx, in.Options.GracePeriod, func() bool { return d.undelete != nil }); err != nil {
@@ -257,8 +241,8 @@ func (d *deletion) run(ctx workflow.Context) error {
 			return err
 		}
 		if !now.Wiki.Deleted {
-			d.st.State = process.StateCancelled
-			d.st.Result["cancelled_because"] = "the wiki was undeleted outside WikiFlow (wiki_deleted is 0): nothing was dropped"
+			d.St.State = process.StateCancelled
+			d.St.Result["cancelled_because"] = "the wiki was undeleted outside WikiFlow (wiki_deleted is 0): nothing was dropped"
 			return nil
 		}
 	}
@@ -267,24 +251,26 @@ func (d *deletion) run(ctx workflow.Context) error {
 		if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "reopen the wiki"), f.ReopenWiki, step).Get(ctx, nil); err != nil {
 			return err
 		}
-		d.st.State = process.StateCancelled
-		d.st.Result["undeleted_by"] = d.undelete.User
+		d.St.State = process.StateCancelled
+		d.St.Result["undeleted_by"] = d.undelete.User
 		return nil
 	}
 
 	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
 		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: d.requester.Name,
 		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
-	}, d.st)
-	backupResult(d.st.Result, res.StepOutputs)
+	}, d.St)
+	backupResult(d.St.Result, res.StepOutputs)
 	return err
 }
 
-// listenUndelete takes undelete requests (update and signal) for the whole
-// workflow; only during the grace period, and only from a holder of
-// managewiki-core on the wiki or managewiki-restricted on the central wiki.
-func (d *deletion) listenUndelete(ctx workflow.Context) error {
-	decide := func(ctx workflow.Context, r process.DecisionSignal) process.ActionRecord {
+// undeleteInbox takes undelete requests (update and signal) once the gate
+// is open, for the rest of the workflow; only during the grace period, and
+// only from a holder of managewiki-core on the wiki or managewiki-restricted
+// on the central wiki. It exists from the start so that undeletes sent to a
+// deletion refused earlier are drained and recorded too.
+func (d *deletion) undeleteInbox() *workflows.Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord] {
+	decide := func(ctx workflow.Context, r process.DecisionSignal) (process.ActionRecord, error) {
 		rec := process.ActionRecord{User: r.User, Action: "undelete", Reason: r.Comment}
 		switch {
 		case d.undelete != nil:
@@ -292,9 +278,7 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 		case !d.grace:
 			rec.Reason = "undelete is only possible during the grace period"
 		default:
-			d.busy++
 			rec.Accepted, rec.Reason, rec.User = d.mayUndelete(ctx, r.User)
-			d.busy--
 			if rec.Accepted {
 				if d.grace && d.undelete == nil {
 					d.undelete = &r
@@ -305,35 +289,27 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 			}
 		}
 		rec.Time = workflow.Now(ctx)
-		d.st.Actions = append(d.st.Actions, rec)
-		return rec
+		d.St.Actions = append(d.St.Actions, rec)
+		if !rec.Accepted {
+			return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+		}
+		return rec, nil
 	}
-	err := workflow.SetUpdateHandlerWithOptions(ctx, process.UpdateUndelete,
-		func(ctx workflow.Context, r process.DecisionSignal) (process.ActionRecord, error) {
-			rec := decide(ctx, r)
-			if !rec.Accepted {
-				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
-			}
-			return rec, nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r process.DecisionSignal) error {
+	return &workflows.Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord]{
+		Update: process.UpdateUndelete, Signals: []string{process.SignalUndelete},
+		FromSignal: func(_ string, r process.DecisionSignal) process.DecisionSignal { return r },
+		Validate: func(_ workflow.Context, r process.DecisionSignal) error {
 			if r.User == "" {
 				return fmt.Errorf("undelete needs a user")
 			}
 			return nil
-		}})
-	if err != nil {
-		return err
+		},
+		Decide: decide,
+		Late: func(ctx workflow.Context, r process.DecisionSignal) {
+			d.St.Actions = append(d.St.Actions, process.ActionRecord{User: r.User, Action: "undelete",
+				Reason: "the process has ended", Time: workflow.Now(ctx)})
+		},
 	}
-	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var r process.DecisionSignal
-			ch.Receive(ctx, &r)
-			decide(ctx, r)
-		}
-	})
-	return nil
 }
 
 // mayUndelete: the wiki answers 410 while it is marked deleted, so its own
@@ -342,13 +318,13 @@ func (d *deletion) listenUndelete(ctx workflow.Context) error {
 // approvers) and holders of managewiki-restricted on the central wiki. It
 // returns the name to record: the canonical one once MediaWiki was asked.
 func (d *deletion) mayUndelete(ctx workflow.Context, user string) (bool, string, string) {
-	if d.byPerson {
+	if d.ByPerson {
 		return d.mayUndeletePerson(ctx, user)
 	}
 	if user == d.in.Requester {
 		return true, "", user
 	}
-	for _, a := range d.gate.Approvers() {
+	for _, a := range d.Gate.Approvers() {
 		if a.Name == user {
 			return true, "", user
 		}
@@ -376,24 +352,11 @@ func (d *deletion) mayUndeletePerson(ctx workflow.Context, user string) (bool, s
 	if res.UserID == d.requester.ID || res.Allowed {
 		return true, "", res.User
 	}
-	for _, a := range d.gate.Approvers() {
+	for _, a := range d.Gate.Approvers() {
 		if a.ID == res.UserID {
 			return true, "", res.User
 		}
 	}
 	return false, fmt.Sprintf("%s is neither the requester, an approver, nor a holder of %s on %s",
 		res.User, process.RightManageWikiRestricted, d.in.Options.CentralWiki), res.User
-}
-
-func (d *deletion) drainUndelete(ctx workflow.Context) {
-	_ = workflow.Await(ctx, func() bool { return d.busy == 0 })
-	ch := workflow.GetSignalChannel(ctx, process.SignalUndelete)
-	for {
-		var r process.DecisionSignal
-		if !ch.ReceiveAsync(&r) {
-			return
-		}
-		d.st.Actions = append(d.st.Actions, process.ActionRecord{User: r.User, Action: "undelete",
-			Reason: "the process has ended", Time: workflow.Now(ctx)})
-	}
 }

@@ -71,17 +71,16 @@ type RequestWikiResult struct {
 }
 
 type review struct {
+	workflows.Frame
 	in        RequestWikiInput
-	st        *process.Status
-	byPerson  bool           // on the identity version (see workflows.KnowsPeople)
 	follow    bool           // on the follow-writers version: cw_status written only if unchanged
 	external  string         // the status another writer set, once followed
 	requester process.Person // who MediaWiki says the requester is
 	id        int64
-	status    string // cw_requests status
-	gate      *workflows.Gate
+	status    string    // cw_requests status
 	detailAt  time.Time // when more details were asked
-	busy      int       // reviews being decided
+	// reviews takes the review update and signals.
+	reviews *workflows.Inbox[ReviewRequest, ReviewRequest, process.ActionRecord]
 }
 
 // RequestWiki files the request in cw_requests and reviews it: two wiki
@@ -91,28 +90,17 @@ type review struct {
 // left waiting for details is abandoned by a timer. cw_requests always
 // shows the state, so CreateWiki's own pages show the truth.
 func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, error) {
-	r := &review{in: in, st: &process.Status{
-		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindRequestWiki, State: process.StateRunning,
-		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
-	}}
-	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *r.st, nil }); err != nil {
-		return RequestWikiResult{}, err
-	}
-	err := r.run(ctx)
-	// Decisions being checked get their answer before the workflow ends.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	if r.gate != nil {
-		r.gate.Drain(ctx)
-	}
-	r.drainReviews(ctx)
-	err = workflows.FinishState(ctx, r.st, err, r.byPerson)
-	return RequestWikiResult{Status: *r.st}, err
+	r := &review{in: in}
+	r.St = workflows.NewStatus(ctx, KindRequestWiki, in.Wiki.DB, in.Requester, nil)
+	r.reviews = r.reviewInbox()
+	err := r.Run(ctx, r.run, r.reviews)
+	return RequestWikiResult{Status: *r.St}, err
 }
 
 func (r *review) run(ctx workflow.Context) error {
 	var f *Activities
 	in := r.in
-	r.byPerson = workflows.KnowsPeople(ctx)
+	r.ByPerson = workflows.KnowsPeople(ctx)
 	r.follow = workflow.GetVersion(ctx, workflows.FollowChange, workflow.DefaultVersion, 1) >= 1
 	r.requester = process.Person{Name: in.Requester}
 	var filed FileRequestResult
@@ -121,40 +109,40 @@ func (r *review) run(ctx workflow.Context) error {
 		Category: in.Wiki.Category, Reason: in.Reason, Requester: in.Requester, Central: in.Options.CentralWiki,
 	}).Get(ctx, &filed)
 	if err != nil {
-		if why, ok := workflows.IsRefusal(err); r.byPerson && ok {
-			return workflows.Refuse(r.st, "%s", why)
+		if why, ok := workflows.IsRefusal(err); r.ByPerson && ok {
+			return workflows.Refuse(r.St, "%s", why)
 		}
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
-			r.st.State = process.StateFailed
-			r.st.Result["error"] = app.Message()
+			r.St.State = process.StateFailed
+			r.St.Result["error"] = app.Message()
 		}
 		return err
 	}
-	if r.byPerson {
+	if r.ByPerson {
 		auth := process.AuthorizeResult{User: filed.Requester, UserID: filed.UserID, Reason: in.Requester + " has no account on the farm"}
-		if err := workflows.Identify(ctx, r.st, auth, &r.requester); err != nil {
+		if err := workflows.Identify(ctx, r.St, auth, &r.requester); err != nil {
 			return err
 		}
 	}
 	r.id, r.status = filed.ID, farmdb.RequestInReview
-	r.st.Result["request_id"] = fmt.Sprint(filed.ID)
-	r.st.Result["request_status"] = r.status
+	r.St.Result["request_id"] = fmt.Sprint(filed.ID)
+	r.St.Result["request_status"] = r.status
 
 	reviewers := max(in.Options.Reviewers, 1)
-	r.gate, err = workflows.NewGate(ctx, process.ApprovalPolicy{
+	r.Gate, err = workflows.NewGate(ctx, process.ApprovalPolicy{
 		Quorum: reviewers, Right: process.RightCreateWiki, RightWiki: in.Options.CentralWiki,
 		DeclinesToEnd: reviewers, Authorize: activities.NameCheckRights,
-	}, in.Wiki.DB, r.requester, r.st)
+	}, in.Wiki.DB, r.requester, r.St)
 	if err != nil {
 		return err
 	}
-	r.gate.OnDecision = func(ctx workflow.Context, rec process.ApprovalRecord) {
+	r.Gate.OnDecision = func(ctx workflow.Context, rec process.ApprovalRecord) {
 		if rec.Accepted {
 			r.comment(ctx, rec.User, string(rec.Decision), fmt.Sprintf("%s: %s", rec.Decision, rec.Comment))
 		}
 	}
-	if err := r.listen(ctx); err != nil {
+	if err := r.reviews.Listen(ctx); err != nil {
 		return err
 	}
 	outcome, err := r.waitDecision(ctx)
@@ -166,7 +154,7 @@ func (r *review) run(ctx workflow.Context) error {
 	}
 	switch outcome {
 	case process.StateApproved:
-		if !r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.gate.ApproverNames(), " and ")) {
+		if !r.setStatus(ctx, farmdb.RequestApproved, "", "Approved by "+strings.Join(r.Gate.ApproverNames(), " and ")) {
 			return r.endExternal()
 		}
 		return r.create(ctx)
@@ -179,7 +167,7 @@ func (r *review) run(ctx workflow.Context) error {
 			return r.endExternal()
 		}
 	}
-	r.st.State = outcome
+	r.St.State = outcome
 	return nil
 }
 
@@ -190,11 +178,11 @@ func (r *review) run(ctx workflow.Context) error {
 // CreateWiki's to decide.
 func (r *review) followOther(ctx workflow.Context, found string) {
 	r.external, r.status = found, found
-	r.st.Result["request_status"] = found
-	r.st.Result["changed_outside"] = found
-	r.st.Actions = append(r.st.Actions, process.ActionRecord{Action: "cw_status", Accepted: true, Time: workflow.Now(ctx),
+	r.St.Result["request_status"] = found
+	r.St.Result["changed_outside"] = found
+	r.St.Actions = append(r.St.Actions, process.ActionRecord{Action: "cw_status", Accepted: true, Time: workflow.Now(ctx),
 		Reason: fmt.Sprintf("cw_status was changed to %s outside WikiFlow (CreateWiki's own form): the process follows it", found)})
-	r.gate.Close(process.StateCancelled)
+	r.Gate.Close(process.StateCancelled)
 }
 
 // endExternal ends the review the way another writer decided it; WikiFlow
@@ -202,11 +190,11 @@ func (r *review) followOther(ctx workflow.Context, found string) {
 func (r *review) endExternal() error {
 	switch r.external {
 	case farmdb.RequestDeclined:
-		r.st.State = process.StateDeclined
+		r.St.State = process.StateDeclined
 	case farmdb.RequestApproved:
-		r.st.State = process.StateCompleted
+		r.St.State = process.StateCompleted
 	default:
-		r.st.State = process.StateCancelled
+		r.St.State = process.StateCancelled
 	}
 	return nil
 }
@@ -214,14 +202,14 @@ func (r *review) endExternal() error {
 // waitDecision waits for the gate, abandoning the request when it has
 // waited in moredetails for longer than the timeout.
 func (r *review) waitDecision(ctx workflow.Context) (process.State, error) {
-	r.st.State = process.StateWaitingApproval
-	workflows.UpsertState(ctx, r.st.State)
-	workflow.SetCurrentDetails(ctx, r.gate.Details())
+	r.St.State = process.StateWaitingApproval
+	workflows.UpsertState(ctx, r.St.State)
+	workflow.SetCurrentDetails(ctx, r.Gate.Details())
 	timeout := r.in.Options.MoreDetailsTimeout
 	waitingForDetails := func() bool { return r.status == farmdb.RequestMoreDetails && timeout > 0 }
-	for r.gate.Outcome() == "" {
+	for r.Gate.Outcome() == "" {
 		if !waitingForDetails() {
-			if err := workflow.Await(ctx, func() bool { return r.gate.Outcome() != "" || waitingForDetails() }); err != nil {
+			if err := workflow.Await(ctx, func() bool { return r.Gate.Outcome() != "" || waitingForDetails() }); err != nil {
 				return "", err
 			}
 			continue
@@ -233,24 +221,24 @@ func (r *review) waitDecision(ctx workflow.Context) (process.State, error) {
 			var err error
 			ok, err = workflow.AwaitWithTimeout(ctx, left,
 				func() bool {
-					return r.gate.Outcome() != "" || r.status != farmdb.RequestMoreDetails || r.detailAt != asked
+					return r.Gate.Outcome() != "" || r.status != farmdb.RequestMoreDetails || r.detailAt != asked
 				})
 			if err != nil {
 				return "", err
 			}
 		}
 		if !ok {
-			r.gate.Close(process.StateExpired)
+			r.Gate.Close(process.StateExpired)
 		}
 	}
-	return r.gate.Outcome(), nil
+	return r.Gate.Outcome(), nil
 }
 
 // create starts the wiki's creation as a child workflow with the usual ID
 // and comments its outcome on the request.
 func (r *review) create(ctx workflow.Context) error {
-	r.st.State = process.StateApproved
-	workflows.UpsertState(ctx, r.st.State)
+	r.St.State = process.StateApproved
+	workflows.UpsertState(ctx, r.St.State)
 	workflow.SetCurrentDetails(ctx, "**Approved**: creating the wiki.")
 	in := r.in
 	cctx := workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
@@ -268,7 +256,7 @@ func (r *review) create(ctx workflow.Context) error {
 	err := workflow.ExecuteChildWorkflow(cctx, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: in.Wiki, Requester: r.requester.Name, Email: in.Email, Definition: in.Create,
 	}).Get(ctx, &res)
-	r.st.Result["create_process"] = createwiki.CreateWikiID(in.Wiki.DB)
+	r.St.Result["create_process"] = createwiki.CreateWikiID(in.Wiki.DB)
 	if err != nil {
 		msg := err.Error()
 		var app *temporal.ApplicationError
@@ -276,34 +264,33 @@ func (r *review) create(ctx workflow.Context) error {
 			msg = app.Message()
 		}
 		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+msg)
-		r.st.Result["create_state"] = string(process.StateFailed)
-		r.st.State = process.StateFailed
+		r.St.Result["create_state"] = string(process.StateFailed)
+		r.St.State = process.StateFailed
 		return nil
 	}
-	r.st.Result["create_state"] = string(res.Process.Status.State)
+	r.St.Result["create_state"] = string(res.Process.Status.State)
 	if res.Process.Status.State == process.StateRefused {
 		// On the identity version a refused creation ends without an error.
 		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+res.Process.Status.Result["error"])
-		r.st.State = process.StateFailed
+		r.St.State = process.StateFailed
 		return nil
 	}
 	r.comment(ctx, "", "create-wiki", fmt.Sprintf("The wiki's creation ended %s.", res.Process.Status.State))
-	r.st.State = process.StateCompleted
+	r.St.State = process.StateCompleted
 	return nil
 }
 
-// listen takes hold, more-details and edit-request as signals and as the
-// review update.
-func (r *review) listen(ctx workflow.Context) error {
-	err := workflow.SetUpdateHandlerWithOptions(ctx, UpdateReview,
-		func(ctx workflow.Context, req ReviewRequest) (process.ActionRecord, error) {
-			rec := r.review(ctx, req)
-			if !rec.Accepted {
-				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
-			}
-			return rec, nil
+// reviewInbox takes hold, more-details and edit-request as signals and as
+// the review update. It exists from the start, so that reviews sent to a
+// request that never opened are drained and recorded too.
+func (r *review) reviewInbox() *workflows.Inbox[ReviewRequest, ReviewRequest, process.ActionRecord] {
+	return &workflows.Inbox[ReviewRequest, ReviewRequest, process.ActionRecord]{
+		Update: UpdateReview, Signals: []string{ReviewHold, ReviewMoreDetails, ReviewEdit},
+		FromSignal: func(signal string, req ReviewRequest) ReviewRequest {
+			req.Action = signal
+			return req
 		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, req ReviewRequest) error {
+		Validate: func(_ workflow.Context, req ReviewRequest) error {
 			switch {
 			case req.User == "":
 				return fmt.Errorf("a review needs a user")
@@ -311,43 +298,38 @@ func (r *review) listen(ctx workflow.Context) error {
 				return fmt.Errorf("unknown review action %q", req.Action)
 			}
 			return nil
-		}})
-	if err != nil {
-		return err
-	}
-	for _, name := range []string{ReviewHold, ReviewMoreDetails, ReviewEdit} {
-		ch, action := workflow.GetSignalChannel(ctx, name), name
-		workflow.Go(ctx, func(ctx workflow.Context) {
-			for {
-				var req ReviewRequest
-				ch.Receive(ctx, &req)
-				req.Action = action
-				r.review(ctx, req)
+		},
+		Decide: func(ctx workflow.Context, req ReviewRequest) (process.ActionRecord, error) {
+			rec := r.review(ctx, req)
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
 			}
-		})
+			return rec, nil
+		},
+		Late: func(ctx workflow.Context, req ReviewRequest) {
+			r.St.Actions = append(r.St.Actions, process.ActionRecord{User: req.User, Action: req.Action,
+				Reason: "the request is closed", Time: workflow.Now(ctx)})
+		},
 	}
-	return nil
 }
 
 func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionRecord {
 	var f *Activities
-	r.busy++
-	defer func() { r.busy-- }()
 	rec := process.ActionRecord{User: req.User, Action: req.Action}
 	defer func() {
 		rec.Time = workflow.Now(ctx)
-		r.st.Actions = append(r.st.Actions, rec)
+		r.St.Actions = append(r.St.Actions, rec)
 	}()
-	if r.gate.Outcome() != "" {
-		rec.Reason = r.gate.ClosedReason()
+	if r.Gate.Outcome() != "" {
+		rec.Reason = r.Gate.ClosedReason()
 		return rec
 	}
 	// On the identity version the reviewer is named by MediaWiki first: the
 	// rights check says who they are and whether they are a wiki creator.
 	var who process.AuthorizeResult
-	if r.byPerson {
+	if r.ByPerson {
 		var err error
-		if who, err = r.gate.Check(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki); err != nil {
+		if who, err = r.Gate.Check(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki); err != nil {
 			rec.Reason = err.Error()
 			return rec
 		}
@@ -356,14 +338,14 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		rec.User = who.User
-		if r.gate.Outcome() != "" { // decided while MediaWiki was asked
-			rec.Reason = r.gate.ClosedReason()
+		if r.Gate.Outcome() != "" { // decided while MediaWiki was asked
+			rec.Reason = r.Gate.ClosedReason()
 			return rec
 		}
 	}
 	switch req.Action {
 	case ReviewEdit:
-		if (r.byPerson && who.UserID != r.requester.ID) || (!r.byPerson && req.User != r.in.Requester) {
+		if (r.ByPerson && who.UserID != r.requester.ID) || (!r.ByPerson && req.User != r.in.Requester) {
 			rec.Reason = "only the requester may edit the request"
 			return rec
 		}
@@ -375,8 +357,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			rec.Reason = err.Error()
 			return rec
 		}
-		if r.gate.Outcome() != "" { // decided while the edit was written
-			rec.Reason = r.gate.ClosedReason()
+		if r.Gate.Outcome() != "" { // decided while the edit was written
+			rec.Reason = r.Gate.ClosedReason()
 			return rec
 		}
 		if req.Sitename != "" {
@@ -398,8 +380,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			return rec
 		}
 		ok, why, err := who.Allowed, who.Reason, error(nil)
-		if !r.byPerson {
-			ok, why, err = r.gate.Holds(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki)
+		if !r.ByPerson {
+			ok, why, err = r.Gate.Holds(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki)
 		}
 		if err != nil || !ok {
 			rec.Reason = why
@@ -408,8 +390,8 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 			}
 			return rec
 		}
-		if r.gate.Outcome() != "" { // decided while the rights were checked
-			rec.Reason = r.gate.ClosedReason()
+		if r.Gate.Outcome() != "" { // decided while the rights were checked
+			rec.Reason = r.Gate.ClosedReason()
 			return rec
 		}
 		rec.Accepted = true
@@ -439,7 +421,7 @@ func (r *review) setStatus(ctx workflow.Context, status, user, comment string) b
 		return false
 	}
 	r.status = status
-	r.st.Result["request_status"] = status
+	r.St.Result["request_status"] = status
 	return true
 }
 
@@ -453,22 +435,7 @@ func (r *review) update(ctx workflow.Context, in UpdateRequestInput) UpdateReque
 	in.Central = r.in.Options.CentralWiki
 	var res UpdateRequestResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
-		r.st.Result["update_error"] = err.Error()
+		r.St.Result["update_error"] = err.Error()
 	}
 	return res
-}
-
-func (r *review) drainReviews(ctx workflow.Context) {
-	_ = workflow.Await(ctx, func() bool { return r.busy == 0 })
-	for _, name := range []string{ReviewHold, ReviewMoreDetails, ReviewEdit} {
-		ch := workflow.GetSignalChannel(ctx, name)
-		for {
-			var req ReviewRequest
-			if !ch.ReceiveAsync(&req) {
-				break
-			}
-			r.st.Actions = append(r.st.Actions, process.ActionRecord{User: req.User, Action: name,
-				Reason: "the request is closed", Time: workflow.Now(ctx)})
-		}
-	}
 }

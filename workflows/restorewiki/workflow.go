@@ -97,39 +97,21 @@ var restoreRefusals = map[string]bool{
 // (not the requester) approves; both checks are made again after the
 // approval, then the steps run.
 func RestoreWiki(ctx workflow.Context, in RestoreWikiInput) (RestoreWikiResult, error) {
-	st := &process.Status{
-		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindRestoreWiki, State: process.StateRunning,
-		Wiki: in.Wiki, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{"reason": in.Reason},
-	}
-	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
-		return RestoreWikiResult{}, err
-	}
-	r := &restoration{in: in, st: st, requester: process.Person{Name: in.Requester}}
-	err := r.run(ctx)
-	// Decisions being checked get their answer before the workflow ends.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
-	if r.gate != nil {
-		r.gate.Drain(ctx)
-	}
-	if r.owned {
-		workflows.ReleaseWiki(ctx, in.Wiki)
-	}
-	err = workflows.FinishState(ctx, st, err, r.byPerson)
-	return RestoreWikiResult{Status: *st}, err
+	r := &restoration{in: in, requester: process.Person{Name: in.Requester}}
+	r.St = workflows.NewStatus(ctx, KindRestoreWiki, in.Wiki, in.Requester, map[string]string{"reason": in.Reason})
+	err := r.Run(ctx, r.run)
+	return RestoreWikiResult{Status: *r.St}, err
 }
 
 type restoration struct {
+	workflows.Frame
 	in        RestoreWikiInput
-	st        *process.Status
-	byPerson  bool
-	owned     bool // this process owns the wiki's name now
 	requester process.Person
-	gate      *workflows.Gate
 }
 
 func (r *restoration) run(ctx workflow.Context) error {
-	in, st := r.in, r.st
-	r.byPerson = workflows.KnowsPeople(ctx)
+	in, st := r.in, r.St
+	r.ByPerson = workflows.KnowsPeople(ctx)
 	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Options.CentralWiki, process.RightManageWikiRestricted)
 	if err != nil {
 		return err
@@ -146,9 +128,9 @@ func (r *restoration) run(ctx workflow.Context) error {
 	if err := workflows.OwnWiki(ctx, st, in.Wiki, KindRestoreWiki); err != nil {
 		return err
 	}
-	r.owned = true
+	r.Owned = in.Wiki
 	g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, r.requester, st)
-	r.gate = g
+	r.Gate = g
 	if err != nil || !approved {
 		return err
 	}
@@ -180,12 +162,12 @@ func (r *restoration) check(ctx workflow.Context, summary string) (CheckRestoreR
 	err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, summary), f.CheckRestore, CheckRestoreInput{DB: r.in.Wiki}).Get(ctx, &res)
 	var app *temporal.ApplicationError
 	if errors.As(err, &app) && app.NonRetryable() && restoreRefusals[app.Type()] {
-		return res, workflows.Refuse(r.st, "%s", app.Message())
+		return res, workflows.Refuse(r.St, "%s", app.Message())
 	}
 	if err != nil {
 		return res, err
 	}
-	out := r.st.Result
+	out := r.St.Result
 	out["backup_manifest"], out["backup_manifest_sha256"] = res.Manifest, res.ManifestSHA256
 	out["backup_process"], out["backup_verified_at"] = res.Process, res.VerifiedAt
 	out["backup_tables"], out["rows_count"] = fmt.Sprint(res.Tables), fmt.Sprint(res.Rows)

@@ -1,0 +1,54 @@
+package workflows
+
+import (
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/process"
+)
+
+// Frame is what every process with people in it does around its own work,
+// in this order: it serves the status query from the first moment; when the
+// process's work returns, decisions still being checked get their answer,
+// the gate and then each inbox record what is still queued as too late, an
+// owned wiki is given back, and the state the process ends in is settled.
+// A process embeds it and sets its fields as it goes.
+type Frame struct {
+	St       *process.Status
+	ByPerson bool   // on the identity version (see KnowsPeople)
+	Gate     *Gate  // once the process opened its approval gate
+	Owned    string // the wiki this process owns, once it does
+}
+
+// Drainer is an inbox the frame drains when the process ends.
+type Drainer interface{ Drain(ctx workflow.Context) }
+
+// Run runs work inside the frame and returns the process's end error.
+func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error, inboxes ...Drainer) error {
+	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *f.St, nil }); err != nil {
+		return err
+	}
+	err := work(ctx)
+	// Decisions being checked get their answer before the workflow ends.
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	if f.Gate != nil {
+		f.Gate.Drain(ctx)
+	}
+	for _, in := range inboxes {
+		in.Drain(ctx)
+	}
+	if f.Owned != "" {
+		ReleaseWiki(ctx, f.Owned)
+	}
+	return FinishState(ctx, f.St, err, f.ByPerson)
+}
+
+// NewStatus is a process's status as it starts.
+func NewStatus(ctx workflow.Context, kind, wiki, requester string, result map[string]string) *process.Status {
+	if result == nil {
+		result = map[string]string{}
+	}
+	return &process.Status{
+		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: kind, State: process.StateRunning,
+		Wiki: wiki, Requester: requester, Started: workflow.Now(ctx), Result: result,
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"go.temporal.io/api/serviceerror"
 	tclient "go.temporal.io/sdk/client"
@@ -17,32 +16,41 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
-// start starts a workflow and waits until it has checked its request: a
-// refusal (unknown wiki, no right, invalid value) comes back as a
-// RefusedError and the process is left failed with the reason.
+// start starts a workflow and, in the same round trip (Update-with-Start),
+// gets its answer to the checked update: a refusal (unknown wiki, no right,
+// invalid value) comes back as a RefusedError, the process left ended with
+// the reason; a request taken comes back with the status after its checks.
 func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, wf any, arg any) (process.Status, error) {
-	_, err := c.Temporal.ExecuteWorkflow(ctx, opts, wf, arg)
+	st, open, err := c.startChecked(ctx, opts, wf, arg)
+	if open {
+		return st, refused("a process %s is already open", opts.ID)
+	}
+	return st, err
+}
+
+// startChecked is start that tells a process already open (open) apart
+// from the other refusals.
+func (c *Client) startChecked(ctx context.Context, opts tclient.StartWorkflowOptions, wf any, arg any) (st process.Status, open bool, err error) {
+	handle, err := c.Temporal.UpdateWithStartWorkflow(ctx, tclient.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.Temporal.NewWithStartWorkflowOperation(opts, wf, arg),
+		UpdateOptions: tclient.UpdateWorkflowOptions{
+			UpdateName: process.UpdateChecked, WaitForStage: tclient.WorkflowUpdateStageCompleted,
+		},
+	})
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
-		return process.Status{}, refused("a process %s is already open", opts.ID)
+		return st, true, nil
 	}
 	if err != nil {
-		return process.Status{}, err
+		return st, false, err
 	}
-	for {
-		st, err := c.Status(ctx, opts.ID)
-		if err != nil || st.State != process.StateRunning || len(st.Steps) > 0 || st.Result["request_id"] != "" {
-			if err == nil && (st.State == process.StateFailed || st.State == process.StateRefused) {
-				return st, refused("%s", st.Result["error"])
-			}
-			return st, err
-		}
-		select {
-		case <-ctx.Done():
-			return st, ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
+	if err := handle.Get(ctx, &st); err != nil {
+		return st, false, err
 	}
+	if (st.State == process.StateFailed || st.State == process.StateRefused) && len(st.Steps) == 0 {
+		return st, false, refused("%s", st.Result["error"])
+	}
+	return st, false, nil
 }
 
 // DeleteWiki asks for a wiki's deletion.

@@ -45,9 +45,9 @@ type CreateWikiRequest struct {
 	Email     string
 }
 
-// CreateWiki starts the creation of a wiki and waits until its request has
-// been validated by the workflow; an invalid or duplicate request comes back
-// as a RefusedError. It returns the process ID.
+// CreateWiki starts the creation of a wiki and gets the workflow's answer
+// to its validation in the same round trip; an invalid or duplicate request
+// comes back as a RefusedError. It returns the process ID.
 func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string, error) {
 	rules := activities.WikiRules{Suffix: c.Config.MediaWiki.DBSuffix}
 	if err := rules.Check(req.Wiki, req.Requester); err != nil {
@@ -63,17 +63,19 @@ func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string,
 	}
 	opts := c.startOptions(id, createwiki.KindCreateWiki, req.Wiki.DB, req.Requester,
 		fmt.Sprintf("Create wiki %s (%q, %s) for %s", req.Wiki.DB, req.Wiki.Sitename, req.Wiki.Language, req.Requester))
-	_, err = c.Temporal.ExecuteWorkflow(ctx, opts, createwiki.CreateWiki, createwiki.CreateWikiInput{
+	_, open, err := c.startChecked(ctx, opts, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Definition: def,
 	})
-	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
+	var refusal *RefusedError
+	switch {
+	case open:
 		return id, refused("the wiki %s is being created (process %s)", req.Wiki.DB, id)
-	}
-	if err != nil {
+	case errors.As(err, &refusal):
+		return id, err
+	case err != nil:
 		return "", err
 	}
-	return id, c.awaitValidation(ctx, id)
+	return id, nil
 }
 
 // checkPrevious refuses a creation while another one of the same wiki runs
@@ -95,34 +97,6 @@ func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 		return refused("the wiki %s already exists (created by process %s)", db, id)
 	}
 	return nil
-}
-
-// awaitValidation waits until the workflow either runs its steps
-// (validation passed) or ended (validation refused it).
-func (c *Client) awaitValidation(ctx context.Context, id string) error {
-	for {
-		desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
-		if err != nil {
-			return err
-		}
-		closed := desc.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
-		st, err := c.query(ctx, id)
-		if closed || (err == nil && process.Ended(st.State)) {
-			st, err := c.Status(ctx, id)
-			if err == nil && (st.State == process.StateRefused || st.State == process.StateFailed) && len(st.Steps) == 0 {
-				return refused("%s", st.Result["error"])
-			}
-			return err
-		}
-		if err == nil && len(st.Steps) > 0 {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
 }
 
 // CreateWikiDefinition builds the definition new creations run with, from
@@ -150,10 +124,8 @@ func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient
 		TaskQueue:                c.Config.Temporal.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		// Without this the SDK hands back the existing run as if it were new.
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		StaticSummary:                            summary,
-		StaticDetails:                            fmt.Sprintf("**%s** of `%s`, requested by %s.\n\nQuery `status` for the steps.", kind, wiki, requester),
+		StaticSummary:            summary,
+		StaticDetails:            fmt.Sprintf("**%s** of `%s`, requested by %s.\n\nQuery `status` for the steps.", kind, wiki, requester),
 		// The policies of the activities outside the step graph, recorded
 		// with the start like the definition (see process.MemoRetry).
 		Memo: map[string]any{process.MemoRetry: process.NewRetryPolicies(c.Config.Processes.TransientRetryBudget)},

@@ -126,6 +126,10 @@ const (
 	UpdateAbort     = "abort"
 	SignalRetryStep = "retry-step"
 	SignalAbort     = "abort"
+	// UpdateChecked answers once the process has checked its request:
+	// accepted (a gate is open or the steps run) or refused. A client sends
+	// it with the start (Update-with-Start).
+	UpdateChecked = "checked"
 )
 
 // Action names in ActionRecord.

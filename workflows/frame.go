@@ -7,17 +7,24 @@ import (
 )
 
 // Frame is what every process with people in it does around its own work,
-// in this order: it serves the status query from the first moment; when the
-// process's work returns, decisions still being checked get their answer,
-// the gate and then each inbox record what is still queued as too late, an
-// owned wiki is given back, and the state the process ends in is settled.
-// A process embeds it and sets its fields as it goes.
+// in this order: it serves the status query and the checked update from
+// the first moment (the process calls Accept once its request passed its
+// checks); when the process's work returns, decisions still being checked
+// get their answer, the gate and then each inbox record what is still
+// queued as too late, an owned wiki is given back, and the state the
+// process ends in is settled. A process embeds it and sets its fields as
+// it goes.
 type Frame struct {
 	St       *process.Status
 	ByPerson bool   // on the identity version (see KnowsPeople)
 	Gate     *Gate  // once the process opened its approval gate
 	Owned    string // the wiki this process owns, once it does
+	checked  *Checked
 }
+
+// Accept says the process took its request: the start's checked update
+// answers now.
+func (f *Frame) Accept() { f.checked.Accept() }
 
 // Drainer is an inbox the frame drains when the process ends.
 type Drainer interface{ Drain(ctx workflow.Context) }
@@ -27,7 +34,12 @@ func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error,
 	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *f.St, nil }); err != nil {
 		return err
 	}
-	err := work(ctx)
+	var err error
+	if f.checked, err = ListenChecked(ctx, f.St); err != nil {
+		return err
+	}
+	err = work(ctx)
+	f.checked.End()
 	// Decisions being checked get their answer before the workflow ends.
 	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
 	if f.Gate != nil {

@@ -116,6 +116,7 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	if !auth.Allowed {
 		return workflows.Refuse(st, "%s may not change settings of %s: %s", c.requester.Name, in.Wiki, auth.Reason)
 	}
+	c.Accept()
 	if valid.Outputs[SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
 		g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, c.requester, st)

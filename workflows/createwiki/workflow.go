@@ -127,6 +127,13 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindCreateWiki, State: process.StateRunning,
 		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
 	}
+	checked, err := workflows.ListenChecked(ctx, st)
+	if err != nil {
+		return CreateWikiResult{}, err
+	}
+	// The checked update gets its answer before the workflow ends.
+	defer func() { _ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }) }()
+	defer checked.End()
 	if byPerson {
 		// Answers until the engine takes over the query.
 		if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *st, nil }); err != nil {
@@ -149,7 +156,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		check.Params = map[string]string{activities.ParamCentralWiki: in.Definition.Authorize.Wiki}
 	}
 	var valid process.StepResult
-	err := workflow.ExecuteActivity(vctx, f.ValidateWiki, check).Get(ctx, &valid)
+	err = workflow.ExecuteActivity(vctx, f.ValidateWiki, check).Get(ctx, &valid)
 	if err != nil {
 		if why, ok := workflows.IsRefusal(err); byPerson && ok {
 			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)
@@ -172,6 +179,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		}
 		defer workflows.ReleaseWiki(ctx, in.Wiki.DB)
 	}
+	checked.Accept()
 	res, err := workflows.RunProcess(ctx, workflows.ProcessInput{
 		Definition: in.Definition,
 		Wiki:       in.Wiki,

@@ -191,6 +191,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if err := d.undeletes.Listen(ctx); err != nil {
 		return err
 	}
+	d.Accept()
 	outcome, err := d.Gate.Wait(ctx)
 	if err != nil {
 		return err

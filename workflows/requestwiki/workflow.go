@@ -145,6 +145,7 @@ func (r *review) run(ctx workflow.Context) error {
 	if err := r.reviews.Listen(ctx); err != nil {
 		return err
 	}
+	r.Accept()
 	outcome, err := r.waitDecision(ctx)
 	if err != nil {
 		return err

@@ -129,6 +129,7 @@ func (r *restoration) run(ctx workflow.Context) error {
 		return err
 	}
 	r.Owned = in.Wiki
+	r.Accept()
 	g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, r.requester, st)
 	r.Gate = g
 	if err != nil || !approved {

@@ -13,6 +13,7 @@ import (
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/notify"
+	"github.com/wikiflow/wikiflow/process"
 )
 
 // Error types of permanent failures; a retry policy never retries them and
@@ -121,3 +122,15 @@ const ErrOwned = "OwnedByOther"
 
 // ErrNotInBackup: a removal found something the verified backup does not hold.
 const ErrNotInBackup = "NotInBackup"
+
+// WikiDB is the database name of the wiki a step works on, checked: a name
+// that could not be a database is a permanent error, never retried.
+func WikiDB(in process.StepInput) (string, error) { return CheckedDB(in.Wiki.DB) }
+
+// CheckedDB checks a wiki's database name like WikiDB.
+func CheckedDB(db string) (string, error) {
+	if err := farmdb.CheckDBName(db); err != nil {
+		return "", Permanent(ErrInvalidInput, "%v", err)
+	}
+	return db, nil
+}

@@ -102,9 +102,9 @@ func (f *Activities) checkSettingChange(ctx context.Context, in process.StepInpu
 	if f.Settings == nil {
 		return settings.Setting{}, nil, activities.Permanent(activities.ErrMisconfigured, "no settings registry is loaded (mediawiki.settings_registry)")
 	}
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return settings.Setting{}, nil, err
 	}
 	name, rawValue := in.Args[SettingArgName], in.Args[SettingArgValue]
 	if name == "" {

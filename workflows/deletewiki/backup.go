@@ -66,9 +66,9 @@ func (m backupManifest) Outputs(path string) map[string]string {
 // the file. Outputs: path, sha256, bytes, tables, counts (JSON table -> rows)
 // and cluster.
 func (f *Activities) BackupDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	path, err := f.BackupPath(db, in.ProcessID)
 	if err != nil {

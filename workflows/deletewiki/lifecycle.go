@@ -18,9 +18,9 @@ import (
 // checks over the wiki's API that the wiki really is read-only (a wiki that
 // is already marked deleted is not served at all, which is fine too).
 func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	reason := strings.TrimSpace(in.Args["reason"])
 	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
@@ -58,9 +58,9 @@ func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (proce
 // kept on a rerun) and checks that the farm no longer serves it. Its data
 // stays until the grace period ends; ReopenWiki undoes this.
 func (f *Activities) MarkWikiDeleted(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	if err := f.Central.MarkDeleted(ctx, db, time.Now()); err != nil {
 		return process.StepResult{}, f.centralErr(db, err)
@@ -83,9 +83,9 @@ func (f *Activities) MarkWikiDeleted(ctx context.Context, in process.StepInput) 
 // (no closing or deletion time or reason left) and checks over the API
 // that the wiki answers again and accepts edits.
 func (f *Activities) ReopenWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	if err := f.Central.Reopen(ctx, db); err != nil {
 		return process.StepResult{}, f.centralErr(db, err)

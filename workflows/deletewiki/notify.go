@@ -35,9 +35,9 @@ const (
 // process passes the "scheduled" run's output on. Outputs: bureaucrats and
 // emailed (JSON lists).
 func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	phase := in.Params["phase"]
 	if phase != PhaseScheduled && phase != PhaseDeleted {

@@ -64,9 +64,9 @@ func (f *Activities) DropWikiDatabase(ctx context.Context, in process.StepInput)
 // that step verified an export of them and they are still the exported
 // rows; a process started before rows were exported names none.
 func (f *Activities) RemoveWikiRows(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	if step := in.Params["verify_step"]; step != "" {
 		if err := f.RemoveVerifiedRows(ctx, in, step); err != nil {

@@ -12,7 +12,6 @@ import (
 	"strconv"
 
 	"github.com/wikiflow/wikiflow/activities"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -23,9 +22,9 @@ import (
 // different file found at the path is kept aside. Outputs: path, sha256,
 // bytes, counts (JSON table -> rows).
 func (f *Activities) ExportWikiRows(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	base, err := f.BackupBase(db, in.ProcessID)
 	if err != nil {

@@ -18,9 +18,9 @@ import (
 // recorded sha256 — else activities.ErrChecksumMismatch or activities.ErrBackupMissing. It
 // changes nothing.
 func (f *Activities) CheckRestore(ctx context.Context, in CheckRestoreInput) (CheckRestoreResult, error) {
-	db := in.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return CheckRestoreResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.CheckedDB(in.DB)
+	if err != nil {
+		return CheckRestoreResult{}, err
 	}
 	if _, err := f.Central.Wiki(ctx, db); err == nil {
 		return CheckRestoreResult{}, activities.Permanent(activities.ErrWikiExists, "%s is registered in cw_wikis: the name is taken", db)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 
 	"github.com/wikiflow/wikiflow/activities"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -19,9 +18,9 @@ import (
 // still closed and marked deleted, as it was backed up; ReopenWiki opens
 // it. Outputs: counts (JSON table -> rows).
 func (f *Activities) RestoreWikiRows(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	if err := farmdb.CheckDBName(db); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+	db, err := activities.WikiDB(in)
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	set, err := restoreSet(in)
 	if err != nil {

@@ -134,3 +134,13 @@ func CheckedDB(db string) (string, error) {
 	}
 	return db, nil
 }
+
+// QuotedWikiDB is WikiDB with the name quoted for SQL, for steps that
+// create or drop the database.
+func QuotedWikiDB(in process.StepInput) (db, quoted string, err error) {
+	quoted, err = farmdb.QuoteDB(in.Wiki.DB)
+	if err != nil {
+		return "", "", Permanent(ErrInvalidInput, "%v", err)
+	}
+	return in.Wiki.DB, quoted, nil
+}

@@ -2,6 +2,8 @@ package activities
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,3 +106,31 @@ func (f *Farm) OurCluster(ctx context.Context, in process.StepInput) (string, er
 
 // ParamCentralWiki names the farm's central wiki in a step's params.
 const ParamCentralWiki = "central_wiki"
+
+// OrDefault is s, or def when s is empty (an optional param).
+func OrDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// PutClaim claims a database name for a process (farmdb.Claim): a claim
+// another process won meanwhile is permanent, ErrNotOurs.
+func (f *Farm) PutClaim(ctx context.Context, claim farmdb.Claim) error {
+	err := f.Central.PutClaim(ctx, claim)
+	if errors.Is(err, farmdb.ErrClaimedByOther) {
+		return Permanent(ErrNotOurs, "%v", err)
+	}
+	return err
+}
+
+// ClusterServer is a database cluster's server; a cluster the
+// configuration does not have is permanent, ErrMisconfigured.
+func (f *Farm) ClusterServer(cluster string) (*sql.DB, error) {
+	server, err := f.Clusters.Server(cluster)
+	if err != nil {
+		return nil, Permanent(ErrMisconfigured, "%v", err)
+	}
+	return server, nil
+}

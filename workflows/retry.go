@@ -86,21 +86,23 @@ func RetryMemo(ctx workflow.Context) map[string]any {
 // the process's activity budget, or legacy (the fixed policy such calls
 // had) for a process started without one.
 func OneOffOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy) workflow.ActivityOptions {
-	opts := workflow.ActivityOptions{StartToCloseTimeout: timeout, Summary: summary, RetryPolicy: legacy}
-	if rp, ok := retryPolicies(ctx); ok {
-		opts.RetryPolicy = retryPolicy(rp.Activities)
-		opts.ScheduleToCloseTimeout = scheduleToClose(rp.Activities, timeout)
-	}
-	return opts
+	return budgetOptions(ctx, summary, timeout, legacy, func(rp process.RetryPolicies) process.RetryDef { return rp.Activities })
 }
 
 // decisionOptions are OneOffOptions for a rights check a person waits for:
 // the shorter decision budget (process.DecisionBudget).
 func decisionOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy) workflow.ActivityOptions {
+	return budgetOptions(ctx, summary, timeout, legacy, func(rp process.RetryPolicies) process.RetryDef { return rp.Decisions })
+}
+
+// budgetOptions are an activity's options under the budget that budget
+// picks from the process's policies, or legacy without them.
+func budgetOptions(ctx workflow.Context, summary string, timeout time.Duration, legacy *temporal.RetryPolicy,
+	budget func(process.RetryPolicies) process.RetryDef) workflow.ActivityOptions {
 	opts := workflow.ActivityOptions{StartToCloseTimeout: timeout, Summary: summary, RetryPolicy: legacy}
 	if rp, ok := retryPolicies(ctx); ok {
-		opts.RetryPolicy = retryPolicy(rp.Decisions)
-		opts.ScheduleToCloseTimeout = scheduleToClose(rp.Decisions, timeout)
+		opts.RetryPolicy = retryPolicy(budget(rp))
+		opts.ScheduleToCloseTimeout = scheduleToClose(budget(rp), timeout)
 	}
 	return opts
 }

@@ -144,3 +144,14 @@ func (f *Activities) checkSettingChange(ctx context.Context, in process.StepInpu
 // dependencies. Their methods are registered one by one (see Register), so
 // the helpers of the embedded Farm are never registered a second time.
 type Activities struct{ *activities.Farm }
+
+// logSetting: managewiki/settings on the wiki itself, as ManageWiki's own
+// settings form logs, with the old and the new value.
+func (f *Activities) logSetting(ctx context.Context, in process.StepInput, name, old, value string) error {
+	return f.WriteLog(ctx, activities.LogEntry{
+		Wiki: in.Wiki.DB, Type: activities.LogManageWiki, Action: "settings", Performer: in.Requester,
+		Target: activities.ProcessPage(in.ProcessID), Comment: in.Args["reason"],
+		Params: map[string]any{"4::wiki": in.Wiki.DB, "5::changes": name, "6::old": old, "7::new": value},
+		Key:    activities.StepKey(ctx, in, "managewiki/settings"),
+	})
+}

@@ -70,10 +70,9 @@ func (f *Activities) ValidateWiki(ctx context.Context, in process.StepInput) (pr
 // accepted only when this process's claim is on it: "created by an earlier
 // attempt" is fine, "exists and is not ours" is refused.
 func (f *Activities) CreateDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	quoted, err := farmdb.QuoteDB(db)
+	db, quoted, err := activities.QuotedWikiDB(in)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return process.StepResult{}, err
 	}
 	claim, claimed, err := f.Central.GetClaim(ctx, db)
 	if err != nil {
@@ -95,16 +94,13 @@ func (f *Activities) CreateDatabase(ctx context.Context, in process.StepInput) (
 			return process.StepResult{}, err
 		}
 		claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
-		if err := f.Central.PutClaim(ctx, claim); err != nil {
-			if errors.Is(err, farmdb.ErrClaimedByOther) {
-				return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "%v", err)
-			}
+		if err := f.PutClaim(ctx, claim); err != nil {
 			return process.StepResult{}, err
 		}
 	}
-	server, err := f.Clusters.Server(claim.Cluster)
+	server, err := f.ClusterServer(claim.Cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, err
 	}
 	// binary, like MediaWiki's installer on MySQL.
 	if _, err := server.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+quoted+" CHARACTER SET binary"); err != nil {
@@ -119,10 +115,9 @@ func (f *Activities) CreateDatabase(ctx context.Context, in process.StepInput) (
 // DropDatabase undoes CreateDatabase: it drops the database only when this
 // process's claim is on it, then releases the claim.
 func (f *Activities) DropDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	quoted, err := farmdb.QuoteDB(db)
+	db, quoted, err := activities.QuotedWikiDB(in)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return process.StepResult{}, err
 	}
 	claim, claimed, err := f.Central.GetClaim(ctx, db)
 	if err != nil {
@@ -134,9 +129,9 @@ func (f *Activities) DropDatabase(ctx context.Context, in process.StepInput) (pr
 	if err := f.CheckStillOurs(ctx, in); err != nil {
 		return process.StepResult{}, err
 	}
-	server, err := f.Clusters.Server(claim.Cluster)
+	server, err := f.ClusterServer(claim.Cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, err
 	}
 	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
 		return process.StepResult{}, err
@@ -385,4 +380,27 @@ var StepActivities = []string{
 	NameValidateWiki, NameCreateDatabase, NameDropDatabase, NameCreateSchema, activities.NameSourceSQLFile,
 	NameRegisterWiki, NameUnregisterWiki, NameGrantRequesterRights, NameCreateMainPage,
 	NameCreateStorage, NameRemoveStorage, activities.NameRunMaintenanceScript, NameNotifyCreated,
+}
+
+// logCreated: farmer/createwiki on the central wiki. The performer is the
+// wiki creator whose approval completed the wiki's request (the farmer log
+// of request-wiki:<db> says who), as CreateWiki logs the creator who
+// approved; a creation an operator started has no one else named in it, so
+// its performer is the requester, for whom the wiki was made and who
+// becomes its bureaucrat.
+func (f *Activities) logCreated(ctx context.Context, in process.StepInput) error {
+	request := "request-wiki:" + in.Wiki.DB
+	approverOf := activities.ProcessPage(request)
+	if f.Processes != nil {
+		// Approvals count only while the review waits for this creation.
+		if open, err := f.Processes.Open(ctx, request, ""); err == nil && !open {
+			approverOf = ""
+		}
+	}
+	return f.WriteLog(ctx, activities.LogEntry{
+		Wiki: f.CentralHint(in.Params[activities.ParamCentralWiki], in.Wiki.DB), Central: true, Type: activities.LogFarmer, Action: "createwiki",
+		Performer: in.Requester, ApproverOf: approverOf, Target: activities.ProcessPage(in.ProcessID),
+		Params: map[string]any{"4::wiki": in.Wiki.DB, "5::requester": in.Requester},
+		Key:    activities.StepKey(ctx, in, activities.LogFarmer+"/createwiki"),
+	})
 }

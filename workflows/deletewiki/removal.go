@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/wikiflow/wikiflow/activities"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 )
 
@@ -15,10 +14,9 @@ import (
 // succeeded and its backup file is still on disk with the verified sha256.
 // Any claim on the name (wf_database_claims) goes with it.
 func (f *Activities) DropWikiDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
-	quoted, err := farmdb.QuoteDB(db)
+	db, quoted, err := activities.QuotedWikiDB(in)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return process.StepResult{}, err
 	}
 	step := activities.OrDefault(in.Params["verify_step"], DefaultVerifyStep)
 	rec := in.Outputs[step]

@@ -2,6 +2,8 @@ package client
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,17 +31,30 @@ func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, w
 }
 
 // startChecked is start that tells a process already open (open) apart
-// from the other refusals.
+// from the other refusals. A worker answers the checked update within
+// moments; when none has after queryTimeout and none polls the task queue,
+// the start returns ErrNoWorker (the process stays open, and runs once a
+// worker comes), else it keeps waiting for the same update.
 func (c *Client) startChecked(ctx context.Context, opts tclient.StartWorkflowOptions, wf any, arg any) (st process.Status, open bool, err error) {
-	handle, err := c.Temporal.UpdateWithStartWorkflow(ctx, tclient.UpdateWithStartWorkflowOptions{
-		StartWorkflowOperation: c.Temporal.NewWithStartWorkflowOperation(opts, wf, arg),
-		UpdateOptions: tclient.UpdateWorkflowOptions{
-			UpdateName: process.UpdateChecked, WaitForStage: tclient.WorkflowUpdateStageCompleted,
-		},
+	update := tclient.UpdateWorkflowOptions{
+		UpdateID: opts.ID + "/checked/" + randomID(), UpdateName: process.UpdateChecked,
+		WaitForStage: tclient.WorkflowUpdateStageCompleted,
+	}
+	first, cancel := context.WithTimeout(ctx, queryTimeout)
+	handle, err := c.Temporal.UpdateWithStartWorkflow(first, tclient.UpdateWithStartWorkflowOptions{
+		StartWorkflowOperation: c.Temporal.NewWithStartWorkflowOperation(opts, wf, arg), UpdateOptions: update,
 	})
+	cancel()
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
-	if errors.As(err, &started) {
+	switch {
+	case errors.As(err, &started):
 		return st, true, nil
+	case err != nil && first.Err() != nil && ctx.Err() == nil:
+		if st, serr := c.Status(ctx, opts.ID); errors.Is(serr, ErrNoWorker) {
+			return st, false, serr
+		}
+		update.WorkflowID = opts.ID
+		handle, err = c.Temporal.UpdateWorkflow(ctx, update)
 	}
 	if err != nil {
 		return st, false, err
@@ -51,6 +66,13 @@ func (c *Client) startChecked(ctx context.Context, opts tclient.StartWorkflowOpt
 		return st, false, refused("%s", st.Result["error"])
 	}
 	return st, false, nil
+}
+
+// randomID tells one start's update apart from another's.
+func randomID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // DeleteWiki asks for a wiki's deletion.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
@@ -28,17 +29,40 @@ type Delay struct {
 	D        time.Duration
 }
 
-// NewEnv builds a test environment that runs workflows, with every fake
-// activity of f registered by name; the delays are mocks, added after
+// NewEnv builds a test environment that runs the workflows wfs, with every
+// fake activity of f registered by name; the delays are mocks, added after
 // every registration.
-func NewEnv(t *testing.T, f *Farm, workflows []any, delays ...Delay) *testsuite.TestWorkflowEnvironment {
+func NewEnv(t *testing.T, f *Farm, wfs []any, delays ...Delay) *testsuite.TestWorkflowEnvironment {
 	t.Helper()
+	return newEnv(f, stepActivities, delays, func(env *testsuite.TestWorkflowEnvironment) {
+		for _, w := range wfs {
+			env.RegisterWorkflow(w)
+		}
+	})
+}
+
+// NewProcessEnv is NewEnv for the process workflow running def: every
+// step and undo activity of def is a Step of f under its name (CheckRights
+// is the rights check a definition names).
+func NewProcessEnv(t *testing.T, f *Farm, def process.Definition, delays ...Delay) *testsuite.TestWorkflowEnvironment {
+	t.Helper()
+	var steps []string
+	for _, s := range def.Steps {
+		steps = append(steps, s.Activity)
+		if s.Undo != "" {
+			steps = append(steps, s.Undo)
+		}
+	}
+	return newEnv(f, steps, delays, func(env *testsuite.TestWorkflowEnvironment) { workflows.RegisterProcessWorkflow(env) })
+}
+
+// newEnv registers what register does, f.Step under every name of steps
+// and the other fakes of f, then mocks the delays.
+func newEnv(f *Farm, steps []string, delays []Delay, register func(*testsuite.TestWorkflowEnvironment)) *testsuite.TestWorkflowEnvironment {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
-	for _, w := range workflows {
-		env.RegisterWorkflow(w)
-	}
-	for _, name := range stepActivities {
+	register(env)
+	for _, name := range steps {
 		env.RegisterActivityWithOptions(f.Step(name), activity.RegisterOptions{Name: name})
 	}
 	env.RegisterActivityWithOptions(f.checkRights, activity.RegisterOptions{Name: activities.NameCheckRights})

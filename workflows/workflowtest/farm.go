@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -45,6 +46,7 @@ type Farm struct {
 	Rights  map[string]bool                // "user|right|wiki"
 	Outputs map[string]map[string]string   // step outputs by activity name
 	errs    map[string]error               // errors by activity name
+	hooks   map[string]func() error        // run at every call, by activity name
 
 	// The fake's accounts: every name is an account of its own (its id a
 	// hash of the name) unless it is an alias (another spelling of an
@@ -71,7 +73,7 @@ type Farm struct {
 func NewFarm() *Farm {
 	return &Farm{
 		Steps: map[string][]process.StepInput{}, Rights: map[string]bool{},
-		Outputs: map[string]map[string]string{}, errs: map[string]error{},
+		Outputs: map[string]map[string]string{}, errs: map[string]error{}, hooks: map[string]func() error{},
 		aliases: map[string]string{}, Owners: map[string]string{}, NoAccount: map[string]bool{},
 		Lookup: farmdb.Wiki{DBName: Wiki, Sitename: "Test"}, FileID: 42,
 	}
@@ -153,13 +155,28 @@ func (f *Farm) Fail(name string, err error) {
 	f.errs[name] = err
 }
 
-// Log records a call of the activity name and returns the error Fail set
-// for it, for an activity a test fakes itself.
-func (f *Farm) Log(name string) error {
+// Hook makes every call of the activity name run fn first (without the
+// lock held, so fn may wait); an error of fn is the call's error.
+func (f *Farm) Hook(name string, fn func() error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.hooks[name] = fn
+}
+
+// Log records a call of the activity name, runs its Hook and returns the
+// hook's error or else the one Fail set, for an activity a test fakes
+// itself.
+func (f *Farm) Log(name string) error {
+	f.mu.Lock()
 	f.Calls = append(f.Calls, name)
-	return f.errs[name]
+	err, hook := f.errs[name], f.hooks[name]
+	f.mu.Unlock()
+	if hook != nil {
+		if herr := hook(); herr != nil {
+			return herr
+		}
+	}
+	return err
 }
 
 // DeniedReason is what the fake CheckRights answers for a refusal.
@@ -334,6 +351,14 @@ func (f *Farm) Called(name string) int {
 		}
 	}
 	return n
+}
+
+// CallsOf lists the calls of the activities whose names start with
+// prefix, in call order.
+func (f *Farm) CallsOf(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(f.Calls), func(c string) bool { return !strings.HasPrefix(c, prefix) })
 }
 
 // FirstCall is the index of the first call of name in the call log, or -1.

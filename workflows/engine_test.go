@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
@@ -34,7 +33,7 @@ func engineFarm() *workflowtest.Farm {
 func setBroken(f *workflowtest.Farm, name string, broken bool) {
 	var err error
 	if broken {
-		err = temporal.NewNonRetryableApplicationError(name+" is broken", "Broken", nil)
+		err = workflowtest.Permanent(name+" is broken", "Broken")
 	}
 	f.Fail(name, err)
 }
@@ -56,7 +55,7 @@ func step(name string, critical bool, requires ...string) process.StepDef {
 		Retry: process.RetryDef{MaximumAttempts: 2}}
 }
 
-func runDef(env *testsuite.TestWorkflowEnvironment, def process.Definition) {
+func runDef(env *workflowtest.Env, def process.Definition) {
 	env.ExecuteWorkflow(workflows.ProcessWorkflowName, workflows.ProcessInput{
 		Definition: def,
 		Wiki:       process.WikiSpec{DB: workflowtest.Wiki, Sitename: "Test"},
@@ -67,7 +66,7 @@ func runDef(env *testsuite.TestWorkflowEnvironment, def process.Definition) {
 
 // result is the process's result, also when it failed (then it is the
 // failure's details).
-func result(t *testing.T, env *testsuite.TestWorkflowEnvironment) workflows.ProcessResult {
+func result(t *testing.T, env *workflowtest.Env) workflows.ProcessResult {
 	t.Helper()
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -383,7 +382,7 @@ func TestIndependentStepsRunConcurrently(t *testing.T) {
 		case <-both:
 			return nil
 		case <-time.After(2 * time.Second): // below the test suite's 3s timeout
-			return temporal.NewNonRetryableApplicationError("the other step never started", "Serial", nil)
+			return workflowtest.Permanent("the other step never started", "Serial")
 		}
 	}
 	f.Hook("a", barrier)

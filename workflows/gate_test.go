@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
@@ -294,7 +293,7 @@ func TestGateValidatorRejectsWithoutRecord(t *testing.T) {
 // approved (later refusals then say "closed (approved)").
 func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "alice", D: 2 * time.Hour})
+	env := workflowtest.NewGateEnv(t, f, workflowtest.SlowRights("alice", 2*time.Hour))
 	policy := workflowtest.GatePolicy()
 	policy.Quorum, policy.Expiry = 1, 24*time.Hour
 	var u *workflowtest.Upd
@@ -316,7 +315,7 @@ func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 // still in the channels.
 func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
 	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "alice", D: 2 * time.Hour})
+	env := workflowtest.NewGateEnv(t, f, workflowtest.SlowRights("alice", 2*time.Hour))
 	policy := workflowtest.GatePolicy()
 	policy.Expiry = 24 * time.Hour
 	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalApprove, "alice", "") }, 23*time.Hour)

@@ -7,7 +7,6 @@ import (
 
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
-	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
@@ -123,26 +122,16 @@ func TestGateRefusesANameWithNoAccount(t *testing.T) {
 // A requester with no account is refused by every process that a
 // requester starts, before anything is written or run.
 func TestRequesterWithNoAccountIsRefused(t *testing.T) {
-	deletion := deletewiki.DeleteWikiOptions{CentralWiki: workflowtest.Central, GracePeriod: 7 * 24 * time.Hour,
-		AttentionWindow: time.Hour, LocalApprovers: 2, Expiry: 14 * 24 * time.Hour}
-	setting := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: 3 * 24 * time.Hour}
 	cases := map[string]struct{ workflow, input any }{
-		"delete-wiki": {deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: workflowtest.Wiki, Requester: "req", Reason: "spam wiki",
-			Options: deletion, Definition: deletewiki.DeleteWikiDefinition(deletion)}},
-		"change-setting": {changesetting.ChangeSetting, changesetting.ChangeSettingInput{Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize",
-			Value: "4096", Requester: "req", Reason: "long pages", Options: setting, Definition: changesetting.ChangeSettingDefinition(setting)}},
-		"request-wiki": {requestwiki.RequestWiki, requestwiki.RequestWikiInput{
-			Wiki:      process.WikiSpec{DB: "newwiki", Sitename: "New Wiki", Language: "en", Category: "uncategorised"},
-			Requester: "req", Email: "req@example.org", Reason: "a wiki about newts",
-			Options: requestwiki.RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: 7 * 24 * time.Hour, Reviewers: 2},
-			Create:  createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: workflowtest.Central}),
-		}},
+		"delete-wiki":    {deletewiki.DeleteWiki, workflowtest.DeleteInput(workflowtest.Wiki, "req", "spam wiki", workflowtest.DeleteOptions())},
+		"change-setting": {changesetting.ChangeSetting, workflowtest.SettingInput("req", "long pages")},
+		"request-wiki":   {requestwiki.RequestWiki, workflowtest.RequestInput()},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := workflowtest.DeleteFarm()
 			f.NoAccount["req"] = true
-			env := workflowtest.NewEnv(t, f, []any{deletewiki.DeleteWiki, changesetting.ChangeSetting, requestwiki.RequestWiki, createwiki.CreateWiki})
+			env := workflowtest.NewEnv(t, f, append([]any{deletewiki.DeleteWiki, changesetting.ChangeSetting}, workflowtest.RequestWorkflows...))
 			env.ExecuteWorkflow(c.workflow, c.input)
 			st := workflowtest.WantProcessRefused(t, env, "req has no account")
 			if len(st.Approvals) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 || f.Called(changesetting.NameApplySetting) != 0 {

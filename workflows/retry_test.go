@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/wikiflow/wikiflow/activities"
@@ -37,7 +36,7 @@ func failing(n int, err error) func() error {
 
 // withInterceptor makes the test environment run activities the way the
 // worker does: classified, with their attempts stamped.
-func withInterceptor(env *testsuite.TestWorkflowEnvironment) {
+func withInterceptor(env *workflowtest.Env) {
 	env.SetWorkerOptions(worker.Options{Interceptors: activities.WorkerInterceptors()})
 }
 

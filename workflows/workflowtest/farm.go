@@ -21,8 +21,6 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows/changesetting"
-	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
@@ -379,17 +377,4 @@ func (f *Farm) Statuses() []string {
 		}
 	}
 	return out
-}
-
-// stepActivities are the step-like activities (StepInput -> StepResult) of
-// every workflow under test.
-var stepActivities = []string{
-	deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameReopenWiki, deletewiki.NameNotifyBureaucrats,
-	deletewiki.NameBackupDatabase, deletewiki.NameArchiveUploads, deletewiki.NameExportWikiRows,
-	deletewiki.NameVerifyBackup, deletewiki.NameDropWikiDatabase,
-	deletewiki.NameRemoveWikiRows, createwiki.NameRemoveStorage,
-	changesetting.NameValidateSettingChange, changesetting.NameApplySetting,
-	createwiki.NameValidateWiki, createwiki.NameCreateDatabase, createwiki.NameDropDatabase, createwiki.NameCreateSchema,
-	createwiki.NameRegisterWiki, createwiki.NameUnregisterWiki, createwiki.NameGrantRequesterRights,
-	createwiki.NameCreateMainPage, createwiki.NameCreateStorage, createwiki.NameNotifyCreated,
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/wikiflow/wikiflow/activities"
@@ -76,14 +75,14 @@ func GatePolicy() process.ApprovalPolicy {
 }
 
 // NewGateEnv is NewEnv for GateWorkflow.
-func NewGateEnv(t *testing.T, f *Farm, delays ...Delay) *testsuite.TestWorkflowEnvironment {
+func NewGateEnv(t *testing.T, f *Farm, delays ...Delay) *Env {
 	t.Helper()
 	return NewEnv(t, f, []any{GateWorkflow}, delays...)
 }
 
 // RunGate runs GateWorkflow (the requester is "req" unless in names one)
 // and returns its result; the workflow must complete without error.
-func RunGate(t *testing.T, env *testsuite.TestWorkflowEnvironment, in GateInput) GateResult {
+func RunGate(t *testing.T, env *Env, in GateInput) GateResult {
 	t.Helper()
 	if in.Requester == "" {
 		in.Requester = "req"

@@ -10,6 +10,23 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
+// wantRequesterCheckedOnce checks that the rights of the requester were
+// checked once, to learn who it is: what they decided needs no more.
+func wantRequesterCheckedOnce(t *testing.T, f *workflowtest.Farm, what string) {
+	t.Helper()
+	if n := f.ChecksOf("req"); n != 1 {
+		t.Errorf("%s was checked %d times; want once, to learn who it is", what, n)
+	}
+}
+
+// gateWithSignal runs a gate that gets one decision, by signal an hour in.
+func gateWithSignal(t *testing.T, signal, user, comment string) workflowtest.GateResult {
+	t.Helper()
+	env := workflowtest.NewGateEnv(t, workflowtest.GateFarm())
+	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, signal, user, comment) }, time.Hour)
+	return workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
+}
+
 func TestGateQuorumOfDistinctApprovers(t *testing.T) {
 	f := workflowtest.GateFarm()
 	env := workflowtest.NewGateEnv(t, f)
@@ -76,10 +93,7 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 	env.RegisterDelayedCallback(func() { dup = workflowtest.Decide(env, "d3", process.DecisionApprove, "alice", "again") }, 3*time.Hour)
 	env.RegisterDelayedCallback(func() { mallory = workflowtest.Decide(env, "d4", process.DecisionApprove, "mallory", "") }, 4*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		st := workflowtest.QueryStatus(t, env)
-		if st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after refusals, want the gate still open", st.State)
-		}
+		workflowtest.WantWaiting(t, env, "after refusals")
 		workflowtest.Signal(env, process.SignalApprove, "bob", "")
 	}, 5*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
@@ -88,26 +102,18 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 	workflowtest.WantAccepted(t, "alice", alice)
 	workflowtest.WantRefused(t, "duplicate", dup, "alice has already approved")
 	workflowtest.WantRefused(t, "unauthorised", mallory, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right}))
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 5*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved by alice and bob at 5h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 5*time.Hour, "by alice and bob")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("req", process.DecisionApprove, false, "the requester may not approve their own request"),
 		workflowtest.Rec("alice", process.DecisionApprove, true, ""),
 		workflowtest.Rec("alice", process.DecisionApprove, false, "alice has already approved"),
 		workflowtest.Rec("mallory", process.DecisionApprove, false, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right})),
 		workflowtest.Rec("bob", process.DecisionApprove, true, ""))
-	if n := f.ChecksOf("req"); n != 1 {
-		t.Errorf("the requester's own approval was checked %d times; want once, to learn who it is", n)
-	}
+	wantRequesterCheckedOnce(t, f, "the requester's own approval")
 }
 
 func TestGateExpires(t *testing.T) {
-	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalApprove, "alice", "") }, time.Hour)
-	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
-
+	res := gateWithSignal(t, process.SignalApprove, "alice", "")
 	if res.Outcome != process.StateExpired {
 		t.Fatalf("outcome %s, want expired", res.Outcome)
 	}
@@ -123,23 +129,15 @@ func TestGateTwoDeclinesEndIt(t *testing.T) {
 	var again *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalDecline, "alice", "no") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one decline of two, want waiting-approval", st.State)
-		}
-		again = workflowtest.Decide(env, "d1", process.DecisionDecline, "alice", "still no")
+		again = workflowtest.DecideWhileWaiting(t, env, "after one decline of two", "d1", process.DecisionDecline, "alice", "still no")
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after a repeated decline, want waiting-approval", st.State)
-		}
-		workflowtest.Decide(env, "d2", process.DecisionDecline, "bob", "")
+		workflowtest.DecideWhileWaiting(t, env, "after a repeated decline", "d2", process.DecisionDecline, "bob", "")
 	}, 3*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantRefused(t, "second decline by alice", again, "alice has already declined")
-	if res.Outcome != process.StateDeclined || workflowtest.Elapsed(res.Status, res.Status.Ended) != 3*time.Hour {
-		t.Fatalf("outcome %s at %v, want declined at 3h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateDeclined, 3*time.Hour, "by alice and bob")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("alice", process.DecisionDecline, true, ""),
 		workflowtest.Rec("alice", process.DecisionDecline, false, "alice has already declined"),
@@ -152,32 +150,22 @@ func TestGateCancel(t *testing.T) {
 	var stranger, requester *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { stranger = workflowtest.Decide(env, "c1", process.DecisionCancel, "mallory", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after a refused cancel, want waiting-approval", st.State)
-		}
-		requester = workflowtest.Decide(env, "c2", process.DecisionCancel, "req", "changed my mind")
+		requester = workflowtest.DecideWhileWaiting(t, env, "after a refused cancel", "c2", process.DecisionCancel, "req", "changed my mind")
 	}, 2*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	const why = "only the requester or a holder of " + string(workflowtest.Steward) + " may cancel"
 	workflowtest.WantRefused(t, "cancel by a stranger", stranger, why)
 	workflowtest.WantAccepted(t, "cancel by the requester", requester)
-	if res.Outcome != process.StateCancelled || workflowtest.Elapsed(res.Status, res.Status.Ended) != 2*time.Hour {
-		t.Fatalf("outcome %s at %v, want cancelled at 2h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateCancelled, 2*time.Hour, "by the requester")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("mallory", process.DecisionCancel, false, why),
 		workflowtest.Rec("req", process.DecisionCancel, true, ""))
-	if n := f.ChecksOf("req"); n != 1 {
-		t.Errorf("the requester's cancel was checked %d times; want once, to learn who it is", n)
-	}
+	wantRequesterCheckedOnce(t, f, "the requester's cancel")
 }
 
 func TestGateStewardMayCancel(t *testing.T) {
-	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalCancel, "steward", "spam") }, time.Hour)
-	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
+	res := gateWithSignal(t, process.SignalCancel, "steward", "spam")
 	if res.Outcome != process.StateCancelled {
 		t.Fatalf("outcome %s, want cancelled", res.Outcome)
 	}

@@ -28,19 +28,14 @@ func TestGateCountsOnePersonOnceWhateverTheSpelling(t *testing.T) {
 		}
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one person approved four times, want the quorum of two still open", st.State)
-		}
-		workflowtest.Decide(env, "d9", process.DecisionApprove, "bob", "")
+		workflowtest.DecideWhileWaiting(t, env, "after one person approved four times (the quorum of two is still open)", "d9", process.DecisionApprove, "bob", "")
 	}, 3*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	for _, u := range again {
 		workflowtest.WantRefused(t, "the same bureaucrat under another spelling", u, "alice has already approved")
 	}
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 3*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved only once bob came at 3h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 3*time.Hour, "only once bob came")
 	for _, r := range res.Status.Approvals {
 		if r.User != "alice" && r.User != "bob" {
 			t.Errorf("record %+v: want the canonical name, not the spelling sent", r)
@@ -84,17 +79,12 @@ func TestGateLatestDecisionOfAPersonReplacesTheEarlierOne(t *testing.T) {
 		workflowtest.Decide(env, "d3", process.DecisionDecline, "bob", "")
 	}, 3*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s: alice's changed mind must not count as a decline", st.State)
-		}
-		workflowtest.Decide(env, "d4", process.DecisionApprove, "carol", "")
+		workflowtest.DecideWhileWaiting(t, env, "after alice changed her mind (it must not count as a decline)", "d4", process.DecisionApprove, "carol", "")
 	}, 4*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "alice changing her mind", changed)
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 4*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved by alice and carol at 4h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 4*time.Hour, "by alice and carol")
 	got := res.Status.Approvals
 	workflowtest.WantRecords(t, got,
 		workflowtest.Rec("alice", process.DecisionDecline, true, ""),

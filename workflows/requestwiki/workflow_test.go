@@ -155,9 +155,7 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "d1", process.DecisionDecline, "r1", "no") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one decline of two", st.State)
-		}
+		workflowtest.WantWaiting(t, env, "after one decline of two")
 		env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "r2"})
 	}, 2*time.Hour)
 	runRequest(env)

@@ -131,6 +131,15 @@ func QueryStatus(t *testing.T, env *Env) process.Status {
 	return st
 }
 
+// WantWaiting checks that the process still waits for approval; when
+// says at what point, for the message.
+func WantWaiting(t *testing.T, env *Env, when string) {
+	t.Helper()
+	if st := QueryStatus(t, env); st.State != process.StateWaitingApproval {
+		t.Errorf("state %s %s, want still waiting for approval", st.State, when)
+	}
+}
+
 // Upd collects the outcome of one update.
 type Upd struct {
 	Rejected error // the validator's rejection
@@ -158,6 +167,14 @@ func Update(env *Env, name, id string, arg any) *Upd {
 // Decide sends a decision by the decide update.
 func Decide(env *Env, id string, action process.Decision, user, comment string) *Upd {
 	return Update(env, process.UpdateDecide, id, process.DecideRequest{Action: action, User: user, Comment: comment})
+}
+
+// DecideWhileWaiting checks that the process still waits for approval
+// (when says at what point, as for WantWaiting), then sends the decision.
+func DecideWhileWaiting(t *testing.T, env *Env, when, id string, action process.Decision, user, comment string) *Upd {
+	t.Helper()
+	WantWaiting(t, env, when)
+	return Decide(env, id, action, user, comment)
 }
 
 // Signal sends a decision by signal.

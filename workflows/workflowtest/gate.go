@@ -100,3 +100,12 @@ func RunGate(t *testing.T, env *Env, in GateInput) GateResult {
 	}
 	return res
 }
+
+// WantClosed checks that the gate closed as want, at after the start; why
+// says by whom, for the message.
+func WantClosed(t *testing.T, res GateResult, want process.State, at time.Duration, why string) {
+	t.Helper()
+	if got := Elapsed(res.Status, res.Status.Ended); res.Outcome != want || got != at {
+		t.Fatalf("outcome %s at %v, want %s %s at %v", res.Outcome, got, want, why, at)
+	}
+}

@@ -23,20 +23,19 @@ import (
 // engineRight is the right the test definitions authorize with.
 const engineRight process.Right = "managewiki"
 
-// engineFarm is a farm where steward holds engineRight on the wiki.
-func engineFarm() *workflowtest.Farm {
-	return workflowtest.NewFarm().Grant("steward", engineRight, workflowtest.Wiki)
+// engineFarm is a farm where steward holds engineRight on the wiki and
+// the steps named broken fail permanently ("name is broken") until
+// repaired.
+func engineFarm(broken ...string) *workflowtest.Farm {
+	f := workflowtest.NewFarm().Grant("steward", engineRight, workflowtest.Wiki)
+	for _, name := range broken {
+		f.Fail(name, workflowtest.Permanent(name+" is broken", "Broken"))
+	}
+	return f
 }
 
-// setBroken makes the step name fail permanently ("name is broken"), or
-// work again.
-func setBroken(f *workflowtest.Farm, name string, broken bool) {
-	var err error
-	if broken {
-		err = workflowtest.Permanent(name+" is broken", "Broken")
-	}
-	f.Fail(name, err)
-}
+// repair makes a broken step work again.
+func repair(f *workflowtest.Farm, name string) { f.Fail(name, nil) }
 
 // undos lists the calls of undo activities, in call order.
 func undos(f *workflowtest.Farm) []string { return f.CallsOf("undo-") }
@@ -89,8 +88,7 @@ func result(t *testing.T, env *workflowtest.Env) workflows.ProcessResult {
 }
 
 func TestOptionalFailureDoesNotBlockIndependentSteps(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "stats", true)
+	f := engineFarm("stats")
 	f.Hook("flaky", func() error { return errors.New("temporary outage") }) // retryable
 	def := definition(time.Hour,
 		step("stats", false),
@@ -123,8 +121,7 @@ func TestOptionalFailureDoesNotBlockIndependentSteps(t *testing.T) {
 }
 
 func TestBlockedDependentsRunAfterRetry(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "import", true)
+	f := engineFarm("import")
 	def := definition(24*time.Hour,
 		step("db", true),
 		step("import", false, "db"),
@@ -139,7 +136,7 @@ func TestBlockedDependentsRunAfterRetry(t *testing.T) {
 			t.Errorf("state %s before retry, want needs-attention", st.State)
 		}
 		workflowtest.WantStepStates(t, st, map[string]process.StepState{"import": "failed", "rebuild": "blocked", "announce": "blocked", "logo": "succeeded"})
-		setBroken(f, "import", false) // the cause is fixed
+		repair(f, "import") // the cause is fixed
 		u = workflowtest.Update(env, process.UpdateRetryStep, "retry-1", process.RetryRequest{User: "steward", Step: "import"})
 	}, 10*time.Minute)
 	runDef(env, def)
@@ -164,8 +161,7 @@ func TestBlockedDependentsRunAfterRetry(t *testing.T) {
 }
 
 func TestCriticalFailureNeedsAttentionThenRetry(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "db", true)
+	f := engineFarm("db")
 	def := definition(24*time.Hour,
 		step("db", true),
 		step("register", true, "db"),
@@ -189,7 +185,7 @@ func TestCriticalFailureNeedsAttentionThenRetry(t *testing.T) {
 		if st.AttentionUntil.IsZero() {
 			t.Error("no attention deadline in status")
 		}
-		setBroken(f, "db", false)
+		repair(f, "db")
 		// The hook path: a signal, authorized by the activity all the same.
 		env.SignalWorkflow(process.SignalRetryStep, process.RetryRequest{User: "steward", Step: "db"})
 	}, 30*time.Minute)
@@ -210,8 +206,7 @@ func TestCriticalFailureNeedsAttentionThenRetry(t *testing.T) {
 }
 
 func TestAbortUndoesSucceededStepsInReverseCompletionOrder(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "finish", true)
+	f := engineFarm("finish")
 	withUndo := func(s process.StepDef) process.StepDef { s.Undo = "undo-" + s.Name; return s }
 	def := definition(24*time.Hour,
 		withUndo(step("slow", true)), // finishes second
@@ -245,8 +240,7 @@ func TestAbortUndoesSucceededStepsInReverseCompletionOrder(t *testing.T) {
 }
 
 func TestWindowExpiryWithCriticalFailureEndsFailed(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "register", true)
+	f := engineFarm("register")
 	s := step("db", true)
 	s.Undo = "undo-db"
 	def := definition(2*time.Hour, s, step("register", true, "db"), step("welcome", true, "register"), step("logo", true))
@@ -274,8 +268,7 @@ func TestWindowExpiryWithCriticalFailureEndsFailed(t *testing.T) {
 }
 
 func TestCriticalFailureHoldsPendingStepsUntilExpiry(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "db", true)
+	f := engineFarm("db")
 	def := definition(time.Hour, step("db", true), step("dns", true), step("verify", true, "dns"))
 	env := workflowtest.NewProcessEnv(t, f, def, workflowtest.Delay{Activity: "dns", D: time.Minute})
 	runDef(env, def)
@@ -289,8 +282,7 @@ func TestCriticalFailureHoldsPendingStepsUntilExpiry(t *testing.T) {
 }
 
 func TestUnauthorisedRetryIsRefusedAndRecorded(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "db", true)
+	f := engineFarm("db")
 	def := definition(time.Hour, step("db", true))
 	env := workflowtest.NewProcessEnv(t, f, def)
 	var u *workflowtest.Upd
@@ -321,15 +313,14 @@ func TestUnauthorisedRetryIsRefusedAndRecorded(t *testing.T) {
 // A right on the process's own wiki (LocalRights) also authorizes, when the
 // central check says no.
 func TestLocalRightsAuthorizeARetry(t *testing.T) {
-	f := engineFarm()
+	f := engineFarm("page")
 	f.Grant("localcrat", workflowtest.Right, workflowtest.Wiki)
-	setBroken(f, "page", true)
 	def := definition(time.Hour, step("db", true), step("page", false, "db"))
 	def.Authorize.Wiki = "metawiki"
 	def.Authorize.LocalRights = []process.Right{"managewiki-core"}
 	env := workflowtest.NewProcessEnv(t, f, def)
 	env.RegisterDelayedCallback(func() {
-		setBroken(f, "page", false)
+		repair(f, "page")
 		env.SignalWorkflow(process.SignalRetryStep, process.RetryRequest{User: "localcrat", Step: "page"})
 	}, time.Minute)
 	runDef(env, def)
@@ -344,8 +335,7 @@ func TestLocalRightsAuthorizeARetry(t *testing.T) {
 }
 
 func TestUpdateValidatorRejects(t *testing.T) {
-	f := engineFarm()
-	setBroken(f, "db", true)
+	f := engineFarm("db")
 	def := definition(time.Hour, step("db", true), step("dns", false))
 	env := workflowtest.NewProcessEnv(t, f, def)
 	var unknown, notFailed, noUser *workflowtest.Upd

@@ -72,9 +72,7 @@ func TestGateOverrideApprovesAtOnce(t *testing.T) {
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "steward's approval", u)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s, want approved by one steward despite a quorum of 2", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by one steward despite a quorum of 2")
 	workflowtest.WantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true})
 	if r := res.Status.Approvals[0]; r.Comment != "urgent" || workflowtest.Elapsed(res.Status, r.Time) != time.Hour {
 		t.Errorf("record %+v: want the comment and the decision's time", r)
@@ -114,9 +112,7 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 
 func TestGateExpires(t *testing.T) {
 	res := gateWithSignal(t, process.SignalApprove, "alice", "")
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "after the week of the policy")
 	if d := workflowtest.Elapsed(res.Status, res.Status.Ended); d != 7*24*time.Hour {
 		t.Errorf("expired after %v, want the 7 days of the policy", d)
 	}
@@ -166,9 +162,7 @@ func TestGateCancel(t *testing.T) {
 
 func TestGateStewardMayCancel(t *testing.T) {
 	res := gateWithSignal(t, process.SignalCancel, "steward", "spam")
-	if res.Outcome != process.StateCancelled {
-		t.Fatalf("outcome %s, want cancelled", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateCancelled, "by the steward")
 	workflowtest.WantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionCancel, Accepted: true, Override: true})
 }
 
@@ -183,9 +177,7 @@ func TestGateDecisionsAfterCloseAreRefused(t *testing.T) {
 
 	const closed = "the approval is closed (approved)"
 	workflowtest.WantRefused(t, "approval after the close", late, closed)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s, want approved", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by the steward's override")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true},
 		workflowtest.Rec("alice", process.DecisionApprove, false, closed),
@@ -226,9 +218,7 @@ func TestGateSignalIsRecordedLikeAnUpdate(t *testing.T) {
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "bob", u)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by alice and bob")
 	a, b := res.Status.Approvals[0], res.Status.Approvals[1]
 	if a.User != "alice" || a.Comment != "by the hook" || b.User != "bob" || b.Comment != "by the CLI" {
 		t.Fatalf("records %+v", res.Status.Approvals)
@@ -288,9 +278,7 @@ func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 	env.RegisterDelayedCallback(func() { u = workflowtest.Decide(env, "d1", process.DecisionApprove, "alice", "") }, 23*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: policy})
 
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "while alice's check ran")
 	workflowtest.WantRefused(t, "approval checked past the expiry", u, "the approval is closed (expired)")
 	workflowtest.WantRecords(t, res.Status.Approvals, workflowtest.Rec("alice", process.DecisionApprove, false, "the approval is closed (expired)"))
 }
@@ -309,9 +297,7 @@ func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
 	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalApprove, "alice", "") }, 23*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: policy})
 
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "while alice's signal was checked")
 	if len(res.Status.Approvals) != 1 || res.Status.Approvals[0].User != "alice" || res.Status.Approvals[0].Accepted {
 		t.Errorf("records:\n%s want alice's approval recorded as refused", workflowtest.FormatRecords(res.Status.Approvals))
 	}

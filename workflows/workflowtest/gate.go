@@ -101,6 +101,15 @@ func RunGate(t *testing.T, env *Env, in GateInput) GateResult {
 	return res
 }
 
+// WantOutcome checks that the gate closed as want; why says by whom or
+// why, for the message.
+func WantOutcome(t *testing.T, res GateResult, want process.State, why string) {
+	t.Helper()
+	if res.Outcome != want {
+		t.Fatalf("outcome %s, want %s %s", res.Outcome, want, why)
+	}
+}
+
 // WantClosed checks that the gate closed as want, at after the start; why
 // says by whom, for the message.
 func WantClosed(t *testing.T, res GateResult, want process.State, at time.Duration, why string) {

@@ -355,7 +355,7 @@ func TestUpdateValidatorRejects(t *testing.T) {
 		}
 	}
 	res := result(t, env)
-	if len(res.Status.Actions) != 0 || f.ChecksOf("steward") != 0 {
+	if len(res.Status.Actions) != 0 || f.Asked("steward") {
 		t.Errorf("a rejected update must leave no trace: actions %+v", res.Status.Actions)
 	}
 }

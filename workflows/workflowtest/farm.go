@@ -1,10 +1,13 @@
 // Package workflowtest holds what the unit tests of the workflows share:
 // a fake MediaWiki farm whose activities are registered by name and record
-// every call, the test environment that registers them, the helpers that
-// send decisions and check outcomes, and a workflow that only runs a gate.
+// every call, the test environments that register them (for the process
+// workflows, and for the engine running a definition of its own), the
+// inputs the tests start the processes with, the helpers that send
+// decisions and check outcomes, and a workflow that only runs a gate.
 //
-// It imports the core workflows package but no process package, so that
-// the process packages' tests can import it.
+// It imports the workflows it fakes the activities of, so the tests that
+// use it are external ones (package workflows_test, deletewiki_test, …);
+// a test of unexported code stays internal and does without it.
 package workflowtest
 
 import (

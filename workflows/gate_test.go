@@ -6,10 +6,26 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
+
+// wantRequesterCheckedOnce checks that the rights of the requester were
+// checked once, to learn who it is: what they decided needs no more.
+func wantRequesterCheckedOnce(t *testing.T, f *workflowtest.Farm, what string) {
+	t.Helper()
+	if n := f.ChecksOf("req"); n != 1 {
+		t.Errorf("%s was checked %d times; want once, to learn who it is", what, n)
+	}
+}
+
+// gateWithSignal runs a gate that gets one decision, by signal an hour in.
+func gateWithSignal(t *testing.T, signal, user, comment string) workflowtest.GateResult {
+	t.Helper()
+	env := workflowtest.NewGateEnv(t, workflowtest.GateFarm())
+	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, signal, user, comment) }, time.Hour)
+	return workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
+}
 
 func TestGateQuorumOfDistinctApprovers(t *testing.T) {
 	f := workflowtest.GateFarm()
@@ -56,9 +72,7 @@ func TestGateOverrideApprovesAtOnce(t *testing.T) {
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "steward's approval", u)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s, want approved by one steward despite a quorum of 2", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by one steward despite a quorum of 2")
 	workflowtest.WantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true})
 	if r := res.Status.Approvals[0]; r.Comment != "urgent" || workflowtest.Elapsed(res.Status, r.Time) != time.Hour {
 		t.Errorf("record %+v: want the comment and the decision's time", r)
@@ -77,10 +91,7 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 	env.RegisterDelayedCallback(func() { dup = workflowtest.Decide(env, "d3", process.DecisionApprove, "alice", "again") }, 3*time.Hour)
 	env.RegisterDelayedCallback(func() { mallory = workflowtest.Decide(env, "d4", process.DecisionApprove, "mallory", "") }, 4*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		st := workflowtest.QueryStatus(t, env)
-		if st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after refusals, want the gate still open", st.State)
-		}
+		workflowtest.WantWaiting(t, env, "after refusals")
 		workflowtest.Signal(env, process.SignalApprove, "bob", "")
 	}, 5*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
@@ -89,29 +100,19 @@ func TestGateRefusesSelfDuplicateAndUnauthorised(t *testing.T) {
 	workflowtest.WantAccepted(t, "alice", alice)
 	workflowtest.WantRefused(t, "duplicate", dup, "alice has already approved")
 	workflowtest.WantRefused(t, "unauthorised", mallory, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right}))
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 5*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved by alice and bob at 5h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 5*time.Hour, "by alice and bob")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("req", process.DecisionApprove, false, "the requester may not approve their own request"),
 		workflowtest.Rec("alice", process.DecisionApprove, true, ""),
 		workflowtest.Rec("alice", process.DecisionApprove, false, "alice has already approved"),
 		workflowtest.Rec("mallory", process.DecisionApprove, false, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{workflowtest.Right})),
 		workflowtest.Rec("bob", process.DecisionApprove, true, ""))
-	if n := f.ChecksOf("req"); n != 1 {
-		t.Errorf("the requester's own approval was checked %d times; want once, to learn who it is", n)
-	}
+	wantRequesterCheckedOnce(t, f, "the requester's own approval")
 }
 
 func TestGateExpires(t *testing.T) {
-	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalApprove, "alice", "") }, time.Hour)
-	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
-
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	res := gateWithSignal(t, process.SignalApprove, "alice", "")
+	workflowtest.WantOutcome(t, res, process.StateExpired, "after the week of the policy")
 	if d := workflowtest.Elapsed(res.Status, res.Status.Ended); d != 7*24*time.Hour {
 		t.Errorf("expired after %v, want the 7 days of the policy", d)
 	}
@@ -124,23 +125,15 @@ func TestGateTwoDeclinesEndIt(t *testing.T) {
 	var again *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalDecline, "alice", "no") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one decline of two, want waiting-approval", st.State)
-		}
-		again = workflowtest.Decide(env, "d1", process.DecisionDecline, "alice", "still no")
+		again = workflowtest.DecideWhileWaiting(t, env, "after one decline of two", "d1", process.DecisionDecline, "alice", "still no")
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after a repeated decline, want waiting-approval", st.State)
-		}
-		workflowtest.Decide(env, "d2", process.DecisionDecline, "bob", "")
+		workflowtest.DecideWhileWaiting(t, env, "after a repeated decline", "d2", process.DecisionDecline, "bob", "")
 	}, 3*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantRefused(t, "second decline by alice", again, "alice has already declined")
-	if res.Outcome != process.StateDeclined || workflowtest.Elapsed(res.Status, res.Status.Ended) != 3*time.Hour {
-		t.Fatalf("outcome %s at %v, want declined at 3h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateDeclined, 3*time.Hour, "by alice and bob")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("alice", process.DecisionDecline, true, ""),
 		workflowtest.Rec("alice", process.DecisionDecline, false, "alice has already declined"),
@@ -153,35 +146,23 @@ func TestGateCancel(t *testing.T) {
 	var stranger, requester *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { stranger = workflowtest.Decide(env, "c1", process.DecisionCancel, "mallory", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after a refused cancel, want waiting-approval", st.State)
-		}
-		requester = workflowtest.Decide(env, "c2", process.DecisionCancel, "req", "changed my mind")
+		requester = workflowtest.DecideWhileWaiting(t, env, "after a refused cancel", "c2", process.DecisionCancel, "req", "changed my mind")
 	}, 2*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	const why = "only the requester or a holder of " + string(workflowtest.Steward) + " may cancel"
 	workflowtest.WantRefused(t, "cancel by a stranger", stranger, why)
 	workflowtest.WantAccepted(t, "cancel by the requester", requester)
-	if res.Outcome != process.StateCancelled || workflowtest.Elapsed(res.Status, res.Status.Ended) != 2*time.Hour {
-		t.Fatalf("outcome %s at %v, want cancelled at 2h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateCancelled, 2*time.Hour, "by the requester")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("mallory", process.DecisionCancel, false, why),
 		workflowtest.Rec("req", process.DecisionCancel, true, ""))
-	if n := f.ChecksOf("req"); n != 1 {
-		t.Errorf("the requester's cancel was checked %d times; want once, to learn who it is", n)
-	}
+	wantRequesterCheckedOnce(t, f, "the requester's cancel")
 }
 
 func TestGateStewardMayCancel(t *testing.T) {
-	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f)
-	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalCancel, "steward", "spam") }, time.Hour)
-	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
-	if res.Outcome != process.StateCancelled {
-		t.Fatalf("outcome %s, want cancelled", res.Outcome)
-	}
+	res := gateWithSignal(t, process.SignalCancel, "steward", "spam")
+	workflowtest.WantOutcome(t, res, process.StateCancelled, "by the steward")
 	workflowtest.WantRecords(t, res.Status.Approvals, process.ApprovalRecord{User: "steward", Decision: process.DecisionCancel, Accepted: true, Override: true})
 }
 
@@ -196,9 +177,7 @@ func TestGateDecisionsAfterCloseAreRefused(t *testing.T) {
 
 	const closed = "the approval is closed (approved)"
 	workflowtest.WantRefused(t, "approval after the close", late, closed)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s, want approved", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by the steward's override")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		process.ApprovalRecord{User: "steward", Decision: process.DecisionApprove, Accepted: true, Override: true},
 		workflowtest.Rec("alice", process.DecisionApprove, false, closed),
@@ -239,9 +218,7 @@ func TestGateSignalIsRecordedLikeAnUpdate(t *testing.T) {
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "bob", u)
-	if res.Outcome != process.StateApproved {
-		t.Fatalf("outcome %s", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateApproved, "by alice and bob")
 	a, b := res.Status.Approvals[0], res.Status.Approvals[1]
 	if a.User != "alice" || a.Comment != "by the hook" || b.User != "bob" || b.Comment != "by the CLI" {
 		t.Fatalf("records %+v", res.Status.Approvals)
@@ -294,16 +271,14 @@ func TestGateValidatorRejectsWithoutRecord(t *testing.T) {
 // approved (later refusals then say "closed (approved)").
 func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "alice", D: 2 * time.Hour})
+	env := workflowtest.NewGateEnv(t, f, workflowtest.SlowRights("alice", 2*time.Hour))
 	policy := workflowtest.GatePolicy()
 	policy.Quorum, policy.Expiry = 1, 24*time.Hour
 	var u *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { u = workflowtest.Decide(env, "d1", process.DecisionApprove, "alice", "") }, 23*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: policy})
 
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "while alice's check ran")
 	workflowtest.WantRefused(t, "approval checked past the expiry", u, "the approval is closed (expired)")
 	workflowtest.WantRecords(t, res.Status.Approvals, workflowtest.Rec("alice", process.DecisionApprove, false, "the approval is closed (expired)"))
 }
@@ -316,15 +291,13 @@ func TestGateDecisionInFlightAtExpiryIsRefused(t *testing.T) {
 // still in the channels.
 func TestGateSignalInFlightAtEndIsRecorded(t *testing.T) {
 	f := workflowtest.GateFarm()
-	env := workflowtest.NewGateEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "alice", D: 2 * time.Hour})
+	env := workflowtest.NewGateEnv(t, f, workflowtest.SlowRights("alice", 2*time.Hour))
 	policy := workflowtest.GatePolicy()
 	policy.Expiry = 24 * time.Hour
 	env.RegisterDelayedCallback(func() { workflowtest.Signal(env, process.SignalApprove, "alice", "") }, 23*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: policy})
 
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "while alice's signal was checked")
 	if len(res.Status.Approvals) != 1 || res.Status.Approvals[0].User != "alice" || res.Status.Approvals[0].Accepted {
 		t.Errorf("records:\n%s want alice's approval recorded as refused", workflowtest.FormatRecords(res.Status.Approvals))
 	}

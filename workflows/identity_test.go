@@ -7,7 +7,6 @@ import (
 
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
-	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
@@ -29,19 +28,14 @@ func TestGateCountsOnePersonOnceWhateverTheSpelling(t *testing.T) {
 		}
 	}, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one person approved four times, want the quorum of two still open", st.State)
-		}
-		workflowtest.Decide(env, "d9", process.DecisionApprove, "bob", "")
+		workflowtest.DecideWhileWaiting(t, env, "after one person approved four times (the quorum of two is still open)", "d9", process.DecisionApprove, "bob", "")
 	}, 3*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	for _, u := range again {
 		workflowtest.WantRefused(t, "the same bureaucrat under another spelling", u, "alice has already approved")
 	}
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 3*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved only once bob came at 3h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 3*time.Hour, "only once bob came")
 	for _, r := range res.Status.Approvals {
 		if r.User != "alice" && r.User != "bob" {
 			t.Errorf("record %+v: want the canonical name, not the spelling sent", r)
@@ -66,9 +60,7 @@ func TestGateRefusesTheRequesterUnderAnotherSpelling(t *testing.T) {
 
 	workflowtest.WantRefused(t, "the requester with a capital", disguised, "the requester may not approve their own request")
 	workflowtest.WantRefused(t, "the requester with an underscore", underscore, "the requester may not approve their own request")
-	if res.Outcome != process.StateExpired {
-		t.Fatalf("outcome %s, want expired: nobody else approved", res.Outcome)
-	}
+	workflowtest.WantOutcome(t, res, process.StateExpired, "(nobody else approved)")
 	workflowtest.WantRecords(t, res.Status.Approvals,
 		workflowtest.Rec("req", process.DecisionApprove, false, "the requester may not approve their own request"),
 		workflowtest.Rec("req", process.DecisionApprove, false, "the requester may not approve their own request"))
@@ -85,17 +77,12 @@ func TestGateLatestDecisionOfAPersonReplacesTheEarlierOne(t *testing.T) {
 		workflowtest.Decide(env, "d3", process.DecisionDecline, "bob", "")
 	}, 3*time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s: alice's changed mind must not count as a decline", st.State)
-		}
-		workflowtest.Decide(env, "d4", process.DecisionApprove, "carol", "")
+		workflowtest.DecideWhileWaiting(t, env, "after alice changed her mind (it must not count as a decline)", "d4", process.DecisionApprove, "carol", "")
 	}, 4*time.Hour)
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "alice changing her mind", changed)
-	if res.Outcome != process.StateApproved || workflowtest.Elapsed(res.Status, res.Status.Ended) != 4*time.Hour {
-		t.Fatalf("outcome %s at %v, want approved by alice and carol at 4h", res.Outcome, workflowtest.Elapsed(res.Status, res.Status.Ended))
-	}
+	workflowtest.WantClosed(t, res, process.StateApproved, 4*time.Hour, "by alice and carol")
 	got := res.Status.Approvals
 	workflowtest.WantRecords(t, got,
 		workflowtest.Rec("alice", process.DecisionDecline, true, ""),
@@ -123,26 +110,16 @@ func TestGateRefusesANameWithNoAccount(t *testing.T) {
 // A requester with no account is refused by every process that a
 // requester starts, before anything is written or run.
 func TestRequesterWithNoAccountIsRefused(t *testing.T) {
-	deletion := deletewiki.DeleteWikiOptions{CentralWiki: workflowtest.Central, GracePeriod: 7 * 24 * time.Hour,
-		AttentionWindow: time.Hour, LocalApprovers: 2, Expiry: 14 * 24 * time.Hour}
-	setting := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: 3 * 24 * time.Hour}
 	cases := map[string]struct{ workflow, input any }{
-		"delete-wiki": {deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: workflowtest.Wiki, Requester: "req", Reason: "spam wiki",
-			Options: deletion, Definition: deletewiki.DeleteWikiDefinition(deletion)}},
-		"change-setting": {changesetting.ChangeSetting, changesetting.ChangeSettingInput{Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize",
-			Value: "4096", Requester: "req", Reason: "long pages", Options: setting, Definition: changesetting.ChangeSettingDefinition(setting)}},
-		"request-wiki": {requestwiki.RequestWiki, requestwiki.RequestWikiInput{
-			Wiki:      process.WikiSpec{DB: "newwiki", Sitename: "New Wiki", Language: "en", Category: "uncategorised"},
-			Requester: "req", Email: "req@example.org", Reason: "a wiki about newts",
-			Options: requestwiki.RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: 7 * 24 * time.Hour, Reviewers: 2},
-			Create:  createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: workflowtest.Central}),
-		}},
+		"delete-wiki":    {deletewiki.DeleteWiki, workflowtest.DeleteInput(workflowtest.Wiki, "req", "spam wiki", workflowtest.DeleteOptions())},
+		"change-setting": {changesetting.ChangeSetting, workflowtest.SettingInput("req", "long pages")},
+		"request-wiki":   {requestwiki.RequestWiki, workflowtest.RequestInput()},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := workflowtest.DeleteFarm()
 			f.NoAccount["req"] = true
-			env := workflowtest.NewEnv(t, f, []any{deletewiki.DeleteWiki, changesetting.ChangeSetting, requestwiki.RequestWiki, createwiki.CreateWiki})
+			env := workflowtest.NewEnv(t, f, append([]any{deletewiki.DeleteWiki, changesetting.ChangeSetting}, workflowtest.RequestWorkflows...))
 			env.ExecuteWorkflow(c.workflow, c.input)
 			st := workflowtest.WantProcessRefused(t, env, "req has no account")
 			if len(st.Approvals) != 0 || f.Called(deletewiki.NameCloseWiki) != 0 || f.Called(changesetting.NameApplySetting) != 0 {

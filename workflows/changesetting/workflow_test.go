@@ -5,16 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
-
-const settingExpiry = 3 * 24 * time.Hour
 
 // settingFake: req holds managewiki-settings on the wiki; steward holds
 // managewiki-restricted on the central wiki; localadmin holds it only on
@@ -41,17 +36,13 @@ func boolText(b bool) string {
 }
 
 // newEnv is the test environment of a setting change.
-func newEnv(t *testing.T, f *workflowtest.Farm) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T, f *workflowtest.Farm) *workflowtest.Env {
 	t.Helper()
 	return workflowtest.NewEnv(t, f, []any{changesetting.ChangeSetting})
 }
 
-func runSetting(env *testsuite.TestWorkflowEnvironment) {
-	o := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
-	env.ExecuteWorkflow(changesetting.ChangeSetting, changesetting.ChangeSettingInput{
-		Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "req", Reason: "long pages",
-		Options: o, Definition: changesetting.ChangeSettingDefinition(o),
-	})
+func runSetting(env *workflowtest.Env) {
+	env.ExecuteWorkflow(changesetting.ChangeSetting, workflowtest.SettingInput("req", "long pages"))
 }
 
 func TestChangeSettingUnrestrictedAppliesAtOnce(t *testing.T) {
@@ -150,8 +141,8 @@ func TestChangeSettingRestrictedExpires(t *testing.T) {
 	env := newEnv(t, f)
 	runSetting(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateExpired || workflowtest.Elapsed(st, st.Ended) != settingExpiry {
-		t.Fatalf("state %s after %v, want expired after %v", st.State, workflowtest.Elapsed(st, st.Ended), settingExpiry)
+	if st.State != process.StateExpired || workflowtest.Elapsed(st, st.Ended) != workflowtest.SettingExpiry {
+		t.Fatalf("state %s after %v, want expired after %v", st.State, workflowtest.Elapsed(st, st.Ended), workflowtest.SettingExpiry)
 	}
 	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called after the expiry")
@@ -171,7 +162,7 @@ func TestChangeSettingRequesterMayCancel(t *testing.T) {
 	}
 }
 
-func wantSettingRefused(t *testing.T, env *testsuite.TestWorkflowEnvironment, msg string) process.Status {
+func wantSettingRefused(t *testing.T, env *workflowtest.Env, msg string) process.Status {
 	t.Helper()
 	return workflowtest.WantProcessRefused(t, env, msg)
 }
@@ -179,7 +170,7 @@ func wantSettingRefused(t *testing.T, env *testsuite.TestWorkflowEnvironment, ms
 func TestChangeSettingInvalidValueFails(t *testing.T) {
 	f := settingFake(false)
 	const msg = "wgMaxArticleSize: \"big\" is not an integer"
-	f.Fail(changesetting.NameValidateSettingChange, temporal.NewNonRetryableApplicationError(msg, activities.ErrInvalidInput, nil))
+	f.Fail(changesetting.NameValidateSettingChange, workflowtest.Permanent(msg, activities.ErrInvalidInput))
 	env := newEnv(t, f)
 	runSetting(env)
 	wantSettingRefused(t, env, msg)
@@ -194,11 +185,7 @@ func TestChangeSettingInvalidValueFails(t *testing.T) {
 func TestChangeSettingRequesterWithoutRightIsRefused(t *testing.T) {
 	f := settingFake(false)
 	env := newEnv(t, f)
-	o := changesetting.ChangeSettingOptions{CentralWiki: workflowtest.Central, AttentionWindow: time.Hour, Expiry: settingExpiry}
-	env.ExecuteWorkflow(changesetting.ChangeSetting, changesetting.ChangeSettingInput{
-		Wiki: workflowtest.Wiki, Setting: "wgMaxArticleSize", Value: "4096", Requester: "mallory",
-		Options: o, Definition: changesetting.ChangeSettingDefinition(o),
-	})
+	env.ExecuteWorkflow(changesetting.ChangeSetting, workflowtest.SettingInput("mallory", ""))
 	wantSettingRefused(t, env, workflowtest.DeniedReason("mallory", workflowtest.Wiki, []process.Right{process.RightManageWikiSettings}))
 	if f.Called(changesetting.NameApplySetting) != 0 {
 		t.Error("ApplySetting called for a refused requester")

@@ -6,9 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -16,33 +13,18 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
 
-const (
-	delGrace  = 7 * 24 * time.Hour
-	delExpiry = 14 * 24 * time.Hour
-)
-
-func deleteOptions() deletewiki.DeleteWikiOptions {
-	return deletewiki.DeleteWikiOptions{
-		CentralWiki: workflowtest.Central, GracePeriod: delGrace, AttentionWindow: time.Hour,
-		LocalApprovers: 2, Expiry: delExpiry,
-	}
-}
-
 // newEnv is the test environment of a deletion.
-func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *workflowtest.Env {
 	t.Helper()
 	return workflowtest.NewEnv(t, f, []any{deletewiki.DeleteWiki}, delays...)
 }
 
-func runDelete(env *testsuite.TestWorkflowEnvironment) {
-	o := deleteOptions()
-	env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{
-		Wiki: workflowtest.Wiki, Requester: "req", Reason: "spam wiki", Options: o, Definition: deletewiki.DeleteWikiDefinition(o),
-	})
+func runDelete(env *workflowtest.Env) {
+	env.ExecuteWorkflow(deletewiki.DeleteWiki, workflowtest.DeleteInput(workflowtest.Wiki, "req", "spam wiki", workflowtest.DeleteOptions()))
 }
 
 // undelete asks for the wiki back by the undelete update.
-func undelete(env *testsuite.TestWorkflowEnvironment, id, user string) *workflowtest.Upd {
+func undelete(env *workflowtest.Env, id, user string) *workflowtest.Upd {
 	return workflowtest.Update(env, process.UpdateUndelete, id, process.DecisionSignal{User: user})
 }
 
@@ -76,7 +58,7 @@ func TestDeleteWikiRequesterWithoutRightIsRefused(t *testing.T) {
 func TestDeleteWikiUnknownOrDeletedWikiIsRefused(t *testing.T) {
 	for name, setup := range map[string]func(f *workflowtest.Farm){
 		"unknown": func(f *workflowtest.Farm) {
-			f.Fail("LookupWiki", temporal.NewNonRetryableApplicationError("not registered", activities.ErrWikiNotFound, nil))
+			f.Fail("LookupWiki", workflowtest.Permanent("not registered", activities.ErrWikiNotFound))
 		},
 		"deleted": func(f *workflowtest.Farm) { f.Lookup.Deleted = true },
 	} {
@@ -132,7 +114,7 @@ func TestDeleteWikiApprovedThenRemovedAfterGrace(t *testing.T) {
 	if in := f.HolderIn; len(in) != 1 || in[0].Wiki != workflowtest.Wiki || in[0].Right != workflowtest.Right || !slices.Equal(in[0].Exclude, []string{"req"}) {
 		t.Errorf("CountRightHolders inputs %+v, want the wiki's managewiki-core holders minus the requester", in)
 	}
-	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+delGrace {
+	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+workflowtest.DeleteGrace {
 		t.Errorf("ended after %v, want the approval (1h) plus the grace period", d)
 	}
 	// Close, mark, notify (scheduled), then the removal in dependency order.
@@ -279,7 +261,7 @@ func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 		}
 		late = undelete(env, "u1", "req")
 		env.SignalWorkflow(process.SignalUndelete, process.DecisionSignal{User: "steward"})
-	}, time.Hour+delGrace+time.Hour)
+	}, time.Hour+workflowtest.DeleteGrace+time.Hour)
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
 
@@ -297,17 +279,17 @@ func TestDeleteWikiUndeleteAfterGraceIsRefused(t *testing.T) {
 func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 	for _, c := range []struct {
 		name  string
-		send  func(env *testsuite.TestWorkflowEnvironment)
+		send  func(env *workflowtest.Env)
 		state process.State
 		after time.Duration
 	}{
-		{"declined", func(env *testsuite.TestWorkflowEnvironment) {
+		{"declined", func(env *workflowtest.Env) {
 			env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "bob", Comment: "keep it"})
 			// An undelete with the decision that ends the process is refused.
 			env.SignalWorkflow(process.SignalUndelete, process.DecisionSignal{User: "req"})
 		}, process.StateDeclined, time.Hour},
-		{"expired", func(env *testsuite.TestWorkflowEnvironment) {}, process.StateExpired, delExpiry},
-		{"cancelled", func(env *testsuite.TestWorkflowEnvironment) {
+		{"expired", func(env *workflowtest.Env) {}, process.StateExpired, workflowtest.DeleteExpiry},
+		{"cancelled", func(env *workflowtest.Env) {
 			workflowtest.Decide(env, "c1", process.DecisionCancel, "req", "")
 		}, process.StateCancelled, time.Hour},
 	} {
@@ -346,7 +328,7 @@ func TestDeleteWikiDeclinedOrExpiredNeverCloses(t *testing.T) {
 // the error and DeleteWiki only turns a "running" state into failed.
 func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
 	f := workflowtest.DeleteFarm()
-	f.Fail(deletewiki.NameCloseWiki, temporal.NewNonRetryableApplicationError("database is read-only", "Broken", nil))
+	f.Fail(deletewiki.NameCloseWiki, workflowtest.Permanent("database is read-only", "Broken"))
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
 	runDelete(env)
@@ -370,10 +352,10 @@ func TestDeleteWikiCloseFailureEndsFailed(t *testing.T) {
 // update answers success, yet the wiki is removed.
 func TestDeleteWikiUndeleteCheckedPastGraceIsRefused(t *testing.T) {
 	f := workflowtest.DeleteFarm()
-	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "steward", D: 2 * time.Hour})
+	env := newEnv(t, f, workflowtest.SlowRights("steward", 2*time.Hour))
 	var u *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "") }, time.Hour)
-	env.RegisterDelayedCallback(func() { u = undelete(env, "u1", "steward") }, delGrace) // 1h before the end of the grace period
+	env.RegisterDelayedCallback(func() { u = undelete(env, "u1", "steward") }, workflowtest.DeleteGrace) // 1h before the end of the grace period
 	runDelete(env)
 	st := workflowtest.EndStatus(t, env)
 
@@ -401,8 +383,7 @@ func TestDeleteWikiRecordsTheCanonicalRequester(t *testing.T) {
 		self = workflowtest.Decide(env, "d1", process.DecisionApprove, "req", "")
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "d2", process.DecisionCancel, "req", "") }, 2*time.Hour)
-	o := deleteOptions()
-	env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: workflowtest.Wiki, Requester: "Req", Reason: "spam", Options: o, Definition: deletewiki.DeleteWikiDefinition(o)})
+	env.ExecuteWorkflow(deletewiki.DeleteWiki, workflowtest.DeleteInput(workflowtest.Wiki, "Req", "spam", workflowtest.DeleteOptions()))
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantRefused(t, "self-approval", self, "the requester may not approve their own request")
 	if st.State != process.StateCancelled {
@@ -418,9 +399,9 @@ func TestDeleteWikiRefusesProtectedWikis(t *testing.T) {
 		t.Run(wiki, func(t *testing.T) {
 			f := workflowtest.DeleteFarm()
 			env := newEnv(t, f)
-			o := deleteOptions()
+			o := workflowtest.DeleteOptions()
 			o.ProtectedWikis = []string{"keepwiki"}
-			env.ExecuteWorkflow(deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{Wiki: wiki, Requester: "req", Reason: "x", Options: o, Definition: deletewiki.DeleteWikiDefinition(o)})
+			env.ExecuteWorkflow(deletewiki.DeleteWiki, workflowtest.DeleteInput(wiki, "req", "x", o))
 			workflowtest.WantProcessRefused(t, env, "is a protected wiki")
 			if len(f.Calls) != 0 {
 				t.Errorf("activities %v ran for a protected wiki", f.Calls)
@@ -483,7 +464,7 @@ func TestDeleteWikiFollowsAnUndeleteElsewhere(t *testing.T) {
 // The new deletion graph: nothing is removed before the whole backup is
 // verified, and the removals name the verification.
 func TestDeleteWikiDefinitionBacksUpEverythingFirst(t *testing.T) {
-	def := deletewiki.DeleteWikiDefinition(deleteOptions())
+	def := deletewiki.DeleteWikiDefinition(workflowtest.DeleteOptions())
 	if err := def.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -6,20 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
-
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
-)
-
-const (
-	reqWiki    = "newwiki"
-	reqDetails = 7 * 24 * time.Hour
 )
 
 // requestFake: r1, r2 and r3 hold createwiki on the central wiki; the
@@ -34,21 +26,16 @@ func requestFake() *workflowtest.Farm {
 
 // newEnv is the test environment of a wiki request and the creation it
 // starts.
-func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *testsuite.TestWorkflowEnvironment {
+func newEnv(t *testing.T, f *workflowtest.Farm, delays ...workflowtest.Delay) *workflowtest.Env {
 	t.Helper()
-	return workflowtest.NewEnv(t, f, []any{requestwiki.RequestWiki, createwiki.CreateWiki}, delays...)
+	return workflowtest.NewEnv(t, f, workflowtest.RequestWorkflows, delays...)
 }
 
-func runRequest(env *testsuite.TestWorkflowEnvironment) {
-	env.ExecuteWorkflow(requestwiki.RequestWiki, requestwiki.RequestWikiInput{
-		Wiki:      process.WikiSpec{DB: reqWiki, Sitename: "New Wiki", Language: "en", Category: "uncategorised"},
-		Requester: "req", Email: "req@example.org", Reason: "a wiki about newts",
-		Options: requestwiki.RequestWikiOptions{CentralWiki: workflowtest.Central, MoreDetailsTimeout: reqDetails, Reviewers: 2},
-		Create:  createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{AttentionWindow: time.Hour, CentralWiki: workflowtest.Central}),
-	})
+func runRequest(env *workflowtest.Env) {
+	env.ExecuteWorkflow(requestwiki.RequestWiki, workflowtest.RequestInput())
 }
 
-func reviewUpd(env *testsuite.TestWorkflowEnvironment, id, action, user, comment string) *workflowtest.Upd {
+func reviewUpd(env *workflowtest.Env, id, action, user, comment string) *workflowtest.Upd {
 	return workflowtest.Update(env, requestwiki.UpdateReview, id, requestwiki.ReviewRequest{Action: action, User: user, Comment: comment})
 }
 
@@ -112,10 +99,10 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	if st.State != process.StateCompleted || st.Result["create_state"] != string(process.StateCompleted) {
 		t.Fatalf("state %s result %v, want completed with the creation completed", st.State, st.Result)
 	}
-	if st.Result["create_process"] != createwiki.CreateWikiID(reqWiki) || st.Result["request_status"] != farmdb.RequestApproved {
+	if st.Result["create_process"] != createwiki.CreateWikiID(workflowtest.NewWiki) || st.Result["request_status"] != farmdb.RequestApproved {
 		t.Errorf("result %v", st.Result)
 	}
-	if fi := f.Files; len(fi) != 1 || fi[0].DB != reqWiki || fi[0].Requester != "req" || fi[0].Central != workflowtest.Central || fi[0].Sitename != "New Wiki" {
+	if fi := f.Files; len(fi) != 1 || fi[0].DB != workflowtest.NewWiki || fi[0].Requester != "req" || fi[0].Central != workflowtest.Central || fi[0].Sitename != "New Wiki" {
 		t.Errorf("FileWikiRequest inputs %+v", fi)
 	}
 	wantStatuses(t, f, farmdb.RequestApproved)
@@ -135,7 +122,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 			t.Errorf("%s called %d times, want once", a, f.Called(a))
 		}
 	}
-	if in := f.Steps[createwiki.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != reqWiki || in[0].Args["email"] != "req@example.org" {
+	if in := f.Steps[createwiki.NameCreateDatabase]; len(in) != 1 || in[0].Wiki.DB != workflowtest.NewWiki || in[0].Args["email"] != "req@example.org" {
 		t.Errorf("CreateDatabase input %+v", in)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); c.Comment != "The wiki's creation ended completed." {
@@ -146,7 +133,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 
 func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	f := requestFake()
-	f.Fail(createwiki.NameValidateWiki, temporal.NewNonRetryableApplicationError("newwiki already exists", activities.ErrInvalidInput, nil))
+	f.Fail(createwiki.NameValidateWiki, workflowtest.Permanent("newwiki already exists", activities.ErrInvalidInput))
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
@@ -168,9 +155,7 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "d1", process.DecisionDecline, "r1", "no") }, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval {
-			t.Errorf("state %s after one decline of two", st.State)
-		}
+		workflowtest.WantWaiting(t, env, "after one decline of two")
 		env.SignalWorkflow(process.SignalDecline, process.DecisionSignal{User: "r2"})
 	}, 2*time.Hour)
 	runRequest(env)
@@ -237,13 +222,13 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
 			t.Errorf("state %s request status %q a day before the timeout", st.State, st.Result["request_status"])
 		}
-	}, time.Hour+reqDetails-24*time.Hour)
+	}, time.Hour+workflowtest.RequestDetails-24*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
 	if st.State != process.StateExpired || st.Result["request_status"] != farmdb.RequestAbandoned {
 		t.Fatalf("state %s result %v, want expired and abandoned", st.State, st.Result)
 	}
-	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+reqDetails {
+	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+workflowtest.RequestDetails {
 		t.Errorf("abandoned after %v, want the timeout after the question", d)
 	}
 	wantStatuses(t, f, farmdb.RequestMoreDetails, farmdb.RequestAbandoned)
@@ -276,7 +261,7 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 		}
 		workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "")
 		workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "")
-	}, time.Hour+reqDetails+24*time.Hour)
+	}, time.Hour+workflowtest.RequestDetails+24*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
 
@@ -323,7 +308,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 	f := requestFake()
 	// r1's rights check takes a minute: the requester's cancel, sent with
 	// the hold, closes the request while the hold is still being checked.
-	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "r1", D: time.Minute})
+	env := newEnv(t, f, workflowtest.SlowRights("r1", time.Minute))
 	var unknown, noUser *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
 		unknown = reviewUpd(env, "v1", "approve", "r1", "")
@@ -361,7 +346,7 @@ func TestRequestWikiReviewValidatorAndLateReviews(t *testing.T) {
 // accepted.
 func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 	f := requestFake()
-	env := newEnv(t, f, workflowtest.Delay{Activity: activities.NameCheckRights, User: "r3", D: time.Hour})
+	env := newEnv(t, f, workflowtest.SlowRights("r3", time.Hour))
 	var hold *workflowtest.Upd
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { hold = reviewUpd(env, "h1", requestwiki.ReviewHold, "r3", "wait") }, 2*time.Hour)

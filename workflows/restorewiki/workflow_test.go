@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
-	"go.temporal.io/sdk/testsuite"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
@@ -33,7 +31,7 @@ type restoreFake struct {
 	checks   int
 }
 
-func newRestoreEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *restoreFake) {
+func newRestoreEnv(t *testing.T) (*workflowtest.Env, *restoreFake) {
 	t.Helper()
 	f := &restoreFake{Farm: workflowtest.NewFarm()}
 	f.Grant("steward", workflowtest.Steward, workflowtest.Central).Grant("other", workflowtest.Steward, workflowtest.Central)
@@ -54,7 +52,7 @@ func newRestoreEnv(t *testing.T) (*testsuite.TestWorkflowEnvironment, *restoreFa
 	return env, f
 }
 
-func runRestore(env *testsuite.TestWorkflowEnvironment, requester string) {
+func runRestore(env *workflowtest.Env, requester string) {
 	o := restoreOptions()
 	env.ExecuteWorkflow(restorewiki.RestoreWiki, restorewiki.RestoreWikiInput{
 		Wiki: deletedWiki, Requester: requester, Reason: "deleted by mistake", Options: o, Definition: restorewiki.RestoreWikiDefinition(o),
@@ -113,7 +111,7 @@ func TestRestoreWikiRefusals(t *testing.T) {
 	for _, typ := range []string{activities.ErrWikiExists, activities.ErrNoVerifiedBackup, activities.ErrChecksumMismatch} {
 		t.Run(typ, func(t *testing.T) {
 			env, f := newRestoreEnv(t)
-			f.checkErr = temporal.NewNonRetryableApplicationError("refused because "+typ, typ, nil)
+			f.checkErr = workflowtest.Permanent("refused because "+typ, typ)
 			runRestore(env, "req")
 			st := workflowtest.WantProcessRefused(t, env, "refused because "+typ)
 			if len(st.Approvals) != 0 || f.Called(restorewiki.NameRestoreDatabase) != 0 {
@@ -137,7 +135,7 @@ func TestRestoreWikiRefusals(t *testing.T) {
 func TestRestoreWikiRecheckedAfterTheApproval(t *testing.T) {
 	env, f := newRestoreEnv(t)
 	env.RegisterDelayedCallback(func() {
-		f.checkErr = temporal.NewNonRetryableApplicationError("gonewiki is registered", activities.ErrWikiExists, nil)
+		f.checkErr = workflowtest.Permanent("gonewiki is registered", activities.ErrWikiExists)
 		workflowtest.Decide(env, "o", process.DecisionApprove, "steward", "")
 	}, time.Hour)
 	runRestore(env, "req")

@@ -16,9 +16,19 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
+
+// Env is the test environment the workflows run in.
+type Env = testsuite.TestWorkflowEnvironment
+
+// Permanent is the non-retryable error of type typ an activity fails with
+// when trying again cannot help.
+func Permanent(msg, typ string) error {
+	return temporal.NewNonRetryableApplicationError(msg, typ, nil)
+}
 
 // Delay makes an activity take D on the workflow clock; when User is not
 // empty, only the CheckRights calls about that user are delayed.
@@ -28,17 +38,45 @@ type Delay struct {
 	D        time.Duration
 }
 
-// NewEnv builds a test environment that runs workflows, with every fake
-// activity of f registered by name; the delays are mocks, added after
+// SlowRights delays the CheckRights calls about user by d.
+func SlowRights(user string, d time.Duration) Delay {
+	return Delay{Activity: activities.NameCheckRights, User: user, D: d}
+}
+
+// NewEnv builds a test environment that runs the workflows wfs, with every
+// fake activity of f registered by name; the delays are mocks, added after
 // every registration.
-func NewEnv(t *testing.T, f *Farm, workflows []any, delays ...Delay) *testsuite.TestWorkflowEnvironment {
+func NewEnv(t *testing.T, f *Farm, wfs []any, delays ...Delay) *Env {
 	t.Helper()
+	return newEnv(f, stepActivities, delays, func(env *Env) {
+		for _, w := range wfs {
+			env.RegisterWorkflow(w)
+		}
+	})
+}
+
+// NewProcessEnv is NewEnv for the process workflow running def: every
+// step and undo activity of def is a Step of f under its name (CheckRights
+// is the rights check a definition names).
+func NewProcessEnv(t *testing.T, f *Farm, def process.Definition, delays ...Delay) *Env {
+	t.Helper()
+	var steps []string
+	for _, s := range def.Steps {
+		steps = append(steps, s.Activity)
+		if s.Undo != "" {
+			steps = append(steps, s.Undo)
+		}
+	}
+	return newEnv(f, steps, delays, func(env *Env) { workflows.RegisterProcessWorkflow(env) })
+}
+
+// newEnv registers what register does, f.Step under every name of steps
+// and the other fakes of f, then mocks the delays.
+func newEnv(f *Farm, steps []string, delays []Delay, register func(*Env)) *Env {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestWorkflowEnvironment()
-	for _, w := range workflows {
-		env.RegisterWorkflow(w)
-	}
-	for _, name := range stepActivities {
+	register(env)
+	for _, name := range steps {
 		env.RegisterActivityWithOptions(f.Step(name), activity.RegisterOptions{Name: name})
 	}
 	env.RegisterActivityWithOptions(f.checkRights, activity.RegisterOptions{Name: activities.NameCheckRights})
@@ -80,7 +118,7 @@ func WantStepStates(t *testing.T, st process.Status, want map[string]process.Ste
 }
 
 // QueryStatus asks the workflow's status query.
-func QueryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
+func QueryStatus(t *testing.T, env *Env) process.Status {
 	t.Helper()
 	v, err := env.QueryWorkflow(process.QueryStatus)
 	if err != nil {
@@ -91,6 +129,15 @@ func QueryStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.S
 		t.Fatalf("decode status: %v", err)
 	}
 	return st
+}
+
+// WantWaiting checks that the process still waits for approval; when
+// says at what point, for the message.
+func WantWaiting(t *testing.T, env *Env, when string) {
+	t.Helper()
+	if st := QueryStatus(t, env); st.State != process.StateWaitingApproval {
+		t.Errorf("state %s %s, want still waiting for approval", st.State, when)
+	}
 }
 
 // Upd collects the outcome of one update.
@@ -111,26 +158,34 @@ func (u *Upd) callback() *testsuite.TestUpdateCallback {
 
 // Update sends the update name with id and arg; the outcome fills in the
 // Upd as the workflow answers.
-func Update(env *testsuite.TestWorkflowEnvironment, name, id string, arg any) *Upd {
+func Update(env *Env, name, id string, arg any) *Upd {
 	u := &Upd{}
 	env.UpdateWorkflow(name, id, u.callback(), arg)
 	return u
 }
 
 // Decide sends a decision by the decide update.
-func Decide(env *testsuite.TestWorkflowEnvironment, id string, action process.Decision, user, comment string) *Upd {
+func Decide(env *Env, id string, action process.Decision, user, comment string) *Upd {
 	return Update(env, process.UpdateDecide, id, process.DecideRequest{Action: action, User: user, Comment: comment})
 }
 
+// DecideWhileWaiting checks that the process still waits for approval
+// (when says at what point, as for WantWaiting), then sends the decision.
+func DecideWhileWaiting(t *testing.T, env *Env, when, id string, action process.Decision, user, comment string) *Upd {
+	t.Helper()
+	WantWaiting(t, env, when)
+	return Decide(env, id, action, user, comment)
+}
+
 // Signal sends a decision by signal.
-func Signal(env *testsuite.TestWorkflowEnvironment, action, user, comment string) {
+func Signal(env *Env, action, user, comment string) {
 	env.SignalWorkflow(action, process.DecisionSignal{User: user, Comment: comment})
 }
 
 // WantProcessRefused checks that a process ended refused: the workflow
 // completed without an error (the Web UI's Failed list is for failures),
 // and its status says refused with msg as the reason.
-func WantProcessRefused(t *testing.T, env *testsuite.TestWorkflowEnvironment, msg string) process.Status {
+func WantProcessRefused(t *testing.T, env *Env, msg string) process.Status {
 	t.Helper()
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")
@@ -203,7 +258,7 @@ func Rec(user string, decision process.Decision, accepted bool, reason string) p
 
 // EndStatus is the final status of a process workflow that completed
 // without error (every process result carries its Status).
-func EndStatus(t *testing.T, env *testsuite.TestWorkflowEnvironment) process.Status {
+func EndStatus(t *testing.T, env *Env) process.Status {
 	t.Helper()
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("workflow did not complete")

@@ -1,10 +1,13 @@
 // Package workflowtest holds what the unit tests of the workflows share:
 // a fake MediaWiki farm whose activities are registered by name and record
-// every call, the test environment that registers them, the helpers that
-// send decisions and check outcomes, and a workflow that only runs a gate.
+// every call, the test environments that register them (for the process
+// workflows, and for the engine running a definition of its own), the
+// inputs the tests start the processes with, the helpers that send
+// decisions and check outcomes, and a workflow that only runs a gate.
 //
-// It imports the core workflows package but no process package, so that
-// the process packages' tests can import it.
+// It imports the workflows it fakes the activities of, so the tests that
+// use it are external ones (package workflows_test, deletewiki_test, …);
+// a test of unexported code stays internal and does without it.
 package workflowtest
 
 import (
@@ -12,6 +15,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strings"
 	"sync"
 
 	"go.temporal.io/sdk/activity"
@@ -20,8 +24,6 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
-	"github.com/wikiflow/wikiflow/workflows/changesetting"
-	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
@@ -45,6 +47,7 @@ type Farm struct {
 	Rights  map[string]bool                // "user|right|wiki"
 	Outputs map[string]map[string]string   // step outputs by activity name
 	errs    map[string]error               // errors by activity name
+	hooks   map[string]func() error        // run at every call, by activity name
 
 	// The fake's accounts: every name is an account of its own (its id a
 	// hash of the name) unless it is an alias (another spelling of an
@@ -71,7 +74,7 @@ type Farm struct {
 func NewFarm() *Farm {
 	return &Farm{
 		Steps: map[string][]process.StepInput{}, Rights: map[string]bool{},
-		Outputs: map[string]map[string]string{}, errs: map[string]error{},
+		Outputs: map[string]map[string]string{}, errs: map[string]error{}, hooks: map[string]func() error{},
 		aliases: map[string]string{}, Owners: map[string]string{}, NoAccount: map[string]bool{},
 		Lookup: farmdb.Wiki{DBName: Wiki, Sitename: "Test"}, FileID: 42,
 	}
@@ -153,13 +156,28 @@ func (f *Farm) Fail(name string, err error) {
 	f.errs[name] = err
 }
 
-// Log records a call of the activity name and returns the error Fail set
-// for it, for an activity a test fakes itself.
-func (f *Farm) Log(name string) error {
+// Hook makes every call of the activity name run fn first (without the
+// lock held, so fn may wait); an error of fn is the call's error.
+func (f *Farm) Hook(name string, fn func() error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.hooks[name] = fn
+}
+
+// Log records a call of the activity name, runs its Hook and returns the
+// hook's error or else the one Fail set, for an activity a test fakes
+// itself.
+func (f *Farm) Log(name string) error {
+	f.mu.Lock()
 	f.Calls = append(f.Calls, name)
-	return f.errs[name]
+	err, hook := f.errs[name], f.hooks[name]
+	f.mu.Unlock()
+	if hook != nil {
+		if herr := hook(); herr != nil {
+			return herr
+		}
+	}
+	return err
 }
 
 // DeniedReason is what the fake CheckRights answers for a refusal.
@@ -167,24 +185,36 @@ func DeniedReason(user, wiki string, rights []process.Right) string {
 	return fmt.Sprintf("%s holds none of %s on %s (fake)", user, process.JoinRights(rights, ","), wiki)
 }
 
-// checkRights is the fake rights check: an account holds what Grant gave.
-func (f *Farm) checkRights(_ context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
-	if err := f.Log(activities.NameCheckRights); err != nil {
-		return process.AuthorizeResult{}, err
+// answer is the frame of a fake activity: it logs the call of name and
+// returns the error Fail set for it; else, with the lock held, it records
+// in (when record is not nil) and gives the fake's answer.
+func answer[In, Out any](f *Farm, name string, in In, record *[]In, fn func() (Out, error)) (Out, error) {
+	if err := f.Log(name); err != nil {
+		var zero Out
+		return zero, err
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.Authz = append(f.Authz, in)
-	name, id := f.account(in.User)
-	if id == 0 {
-		return process.AuthorizeResult{NoAccount: true, Reason: in.User + " has no account on the farm (fake)"}, nil
+	if record != nil {
+		*record = append(*record, in)
 	}
-	for _, r := range in.AnyRight {
-		if f.Rights[name+"|"+string(r)+"|"+in.Wiki] {
-			return process.AuthorizeResult{Allowed: true, Rights: []process.Right{r}, User: name, UserID: id}, nil
+	return fn()
+}
+
+// checkRights is the fake rights check: an account holds what Grant gave.
+func (f *Farm) checkRights(_ context.Context, in process.AuthorizeInput) (process.AuthorizeResult, error) {
+	return answer(f, activities.NameCheckRights, in, &f.Authz, func() (process.AuthorizeResult, error) {
+		name, id := f.account(in.User)
+		if id == 0 {
+			return process.AuthorizeResult{NoAccount: true, Reason: in.User + " has no account on the farm (fake)"}, nil
 		}
-	}
-	return process.AuthorizeResult{Reason: DeniedReason(name, in.Wiki, in.AnyRight), User: name, UserID: id}, nil
+		for _, r := range in.AnyRight {
+			if f.Rights[name+"|"+string(r)+"|"+in.Wiki] {
+				return process.AuthorizeResult{Allowed: true, Rights: []process.Right{r}, User: name, UserID: id}, nil
+			}
+		}
+		return process.AuthorizeResult{Reason: DeniedReason(name, in.Wiki, in.AnyRight), User: name, UserID: id}, nil
+	})
 }
 
 // DecisionChecks are the rights checks of decisions: all but the gate
@@ -251,88 +281,64 @@ func (f *Farm) Step(name string) func(context.Context, process.StepInput) (proce
 }
 
 func (f *Farm) lookupWiki(_ context.Context, in activities.LookupWikiInput) (activities.LookupWikiResult, error) {
-	if err := f.Log("LookupWiki"); err != nil {
-		return activities.LookupWikiResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	w := f.Lookup
-	w.DBName = in.DB
-	return activities.LookupWikiResult{Wiki: w}, f.LookupErr
+	return answer(f, "LookupWiki", in, nil, func() (activities.LookupWikiResult, error) {
+		w := f.Lookup
+		w.DBName = in.DB
+		return activities.LookupWikiResult{Wiki: w}, f.LookupErr
+	})
 }
 
 func (f *Farm) countRightHolders(_ context.Context, in deletewiki.RightHoldersInput) (deletewiki.RightHoldersResult, error) {
-	if err := f.Log(deletewiki.NameCountRightHolders); err != nil {
-		return deletewiki.RightHoldersResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.HolderIn = append(f.HolderIn, in)
-	return deletewiki.RightHoldersResult{Users: slices.Clone(f.Holders)}, nil
+	return answer(f, deletewiki.NameCountRightHolders, in, &f.HolderIn, func() (deletewiki.RightHoldersResult, error) {
+		return deletewiki.RightHoldersResult{Users: slices.Clone(f.Holders)}, nil
+	})
 }
 
 func (f *Farm) fileWikiRequest(_ context.Context, in requestwiki.FileRequestInput) (requestwiki.FileRequestResult, error) {
-	if err := f.Log(requestwiki.NameFileWikiRequest); err != nil {
-		return requestwiki.FileRequestResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.Files = append(f.Files, in)
-	name, id := f.account(in.Requester)
-	if id == 0 {
-		return requestwiki.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
-	}
-	return requestwiki.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
+	return answer(f, requestwiki.NameFileWikiRequest, in, &f.Files, func() (requestwiki.FileRequestResult, error) {
+		name, id := f.account(in.Requester)
+		if id == 0 {
+			return requestwiki.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
+		}
+		return requestwiki.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
+	})
 }
 
 func (f *Farm) editWikiRequest(_ context.Context, in requestwiki.EditRequestInput) (process.StepResult, error) {
-	if err := f.Log(requestwiki.NameEditWikiRequest); err != nil {
-		return process.StepResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.Edits = append(f.Edits, in)
-	return process.StepResult{Summary: "edited"}, nil
+	return answer(f, requestwiki.NameEditWikiRequest, in, &f.Edits, func() (process.StepResult, error) {
+		return process.StepResult{Summary: "edited"}, nil
+	})
 }
 
 func (f *Farm) updateRequest(_ context.Context, in requestwiki.UpdateRequestInput) (requestwiki.UpdateRequestResult, error) {
-	if err := f.Log(requestwiki.NameUpdateRequest); err != nil {
-		return requestwiki.UpdateRequestResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.External != "" && in.Expect != "" && in.Status != "" && f.External != in.Expect {
-		return requestwiki.UpdateRequestResult{Status: f.External, Changed: true}, nil
-	}
-	f.Updates = append(f.Updates, in)
-	return requestwiki.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+	return answer(f, requestwiki.NameUpdateRequest, in, nil, func() (requestwiki.UpdateRequestResult, error) {
+		if f.External != "" && in.Expect != "" && in.Status != "" && f.External != in.Expect {
+			return requestwiki.UpdateRequestResult{Status: f.External, Changed: true}, nil
+		}
+		f.Updates = append(f.Updates, in)
+		return requestwiki.UpdateRequestResult{Status: in.Status, Action: in.Action}, nil
+	})
 }
 
 func (f *Farm) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activities.OwnWikiResult, error) {
-	if err := f.Log("OwnWiki"); err != nil {
-		return activities.OwnWikiResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	me := activity.GetInfo(ctx).WorkflowExecution.ID
-	if held := f.Owners[in.Wiki]; held != "" && held != me {
-		return activities.OwnWikiResult{Owner: held}, temporal.NewNonRetryableApplicationError(
-			in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrOwned, nil)
-	}
-	f.Owners[in.Wiki] = me
-	return activities.OwnWikiResult{Owner: me}, nil
+	return answer(f, "OwnWiki", in, nil, func() (activities.OwnWikiResult, error) {
+		me := activity.GetInfo(ctx).WorkflowExecution.ID
+		if held := f.Owners[in.Wiki]; held != "" && held != me {
+			return activities.OwnWikiResult{Owner: held}, temporal.NewNonRetryableApplicationError(
+				in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrOwned, nil)
+		}
+		f.Owners[in.Wiki] = me
+		return activities.OwnWikiResult{Owner: me}, nil
+	})
 }
 
 func (f *Farm) releaseWiki(ctx context.Context, in activities.ReleaseWikiInput) (activities.ReleaseWikiResult, error) {
-	if err := f.Log("ReleaseWiki"); err != nil {
-		return activities.ReleaseWikiResult{}, err
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.Owners[in.Wiki] == activity.GetInfo(ctx).WorkflowExecution.ID {
-		delete(f.Owners, in.Wiki)
-	}
-	return activities.ReleaseWikiResult{}, nil
+	return answer(f, "ReleaseWiki", in, nil, func() (activities.ReleaseWikiResult, error) {
+		if f.Owners[in.Wiki] == activity.GetInfo(ctx).WorkflowExecution.ID {
+			delete(f.Owners, in.Wiki)
+		}
+		return activities.ReleaseWikiResult{}, nil
+	})
 }
 
 // Called counts the calls of an activity.
@@ -346,6 +352,14 @@ func (f *Farm) Called(name string) int {
 		}
 	}
 	return n
+}
+
+// CallsOf lists the calls of the activities whose names start with
+// prefix, in call order.
+func (f *Farm) CallsOf(prefix string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.DeleteFunc(slices.Clone(f.Calls), func(c string) bool { return !strings.HasPrefix(c, prefix) })
 }
 
 // FirstCall is the index of the first call of name in the call log, or -1.
@@ -366,17 +380,4 @@ func (f *Farm) Statuses() []string {
 		}
 	}
 	return out
-}
-
-// stepActivities are the step-like activities (StepInput -> StepResult) of
-// every workflow under test.
-var stepActivities = []string{
-	deletewiki.NameCloseWiki, deletewiki.NameMarkWikiDeleted, deletewiki.NameReopenWiki, deletewiki.NameNotifyBureaucrats,
-	deletewiki.NameBackupDatabase, deletewiki.NameArchiveUploads, deletewiki.NameExportWikiRows,
-	deletewiki.NameVerifyBackup, deletewiki.NameDropWikiDatabase,
-	deletewiki.NameRemoveWikiRows, createwiki.NameRemoveStorage,
-	changesetting.NameValidateSettingChange, changesetting.NameApplySetting,
-	createwiki.NameValidateWiki, createwiki.NameCreateDatabase, createwiki.NameDropDatabase, createwiki.NameCreateSchema,
-	createwiki.NameRegisterWiki, createwiki.NameUnregisterWiki, createwiki.NameGrantRequesterRights,
-	createwiki.NameCreateMainPage, createwiki.NameCreateStorage, createwiki.NameNotifyCreated,
 }

@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/wikiflow/wikiflow/activities"
@@ -76,14 +75,14 @@ func GatePolicy() process.ApprovalPolicy {
 }
 
 // NewGateEnv is NewEnv for GateWorkflow.
-func NewGateEnv(t *testing.T, f *Farm, delays ...Delay) *testsuite.TestWorkflowEnvironment {
+func NewGateEnv(t *testing.T, f *Farm, delays ...Delay) *Env {
 	t.Helper()
 	return NewEnv(t, f, []any{GateWorkflow}, delays...)
 }
 
 // RunGate runs GateWorkflow (the requester is "req" unless in names one)
 // and returns its result; the workflow must complete without error.
-func RunGate(t *testing.T, env *testsuite.TestWorkflowEnvironment, in GateInput) GateResult {
+func RunGate(t *testing.T, env *Env, in GateInput) GateResult {
 	t.Helper()
 	if in.Requester == "" {
 		in.Requester = "req"
@@ -100,4 +99,22 @@ func RunGate(t *testing.T, env *testsuite.TestWorkflowEnvironment, in GateInput)
 		t.Fatalf("result: %v", err)
 	}
 	return res
+}
+
+// WantOutcome checks that the gate closed as want; why says by whom or
+// why, for the message.
+func WantOutcome(t *testing.T, res GateResult, want process.State, why string) {
+	t.Helper()
+	if res.Outcome != want {
+		t.Fatalf("outcome %s, want %s %s", res.Outcome, want, why)
+	}
+}
+
+// WantClosed checks that the gate closed as want, at after the start; why
+// says by whom, for the message.
+func WantClosed(t *testing.T, res GateResult, want process.State, at time.Duration, why string) {
+	t.Helper()
+	if got := Elapsed(res.Status, res.Status.Ended); res.Outcome != want || got != at {
+		t.Fatalf("outcome %s at %v, want %s %s at %v", res.Outcome, got, want, why, at)
+	}
 }

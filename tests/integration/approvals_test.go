@@ -35,11 +35,19 @@ func shortGrace(grace time.Duration) *client.Client {
 // requester (its first bureaucrat).
 func liveWiki(t *testing.T, prefix string) (db, owner string) {
 	t.Helper()
+	return createdWiki(t, prefix, "Wiki ", false)
+}
+
+// createdWiki creates a wiki named prefix and a random part, called title
+// and its name, public or private, through the worker, and returns its
+// name and its requester (its first bureaucrat).
+func createdWiki(t *testing.T, prefix, title string, private bool) (db, owner string) {
+	t.Helper()
 	ctx := testContext(t, 2*time.Minute)
 	owner = newUser(t, "Owner")
 	db = uniqueDB(prefix)
 	id, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Wiki " + db, Language: "en"}, Requester: owner,
+		Wiki: process.WikiSpec{DB: db, Sitename: title + db, Language: "en", Private: private}, Requester: owner,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -91,36 +99,70 @@ func wantRefused(t *testing.T, c *client.Client, id string, action process.Decis
 // and the requester's own approvals are refused and recorded.
 func TestDeletionApprovedByTwoBureaucrats(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
-	c := shortGrace(3 * time.Second)
 	db, owner := liveWiki(t, "del")
-	if _, err := deps.Scripts.RunWithInput(ctx, db, "Some content.", "edit", "Some page"); err != nil {
+	d := askDeletion(t, ctx, db, owner, "Some content.")
+	c, id, st := d.client, d.id, d.status
+	plain := newUser(t, "Plain")
+	if st.Result["quorum"] != "2" {
+		t.Fatalf("quorum: %q", st.Result["quorum"])
+	}
+	approveByTwo(t, ctx, c, id, twoApprovals{plain: plain, plainLacks: "managewiki-core", requester: owner,
+		first: d.bureaucrats[0], firstComment: "ok", second: d.bureaucrats[1]})
+	st = waitFor(t, c, id, time.Minute, process.StateGracePeriod, process.StateCompleted)
+	st = waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
+	assertDeleted(t, db, st)
+	replayHistory(t, id)
+}
+
+// pendingDeletion is a deletion waiting for its approvals.
+type pendingDeletion struct {
+	client      *client.Client // with a grace period of three seconds
+	id          string
+	status      process.Status // waiting for approval
+	bureaucrats [2]string      // two of the wiki's bureaucrats besides its owner
+}
+
+// askDeletion writes a page of content on db, makes two more bureaucrats
+// of it and asks, as owner, for its deletion through a client whose grace
+// period is three seconds; it returns once the deletion waits for approval.
+func askDeletion(t *testing.T, ctx context.Context, db, owner, content string) pendingDeletion {
+	t.Helper()
+	c := shortGrace(3 * time.Second)
+	if _, err := deps.Scripts.RunWithInput(ctx, db, content, "edit", "Some page"); err != nil {
 		t.Fatal(err)
 	}
 	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
-	plain := newUser(t, "Plain")
 
 	st, err := c.DeleteWiki(ctx, db, owner, "no longer needed")
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := st.ID
-	st = waitFor(t, c, id, time.Minute, process.StateWaitingApproval)
-	if st.Result["quorum"] != "2" {
-		t.Fatalf("quorum: %q", st.Result["quorum"])
-	}
-	wantRefused(t, c, id, process.DecisionApprove, plain, "managewiki-core")
-	wantRefused(t, c, id, process.DecisionApprove, owner, "own request")
-	if _, err := c.Decide(ctx, id, process.DecisionApprove, b1, "ok"); err != nil {
+	st = waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
+	return pendingDeletion{client: c, id: st.ID, status: st, bureaucrats: [2]string{b1, b2}}
+}
+
+// twoApprovals are the people approveByTwo has decide: plain lacks the
+// right (plainLacks names it), requester asked for the process, first and
+// second may approve it.
+type twoApprovals struct {
+	plain, plainLacks, requester, first, firstComment, second string
+}
+
+// approveByTwo has a process that needs two approvals approved by a.first
+// and then a.second, and checks the refusals on the way, each recorded and
+// changing nothing: a.plain's, the requester's own, and a.first's second
+// approval.
+func approveByTwo(t *testing.T, ctx context.Context, c *client.Client, id string, a twoApprovals) {
+	t.Helper()
+	wantRefused(t, c, id, process.DecisionApprove, a.plain, a.plainLacks)
+	wantRefused(t, c, id, process.DecisionApprove, a.requester, "own request")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, a.first, a.firstComment); err != nil {
 		t.Fatal(err)
 	}
-	wantRefused(t, c, id, process.DecisionApprove, b1, "already approved")
-	if _, err := c.Decide(ctx, id, process.DecisionApprove, b2, ""); err != nil {
+	wantRefused(t, c, id, process.DecisionApprove, a.first, "already approved")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, a.second, ""); err != nil {
 		t.Fatal(err)
 	}
-	st = waitFor(t, c, id, time.Minute, process.StateGracePeriod, process.StateCompleted)
-	st = waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
-	assertDeleted(t, db, st)
-	replayHistory(t, id)
 }
 
 // assertDeleted checks a deletion's end: no database, no rows, and a backup
@@ -180,15 +222,7 @@ func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
 	db, owner := liveWiki(t, "stew")
 	bureaucrat(t, db)
 	steward := newUser(t, "Steward", "steward")
-	st, err := c.DeleteWiki(ctx, db, owner, "spam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, "steward action"); err != nil {
-		t.Fatal(err)
-	}
-	st = waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	st := waitFor(t, c, stewardApprovedDeletion(t, c, db, owner, "spam", steward, "steward action"), time.Minute, process.StateGracePeriod)
 	if a := st.Approvals[len(st.Approvals)-1]; !a.Accepted || !a.Override {
 		t.Fatalf("the steward's approval should be an accepted override: %+v", a)
 	}
@@ -314,15 +348,8 @@ func TestWikiRequestApprovedByTwoCreators(t *testing.T) {
 	if r, _ := deps.Central.GetRequest(ctx, reqID); r.Status != "inreview" || r.DBName != db {
 		t.Fatalf("cw_requests row: %+v", r)
 	}
-	wantRefused(t, cli, id, process.DecisionApprove, plain, "createwiki")
-	wantRefused(t, cli, id, process.DecisionApprove, requester, "own request")
-	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c1, "looks good"); err != nil {
-		t.Fatal(err)
-	}
-	wantRefused(t, cli, id, process.DecisionApprove, c1, "already approved")
-	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c2, ""); err != nil {
-		t.Fatal(err)
-	}
+	approveByTwo(t, ctx, cli, id, twoApprovals{plain: plain, plainLacks: "createwiki", requester: requester,
+		first: c1, firstComment: "looks good", second: c2})
 	st = waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.SiteName != "Requested Wiki" {
 		t.Fatalf("the requested wiki: %+v %v", si, err)
@@ -453,13 +480,21 @@ func killWhenFileAppears(worker *exec.Cmd, pattern string) bool {
 // approvedDeletion asks for db's deletion and has a steward approve it.
 func approvedDeletion(t *testing.T, c *client.Client, db, owner, steward string) string {
 	t.Helper()
+	return stewardApprovedDeletion(t, c, db, owner, "test", steward, "")
+}
+
+// stewardApprovedDeletion asks, as owner and for reason, for db's deletion
+// and once it waits for approval has steward approve it with comment; it
+// returns the deletion's ID.
+func stewardApprovedDeletion(t *testing.T, c *client.Client, db, owner, reason, steward, comment string) string {
+	t.Helper()
 	ctx := testContext(t, time.Minute)
-	st, err := c.DeleteWiki(ctx, db, owner, "test")
+	st, err := c.DeleteWiki(ctx, db, owner, reason)
 	if err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
+	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, comment); err != nil {
 		t.Fatal(err)
 	}
 	return st.ID

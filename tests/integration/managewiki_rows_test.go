@@ -71,20 +71,13 @@ func TestWikiListsFollowTheFarm(t *testing.T) {
 	wantListed(t, db, "databases", "combi")
 	steward := newUser(t, "Steward", "steward")
 	c := shortGrace(time.Hour)
-	st, err := c.DeleteWiki(ctx, db, owner, "lists")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	id := stewardApprovedDeletion(t, c, db, owner, "lists", steward, "")
+	waitFor(t, c, id, time.Minute, process.StateGracePeriod)
 	wantListed(t, db, "deleted", "databases")
-	if _, err := c.Undelete(ctx, st.ID, owner); err != nil {
+	if _, err := c.Undelete(ctx, id, owner); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, st.ID, time.Minute, process.StateCancelled)
+	waitFor(t, c, id, time.Minute, process.StateCancelled)
 	wantListed(t, db, "databases", "combi")
 }
 

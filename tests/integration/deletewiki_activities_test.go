@@ -113,13 +113,8 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	env := activityEnv(farm)
 
 	// A wiki to delete, made by the create-wiki activities, with pages.
-	requester := newUser(t, "Doomed")
-	db := uniqueDB("delact")
-	create := process.StepInput{
-		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
-		Wiki:      process.WikiSpec{DB: db, Sitename: "Doomed Wiki", Language: "en"},
-		Requester: requester,
-	}
+	create := creationInput(newUser(t, "Doomed"), uniqueDB("delact"), "Doomed Wiki")
+	requester, db := create.Requester, create.Wiki.DB
 	for _, a := range []string{"ValidateWiki", "CreateDatabase", "CreateSchema", "RegisterWiki", "GrantRequesterRights", "CreateMainPage", "CreateStorage"} {
 		create.Step = a
 		if _, err := env.ExecuteActivity(a, create); err != nil {

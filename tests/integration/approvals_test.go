@@ -132,12 +132,7 @@ func askDeletion(t *testing.T, ctx context.Context, db, owner, content string) p
 		t.Fatal(err)
 	}
 	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
-
-	st, err := c.DeleteWiki(ctx, db, owner, "no longer needed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st = waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
+	st := waitingDeletion(t, ctx, c, db, owner, "no longer needed")
 	return pendingDeletion{client: c, id: st.ID, status: st, bureaucrats: [2]string{b1, b2}}
 }
 
@@ -165,20 +160,32 @@ func approveByTwo(t *testing.T, ctx context.Context, c *client.Client, id string
 	}
 }
 
-// assertDeleted checks a deletion's end: no database, no rows, and a backup
-// whose checksum is the recorded one and which restores.
-func assertDeleted(t *testing.T, db string, st process.Status) {
+// databaseExists tells whether db is on any cluster.
+func databaseExists(ctx context.Context, db string) bool {
+	cluster, _ := deps.Clusters.FindDatabase(ctx, db)
+	return cluster != ""
+}
+
+// wantNoCentralRows reports each central table that still has rows of db.
+func wantNoCentralRows(t *testing.T, ctx context.Context, db string) {
 	t.Helper()
-	ctx := testContext(t, time.Minute)
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
-		t.Fatal("the database still exists")
-	}
 	rows, _ := deps.Central.RowCounts(ctx, db)
 	for table, n := range rows {
 		if n != 0 {
 			t.Errorf("%s still has %d rows", table, n)
 		}
 	}
+}
+
+// assertDeleted checks a deletion's end: no database, no rows, and a backup
+// whose checksum is the recorded one and which restores.
+func assertDeleted(t *testing.T, db string, st process.Status) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	if databaseExists(ctx, db) {
+		t.Fatal("the database still exists")
+	}
+	wantNoCentralRows(t, ctx, db)
 	path, sum := st.Result["backup_path"], st.Result["backup_sha256"]
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -190,15 +197,8 @@ func assertDeleted(t *testing.T, db string, st process.Status) {
 		t.Fatal("the backup's checksum is not the recorded one")
 	}
 	scratch := "restore" + randomHex(4)
+	defer createDatabase(t, ctx, scratch)()
 	server, _ := deps.Clusters.Server("c1")
-	if _, err := server.ExecContext(ctx, "CREATE DATABASE `"+scratch+"`"); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if _, err := server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+scratch+"`"); err != nil {
-			t.Logf("dropping %s: %v", scratch, err)
-		}
-	}()
 	cmd := exec.Command("mariadb", "-h127.0.0.1", "-uwikiflow", scratch)
 	cmd.Env = append(os.Environ(), "MYSQL_PWD="+deps.Config.Database.Password)
 	cmd.Stdin = strings.NewReader(string(b))
@@ -489,15 +489,22 @@ func approvedDeletion(t *testing.T, c *client.Client, db, owner, steward string)
 func stewardApprovedDeletion(t *testing.T, c *client.Client, db, owner, reason, steward, comment string) string {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
+	id := waitingDeletion(t, ctx, c, db, owner, reason).ID
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, steward, comment); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// waitingDeletion asks, as owner and for reason, for db's deletion and
+// returns its status once it waits for approval.
+func waitingDeletion(t *testing.T, ctx context.Context, c *client.Client, db, owner, reason string) process.Status {
+	t.Helper()
 	st, err := c.DeleteWiki(ctx, db, owner, reason)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, comment); err != nil {
-		t.Fatal(err)
-	}
-	return st.ID
+	return waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
 }
 
 // A worker killed during the grace period: after the restart the wiki is

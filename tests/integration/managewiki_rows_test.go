@@ -20,9 +20,7 @@ import (
 func TestManageWikiSettingsRowsAreRead(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	db, owner := liveWiki(t, "mwrows")
-	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE mw_settings SET s_settings = '[]' WHERE s_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE mw_settings SET s_settings = '[]' WHERE s_dbname = ?`, db)
 	st, err := cli.ChangeSetting(ctx, db, "wgDefaultSkin", `"monobook"`, owner, "after ManageWiki")
 	if err != nil {
 		t.Fatalf("a change on a row holding []: %v", err)
@@ -37,10 +35,7 @@ func TestManageWikiSettingsRowsAreRead(t *testing.T) {
 	}
 
 	// As ManageWiki's form leaves them: text for an integer and a checkbox.
-	if _, err := deps.Central.DB.ExecContext(ctx,
-		`UPDATE mw_settings SET s_settings = '{"wgMaxArticleSize":"1500","wgMainPageIsDomainRoot":"1"}' WHERE s_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE mw_settings SET s_settings = '{"wgMaxArticleSize":"1500","wgMainPageIsDomainRoot":"1"}' WHERE s_dbname = ?`, db)
 	si, err := deps.API.SiteInfo(ctx, db)
 	if err != nil {
 		t.Fatal(err)

@@ -68,21 +68,17 @@ func TestOneOwnerPerWiki(t *testing.T) {
 func TestDeletionOwnsTheWiki(t *testing.T) {
 	ctx := testContext(t, 3*time.Minute)
 	db, owner := liveWiki(t, "delowned")
-	st, err := cli.DeleteWiki(ctx, db, owner, "first")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+	first := waitingDeletion(t, ctx, cli, db, owner, "first").ID
 
 	if _, err := cli.ChangeSetting(ctx, db, "wgDefaultSkin", `"monobook"`, owner, "while deleted"); err == nil ||
-		!strings.Contains(err.Error(), st.ID) {
-		t.Fatalf("a setting change during a deletion: %v; want a refusal naming %s", err, st.ID)
+		!strings.Contains(err.Error(), first) {
+		t.Fatalf("a setting change during a deletion: %v; want a refusal naming %s", err, first)
 	}
 
-	if err := deps.Temporal.TerminateWorkflow(ctx, st.ID, "", "an operator stopped it"); err != nil {
+	if err := deps.Temporal.TerminateWorkflow(ctx, first, "", "an operator stopped it"); err != nil {
 		t.Fatal(err)
 	}
-	if o, ok, _ := deps.Central.GetOwner(ctx, db); !ok || o.Process != st.ID {
+	if o, ok, _ := deps.Central.GetOwner(ctx, db); !ok || o.Process != first {
 		t.Fatalf("owner %+v: the terminated deletion never gave the wiki back", o)
 	}
 	again, err := cli.DeleteWiki(ctx, db, owner, "second")

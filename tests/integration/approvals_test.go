@@ -336,14 +336,8 @@ func TestWikiRequestApprovedByTwoCreators(t *testing.T) {
 	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
 	plain := newUser(t, "Plain")
 	db := uniqueDB("req")
-	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Requested Wiki", Language: "en", Category: "test"}, Requester: requester,
-	}, "a wiki about testing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := waitingRequest(t, ctx, process.WikiSpec{DB: db, Sitename: "Requested Wiki", Language: "en", Category: "test"}, requester, "a wiki about testing")
 	id := st.ID
-	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
 	reqID := requestID(t, st)
 	if r, _ := deps.Central.GetRequest(ctx, reqID); r.Status != "inreview" || r.DBName != db {
 		t.Fatalf("cw_requests row: %+v", r)
@@ -389,13 +383,7 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
 
 	file := func() (string, int64) {
-		st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-			Wiki: process.WikiSpec{DB: uniqueDB("rev"), Sitename: "Reviewed", Language: "en"}, Requester: requester,
-		}, "please")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st = waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+		st := waitingRequest(t, ctx, process.WikiSpec{DB: uniqueDB("rev"), Sitename: "Reviewed", Language: "en"}, requester, "please")
 		return st.ID, requestID(t, st)
 	}
 	status := func(id int64) string {
@@ -494,6 +482,17 @@ func stewardApprovedDeletion(t *testing.T, c *client.Client, db, owner, reason, 
 		t.Fatal(err)
 	}
 	return id
+}
+
+// waitingRequest files a request, by requester and for reason, for the
+// wiki w and returns its status once it waits for approval.
+func waitingRequest(t *testing.T, ctx context.Context, w process.WikiSpec, requester, reason string) process.Status {
+	t.Helper()
+	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{Wiki: w, Requester: requester}, reason)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
 }
 
 // waitingDeletion asks, as owner and for reason, for db's deletion and

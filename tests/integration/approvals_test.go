@@ -166,6 +166,13 @@ func databaseExists(ctx context.Context, db string) bool {
 	return cluster != ""
 }
 
+// wikiRegistered tells whether db may have a row in cw_wikis: true unless
+// the lookup answered that there is none; err is what it answered.
+func wikiRegistered(ctx context.Context, db string) (bool, error) {
+	_, err := deps.Central.Wiki(ctx, db)
+	return !errors.Is(err, farmdb.ErrWikiNotFound), err
+}
+
 // wantNoCentralRows reports each central table that still has rows of db.
 func wantNoCentralRows(t *testing.T, ctx context.Context, db string) {
 	t.Helper()
@@ -244,7 +251,7 @@ func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.ReadOnly {
 		t.Fatalf("the undeleted wiki should answer and be writable: %+v %v", si, err)
 	}
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster == "" {
+	if !databaseExists(ctx, db) {
 		t.Fatal("the database is gone after an undelete")
 	}
 }
@@ -540,8 +547,7 @@ func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 		// Kill as soon as a backup file of this wiki exists.
 		killedBeforeDrop := false
 		if killWhenFileAppears(worker, filepath.Join(backups, db, "*.sql")) {
-			cluster, _ := deps.Clusters.FindDatabase(ctx, db)
-			killedBeforeDrop = cluster != ""
+			killedBeforeDrop = databaseExists(ctx, db)
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)

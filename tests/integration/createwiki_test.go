@@ -256,10 +256,10 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 		desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		t.Fatalf("the refused creation's workflow: %v %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+	if databaseExists(ctx, db) {
 		t.Fatal("a database was created for a refused request")
 	}
-	if _, err := deps.Central.Wiki(ctx, db); !errors.Is(err, farmdb.ErrWikiNotFound) {
+	if registered, err := wikiRegistered(ctx, db); registered {
 		t.Fatalf("a row was registered for a refused request: %v", err)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/client"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -56,7 +55,7 @@ func TestOneOwnerPerWiki(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, cli, createID, time.Minute, process.StateAborted)
-	if _, err := deps.Central.Wiki(ctx, db); !errors.Is(err, farmdb.ErrWikiNotFound) {
+	if registered, err := wikiRegistered(ctx, db); registered {
 		t.Fatalf("after the abort the wiki is still registered: %v", err)
 	}
 	waitOwnerGone(t, db)

@@ -173,6 +173,13 @@ func wikiRegistered(ctx context.Context, db string) (bool, error) {
 	return !errors.Is(err, farmdb.ErrWikiNotFound), err
 }
 
+// wikiUnknown tells whether the farm answers for db that it serves no such
+// wiki; err is what it answered.
+func wikiUnknown(ctx context.Context, db string) (bool, error) {
+	_, err := deps.API.SiteInfo(ctx, db)
+	return errors.Is(err, mediawiki.ErrUnknownWiki), err
+}
+
 // wantNoCentralRows reports each central table that still has rows of db.
 func wantNoCentralRows(t *testing.T, ctx context.Context, db string) {
 	t.Helper()
@@ -233,7 +240,7 @@ func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
 	if a := st.Approvals[len(st.Approvals)-1]; !a.Accepted || !a.Override {
 		t.Fatalf("the steward's approval should be an accepted override: %+v", a)
 	}
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) {
+	if unknown, err := wikiUnknown(ctx, db); !unknown {
 		t.Fatalf("a wiki in its grace period should be unavailable, got %v", err)
 	}
 	w, _ := deps.Central.Wiki(ctx, db)

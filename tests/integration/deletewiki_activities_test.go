@@ -4,7 +4,6 @@ package integration
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
-	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -88,20 +84,6 @@ func deletionState(t *testing.T, farm *activities.Farm, db string) string {
 		fmt.Fprintf(&b, "backup file %s %d %s %v\n", filepath.Base(f), size, sum, err)
 	}
 	return b.String()
-}
-
-// wantPermanent checks that err is a non-retryable application error of a type.
-func wantPermanent(t *testing.T, err error, errType string, mentions ...string) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
-		t.Fatalf("want a non-retryable %s error, got %v", errType, err)
-	}
-	for _, m := range mentions {
-		if !strings.Contains(err.Error(), m) {
-			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
-		}
-	}
 }
 
 // Every deletion activity, run twice in a row in the process's order
@@ -234,7 +216,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 
 	// Mark deleted: the farm answers 410.
 	twice("mark-deleted", deletewiki.NameMarkWikiDeleted, nil)
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) || !strings.Contains(err.Error(), "410") {
+	if unknown, err := wikiUnknown(ctx, db); !unknown || !strings.Contains(err.Error(), "410") {
 		t.Fatalf("deleted %s: siteinfo answered %v, want HTTP 410", db, err)
 	}
 	// The bureaucrats of a wiki the farm no longer serves come from its database.

@@ -159,7 +159,7 @@ func TestPrivateWikiDeletion(t *testing.T) {
 		t.Fatalf("no backup recorded: %+v", st.Result)
 	}
 	assertDeleted(t, db, st)
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) {
+	if unknown, err := wikiUnknown(ctx, db); !unknown {
 		t.Fatalf("the deleted private wiki still answers: %v", err)
 	}
 	replayHistory(t, id)

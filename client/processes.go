@@ -21,11 +21,7 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
-	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
-	"github.com/wikiflow/wikiflow/workflows/deletewiki"
-	"github.com/wikiflow/wikiflow/workflows/requestwiki"
-	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
 // RefusedError is a request the farm turned down (exit code 1): the wiki
@@ -285,9 +281,6 @@ type ListFilter struct {
 	Kind  string
 	State string
 }
-
-// Kinds are the process kinds a list may filter on.
-var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki, restorewiki.KindRestoreWiki}
 
 // States are the process states a list may filter on.
 var States = process.StateNames()

@@ -64,6 +64,9 @@ var supported = map[string][]string{
 	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 }
 
+// Kinds are the process kinds there are, the ones a list may filter on.
+var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki, restorewiki.KindRestoreWiki}
+
 // SupportedActions lists the actions a process kind takes; nil for a kind
 // that does not exist.
 func SupportedActions(kind string) []string {
@@ -109,26 +112,28 @@ func CheckAction(id, action string) error {
 	return nil
 }
 
+// decision sends signal with a process.DecisionSignal: who decided and why.
+func decision(signal string) func(a Action) (string, any) {
+	return func(a Action) (string, any) {
+		return signal, process.DecisionSignal{User: a.User, Comment: a.Comment}
+	}
+}
+
+// review sends a request's review signal with who reviewed it and why.
+func review(signal string) func(a Action) (string, any) {
+	return func(a Action) (string, any) {
+		return signal, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}
+	}
+}
+
 // signalOf maps each action to its signal and payload.
 var signalOf = map[string]func(a Action) (string, any){
-	ActionApprove: func(a Action) (string, any) {
-		return process.SignalApprove, process.DecisionSignal{User: a.User, Comment: a.Comment}
-	},
-	ActionDecline: func(a Action) (string, any) {
-		return process.SignalDecline, process.DecisionSignal{User: a.User, Comment: a.Comment}
-	},
-	ActionCancel: func(a Action) (string, any) {
-		return process.SignalCancel, process.DecisionSignal{User: a.User, Comment: a.Comment}
-	},
-	ActionUndelete: func(a Action) (string, any) {
-		return process.SignalUndelete, process.DecisionSignal{User: a.User, Comment: a.Comment}
-	},
-	ActionHold: func(a Action) (string, any) {
-		return requestwiki.ReviewHold, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}
-	},
-	ActionMoreDetails: func(a Action) (string, any) {
-		return requestwiki.ReviewMoreDetails, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment}
-	},
+	ActionApprove:     decision(process.SignalApprove),
+	ActionDecline:     decision(process.SignalDecline),
+	ActionCancel:      decision(process.SignalCancel),
+	ActionUndelete:    decision(process.SignalUndelete),
+	ActionHold:        review(requestwiki.ReviewHold),
+	ActionMoreDetails: review(requestwiki.ReviewMoreDetails),
 	ActionEditRequest: func(a Action) (string, any) {
 		return requestwiki.ReviewEdit, requestwiki.ReviewRequest{User: a.User, Comment: a.Comment,
 			Sitename: a.Sitename, Language: a.Language, Category: a.Category}

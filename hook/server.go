@@ -257,6 +257,18 @@ func accepted(w http.ResponseWriter, st process.Status, err error, s *Server) {
 	reply(w, http.StatusAccepted, map[string]string{"id": st.ID, "state": string(st.State)})
 }
 
+// acceptedUnlessInvalid answers a start the farm refused before any
+// process existed (the value, the setting or the name is wrong) with 400
+// invalid_request, and any other outcome as accepted does.
+func (s *Server) acceptedUnlessInvalid(w http.ResponseWriter, st process.Status, err error) {
+	var refusedErr *client.RefusedError
+	if errors.As(err, &refusedErr) && st.ID == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
+		return
+	}
+	accepted(w, st, err, s)
+}
+
 func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
 	s.startForWiki(w, r, s.Client.DeleteWiki)
 }
@@ -297,13 +309,7 @@ func (s *Server) changeSetting(w http.ResponseWriter, r *http.Request) {
 	c, cancel := ctx(r)
 	defer cancel()
 	st, err := s.Client.ChangeSetting(c, req.Wiki, req.Setting, string(req.Value), req.User, req.Reason)
-	var refusedErr *client.RefusedError
-	if errors.As(err, &refusedErr) && st.ID == "" {
-		// Refused before any process: the value or the setting is wrong.
-		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
-		return
-	}
-	accepted(w, st, err, s)
+	s.acceptedUnlessInvalid(w, st, err)
 }
 
 func (s *Server) requestWiki(w http.ResponseWriter, r *http.Request) {
@@ -327,12 +333,7 @@ func (s *Server) requestWiki(w http.ResponseWriter, r *http.Request) {
 		Wiki:      process.WikiSpec{DB: req.Wiki, Sitename: req.Sitename, Language: req.Language, Category: req.Category, Private: req.Private},
 		Requester: req.User,
 	}, req.Reason)
-	var refusedErr *client.RefusedError
-	if errors.As(err, &refusedErr) && st.ID == "" {
-		fail(w, http.StatusBadRequest, "invalid_request", refusedErr.Msg)
-		return
-	}
-	accepted(w, st, err, s)
+	s.acceptedUnlessInvalid(w, st, err)
 }
 
 func (s *Server) action(w http.ResponseWriter, r *http.Request) {

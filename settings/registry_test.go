@@ -35,6 +35,52 @@ func mustParse(t *testing.T, text string) *Registry {
 	return r
 }
 
+// mustLoad loads the registry file at path, failing the test if it cannot.
+func mustLoad(t *testing.T, path string) *Registry {
+	t.Helper()
+	r, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// parseRefuses runs each case as a subtest: Parse refuses its text with an
+// error that contains want.
+func parseRefuses(t *testing.T, cases []struct{ name, text, want string }) {
+	t.Helper()
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r, err := Parse([]byte(c.text))
+			if err == nil {
+				t.Fatalf("accepted: %+v", r.All())
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not contain %q", err, c.want)
+			}
+		})
+	}
+}
+
+// checkRefuses asserts that r refuses value for the setting name with an
+// *InvalidError (also when wrapped) of that problem about that setting, and
+// returns the refusal.
+func checkRefuses(t *testing.T, r *Registry, name, value string, problem Problem) error {
+	t.Helper()
+	got, err := r.Check(name, json.RawMessage(value))
+	if err == nil {
+		t.Fatalf("accepted as %s", got)
+	}
+	var ie *InvalidError
+	if !errors.As(err, &ie) || !IsInvalid(fmt.Errorf("wrapped: %w", err)) {
+		t.Fatalf("error %T is not an *InvalidError: %v", err, err)
+	}
+	if ie.Problem != problem || ie.Setting != name {
+		t.Errorf("problem %s for %q, want %s for %q", ie.Problem, ie.Setting, problem, name)
+	}
+	return err
+}
+
 func TestParseAcceptsAWellFormedRegistry(t *testing.T) {
 	r := mustParse(t, testRegistry)
 	all := r.All()
@@ -122,17 +168,7 @@ func TestParseRefusesMalformedRegistries(t *testing.T) {
 		{"default list item", entry(`{"name": "wgA", "type": "list", "allowed": ["x"], "default": ["x", "y"], "output": "config", "restricted": false}`), `invalid default: wgA: item 1`},
 		{"duplicate", entry(`{"name": "wgA", "type": "int", "output": "config", "restricted": false}, {"name": "wgB", "type": "int", "output": "config", "restricted": false}, {"name": "wgA", "type": "bool", "output": "config", "restricted": true}`), `entry 2: duplicate name wgA (also entry 0)`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r, err := Parse([]byte(c.text))
-			if err == nil {
-				t.Fatalf("accepted: %+v", r.All())
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %q does not contain %q", err, c.want)
-			}
-		})
-	}
+	parseRefuses(t, cases)
 }
 
 func TestParseAcceptsAnEmptyRegistry(t *testing.T) {
@@ -169,10 +205,7 @@ func TestLoad(t *testing.T) {
 // The registry the farm's PHP reads is one Load accepts, and it describes
 // what the rest of the code relies on.
 func TestLoadTheFarmRegistry(t *testing.T) {
-	r, err := Load(filepath.Join("..", "farm", "settings.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustLoad(t, farmRegistryPath)
 	if len(r.All()) == 0 {
 		t.Fatal("the farm registry lists no settings")
 	}
@@ -272,17 +305,7 @@ func TestCheck(t *testing.T) {
 	}
 	for _, c := range bad {
 		t.Run(fmt.Sprintf("%s=%s", c.name, c.value), func(t *testing.T) {
-			got, err := r.Check(c.name, json.RawMessage(c.value))
-			if err == nil {
-				t.Fatalf("accepted as %s", got)
-			}
-			var ie *InvalidError
-			if !errors.As(err, &ie) || !IsInvalid(fmt.Errorf("wrapped: %w", err)) {
-				t.Fatalf("error %T is not an *InvalidError", err)
-			}
-			if ie.Problem != c.problem || ie.Setting != c.name {
-				t.Errorf("problem %s for %q, want %s for %q", ie.Problem, ie.Setting, c.problem, c.name)
-			}
+			err := checkRefuses(t, r, c.name, c.value, c.problem)
 			if !strings.Contains(err.Error(), c.want) {
 				t.Errorf("error %q does not contain %q", err, c.want)
 			}
@@ -369,10 +392,7 @@ func TestEveryFarmSettingIsSafe(t *testing.T) {
 			t.Errorf("entry %d (%s): ordinary setting with output %q has format %q, needs %q", i, name, output, format, want)
 		}
 	}
-	r, err := Load(farmRegistryPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustLoad(t, farmRegistryPath)
 	var loaded []string
 	for _, s := range r.All() {
 		loaded = append(loaded, s.Name)
@@ -431,17 +451,7 @@ func TestParseRefusesUnsafeOrUndeclaredOutput(t *testing.T) {
 		{"default bad url", entry(`"type": "string", "output": "url", "format": "url", "default": "javascript:x", "restricted": false`),
 			`invalid default: wgA may only be an http:// or https:// URL`},
 	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			r, err := Parse([]byte(c.text))
-			if err == nil {
-				t.Fatalf("accepted: %+v", r.All())
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("error %q does not contain %q", err, c.want)
-			}
-		})
-	}
+	parseRefuses(t, cases)
 	// Restricted markup of any kind loads: a steward approves each change.
 	for _, out := range []string{OutputHTML, OutputURL, OutputCSS, OutputJS} {
 		r, err := Parse([]byte(entry(`"type": "string", "output": "` + out + `", "restricted": true`)))
@@ -528,47 +538,32 @@ var hostileCases = []struct {
 		`wgFileExtensions: item 1 ("<svg onload=alert(1)>") is not allowed; allowed items: "png", "gif", "jpg", "jpeg", "webp", "svg", "pdf", "ogg", "mp3"`},
 }
 
-// benignCases are accepted, as normalized.
-var benignCases = []struct{ name, value, want string }{
-	{"wgRightsText", `""`, `""`},
-	{"wgRightsText", `"CC BY-SA 4.0"`, `"CC BY-SA 4.0"`},
-	{"wgRightsText", `"Tom & Jerry's \"license\" (AT&T), 50% off; a=b"`, `"Tom & Jerry's \"license\" (AT&T), 50% off; a=b"`},
-	{"wgRightsText", `"Ünïcode — ©"`, `"Ünïcode — ©"`},
-	{"wgRightsText", `"a & b; c &"`, `"a & b; c &"`},
-	{"wgRightsUrl", `""`, `""`},
-	{"wgRightsUrl", `"https://creativecommons.org/licenses/by-sa/4.0/"`, `"https://creativecommons.org/licenses/by-sa/4.0/"`},
-	{"wgRightsUrl", `"http://example.org"`, `"http://example.org"`},
-	{"wgRightsUrl", `"HTTPS://[2001:db8::1]:8443/a/b?c=d&e=%20#top"`, `"HTTPS://[2001:db8::1]:8443/a/b?c=d&e=%20#top"`},
-	{"wgRightsUrl", `"https://example.org/wiki/Licence_(text)?x='y'"`, `"https://example.org/wiki/Licence_(text)?x='y'"`},
+// benignCases are accepted as they are: each value normalizes to itself.
+var benignCases = []struct {
+	name   string
+	values []string
+}{
+	{"wgRightsText", []string{`""`, `"CC BY-SA 4.0"`, `"Tom & Jerry's \"license\" (AT&T), 50% off; a=b"`, `"Ünïcode — ©"`, `"a & b; c &"`}},
+	{"wgRightsUrl", []string{`""`, `"https://creativecommons.org/licenses/by-sa/4.0/"`, `"http://example.org"`,
+		`"HTTPS://[2001:db8::1]:8443/a/b?c=d&e=%20#top"`, `"https://example.org/wiki/Licence_(text)?x='y'"`}},
 }
 
 func TestHostileValuesAreRefused(t *testing.T) {
-	r, err := Load(farmRegistryPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustLoad(t, farmRegistryPath)
 	for _, c := range hostileCases {
 		t.Run(fmt.Sprintf("%s=%.40s", c.name, c.value), func(t *testing.T) {
-			got, err := r.Check(c.name, json.RawMessage(c.value))
-			if err == nil {
-				t.Fatalf("accepted as %s", got)
-			}
-			var ie *InvalidError
-			if !errors.As(err, &ie) {
-				t.Fatalf("error %T is not an *InvalidError: %v", err, err)
-			}
-			if ie.Problem != c.problem || ie.Setting != c.name {
-				t.Errorf("problem %s for %q, want %s for %q", ie.Problem, ie.Setting, c.problem, c.name)
-			}
+			err := checkRefuses(t, r, c.name, c.value, c.problem)
 			if err.Error() != c.want {
 				t.Errorf("refusal\n got %s\nwant %s", err, c.want)
 			}
 		})
 	}
 	for _, c := range benignCases {
-		got, err := r.Check(c.name, json.RawMessage(c.value))
-		if err != nil || string(got) != c.want {
-			t.Errorf("%s = %s: %s, %v; want %s", c.name, c.value, got, err, c.want)
+		for _, v := range c.values {
+			got, err := r.Check(c.name, json.RawMessage(v))
+			if err != nil || string(got) != v {
+				t.Errorf("%s = %s: %s, %v; want %s", c.name, v, got, err, v)
+			}
 		}
 	}
 }
@@ -637,10 +632,7 @@ echo json_encode( $out );
 // The farm's PHP applies exactly the values Check accepts: hostile values
 // written into mw_settings by another tool are not applied either.
 func TestPHPAgreesWithCheck(t *testing.T) {
-	r, err := Load(farmRegistryPath)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := mustLoad(t, farmRegistryPath)
 	var cases [][2]string
 	for _, c := range hostileCases {
 		if json.Valid([]byte(c.value)) {
@@ -648,7 +640,9 @@ func TestPHPAgreesWithCheck(t *testing.T) {
 		}
 	}
 	for _, c := range benignCases {
-		cases = append(cases, [2]string{c.name, c.value})
+		for _, v := range c.values {
+			cases = append(cases, [2]string{c.name, v})
+		}
 	}
 	// Edges of the expressions both sides share.
 	for _, v := range []string{

@@ -14,26 +14,21 @@ import (
 // its status once it has checked its request.
 func (a *app) startCommand(use, short string, flags map[string]*string, bind func(*cobra.Command),
 	start func(ctx context.Context) (process.Status, error)) *cobra.Command {
-	cmd := &cobra.Command{
-		Use: use, Short: short, Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := a.connectedCommand(use, short,
+		func() error {
 			values := map[string]string{}
 			for name, p := range flags {
 				values[name] = *p
 			}
-			if err := required(values); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			st, err := start(cmd.Context())
+			return required(values)
+		},
+		func(ctx context.Context) error {
+			st, err := start(ctx)
 			if st.ID != "" {
 				a.printStatus(st)
 			}
 			return err
-		},
-	}
+		})
 	for name, p := range flags {
 		cmd.Flags().StringVar(p, name, "", name)
 	}
@@ -43,14 +38,23 @@ func (a *app) startCommand(use, short string, flags map[string]*string, bind fun
 	return cmd
 }
 
-func (a *app) deleteWikiCommand() *cobra.Command {
+// wikiReasonCommand builds a command `verb --db DB --requester USER
+// --reason R` that starts a process with start, a client method taking just
+// those three.
+func (a *app) wikiReasonCommand(verb, short string,
+	start func(c *client.Client, ctx context.Context, db, requester, reason string) (process.Status, error)) *cobra.Command {
 	var db, requester, reason string
-	return a.startCommand("delete-wiki --db DB --requester USER --reason R",
-		"Ask for a wiki's deletion: approvals, then a grace period, then a verified backup and the removal",
+	return a.startCommand(verb+" --db DB --requester USER --reason R", short,
 		map[string]*string{"db": &db, "requester": &requester, "reason": &reason}, nil,
 		func(ctx context.Context) (process.Status, error) {
-			return a.client.DeleteWiki(ctx, db, requester, reason)
+			return start(a.client, ctx, db, requester, reason)
 		})
+}
+
+func (a *app) deleteWikiCommand() *cobra.Command {
+	return a.wikiReasonCommand("delete-wiki",
+		"Ask for a wiki's deletion: approvals, then a grace period, then a verified backup and the removal",
+		(*client.Client).DeleteWiki)
 }
 
 func (a *app) changeSettingCommand() *cobra.Command {

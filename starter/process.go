@@ -33,32 +33,26 @@ func required(flags map[string]string) error {
 func (a *app) createWikiCommand() *cobra.Command {
 	var req client.CreateWikiRequest
 	var wait bool
-	cmd := &cobra.Command{
-		Use:   "create-wiki --db DB --sitename S --language L --requester USER",
-		Short: "Create a wiki: database, schema, registration, then rights, main page, storage and notification",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := required(map[string]string{"db": req.Wiki.DB, "sitename": req.Wiki.Sitename, "language": req.Wiki.Language, "requester": req.Requester}); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			id, err := a.client.CreateWiki(cmd.Context(), req)
+	cmd := a.connectedCommand("create-wiki --db DB --sitename S --language L --requester USER",
+		"Create a wiki: database, schema, registration, then rights, main page, storage and notification",
+		func() error {
+			return required(map[string]string{"db": req.Wiki.DB, "sitename": req.Wiki.Sitename, "language": req.Wiki.Language, "requester": req.Requester})
+		},
+		func(ctx context.Context) error {
+			id, err := a.client.CreateWiki(ctx, req)
 			if err != nil {
 				return err
 			}
 			if !wait {
-				st, err := a.client.Status(cmd.Context(), id)
+				st, err := a.client.Status(ctx, id)
 				if err != nil {
 					return err
 				}
 				a.printStatus(st)
 				return nil
 			}
-			return a.follow(cmd.Context(), id, false)
-		},
-	}
+			return a.follow(ctx, id, false)
+		})
 	f := cmd.Flags()
 	f.StringVar(&req.Wiki.DB, "db", "", "database name of the new wiki (e.g. demowiki)")
 	f.StringVar(&req.Wiki.Sitename, "sitename", "", "the wiki's name")
@@ -69,6 +63,23 @@ func (a *app) createWikiCommand() *cobra.Command {
 	f.StringVar(&req.Wiki.Category, "category", "uncategorised", "the wiki's category")
 	f.BoolVar(&wait, "wait", false, "wait for the process to end; exit 0 only if it completed")
 	return cmd
+}
+
+// connectedCommand builds a command without arguments: check refuses a bad
+// request before anything connects, then it connects and runs run.
+func (a *app) connectedCommand(use, short string, check func() error, run func(ctx context.Context) error) *cobra.Command {
+	return &cobra.Command{
+		Use: use, Short: short, Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := check(); err != nil {
+				return err
+			}
+			if err := a.connect(cmd); err != nil {
+				return err
+			}
+			return run(cmd.Context())
+		},
+	}
 }
 
 // idCommand builds a command about one process: it checks the ID, connects
@@ -100,18 +111,15 @@ func (a *app) statusCommand() *cobra.Command {
 
 func (a *app) listCommand() *cobra.Command {
 	var f client.ListFilter
-	cmd := &cobra.Command{
-		Use:   "list [--db DB] [--kind K] [--state S]",
-		Short: "List processes, newest first",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := a.connectedCommand("list [--db DB] [--kind K] [--state S]", "List processes, newest first",
+		func() error {
 			if _, err := client.ListQuery(f); err != nil {
 				return invalid(err)
 			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			items, err := a.client.List(cmd.Context(), f)
+			return nil
+		},
+		func(ctx context.Context) error {
+			items, err := a.client.List(ctx, f)
 			if err != nil {
 				return err
 			}
@@ -124,8 +132,7 @@ func (a *app) listCommand() *cobra.Command {
 				tw.Flush()
 			})
 			return nil
-		},
-	}
+		})
 	cmd.Flags().StringVar(&f.Wiki, "db", "", "only this wiki")
 	cmd.Flags().StringVar(&f.Kind, "kind", "", "only this kind ("+strings.Join(client.Kinds, ", ")+")")
 	cmd.Flags().StringVar(&f.State, "state", "", "only this state ("+strings.Join(client.States, ", ")+")")

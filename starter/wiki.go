@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -11,21 +12,15 @@ import (
 
 func (a *app) wikiInfoCommand() *cobra.Command {
 	var db string
-	cmd := &cobra.Command{
-		Use:   "wiki-info --db DB",
-		Short: "Show a wiki's registration in cw_wikis beside what the wiki itself answers",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+	cmd := a.connectedCommand("wiki-info --db DB", "Show a wiki's registration in cw_wikis beside what the wiki itself answers",
+		func() error {
 			if db == "" {
 				return usage("--db is required")
 			}
-			if err := client.ValidateDBName(db); err != nil {
-				return err
-			}
-			if err := a.connect(cmd); err != nil {
-				return err
-			}
-			info, err := a.client.InspectWiki(cmd.Context(), db)
+			return client.ValidateDBName(db)
+		},
+		func(ctx context.Context) error {
+			info, err := a.client.InspectWiki(ctx, db)
 			if err != nil {
 				return failed(err)
 			}
@@ -43,8 +38,7 @@ func (a *app) wikiInfoCommand() *cobra.Command {
 				return failed(fmt.Errorf("%s is registered but does not answer", db))
 			}
 			return nil
-		},
-	}
+		})
 	cmd.Flags().StringVar(&db, "db", "", "wiki database name")
 	return cmd
 }

@@ -3,10 +3,13 @@
 package integration
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/service"
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 )
 
@@ -32,4 +35,18 @@ func runActivity[R any](t *testing.T, env *testsuite.TestActivityEnvironment, ac
 		t.Fatal(err)
 	}
 	return res, nil
+}
+
+// wantPermanent checks that err is a non-retryable application error of a type.
+func wantPermanent(t *testing.T, err error, errType string, mentions ...string) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
+		t.Fatalf("want a non-retryable %s error, got %v", errType, err)
+	}
+	for _, m := range mentions {
+		if !strings.Contains(err.Error(), m) {
+			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
+		}
+	}
 }

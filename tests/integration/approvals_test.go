@@ -35,11 +35,19 @@ func shortGrace(grace time.Duration) *client.Client {
 // requester (its first bureaucrat).
 func liveWiki(t *testing.T, prefix string) (db, owner string) {
 	t.Helper()
+	return createdWiki(t, prefix, "Wiki ", false)
+}
+
+// createdWiki creates a wiki named prefix and a random part, called title
+// and its name, public or private, through the worker, and returns its
+// name and its requester (its first bureaucrat).
+func createdWiki(t *testing.T, prefix, title string, private bool) (db, owner string) {
+	t.Helper()
 	ctx := testContext(t, 2*time.Minute)
 	owner = newUser(t, "Owner")
 	db = uniqueDB(prefix)
 	id, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Wiki " + db, Language: "en"}, Requester: owner,
+		Wiki: process.WikiSpec{DB: db, Sitename: title + db, Language: "en", Private: private}, Requester: owner,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -91,36 +99,96 @@ func wantRefused(t *testing.T, c *client.Client, id string, action process.Decis
 // and the requester's own approvals are refused and recorded.
 func TestDeletionApprovedByTwoBureaucrats(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
-	c := shortGrace(3 * time.Second)
 	db, owner := liveWiki(t, "del")
-	if _, err := deps.Scripts.RunWithInput(ctx, db, "Some content.", "edit", "Some page"); err != nil {
-		t.Fatal(err)
-	}
-	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
+	d := askDeletion(t, ctx, db, owner, "Some content.")
+	c, id, st := d.client, d.id, d.status
 	plain := newUser(t, "Plain")
-
-	st, err := c.DeleteWiki(ctx, db, owner, "no longer needed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := st.ID
-	st = waitFor(t, c, id, time.Minute, process.StateWaitingApproval)
 	if st.Result["quorum"] != "2" {
 		t.Fatalf("quorum: %q", st.Result["quorum"])
 	}
-	wantRefused(t, c, id, process.DecisionApprove, plain, "managewiki-core")
-	wantRefused(t, c, id, process.DecisionApprove, owner, "own request")
-	if _, err := c.Decide(ctx, id, process.DecisionApprove, b1, "ok"); err != nil {
-		t.Fatal(err)
-	}
-	wantRefused(t, c, id, process.DecisionApprove, b1, "already approved")
-	if _, err := c.Decide(ctx, id, process.DecisionApprove, b2, ""); err != nil {
-		t.Fatal(err)
-	}
+	approveByTwo(t, ctx, c, id, twoApprovals{plain: plain, plainLacks: "managewiki-core", requester: owner,
+		first: d.bureaucrats[0], firstComment: "ok", second: d.bureaucrats[1]})
 	st = waitFor(t, c, id, time.Minute, process.StateGracePeriod, process.StateCompleted)
 	st = waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 	assertDeleted(t, db, st)
 	replayHistory(t, id)
+}
+
+// pendingDeletion is a deletion waiting for its approvals.
+type pendingDeletion struct {
+	client      *client.Client // with a grace period of three seconds
+	id          string
+	status      process.Status // waiting for approval
+	bureaucrats [2]string      // two of the wiki's bureaucrats besides its owner
+}
+
+// askDeletion writes a page of content on db, makes two more bureaucrats
+// of it and asks, as owner, for its deletion through a client whose grace
+// period is three seconds; it returns once the deletion waits for approval.
+func askDeletion(t *testing.T, ctx context.Context, db, owner, content string) pendingDeletion {
+	t.Helper()
+	c := shortGrace(3 * time.Second)
+	if _, err := deps.Scripts.RunWithInput(ctx, db, content, "edit", "Some page"); err != nil {
+		t.Fatal(err)
+	}
+	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
+	st := waitingDeletion(t, ctx, c, db, owner, "no longer needed")
+	return pendingDeletion{client: c, id: st.ID, status: st, bureaucrats: [2]string{b1, b2}}
+}
+
+// twoApprovals are the people approveByTwo has decide: plain lacks the
+// right (plainLacks names it), requester asked for the process, first and
+// second may approve it.
+type twoApprovals struct {
+	plain, plainLacks, requester, first, firstComment, second string
+}
+
+// approveByTwo has a process that needs two approvals approved by a.first
+// and then a.second, and checks the refusals on the way, each recorded and
+// changing nothing: a.plain's, the requester's own, and a.first's second
+// approval.
+func approveByTwo(t *testing.T, ctx context.Context, c *client.Client, id string, a twoApprovals) {
+	t.Helper()
+	wantRefused(t, c, id, process.DecisionApprove, a.plain, a.plainLacks)
+	wantRefused(t, c, id, process.DecisionApprove, a.requester, "own request")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, a.first, a.firstComment); err != nil {
+		t.Fatal(err)
+	}
+	wantRefused(t, c, id, process.DecisionApprove, a.first, "already approved")
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, a.second, ""); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// databaseExists tells whether db is on any cluster.
+func databaseExists(ctx context.Context, db string) bool {
+	cluster, _ := deps.Clusters.FindDatabase(ctx, db)
+	return cluster != ""
+}
+
+// wikiRegistered tells whether db may have a row in cw_wikis: true unless
+// the lookup answered that there is none; err is what it answered.
+func wikiRegistered(ctx context.Context, db string) (bool, error) {
+	_, err := deps.Central.Wiki(ctx, db)
+	return !errors.Is(err, farmdb.ErrWikiNotFound), err
+}
+
+// wikiUnknown tells whether the farm answers for db that it serves no such
+// wiki; err is what it answered.
+func wikiUnknown(ctx context.Context, db string) (bool, error) {
+	_, err := deps.API.SiteInfo(ctx, db)
+	return errors.Is(err, mediawiki.ErrUnknownWiki), err
+}
+
+// wantNoCentralRows reports each central table that still has rows of db.
+func wantNoCentralRows(t *testing.T, ctx context.Context, db string) {
+	t.Helper()
+	rows, _ := deps.Central.RowCounts(ctx, db)
+	for table, n := range rows {
+		if n != 0 {
+			t.Errorf("%s still has %d rows", table, n)
+		}
+	}
 }
 
 // assertDeleted checks a deletion's end: no database, no rows, and a backup
@@ -128,15 +196,10 @@ func TestDeletionApprovedByTwoBureaucrats(t *testing.T) {
 func assertDeleted(t *testing.T, db string, st process.Status) {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+	if databaseExists(ctx, db) {
 		t.Fatal("the database still exists")
 	}
-	rows, _ := deps.Central.RowCounts(ctx, db)
-	for table, n := range rows {
-		if n != 0 {
-			t.Errorf("%s still has %d rows", table, n)
-		}
-	}
+	wantNoCentralRows(t, ctx, db)
 	path, sum := st.Result["backup_path"], st.Result["backup_sha256"]
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -148,15 +211,8 @@ func assertDeleted(t *testing.T, db string, st process.Status) {
 		t.Fatal("the backup's checksum is not the recorded one")
 	}
 	scratch := "restore" + randomHex(4)
+	defer createDatabase(t, ctx, scratch)()
 	server, _ := deps.Clusters.Server("c1")
-	if _, err := server.ExecContext(ctx, "CREATE DATABASE `"+scratch+"`"); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if _, err := server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+scratch+"`"); err != nil {
-			t.Logf("dropping %s: %v", scratch, err)
-		}
-	}()
 	cmd := exec.Command("mariadb", "-h127.0.0.1", "-uwikiflow", scratch)
 	cmd.Env = append(os.Environ(), "MYSQL_PWD="+deps.Config.Database.Password)
 	cmd.Stdin = strings.NewReader(string(b))
@@ -180,19 +236,11 @@ func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
 	db, owner := liveWiki(t, "stew")
 	bureaucrat(t, db)
 	steward := newUser(t, "Steward", "steward")
-	st, err := c.DeleteWiki(ctx, db, owner, "spam")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, "steward action"); err != nil {
-		t.Fatal(err)
-	}
-	st = waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	st := waitFor(t, c, stewardApprovedDeletion(t, c, db, owner, "spam", steward, "steward action"), time.Minute, process.StateGracePeriod)
 	if a := st.Approvals[len(st.Approvals)-1]; !a.Accepted || !a.Override {
 		t.Fatalf("the steward's approval should be an accepted override: %+v", a)
 	}
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) {
+	if unknown, err := wikiUnknown(ctx, db); !unknown {
 		t.Fatalf("a wiki in its grace period should be unavailable, got %v", err)
 	}
 	w, _ := deps.Central.Wiki(ctx, db)
@@ -210,7 +258,7 @@ func TestStewardApprovesDeletionAndUndelete(t *testing.T) {
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.ReadOnly {
 		t.Fatalf("the undeleted wiki should answer and be writable: %+v %v", si, err)
 	}
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster == "" {
+	if !databaseExists(ctx, db) {
 		t.Fatal("the database is gone after an undelete")
 	}
 }
@@ -302,27 +350,14 @@ func TestWikiRequestApprovedByTwoCreators(t *testing.T) {
 	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
 	plain := newUser(t, "Plain")
 	db := uniqueDB("req")
-	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Requested Wiki", Language: "en", Category: "test"}, Requester: requester,
-	}, "a wiki about testing")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := waitingRequest(t, ctx, process.WikiSpec{DB: db, Sitename: "Requested Wiki", Language: "en", Category: "test"}, requester, "a wiki about testing")
 	id := st.ID
-	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
 	reqID := requestID(t, st)
 	if r, _ := deps.Central.GetRequest(ctx, reqID); r.Status != "inreview" || r.DBName != db {
 		t.Fatalf("cw_requests row: %+v", r)
 	}
-	wantRefused(t, cli, id, process.DecisionApprove, plain, "createwiki")
-	wantRefused(t, cli, id, process.DecisionApprove, requester, "own request")
-	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c1, "looks good"); err != nil {
-		t.Fatal(err)
-	}
-	wantRefused(t, cli, id, process.DecisionApprove, c1, "already approved")
-	if _, err := cli.Decide(ctx, id, process.DecisionApprove, c2, ""); err != nil {
-		t.Fatal(err)
-	}
+	approveByTwo(t, ctx, cli, id, twoApprovals{plain: plain, plainLacks: "createwiki", requester: requester,
+		first: c1, firstComment: "looks good", second: c2})
 	st = waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
 	if si, err := deps.API.SiteInfo(ctx, db); err != nil || si.SiteName != "Requested Wiki" {
 		t.Fatalf("the requested wiki: %+v %v", si, err)
@@ -362,13 +397,7 @@ func TestWikiRequestReviewPaths(t *testing.T) {
 	c1, c2 := newUser(t, "Creator", "wikicreator"), newUser(t, "Creator", "wikicreator")
 
 	file := func() (string, int64) {
-		st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-			Wiki: process.WikiSpec{DB: uniqueDB("rev"), Sitename: "Reviewed", Language: "en"}, Requester: requester,
-		}, "please")
-		if err != nil {
-			t.Fatal(err)
-		}
-		st = waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+		st := waitingRequest(t, ctx, process.WikiSpec{DB: uniqueDB("rev"), Sitename: "Reviewed", Language: "en"}, requester, "please")
 		return st.ID, requestID(t, st)
 	}
 	status := func(id int64) string {
@@ -453,16 +482,42 @@ func killWhenFileAppears(worker *exec.Cmd, pattern string) bool {
 // approvedDeletion asks for db's deletion and has a steward approve it.
 func approvedDeletion(t *testing.T, c *client.Client, db, owner, steward string) string {
 	t.Helper()
+	return stewardApprovedDeletion(t, c, db, owner, "test", steward, "")
+}
+
+// stewardApprovedDeletion asks, as owner and for reason, for db's deletion
+// and once it waits for approval has steward approve it with comment; it
+// returns the deletion's ID.
+func stewardApprovedDeletion(t *testing.T, c *client.Client, db, owner, reason, steward, comment string) string {
+	t.Helper()
 	ctx := testContext(t, time.Minute)
-	st, err := c.DeleteWiki(ctx, db, owner, "test")
+	id := waitingDeletion(t, ctx, c, db, owner, reason).ID
+	if _, err := c.Decide(ctx, id, process.DecisionApprove, steward, comment); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// waitingRequest files a request, by requester and for reason, for the
+// wiki w and returns its status once it waits for approval.
+func waitingRequest(t *testing.T, ctx context.Context, w process.WikiSpec, requester, reason string) process.Status {
+	t.Helper()
+	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{Wiki: w, Requester: requester}, reason)
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
+	return waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+}
+
+// waitingDeletion asks, as owner and for reason, for db's deletion and
+// returns its status once it waits for approval.
+func waitingDeletion(t *testing.T, ctx context.Context, c *client.Client, db, owner, reason string) process.Status {
+	t.Helper()
+	st, err := c.DeleteWiki(ctx, db, owner, reason)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return st.ID
+	return waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
 }
 
 // A worker killed during the grace period: after the restart the wiki is
@@ -499,8 +554,7 @@ func TestWorkerKilledBetweenBackupAndDrop(t *testing.T) {
 		// Kill as soon as a backup file of this wiki exists.
 		killedBeforeDrop := false
 		if killWhenFileAppears(worker, filepath.Join(backups, db, "*.sql")) {
-			cluster, _ := deps.Clusters.FindDatabase(ctx, db)
-			killedBeforeDrop = cluster != ""
+			killedBeforeDrop = databaseExists(ctx, db)
 		}
 		startWorkerProcess(t, bin, queue)
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)

@@ -48,108 +48,158 @@ type compatTable struct {
 }
 
 var compatSchema = []compatTable{
-	{name: "cw_wikis", columns: []compatColumn{
-		{"wiki_dbname", "VARCHAR(64)", false, "", ""},
-		{"wiki_sitename", "VARCHAR(128)", false, "", ""},
-		{"wiki_language", "VARCHAR(12)", false, "", ""},
-		{"wiki_private", "TINYINT", false, "", ""},
-		{"wiki_creation", "BINARY(14)", false, "", ""},
-		{"wiki_url", "TEXT", true, "NULL", ""},
-		{"wiki_closed", "TINYINT", false, "0", ""},
-		{"wiki_closed_timestamp", "BINARY(14)", true, "NULL", ""},
-		{"wiki_closed_reason", "TEXT", true, "NULL", ""},
-		{"wiki_inactive", "TINYINT", false, "0", ""},
-		{"wiki_inactive_timestamp", "BINARY(14)", true, "NULL", ""},
-		{"wiki_inactive_exempt", "TINYINT", false, "0", ""},
-		{"wiki_inactive_exempt_reason", "TEXT", true, "NULL", ""},
-		{"wiki_inactive_exempt_expiry", "VARBINARY(14)", true, "NULL", ""},
-		{"wiki_deleted", "TINYINT", false, "0", ""},
-		{"wiki_deleted_timestamp", "BINARY(14)", true, "NULL", ""},
-		{"wiki_locked", "TINYINT", false, "0", ""},
-		{"wiki_dbcluster", "VARCHAR(5)", true, "'c1'", ""},
-		{"wiki_category", "VARCHAR(64)", false, "", ""},
-		{"wiki_experimental", "TINYINT", false, "0", ""},
-		{"wiki_extra", "JSON", true, "NULL", ""},
-	}, keys: []compatKey{
-		{"PRIMARY", true, []string{"wiki_dbname"}},
-		{"wiki_dbname", false, []string{"wiki_dbname"}},
-		{"wiki_dbcluster", false, []string{"wiki_dbcluster"}},
-	}},
-	{name: "cw_requests", central: true, columns: []compatColumn{
-		{"cw_id", "INT", false, "", "auto_increment"},
-		{"cw_comment", "TEXT", true, "NULL", ""},
-		{"cw_dbname", "VARCHAR(64)", true, "NULL", ""},
-		{"cw_language", "VARCHAR(12)", false, "", ""},
-		{"cw_private", "TINYINT UNSIGNED", false, "0", ""},
-		{"cw_sitename", "VARCHAR(128)", false, "", ""},
-		{"cw_status", "VARCHAR(16)", true, "NULL", ""},
-		{"cw_timestamp", "BINARY(14)", false, "", ""},
-		{"cw_url", "VARCHAR(96)", false, "", ""},
-		{"cw_user", "INT(10)", false, "", ""},
-		{"cw_category", "VARCHAR(64)", false, "", ""},
-		{"cw_visibility", "TINYINT UNSIGNED", false, "0", ""},
-		{"cw_locked", "TINYINT UNSIGNED", false, "0", ""},
-		{"cw_bio", "TINYINT UNSIGNED", false, "0", ""},
-		{"cw_extra", "JSON", true, "NULL", ""},
-	}, keys: []compatKey{
-		{"PRIMARY", true, []string{"cw_id"}},
-		{"cw_status", false, []string{"cw_status"}},
-		{"cw_timestamp", false, []string{"cw_timestamp"}},
-	}},
-	{name: "cw_comments", central: true, columns: []compatColumn{
-		{"cw_id", "INT", false, "", ""},
-		{"cw_comment", "BLOB", false, "", ""},
-		{"cw_comment_timestamp", "BINARY(14)", false, "", ""},
-		{"cw_comment_user", "INT(10)", false, "", ""},
-	}},
-	{name: "cw_history", central: true, columns: []compatColumn{
-		{"cw_history_id", "BIGINT UNSIGNED", false, "", "auto_increment"},
-		{"cw_id", "INT", false, "", ""},
-		{"cw_history_action", "VARCHAR(50)", false, "", ""},
-		{"cw_history_actor", "INT(10)", false, "", ""},
-		{"cw_history_details", "BLOB", false, "", ""},
-		{"cw_history_timestamp", "BINARY(14)", false, "", ""},
-	}, keys: []compatKey{
-		{"PRIMARY", true, []string{"cw_history_id"}},
-	}},
-	{name: "mw_settings", columns: []compatColumn{
-		{"s_dbname", "VARCHAR(64)", false, "", ""},
-		{"s_settings", "JSON", true, "NULL", ""},
-		{"s_extensions", "JSON", true, "NULL", ""},
-	}, keys: []compatKey{
-		{"PRIMARY", true, []string{"s_dbname"}},
-		{"s_dbname", false, []string{"s_dbname"}},
-	}},
-	{name: "mw_permissions", columns: []compatColumn{
-		{"perm_dbname", "VARCHAR(64)", false, "", ""},
-		{"perm_group", "VARCHAR(64)", false, "", ""},
-		{"perm_permissions", "JSON", false, "", ""},
-		{"perm_addgroups", "JSON", false, "", ""},
-		{"perm_removegroups", "JSON", false, "", ""},
-		{"perm_addgroupstoself", "JSON", false, "", ""},
-		{"perm_removegroupsfromself", "JSON", false, "", ""},
-		{"perm_autopromote", "JSON", true, "NULL", ""},
-	}, keys: []compatKey{
-		{"uniqueperm", true, []string{"perm_dbname", "perm_group"}},
-		{"perm_dbname", false, []string{"perm_dbname"}},
-		{"perm_group", false, []string{"perm_group"}},
-	}},
-	{name: "mw_namespaces", columns: []compatColumn{
-		{"ns_dbname", "VARCHAR(64)", false, "", ""},
-		{"ns_namespace_id", "INT(4)", false, "", ""},
-		{"ns_namespace_name", "VARCHAR(128)", false, "", ""},
-		{"ns_searchable", "TINYINT", false, "", ""},
-		{"ns_subpages", "TINYINT", false, "", ""},
-		{"ns_content", "TINYINT", false, "", ""},
-		{"ns_content_model", "VARCHAR(32)", false, "", ""},
-		{"ns_protection", "VARCHAR(32)", false, "", ""},
-		{"ns_aliases", "JSON", false, "", ""},
-		{"ns_core", "INT(1)", false, "0", ""},
-		{"ns_additional", "JSON", false, "", ""},
-	}, keys: []compatKey{
-		{"uniquens", true, []string{"ns_dbname", "ns_namespace_id"}},
-		{"ns_dbname", false, []string{"ns_dbname"}},
-	}},
+	compatTableOf("cw_wikis", false, `
+		wiki_dbname VARCHAR(64) NOT NULL
+		wiki_sitename VARCHAR(128) NOT NULL
+		wiki_language VARCHAR(12) NOT NULL
+		wiki_private TINYINT NOT NULL
+		wiki_creation BINARY(14) NOT NULL
+		wiki_url TEXT NULL DEFAULT NULL
+		wiki_closed TINYINT NOT NULL DEFAULT 0
+		wiki_closed_timestamp BINARY(14) NULL DEFAULT NULL
+		wiki_closed_reason TEXT NULL DEFAULT NULL
+		wiki_inactive TINYINT NOT NULL DEFAULT 0
+		wiki_inactive_timestamp BINARY(14) NULL DEFAULT NULL
+		wiki_inactive_exempt TINYINT NOT NULL DEFAULT 0
+		wiki_inactive_exempt_reason TEXT NULL DEFAULT NULL
+		wiki_inactive_exempt_expiry VARBINARY(14) NULL DEFAULT NULL
+		wiki_deleted TINYINT NOT NULL DEFAULT 0
+		wiki_deleted_timestamp BINARY(14) NULL DEFAULT NULL
+		wiki_locked TINYINT NOT NULL DEFAULT 0
+		wiki_dbcluster VARCHAR(5) NULL DEFAULT 'c1'
+		wiki_category VARCHAR(64) NOT NULL
+		wiki_experimental TINYINT NOT NULL DEFAULT 0
+		wiki_extra JSON NULL DEFAULT NULL
+		PRIMARY KEY (wiki_dbname)
+		KEY wiki_dbname (wiki_dbname)
+		KEY wiki_dbcluster (wiki_dbcluster)
+	`),
+	compatTableOf("cw_requests", true, `
+		cw_id INT NOT NULL AUTO_INCREMENT
+		cw_comment TEXT NULL DEFAULT NULL
+		cw_dbname VARCHAR(64) NULL DEFAULT NULL
+		cw_language VARCHAR(12) NOT NULL
+		cw_private TINYINT UNSIGNED NOT NULL DEFAULT 0
+		cw_sitename VARCHAR(128) NOT NULL
+		cw_status VARCHAR(16) NULL DEFAULT NULL
+		cw_timestamp BINARY(14) NOT NULL
+		cw_url VARCHAR(96) NOT NULL
+		cw_user INT(10) NOT NULL
+		cw_category VARCHAR(64) NOT NULL
+		cw_visibility TINYINT UNSIGNED NOT NULL DEFAULT 0
+		cw_locked TINYINT UNSIGNED NOT NULL DEFAULT 0
+		cw_bio TINYINT UNSIGNED NOT NULL DEFAULT 0
+		cw_extra JSON NULL DEFAULT NULL
+		PRIMARY KEY (cw_id)
+		KEY cw_status (cw_status)
+		KEY cw_timestamp (cw_timestamp)
+	`),
+	compatTableOf("cw_comments", true, `
+		cw_id INT NOT NULL
+		cw_comment BLOB NOT NULL
+		cw_comment_timestamp BINARY(14) NOT NULL
+		cw_comment_user INT(10) NOT NULL
+	`),
+	compatTableOf("cw_history", true, `
+		cw_history_id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT
+		cw_id INT NOT NULL
+		cw_history_action VARCHAR(50) NOT NULL
+		cw_history_actor INT(10) NOT NULL
+		cw_history_details BLOB NOT NULL
+		cw_history_timestamp BINARY(14) NOT NULL
+		PRIMARY KEY (cw_history_id)
+	`),
+	compatTableOf("mw_settings", false, `
+		s_dbname VARCHAR(64) NOT NULL
+		s_settings JSON NULL DEFAULT NULL
+		s_extensions JSON NULL DEFAULT NULL
+		PRIMARY KEY (s_dbname)
+		KEY s_dbname (s_dbname)
+	`),
+	compatTableOf("mw_permissions", false, `
+		perm_dbname VARCHAR(64) NOT NULL
+		perm_group VARCHAR(64) NOT NULL
+		perm_permissions JSON NOT NULL
+		perm_addgroups JSON NOT NULL
+		perm_removegroups JSON NOT NULL
+		perm_addgroupstoself JSON NOT NULL
+		perm_removegroupsfromself JSON NOT NULL
+		perm_autopromote JSON NULL DEFAULT NULL
+		UNIQUE KEY uniqueperm (perm_dbname, perm_group)
+		KEY perm_dbname (perm_dbname)
+		KEY perm_group (perm_group)
+	`),
+	compatTableOf("mw_namespaces", false, `
+		ns_dbname VARCHAR(64) NOT NULL
+		ns_namespace_id INT(4) NOT NULL
+		ns_namespace_name VARCHAR(128) NOT NULL
+		ns_searchable TINYINT NOT NULL
+		ns_subpages TINYINT NOT NULL
+		ns_content TINYINT NOT NULL
+		ns_content_model VARCHAR(32) NOT NULL
+		ns_protection VARCHAR(32) NOT NULL
+		ns_aliases JSON NOT NULL
+		ns_core INT(1) NOT NULL DEFAULT 0
+		ns_additional JSON NOT NULL
+		UNIQUE KEY uniquens (ns_dbname, ns_namespace_id)
+		KEY ns_dbname (ns_dbname)
+	`),
+}
+
+// compatTableOf is a table as the extension's CREATE TABLE writes it, one
+// definition a line: first the columns (name, declared type, NULL or NOT
+// NULL, then DEFAULT and a value, and AUTO_INCREMENT, where the column has
+// them), then the keys (PRIMARY KEY, UNIQUE KEY name or KEY name, and the
+// columns in parentheses).
+func compatTableOf(name string, central bool, definition string) compatTable {
+	tbl := compatTable{name: name, central: central}
+	for _, line := range strings.Split(strings.TrimSpace(definition), "\n") {
+		line = strings.TrimSpace(line)
+		if m := compatKeyLine.FindStringSubmatch(line); m != nil {
+			k := compatKey{name: "PRIMARY", unique: true, columns: strings.Split(m[4], ", ")}
+			switch {
+			case m[2] != "":
+				k.name = m[2]
+			case m[3] != "":
+				k.name, k.unique = m[3], false
+			}
+			tbl.keys = append(tbl.keys, k)
+			continue
+		}
+		tbl.columns = append(tbl.columns, compatColumnOf(name, line))
+	}
+	return tbl
+}
+
+var compatKeyLine = regexp.MustCompile(`^(PRIMARY KEY|UNIQUE KEY (\w+)|KEY (\w+)) \(([\w, ]+)\)$`)
+
+// compatColumnOf reads one column definition of table.
+func compatColumnOf(table, line string) compatColumn {
+	f := strings.Fields(line)
+	i := 1
+	for i < len(f) && f[i] != "NULL" && f[i] != "NOT" {
+		i++
+	}
+	c := compatColumn{name: f[0], declared: strings.Join(f[1:i], " ")}
+	rest := f[i:]
+	switch {
+	case len(rest) >= 2 && rest[0] == "NOT" && rest[1] == "NULL":
+		rest = rest[2:]
+	case len(rest) >= 1 && rest[0] == "NULL":
+		c.null, rest = true, rest[1:]
+	default:
+		panic(table + ": a column without NULL or NOT NULL: " + line)
+	}
+	if len(rest) >= 2 && rest[0] == "DEFAULT" {
+		c.def, rest = rest[1], rest[2:]
+	}
+	if len(rest) >= 1 && rest[0] == "AUTO_INCREMENT" {
+		c.extra, rest = "auto_increment", rest[1:]
+	}
+	if len(rest) != 0 || c.declared == "" {
+		panic(table + ": a column definition not understood: " + line)
+	}
+	return c
 }
 
 // mariadbColumnType is the COLUMN_TYPE, character set and collation
@@ -162,21 +212,21 @@ func mariadbColumnType(declared string) (colType, charset, collation string) {
 	if m := regexp.MustCompile(`^varchar\((\d+)\)$`).FindStringSubmatch(d); m != nil {
 		return "varbinary(" + m[1] + ")", "", ""
 	}
-	switch d {
-	case "text":
-		return "blob", "", ""
-	case "json":
-		return "longtext", "utf8mb4", "utf8mb4_bin"
-	case "tinyint":
-		return "tinyint(4)", "", ""
-	case "tinyint unsigned":
-		return "tinyint(3) unsigned", "", ""
-	case "int":
-		return "int(11)", "", ""
-	case "bigint unsigned":
-		return "bigint(20) unsigned", "", ""
+	if m, ok := mariadbTypes[d]; ok {
+		return m[0], m[1], m[2]
 	}
 	return d, "", "" // int(10), binary(14), varbinary(14), blob: as declared
+}
+
+// mariadbTypes are the declared types (in lower case) MariaDB changes, each
+// with its COLUMN_TYPE, character set and collation.
+var mariadbTypes = map[string][3]string{
+	"text":             {"blob", "", ""},
+	"json":             {"longtext", "utf8mb4", "utf8mb4_bin"},
+	"tinyint":          {"tinyint(4)", "", ""},
+	"tinyint unsigned": {"tinyint(3) unsigned", "", ""},
+	"int":              {"int(11)", "", ""},
+	"bigint unsigned":  {"bigint(20) unsigned", "", ""},
 }
 
 // The live central tables have CreateWiki's and ManageWiki's columns and

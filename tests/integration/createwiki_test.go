@@ -3,7 +3,6 @@
 package integration
 
 import (
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -257,10 +256,10 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 		desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_COMPLETED {
 		t.Fatalf("the refused creation's workflow: %v %v", desc.GetWorkflowExecutionInfo().GetStatus(), err)
 	}
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+	if databaseExists(ctx, db) {
 		t.Fatal("a database was created for a refused request")
 	}
-	if _, err := deps.Central.Wiki(ctx, db); !errors.Is(err, farmdb.ErrWikiNotFound) {
+	if registered, err := wikiRegistered(ctx, db); registered {
 		t.Fatalf("a row was registered for a refused request: %v", err)
 	}
 }
@@ -373,15 +372,10 @@ func TestAbortUndoesWhatTheProcessDid(t *testing.T) {
 	}
 	st = waitFor(t, c, id, time.Minute, process.StateAborted)
 	replayHistory(t, id)
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+	if databaseExists(ctx, db) {
 		t.Error("the database was not dropped")
 	}
-	rows, _ := deps.Central.RowCounts(ctx, db)
-	for table, n := range rows {
-		if n != 0 {
-			t.Errorf("%s still has %d rows", table, n)
-		}
-	}
+	wantNoCentralRows(t, ctx, db)
 	if _, err := os.Stat(filepath.Join(config.Abs(deps.Config.MediaWiki.UploadRoot), db)); !os.IsNotExist(err) {
 		t.Errorf("upload directory left behind: %v", err)
 	}
@@ -420,15 +414,8 @@ func waitSettled(t *testing.T, c *client.Client, id string) {
 func TestCreateDatabaseRefusesAForeignDatabase(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	db := uniqueDB("foreign")
+	defer createDatabase(t, ctx, db)()
 	server, _ := deps.Clusters.Server("c1")
-	if _, err := server.ExecContext(ctx, "CREATE DATABASE `"+db+"`"); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if _, err := server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+db+"`"); err != nil {
-			t.Logf("dropping %s: %v", db, err)
-		}
-	}()
 	requester := newUser(t, "Requester")
 	_, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
 		Wiki: process.WikiSpec{DB: db, Sitename: "X", Language: "en"}, Requester: requester,

@@ -4,7 +4,6 @@ package integration
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -15,12 +14,9 @@ import (
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/temporal"
-
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/farmdb"
-	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -90,20 +86,6 @@ func deletionState(t *testing.T, farm *activities.Farm, db string) string {
 	return b.String()
 }
 
-// wantPermanent checks that err is a non-retryable application error of a type.
-func wantPermanent(t *testing.T, err error, errType string, mentions ...string) {
-	t.Helper()
-	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != errType || !appErr.NonRetryable() {
-		t.Fatalf("want a non-retryable %s error, got %v", errType, err)
-	}
-	for _, m := range mentions {
-		if !strings.Contains(err.Error(), m) {
-			t.Fatalf("the %s error does not mention %q: %v", errType, m, err)
-		}
-	}
-}
-
 // Every deletion activity, run twice in a row in the process's order
 // against the real farm, leaves the same state as running it once; nothing
 // is dropped without a verified backup, and the backup restores by hand.
@@ -113,13 +95,8 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	env := activityEnv(farm)
 
 	// A wiki to delete, made by the create-wiki activities, with pages.
-	requester := newUser(t, "Doomed")
-	db := uniqueDB("delact")
-	create := process.StepInput{
-		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
-		Wiki:      process.WikiSpec{DB: db, Sitename: "Doomed Wiki", Language: "en"},
-		Requester: requester,
-	}
+	create := creationInput(newUser(t, "Doomed"), uniqueDB("delact"), "Doomed Wiki")
+	requester, db := create.Requester, create.Wiki.DB
 	for _, a := range []string{"ValidateWiki", "CreateDatabase", "CreateSchema", "RegisterWiki", "GrantRequesterRights", "CreateMainPage", "CreateStorage"} {
 		create.Step = a
 		if _, err := env.ExecuteActivity(a, create); err != nil {
@@ -239,7 +216,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 
 	// Mark deleted: the farm answers 410.
 	twice("mark-deleted", deletewiki.NameMarkWikiDeleted, nil)
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) || !strings.Contains(err.Error(), "410") {
+	if unknown, err := wikiUnknown(ctx, db); !unknown || !strings.Contains(err.Error(), "410") {
 		t.Fatalf("deleted %s: siteinfo answered %v, want HTTP 410", db, err)
 	}
 	// The bureaucrats of a wiki the farm no longer serves come from its database.

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/activities"
-	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -121,14 +120,8 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 	lower := func(name string) string { return strings.ToLower(name[:1]) + name[1:] }
 
 	// Request, two approvals, creation.
-	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Logged Wiki", Language: "en"}, Requester: lower(requester),
-	}, "a wiki about logs")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := waitingRequest(t, ctx, process.WikiSpec{DB: db, Sitename: "Logged Wiki", Language: "en"}, lower(requester), "a wiki about logs")
 	reqProcess := st.ID
-	st = waitFor(t, cli, reqProcess, time.Minute, process.StateWaitingApproval)
 	num := fmt.Sprintf("#%d", requestID(t, st))
 	if _, err := cli.Decide(ctx, reqProcess, process.DecisionApprove, lower(c1), "looks good"); err != nil {
 		t.Fatal(err)
@@ -154,7 +147,7 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 	}
 
 	// A setting change, on the wiki's own log.
-	st, err = cli.ChangeSetting(ctx, db, "wgInterwikiMagic", "false", requester, "no magic links")
+	st, err := cli.ChangeSetting(ctx, db, "wgInterwikiMagic", "false", requester, "no magic links")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,14 +227,8 @@ func TestFarmLogTellsTheStory(t *testing.T) {
 func TestFarmLogWithdrawnRequest(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	requester, creator := newUser(t, "Teller"), newUser(t, "Creator", "wikicreator")
-	st, err := cli.RequestWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: uniqueDB("logw"), Sitename: "Withdrawn", Language: "en"}, Requester: requester,
-	}, "maybe")
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := waitingRequest(t, ctx, process.WikiSpec{DB: uniqueDB("logw"), Sitename: "Withdrawn", Language: "en"}, requester, "maybe")
 	id := st.ID
-	st = waitFor(t, cli, id, time.Minute, process.StateWaitingApproval)
 	num := fmt.Sprintf("#%d", requestID(t, st))
 	if _, err := cli.Review(ctx, id, requestwiki.ReviewRequest{Action: requestwiki.ReviewHold, User: creator, Comment: "wait"}); err != nil {
 		t.Fatal(err)

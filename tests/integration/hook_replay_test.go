@@ -14,17 +14,8 @@ import (
 // after the worker that took it restarted: the replay record is in the
 // central database, not in one process's memory.
 func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
-	ctx := testContext(t, 2*time.Minute)
 	_, owner, id := waitingChange(t, "replay", "replay test")
-	serve := func() string {
-		addr, stop, err := serveHook("127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(stop)
-		return addr
-	}
-	workerA, workerB := serve(), serve()
+	workerA, workerB := hookServer(t), hookServer(t)
 	path := "/v1/processes/" + id + "/actions"
 	// One signed request, the same bytes each time it is sent.
 	request := hookCall{method: "POST", path: path, timestamp: time.Now().Unix(), secret: hookSecret(),
@@ -40,7 +31,7 @@ func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
 	if code := send(workerB); code != http.StatusUnauthorized {
 		t.Fatalf("the same request to worker B: HTTP %d, want 401", code)
 	}
-	restarted := serve() // a worker started after A took the request
+	restarted := hookServer(t) // a worker started after A took the request
 	if code := send(restarted); code != http.StatusUnauthorized {
 		t.Fatalf("the same request after a restart: HTTP %d, want 401", code)
 	}
@@ -50,6 +41,7 @@ func TestHookReplayIsRefusedAcrossWorkersAndRestarts(t *testing.T) {
 	if n := signalCount(t, id); n != 1 {
 		t.Fatalf("%d signals reached the process, want exactly one", n)
 	}
+	ctx := testContext(t, 2*time.Minute)
 	if _, err := cli.Decide(ctx, id, process.DecisionCancel, owner, "done"); err != nil {
 		t.Logf("cancel: %v", err) // the requester's decline may already have ended it
 	}

@@ -61,6 +61,16 @@ func wikiState(t *testing.T, db, requester string) string {
 	return b.String()
 }
 
+// creationInput is what the create-wiki activities take to create the
+// English wiki db called sitename for requester.
+func creationInput(requester, db, sitename string) process.StepInput {
+	return process.StepInput{
+		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
+		Wiki:      process.WikiSpec{DB: db, Sitename: sitename, Language: "en"},
+		Requester: requester,
+	}
+}
+
 // Every create-wiki activity, and every undo, run twice in a row against
 // the real farm leaves the same state as running it once.
 func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
@@ -70,14 +80,9 @@ func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
 	}
 	env := activityEnv(farm)
 
-	requester := newUser(t, "Requester")
-	db := uniqueDB("idem")
-	in := process.StepInput{
-		ProcessID: createwiki.CreateWikiID(db), Kind: createwiki.KindCreateWiki,
-		Wiki:      process.WikiSpec{DB: db, Sitename: "Idempotent Wiki", Language: "en"},
-		Requester: requester,
-		Args:      map[string]string{"email": "idem@example.org"},
-	}
+	in := creationInput(newUser(t, "Requester"), uniqueDB("idem"), "Idempotent Wiki")
+	in.Args = map[string]string{"email": "idem@example.org"}
+	requester, db := in.Requester, in.Wiki.DB
 	steps := []struct{ step, activity string }{
 		{createwiki.StepValidate, "ValidateWiki"},
 		{createwiki.StepCreateDatabase, "CreateDatabase"},

@@ -112,6 +112,42 @@ func serveHook(addr string) (string, func(), error) {
 	return ln.Addr().String(), func() { srv.Close() }, nil
 }
 
+// hookServer serves the hook endpoint, feeding this run's worker, on a
+// free port until the test ends, and returns its address.
+func hookServer(t *testing.T) string {
+	t.Helper()
+	addr, stop, err := serveHook("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return addr
+}
+
+// centralExec runs a statement on the central database, failing the test
+// if it fails.
+func centralExec(t *testing.T, ctx context.Context, query string, args ...any) {
+	t.Helper()
+	if _, err := deps.Central.DB.ExecContext(ctx, query, args...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// createDatabase creates the empty database name on the cluster c1 and
+// returns what drops it again.
+func createDatabase(t *testing.T, ctx context.Context, name string) (drop func()) {
+	t.Helper()
+	server, _ := deps.Clusters.Server("c1")
+	if _, err := server.ExecContext(ctx, "CREATE DATABASE `"+name+"`"); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if _, err := server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+name+"`"); err != nil {
+			t.Logf("dropping %s: %v", name, err)
+		}
+	}
+}
+
 func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)

@@ -20,9 +20,7 @@ import (
 func TestManageWikiSettingsRowsAreRead(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	db, owner := liveWiki(t, "mwrows")
-	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE mw_settings SET s_settings = '[]' WHERE s_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE mw_settings SET s_settings = '[]' WHERE s_dbname = ?`, db)
 	st, err := cli.ChangeSetting(ctx, db, "wgDefaultSkin", `"monobook"`, owner, "after ManageWiki")
 	if err != nil {
 		t.Fatalf("a change on a row holding []: %v", err)
@@ -37,10 +35,7 @@ func TestManageWikiSettingsRowsAreRead(t *testing.T) {
 	}
 
 	// As ManageWiki's form leaves them: text for an integer and a checkbox.
-	if _, err := deps.Central.DB.ExecContext(ctx,
-		`UPDATE mw_settings SET s_settings = '{"wgMaxArticleSize":"1500","wgMainPageIsDomainRoot":"1"}' WHERE s_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE mw_settings SET s_settings = '{"wgMaxArticleSize":"1500","wgMainPageIsDomainRoot":"1"}' WHERE s_dbname = ?`, db)
 	si, err := deps.API.SiteInfo(ctx, db)
 	if err != nil {
 		t.Fatal(err)
@@ -71,20 +66,13 @@ func TestWikiListsFollowTheFarm(t *testing.T) {
 	wantListed(t, db, "databases", "combi")
 	steward := newUser(t, "Steward", "steward")
 	c := shortGrace(time.Hour)
-	st, err := c.DeleteWiki(ctx, db, owner, "lists")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval)
-	if _, err := c.Decide(ctx, st.ID, process.DecisionApprove, steward, ""); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, c, st.ID, time.Minute, process.StateGracePeriod)
+	id := stewardApprovedDeletion(t, c, db, owner, "lists", steward, "")
+	waitFor(t, c, id, time.Minute, process.StateGracePeriod)
 	wantListed(t, db, "deleted", "databases")
-	if _, err := c.Undelete(ctx, st.ID, owner); err != nil {
+	if _, err := c.Undelete(ctx, id, owner); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, c, st.ID, time.Minute, process.StateCancelled)
+	waitFor(t, c, id, time.Minute, process.StateCancelled)
 	wantListed(t, db, "databases", "combi")
 }
 

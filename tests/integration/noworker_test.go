@@ -21,13 +21,13 @@ import (
 // keeps), and an open process says that no worker answers instead of
 // guessing.
 func TestStatusWithoutAWorker(t *testing.T) {
-	ctx := testContext(t, 3*time.Minute)
 	queue := "wikiflow-test-alone-" + randomHex(4)
+	ctx := testContext(t, 3*time.Minute)
 	w, err := deps.NewWorker(ctx, queue)
-	if err != nil {
-		t.Fatal(err)
+	if err == nil {
+		err = w.Start()
 	}
-	if err := w.Start(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
 	c := queueClient(queue)

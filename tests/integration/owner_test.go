@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/client"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -56,7 +55,7 @@ func TestOneOwnerPerWiki(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, cli, createID, time.Minute, process.StateAborted)
-	if _, err := deps.Central.Wiki(ctx, db); !errors.Is(err, farmdb.ErrWikiNotFound) {
+	if registered, err := wikiRegistered(ctx, db); registered {
 		t.Fatalf("after the abort the wiki is still registered: %v", err)
 	}
 	waitOwnerGone(t, db)
@@ -68,21 +67,17 @@ func TestOneOwnerPerWiki(t *testing.T) {
 func TestDeletionOwnsTheWiki(t *testing.T) {
 	ctx := testContext(t, 3*time.Minute)
 	db, owner := liveWiki(t, "delowned")
-	st, err := cli.DeleteWiki(ctx, db, owner, "first")
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
+	first := waitingDeletion(t, ctx, cli, db, owner, "first").ID
 
 	if _, err := cli.ChangeSetting(ctx, db, "wgDefaultSkin", `"monobook"`, owner, "while deleted"); err == nil ||
-		!strings.Contains(err.Error(), st.ID) {
-		t.Fatalf("a setting change during a deletion: %v; want a refusal naming %s", err, st.ID)
+		!strings.Contains(err.Error(), first) {
+		t.Fatalf("a setting change during a deletion: %v; want a refusal naming %s", err, first)
 	}
 
-	if err := deps.Temporal.TerminateWorkflow(ctx, st.ID, "", "an operator stopped it"); err != nil {
+	if err := deps.Temporal.TerminateWorkflow(ctx, first, "", "an operator stopped it"); err != nil {
 		t.Fatal(err)
 	}
-	if o, ok, _ := deps.Central.GetOwner(ctx, db); !ok || o.Process != st.ID {
+	if o, ok, _ := deps.Central.GetOwner(ctx, db); !ok || o.Process != first {
 		t.Fatalf("owner %+v: the terminated deletion never gave the wiki back", o)
 	}
 	again, err := cli.DeleteWiki(ctx, db, owner, "second")

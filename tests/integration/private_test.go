@@ -45,17 +45,7 @@ func wantReadDenied(t *testing.T, c *mediawiki.Client, db, who string) {
 // and its requester (its first bureaucrat).
 func privateWiki(t *testing.T, prefix string) (db, owner string) {
 	t.Helper()
-	ctx := testContext(t, 2*time.Minute)
-	owner = newUser(t, "Owner")
-	db = uniqueDB(prefix)
-	id, err := cli.CreateWiki(ctx, client.CreateWikiRequest{
-		Wiki: process.WikiSpec{DB: db, Sitename: "Private " + db, Language: "en", Private: true}, Requester: owner,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, cli, id, 2*time.Minute, process.StateCompleted)
-	return db, owner
+	return createdWiki(t, prefix, "Private ", true)
 }
 
 // sessionRights is what the client's own session may do on a wiki.
@@ -141,23 +131,13 @@ func TestPrivateWikiCreation(t *testing.T) {
 // out its grace period and removes it, with a verified backup.
 func TestPrivateWikiDeletion(t *testing.T) {
 	ctx := testContext(t, 4*time.Minute)
-	c := shortGrace(3 * time.Second)
 	db, owner := privateWiki(t, "privdel")
-	if _, err := deps.Scripts.RunWithInput(ctx, db, "Members only.", "edit", "Some page"); err != nil {
-		t.Fatal(err)
-	}
-	b1, b2 := bureaucrat(t, db), bureaucrat(t, db)
-
-	st, err := c.DeleteWiki(ctx, db, owner, "no longer needed")
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := st.ID
-	st = waitFor(t, c, id, time.Minute, process.StateWaitingApproval)
+	d := askDeletion(t, ctx, db, owner, "Members only.")
+	c, id, st := d.client, d.id, d.status
 	if st.Result["quorum"] != "2" {
 		t.Fatalf("quorum on a private wiki with three bureaucrats: %q", st.Result["quorum"])
 	}
-	for _, b := range []string{b1, b2} {
+	for _, b := range d.bureaucrats {
 		if _, err := c.Decide(ctx, id, process.DecisionApprove, b, ""); err != nil {
 			t.Fatalf("approval by the private wiki's bureaucrat %s: %v", b, err)
 		}
@@ -179,7 +159,7 @@ func TestPrivateWikiDeletion(t *testing.T) {
 		t.Fatalf("no backup recorded: %+v", st.Result)
 	}
 	assertDeleted(t, db, st)
-	if _, err := deps.API.SiteInfo(ctx, db); !errors.Is(err, mediawiki.ErrUnknownWiki) {
+	if unknown, err := wikiUnknown(ctx, db); !unknown {
 		t.Fatalf("the deleted private wiki still answers: %v", err)
 	}
 	replayHistory(t, id)

@@ -363,7 +363,7 @@ func wantNothingOf(t *testing.T, db string) {
 			t.Fatalf("%s has %d rows of %s", table, n, db)
 		}
 	}
-	if cluster, _ := deps.Clusters.FindDatabase(ctx, db); cluster != "" {
+	if databaseExists(ctx, db) {
 		t.Fatalf("a database %s exists", db)
 	}
 	if _, ok, _ := deps.Central.GetClaim(ctx, db); ok {

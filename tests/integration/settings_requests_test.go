@@ -251,17 +251,12 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 		_, _ = deps.Central.DB.ExecContext(context.Background(),
 			`UPDATE cw_wikis SET wiki_closed = 0, wiki_closed_timestamp = NULL, wiki_deleted = 0 WHERE wiki_dbname = ?`, db)
 	})
-	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_closed = 1, wiki_closed_timestamp = ? WHERE wiki_dbname = ?`,
-		farmdb.Timestamp(time.Now()), db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE cw_wikis SET wiki_closed = 1, wiki_closed_timestamp = ? WHERE wiki_dbname = ?`, farmdb.Timestamp(time.Now()), db)
 	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
 		wantPermanent(t, err, activities.ErrInvalidInput, "closed")
 	}
-	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db)
 	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
 		wantPermanent(t, err, activities.ErrWikiNotFound, "deleted")
@@ -311,9 +306,7 @@ func TestApplySettingRowHandling(t *testing.T) {
 	if _, _, err := deps.Central.ApplySetting(ctx, db, "wgRightsText", json.RawMessage(`not json`)); err == nil {
 		t.Fatal("ApplySetting took a value that is not JSON")
 	}
-	if _, err := deps.Central.DB.ExecContext(ctx, `UPDATE mw_settings SET s_settings = '[1]' WHERE s_dbname = ?`, db); err != nil {
-		t.Fatal(err)
-	}
+	centralExec(t, ctx, `UPDATE mw_settings SET s_settings = '[1]' WHERE s_dbname = ?`, db)
 	if _, _, err := deps.Central.ApplySetting(ctx, db, "wgRightsText", json.RawMessage(`"y"`)); err == nil || !strings.Contains(err.Error(), "not a JSON object") {
 		t.Fatalf("a damaged row was overwritten: %v", err)
 	}

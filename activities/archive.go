@@ -21,7 +21,7 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 )
 
-// filesManifest is <base>.files.json.
+// FilesManifest is <base>.files.json.
 type FilesManifest struct {
 	DB            string      `json:"db"`
 	Process       string      `json:"process"`
@@ -35,7 +35,7 @@ type FilesManifest struct {
 	Entries       []FileEntry `json:"entries"`
 }
 
-// fileEntry is one entry of the upload directory, in walk (lexical) order.
+// FileEntry is one entry of the upload directory, in walk (lexical) order.
 type FileEntry struct {
 	Path   string `json:"path"` // relative, with "/"
 	Type   string `json:"type"` // file, dir or symlink
@@ -66,15 +66,40 @@ func (m FilesManifest) Outputs(manifestPath, manifestSum string) map[string]stri
 
 var ErrTreeChanged = errors.New("the upload directory changed while it was archived")
 
-// treeDiff compares a directory with a manifest by what stat says (type,
+// TreeDiff compares a directory with a manifest by what stat says (type,
 // size, mode, mtime, link target); "" when they match.
 func TreeDiff(ctx context.Context, dir string, m FilesManifest) (string, error) {
+	diff := ""
+	seen, err := walkManifest(ctx, dir, m, func(rel, problem string, known bool) error {
+		switch {
+		case !known:
+			diff = rel + " is not in the manifest"
+		case problem != "":
+			diff = rel + ": " + problem
+		default:
+			return nil
+		}
+		return fs.SkipAll
+	})
+	if err != nil {
+		return "", err
+	}
+	if diff == "" && seen != len(m.Entries) {
+		diff = fmt.Sprintf("%d entries of the manifest are missing", len(m.Entries)-seen)
+	}
+	return diff, nil
+}
+
+// walkManifest walks dir beside a manifest of it: visit gets each entry's
+// path relative to dir, how it differs from its record ("" when it does
+// not) and whether the manifest has it at all. It returns how many of the
+// manifest's entries it saw.
+func walkManifest(ctx context.Context, dir string, m FilesManifest, visit func(rel, problem string, known bool) error) (int, error) {
 	want := make(map[string]FileEntry, len(m.Entries))
 	for _, e := range m.Entries {
 		want[e.Path] = e
 	}
 	seen := 0
-	diff := ""
 	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil || name == dir {
 			return err
@@ -86,26 +111,15 @@ func TreeDiff(ctx context.Context, dir string, m FilesManifest) (string, error) 
 		rel = filepath.ToSlash(rel)
 		e, ok := want[rel]
 		if !ok {
-			diff = rel + " is not in the manifest"
-			return fs.SkipAll
+			return visit(rel, "", false)
 		}
 		seen++
-		if problem := EntryDiff(name, d, e); problem != "" {
-			diff = rel + ": " + problem
-			return fs.SkipAll
-		}
-		return nil
+		return visit(rel, EntryDiff(name, d, e), true)
 	})
-	if err != nil {
-		return "", err
-	}
-	if diff == "" && seen != len(want) {
-		diff = fmt.Sprintf("%d entries of the manifest are missing", len(want)-seen)
-	}
-	return diff, nil
+	return seen, err
 }
 
-// entryDiff describes how an entry on disk differs from its record.
+// EntryDiff describes how an entry on disk differs from its record.
 func EntryDiff(name string, d fs.DirEntry, e FileEntry) string {
 	info, err := d.Info()
 	if err != nil {
@@ -133,7 +147,7 @@ func EntryDiff(name string, d fs.DirEntry, e FileEntry) string {
 	return ""
 }
 
-// extractArchive restores an archive into dest, which must not exist: it
+// ExtractArchive restores an archive into dest, which must not exist: it
 // checks the archive's sha256 first, then writes every entry, checking each
 // file's size and sha256 against the manifest as it streams, refuses any
 // entry the manifest does not list or whose path could leave dest, and
@@ -153,7 +167,7 @@ func ExtractArchive(ctx context.Context, archive string, m FilesManifest, dest s
 	defer file.Close()
 	gz, err := gzip.NewReader(file)
 	if err != nil {
-		return Permanent(ErrBackupMismatch, "the archive %s: %v", archive, err)
+		return Permanent(ErrTypeBackupMismatch, "the archive %s: %v", archive, err)
 	}
 	if err := os.Mkdir(dest, 0o755); err != nil {
 		return err
@@ -167,7 +181,7 @@ func ExtractArchive(ctx context.Context, archive string, m FilesManifest, dest s
 			break
 		}
 		if err != nil {
-			return Permanent(ErrBackupMismatch, "the archive %s: %v", archive, err)
+			return Permanent(ErrTypeBackupMismatch, "the archive %s: %v", archive, err)
 		}
 		if err := ctx.Err(); err != nil {
 			return err
@@ -175,11 +189,11 @@ func ExtractArchive(ctx context.Context, archive string, m FilesManifest, dest s
 		name := strings.TrimSuffix(hdr.Name, "/")
 		e, ok := want[name]
 		if !ok || !SafeRelative(name) || seen[name] {
-			return Permanent(ErrBackupMismatch, "the archive %s holds %q, which its manifest does not list (once)", archive, hdr.Name)
+			return Permanent(ErrTypeBackupMismatch, "the archive %s holds %q, which its manifest does not list (once)", archive, hdr.Name)
 		}
 		for parent := path.Dir(name); parent != "."; parent = path.Dir(parent) {
 			if want[parent].Type != EntryDir {
-				return Permanent(ErrBackupMismatch, "the archive %s: %q is not below a directory of the manifest", archive, hdr.Name)
+				return Permanent(ErrTypeBackupMismatch, "the archive %s: %q is not below a directory of the manifest", archive, hdr.Name)
 			}
 		}
 		seen[name] = true
@@ -204,14 +218,14 @@ func ExtractArchive(ctx context.Context, archive string, m FilesManifest, dest s
 				return err
 			}
 		default:
-			return Permanent(ErrBackupMismatch, "the archive %s: %q is not the %s its manifest lists", archive, hdr.Name, e.Type)
+			return Permanent(ErrTypeBackupMismatch, "the archive %s: %q is not the %s its manifest lists", archive, hdr.Name, e.Type)
 		}
 		p.File()
 	}
 	if len(seen) != len(want) {
 		for _, e := range m.Entries {
 			if !seen[e.Path] {
-				return Permanent(ErrBackupMismatch, "the archive %s lacks %q, which its manifest lists", archive, e.Path)
+				return Permanent(ErrTypeBackupMismatch, "the archive %s lacks %q, which its manifest lists", archive, e.Path)
 			}
 		}
 	}
@@ -248,19 +262,19 @@ func extractFile(r io.Reader, target string, e FileEntry, p *Progress) error {
 		return err
 	}
 	if sum := hex.EncodeToString(h.Sum(nil)); n != e.Size || sum != e.SHA256 {
-		return Permanent(ErrChecksumMismatch, "%s restores as %d bytes with sha256 %s, not the %d bytes with sha256 %s of its manifest",
+		return Permanent(ErrTypeChecksumMismatch, "%s restores as %d bytes with sha256 %s, not the %d bytes with sha256 %s of its manifest",
 			e.Path, n, sum, e.Size, e.SHA256)
 	}
 	return nil
 }
 
-// safeRelative: a clean relative slash path that stays below its root.
+// SafeRelative: a clean relative slash path that stays below its root.
 func SafeRelative(name string) bool {
 	return name != "" && name != "." && path.Clean(name) == name && !path.IsAbs(name) &&
 		name != ".." && !strings.HasPrefix(name, "../") && !strings.ContainsRune(name, 0)
 }
 
-// intactFiles reads a file manifest whose sha256 is want and checks its
+// IntactFiles reads a file manifest whose sha256 is want and checks its
 // archive's checksum.
 func IntactFiles(manifest, want string) (FilesManifest, error) {
 	if typ, err := FileProblem(manifest, want); typ != "" || err != nil {
@@ -298,11 +312,11 @@ func (f *Farm) VerifyFiles(ctx context.Context, db string, rec map[string]string
 	}
 	m, _, err := ReadFilesManifest(manifest)
 	if err != nil {
-		return m, Permanent(ErrBackupMismatch, "the file manifest %s: %v", manifest, err)
+		return m, Permanent(ErrTypeBackupMismatch, "the file manifest %s: %v", manifest, err)
 	}
 	archive := filepath.Join(filepath.Dir(manifest), m.Archive)
 	if rec["archive_sha256"] != "" && rec["archive_sha256"] != m.ArchiveSHA256 {
-		return m, Permanent(ErrChecksumMismatch, "the file manifest %s names another archive than the one recorded", manifest)
+		return m, Permanent(ErrTypeChecksumMismatch, "the file manifest %s names another archive than the one recorded", manifest)
 	}
 	scratch := filepath.Join(filepath.Dir(manifest), ".verify-"+strings.TrimSuffix(filepath.Base(manifest), SuffixFilesJSON))
 	if err := os.RemoveAll(scratch); err != nil {
@@ -315,7 +329,7 @@ func (f *Farm) VerifyFiles(ctx context.Context, db string, rec map[string]string
 	if diff, err := TreeDiff(ctx, scratch, m); err != nil {
 		return m, err
 	} else if diff != "" {
-		return m, Permanent(ErrBackupMismatch, "the archive %s does not restore its manifest: %s", archive, diff)
+		return m, Permanent(ErrTypeBackupMismatch, "the archive %s does not restore its manifest: %s", archive, diff)
 	}
 	dir, err := f.UploadDir(db)
 	if err != nil {
@@ -325,7 +339,7 @@ func (f *Farm) VerifyFiles(ctx context.Context, db string, rec map[string]string
 		if diff, err := TreeDiff(ctx, dir, m); err != nil {
 			return m, err
 		} else if diff != "" {
-			return m, Permanent(ErrBackupMismatch, "the upload directory %s changed after it was archived: %s", dir, diff)
+			return m, Permanent(ErrTypeBackupMismatch, "the upload directory %s changed after it was archived: %s", dir, diff)
 		}
 	}
 	return m, nil
@@ -344,35 +358,22 @@ func (f *Farm) RemoveVerifiedUploads(ctx context.Context, in process.StepInput, 
 	}
 	rec := in.Outputs[verifyStep]
 	if rec["files_verified"] != "true" || rec["files_manifest"] == "" {
-		return process.StepResult{}, Permanent(ErrNoVerifiedBackup, "refusing to remove the files of %s: the step %s has not verified an archive of them", db, verifyStep)
+		return process.StepResult{}, Permanent(ErrTypeNoVerifiedBackup, "refusing to remove the files of %s: the step %s has not verified an archive of them", db, verifyStep)
 	}
 	m, err := IntactFiles(rec["files_manifest"], rec["files_manifest_sha256"])
 	if err != nil {
-		return process.StepResult{}, Permanent(ErrNoVerifiedBackup, "refusing to remove the files of %s: %v", db, err)
+		return process.StepResult{}, Permanent(ErrTypeNoVerifiedBackup, "refusing to remove the files of %s: %v", db, err)
 	}
 	if _, err := os.Lstat(dir); errors.Is(err, os.ErrNotExist) {
 		return process.StepResult{Summary: fmt.Sprintf("%s was already removed; its archive %s is intact", dir, m.Archive)}, nil
 	}
-	want := make(map[string]FileEntry, len(m.Entries))
-	for _, e := range m.Entries {
-		want[e.Path] = e
-	}
 	p := NewProgress(ctx, "checking "+dir)
-	err = filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-		if err != nil || name == dir {
-			return err
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(dir, name)
-		rel = filepath.ToSlash(rel)
-		e, ok := want[rel]
-		if !ok {
-			return Permanent(ErrNotInBackup, "refusing to remove %s: %s is not in the verified archive", dir, rel)
-		}
-		if problem := EntryDiff(name, d, e); problem != "" {
-			return Permanent(ErrNotInBackup, "refusing to remove %s: %s changed after it was archived (%s)", dir, rel, problem)
+	_, err = walkManifest(ctx, dir, m, func(rel, problem string, known bool) error {
+		switch {
+		case !known:
+			return Permanent(ErrTypeNotInBackup, "refusing to remove %s: %s is not in the verified archive", dir, rel)
+		case problem != "":
+			return Permanent(ErrTypeNotInBackup, "refusing to remove %s: %s changed after it was archived (%s)", dir, rel, problem)
 		}
 		p.File()
 		return nil

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/wikiflow/wikiflow/process"
 	"go.temporal.io/sdk/activity"
 )
 
@@ -52,7 +53,7 @@ const (
 // backupManifestFormat is the version of backup.json.
 const backupManifestFormat = 1
 
-// wholeBackup is <base>.backup.json: one verified backup, its parts named
+// WholeBackup is <base>.backup.json: one verified backup, its parts named
 // relative to the file's directory. A part is nil when the deletion that
 // made it did not keep it (a process started before files and rows were
 // backed up).
@@ -108,7 +109,7 @@ func (w WholeBackup) sameParts(o WholeBackup) bool {
 // ---------------------------------------------------------------------------
 // The whole backup
 
-// sealBackup writes, or keeps when it already says the same, the backup
+// SealBackup writes, or keeps when it already says the same, the backup
 // set's manifest <base>.backup.json after a verification, and returns its
 // path and sha256.
 func (f *Farm) SealBackup(ctx context.Context, base string, w WholeBackup) (string, string, error) {
@@ -133,7 +134,7 @@ func ReadWholeBackup(name string) (WholeBackup, error) {
 	return w, json.Unmarshal(b, &w)
 }
 
-// moveSealedAside moves a verified backup set left at base by another run
+// MoveSealedAside moves a verified backup set left at base by another run
 // of a process with the same ID (a wiki deleted, restored and deleted
 // again) into the directory <base>-<verified time>/, whole, so that this
 // run writes a set of its own and the earlier one still restores.
@@ -182,7 +183,7 @@ func MoveSealedAside(ctx context.Context, base string) error {
 	return nil
 }
 
-// locatedBackup is a verified backup found on disk.
+// LocatedBackup is a verified backup found on disk.
 type LocatedBackup struct {
 	Path     string // of its backup.json
 	Manifest WholeBackup
@@ -190,12 +191,12 @@ type LocatedBackup struct {
 
 func (l LocatedBackup) Part(name string) string { return filepath.Join(filepath.Dir(l.Path), name) }
 
-// verifiedBackups lists the wiki's verified backups, newest first: every
+// VerifiedBackups lists the wiki's verified backups, newest first: every
 // <backup dir>/<db>/*.backup.json and those of sets moved aside one
 // directory down.
 func (f *Farm) VerifiedBackups(db string) ([]LocatedBackup, error) {
 	if f.Backup.Dir == "" {
-		return nil, Permanent(ErrMisconfigured, "database.backup_dir is not set")
+		return nil, Permanent(ErrTypeMisconfigured, "database.backup_dir is not set")
 	}
 	root := filepath.Join(f.Backup.Dir, db)
 	var found []LocatedBackup
@@ -223,7 +224,7 @@ func (f *Farm) VerifiedBackups(db string) ([]LocatedBackup, error) {
 // ---------------------------------------------------------------------------
 // Helpers
 
-// backupBase is the backup set's path without a part's suffix.
+// BackupBase is the backup set's path without a part's suffix.
 func (f *Farm) BackupBase(db, processID string) (string, error) {
 	p, err := f.BackupPath(db, processID)
 	return strings.TrimSuffix(p, SuffixDump), err
@@ -237,7 +238,7 @@ func runID(ctx context.Context) string {
 	return activity.GetInfo(ctx).WorkflowExecution.RunID
 }
 
-// keepAside moves a file at name whose sha256 is not newSum to
+// KeepAside moves a file at name whose sha256 is not newSum to
 // <name without suffix>-<first 12 hex of its sha256><suffix>, with a
 // companion file (its manifest) renamed the same way: a rerun never
 // destroys a backup. An identical file is left to be replaced.
@@ -263,14 +264,14 @@ func KeepAside(name, suffix, newSum string, companions ...string) error {
 
 var unsafeFileChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
-// backupPath is <backup dir>/<db>/<db>-<process id, made a safe file name>.sql.
+// BackupPath is <backup dir>/<db>/<db>-<process id, made a safe file name>.sql.
 func (f *Farm) BackupPath(db, processID string) (string, error) {
 	if f.Backup.Dir == "" {
-		return "", Permanent(ErrMisconfigured, "database.backup_dir is not set")
+		return "", Permanent(ErrTypeMisconfigured, "database.backup_dir is not set")
 	}
 	id := strings.Trim(unsafeFileChars.ReplaceAllString(processID, "_"), "._-")
 	if id == "" {
-		return "", Permanent(ErrInvalidInput, "no process id to name the backup after")
+		return "", Permanent(ErrTypeInvalidInput, "no process id to name the backup after")
 	}
 	if len(id) > 120 {
 		sum := sha256.Sum256([]byte(processID))
@@ -281,7 +282,7 @@ func (f *Farm) BackupPath(db, processID string) (string, error) {
 
 func SameCounts(a, b map[string]int64) bool { return CountsDiff(a, b) == "" }
 
-// countsDiff describes the first difference between recorded and restored
+// CountsDiff describes the first difference between recorded and restored
 // counts, in table order; "" when they are the same.
 func CountsDiff(want, got map[string]int64) string {
 	tables := map[string]bool{}
@@ -317,4 +318,20 @@ func TotalRows(counts map[string]int64) int64 {
 		n += c
 	}
 	return n
+}
+
+// StepBackup is where a step's process backs its wiki up: the checked
+// database name and the base path of the process's backup set, whose
+// folder it makes (0700, like every backup file).
+func (f *Farm) StepBackup(in process.StepInput) (db, base string, err error) {
+	if db, err = WikiDB(in); err != nil {
+		return "", "", err
+	}
+	if base, err = f.BackupBase(db, in.ProcessID); err != nil {
+		return "", "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(base), 0o700); err != nil {
+		return "", "", Permanent(ErrTypeMisconfigured, "database.backup_dir: %v", err)
+	}
+	return db, base, nil
 }

@@ -19,42 +19,42 @@ import (
 // Error types of permanent failures; a retry policy never retries them and
 // callers can match them by name.
 const (
-	ErrInvalidInput  = "InvalidInput"
-	ErrWikiExists    = "WikiExists"
-	ErrWikiNotFound  = "WikiNotFound"
-	ErrNotOurs       = "NotOurs"
-	ErrUnknownWiki   = "UnknownWiki"
-	ErrScriptFailed  = "ScriptFailed"
-	ErrMisconfigured = "Misconfigured"
-	// ErrRefused: MediaWiki or the database answered and refused (a 4xx,
+	ErrTypeInvalidInput  = "InvalidInput"
+	ErrTypeWikiExists    = "WikiExists"
+	ErrTypeWikiNotFound  = "WikiNotFound"
+	ErrTypeNotOurs       = "NotOurs"
+	ErrTypeUnknownWiki   = "UnknownWiki"
+	ErrTypeScriptFailed  = "ScriptFailed"
+	ErrTypeMisconfigured = "Misconfigured"
+	// ErrTypeRefused: MediaWiki or the database answered and refused (a 4xx,
 	// an API error that is a refusal, a missing table, a denied grant).
-	ErrRefused = "Refused"
+	ErrTypeRefused = "Refused"
 )
 
 // Error types Classify gives the failures it retries.
 const (
-	// ErrTransient: the farm is restarting or unreachable (connection
+	// ErrTypeTransient: the farm is restarting or unreachable (connection
 	// refused or reset, timeouts, HTTP 5xx, a database going away, a
 	// deadlock, a failover's read-only phase): retried within the budget.
-	ErrTransient = "Transient"
-	// ErrUnexpected: a failure neither package recognises: retried within
+	ErrTypeTransient = "Transient"
+	// ErrTypeUnexpected: a failure neither package recognises: retried within
 	// the budget too, so it reaches a person once the budget is spent.
-	ErrUnexpected = "Unexpected"
+	ErrTypeUnexpected = "Unexpected"
 )
 
-// permanent marks a failure that no retry can fix.
+// Permanent marks a failure that no retry can fix.
 func Permanent(errType string, format string, args ...any) error {
 	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(format, args...), errType, nil)
 }
 
-// classifyAPI turns MediaWiki client errors into retryable or permanent ones:
+// ClassifyAPI turns MediaWiki client errors into retryable or permanent ones:
 // an unknown wiki will not appear by retrying; a down server may come back.
 func ClassifyAPI(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, mediawiki.ErrUnknownWiki) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrUnknownWiki, err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnknownWiki, err)
 	}
 	return err
 }
@@ -68,11 +68,11 @@ func ClassifyAPI(err error) error {
 //   - permanent (MediaWiki's 4xx and refusals, a login the wiki will not
 //     take, the database refusing a statement, the farm's data saying no,
 //     a bad email address): a non-retryable ApplicationError of type
-//     ErrRefused (ErrInvalidInput for the address), so the step goes to a
+//     ErrTypeRefused (ErrTypeInvalidInput for the address), so the step goes to a
 //     person at once;
 //   - transient (mediawiki.Classify or farmdb.Classify say so): retryable,
-//     type ErrTransient;
-//   - anything else: retryable, type ErrUnexpected.
+//     type ErrTypeTransient;
+//   - anything else: retryable, type ErrTypeUnexpected.
 func Classify(err error) error {
 	if err == nil {
 		return nil
@@ -90,38 +90,38 @@ func Classify(err error) error {
 		return temporal.NewApplicationErrorWithOptions(err.Error(), app.Type(),
 			temporal.ApplicationErrorOptions{NonRetryable: app.NonRetryable(), NextRetryDelay: app.NextRetryDelay(), Category: app.Category()})
 	case errors.Is(err, notify.ErrBadAddress):
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidInput, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeInvalidInput, nil)
 	}
 	mw, db := mediawiki.Classify(err), farmdb.Classify(err)
 	switch {
 	case mw == mediawiki.Permanent || db == farmdb.Permanent:
-		return temporal.NewNonRetryableApplicationError(err.Error(), ErrRefused, nil)
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeRefused, nil)
 	case mw == mediawiki.Transient || db == farmdb.Transient:
-		return temporal.NewApplicationError(err.Error(), ErrTransient)
+		return temporal.NewApplicationError(err.Error(), ErrTypeTransient)
 	}
-	return temporal.NewApplicationError(err.Error(), ErrUnexpected)
+	return temporal.NewApplicationError(err.Error(), ErrTypeUnexpected)
 }
 
 // Error types of the deletion's permanent failures.
 const (
-	// ErrNoVerifiedBackup: DropWikiDatabase refuses without a backup that
+	// ErrTypeNoVerifiedBackup: DropWikiDatabase refuses without a backup that
 	// VerifyBackup restored and counted, still on disk with its checksum.
-	ErrNoVerifiedBackup = "NoVerifiedBackup"
-	// ErrNoDatabase: the wiki has no database to back up and no backup exists.
-	ErrNoDatabase = "NoDatabase"
-	// ErrBackupMissing: the backup file recorded by the backup step is gone.
-	ErrBackupMissing = "BackupMissing"
-	// ErrChecksumMismatch: the backup file is not what the backup step wrote.
-	ErrChecksumMismatch = "ChecksumMismatch"
-	// ErrBackupMismatch: the restored backup does not have the recorded tables and rows.
-	ErrBackupMismatch = "BackupMismatch"
+	ErrTypeNoVerifiedBackup = "NoVerifiedBackup"
+	// ErrTypeNoDatabase: the wiki has no database to back up and no backup exists.
+	ErrTypeNoDatabase = "NoDatabase"
+	// ErrTypeBackupMissing: the backup file recorded by the backup step is gone.
+	ErrTypeBackupMissing = "BackupMissing"
+	// ErrTypeChecksumMismatch: the backup file is not what the backup step wrote.
+	ErrTypeChecksumMismatch = "ChecksumMismatch"
+	// ErrTypeBackupMismatch: the restored backup does not have the recorded tables and rows.
+	ErrTypeBackupMismatch = "BackupMismatch"
 )
 
-// ErrOwned is the error type of a wiki another open process owns.
-const ErrOwned = "OwnedByOther"
+// ErrTypeOwned is the error type of a wiki another open process owns.
+const ErrTypeOwned = "OwnedByOther"
 
-// ErrNotInBackup: a removal found something the verified backup does not hold.
-const ErrNotInBackup = "NotInBackup"
+// ErrTypeNotInBackup: a removal found something the verified backup does not hold.
+const ErrTypeNotInBackup = "NotInBackup"
 
 // WikiDB is the database name of the wiki a step works on, checked: a name
 // that could not be a database is a permanent error, never retried.
@@ -130,7 +130,7 @@ func WikiDB(in process.StepInput) (string, error) { return CheckedDB(in.Wiki.DB)
 // CheckedDB checks a wiki's database name like WikiDB.
 func CheckedDB(db string) (string, error) {
 	if err := farmdb.CheckDBName(db); err != nil {
-		return "", Permanent(ErrInvalidInput, "%v", err)
+		return "", Permanent(ErrTypeInvalidInput, "%v", err)
 	}
 	return db, nil
 }
@@ -140,7 +140,7 @@ func CheckedDB(db string) (string, error) {
 func QuotedWikiDB(in process.StepInput) (db, quoted string, err error) {
 	quoted, err = farmdb.QuoteDB(in.Wiki.DB)
 	if err != nil {
-		return "", "", Permanent(ErrInvalidInput, "%v", err)
+		return "", "", Permanent(ErrTypeInvalidInput, "%v", err)
 	}
 	return in.Wiki.DB, quoted, nil
 }

@@ -28,19 +28,19 @@ func TestClassify(t *testing.T) {
 		wantType  string
 		retryable bool
 	}{
-		{"database refused the connection", fmt.Errorf("cw_wikis: %w", refused), ErrTransient, true},
-		{"database deadlock", &mysql.MySQLError{Number: 1213}, ErrTransient, true},
-		{"database read-only in a failover", &mysql.MySQLError{Number: 1290}, ErrTransient, true},
-		{"database gone away", mysql.ErrInvalidConn, ErrTransient, true},
-		{"MediaWiki 503", &mediawiki.HTTPError{Status: 503}, ErrTransient, true},
-		{"maintenance script with the database down", &mediawiki.ScriptError{ExitCode: 1, Output: "Cannot access the database"}, ErrTransient, true},
-		{"missing table", &mysql.MySQLError{Number: 1146, Message: "Table 'x.y' doesn't exist"}, ErrRefused, false},
-		{"MediaWiki 403", &mediawiki.HTTPError{Status: 403}, ErrRefused, false},
-		{"API refusal", &mediawiki.APIError{Code: "permissiondenied"}, ErrRefused, false},
-		{"the farm's data says no", fmt.Errorf("x: %w", farmdb.ErrClaimedByOther), ErrRefused, false},
-		{"a bad email address", fmt.Errorf("%w %q", notify.ErrBadAddress, "x"), ErrInvalidInput, false},
-		{"unrecognised", errors.New("something odd"), ErrUnexpected, true},
-		{"unknown wiki, wrapped by an activity that retries it", fmt.Errorf("reopened: %w", mediawiki.ErrUnknownWiki), ErrUnexpected, true},
+		{"database refused the connection", fmt.Errorf("cw_wikis: %w", refused), ErrTypeTransient, true},
+		{"database deadlock", &mysql.MySQLError{Number: 1213}, ErrTypeTransient, true},
+		{"database read-only in a failover", &mysql.MySQLError{Number: 1290}, ErrTypeTransient, true},
+		{"database gone away", mysql.ErrInvalidConn, ErrTypeTransient, true},
+		{"MediaWiki 503", &mediawiki.HTTPError{Status: 503}, ErrTypeTransient, true},
+		{"maintenance script with the database down", &mediawiki.ScriptError{ExitCode: 1, Output: "Cannot access the database"}, ErrTypeTransient, true},
+		{"missing table", &mysql.MySQLError{Number: 1146, Message: "Table 'x.y' doesn't exist"}, ErrTypeRefused, false},
+		{"MediaWiki 403", &mediawiki.HTTPError{Status: 403}, ErrTypeRefused, false},
+		{"API refusal", &mediawiki.APIError{Code: "permissiondenied"}, ErrTypeRefused, false},
+		{"the farm's data says no", fmt.Errorf("x: %w", farmdb.ErrClaimedByOther), ErrTypeRefused, false},
+		{"a bad email address", fmt.Errorf("%w %q", notify.ErrBadAddress, "x"), ErrTypeInvalidInput, false},
+		{"unrecognised", errors.New("something odd"), ErrTypeUnexpected, true},
+		{"unknown wiki, wrapped by an activity that retries it", fmt.Errorf("reopened: %w", mediawiki.ErrUnknownWiki), ErrTypeUnexpected, true},
 	}
 	for _, c := range cases {
 		got := Classify(c.err)
@@ -60,13 +60,13 @@ func TestClassify(t *testing.T) {
 
 // What an activity decided itself is kept, also when wrapped.
 func TestClassifyKeepsTheActivitysDecision(t *testing.T) {
-	own := Permanent(ErrWikiExists, "the wiki x already exists")
+	own := Permanent(ErrTypeWikiExists, "the wiki x already exists")
 	if got := Classify(own); got != own {
 		t.Fatalf("an ApplicationError of the activity was replaced: %v", got)
 	}
 	var app *temporal.ApplicationError
 	got := Classify(fmt.Errorf("step: %w", own))
-	if !errors.As(got, &app) || app.Type() != ErrWikiExists || !app.NonRetryable() {
+	if !errors.As(got, &app) || app.Type() != ErrTypeWikiExists || !app.NonRetryable() {
 		t.Fatalf("a wrapped decision was lost: %v", got)
 	}
 	if Classify(nil) != nil {
@@ -76,7 +76,7 @@ func TestClassifyKeepsTheActivitysDecision(t *testing.T) {
 
 // The interceptor classifies failures and stamps attempts: a transient
 // failure is retried and the result says which attempt produced it; a
-// permanent one is not retried and its details say which attempt failed.
+// Permanent one is not retried and its details say which attempt failed.
 func TestInterceptorStampsAttempts(t *testing.T) {
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
@@ -105,7 +105,7 @@ func TestInterceptorStampsAttempts(t *testing.T) {
 	env.RegisterActivity(refusing)
 	_, err = env.ExecuteActivity(refusing, process.StepInput{})
 	var app *temporal.ApplicationError
-	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != ErrRefused {
+	if !errors.As(err, &app) || !app.NonRetryable() || app.Type() != ErrTypeRefused {
 		t.Fatalf("want a Permanent Refused error, got %v", err)
 	}
 	var d process.AttemptDetails

@@ -65,7 +65,7 @@ type LookupWikiResult struct {
 func (f *Farm) LookupWiki(ctx context.Context, in LookupWikiInput) (LookupWikiResult, error) {
 	w, err := f.Central.Wiki(ctx, in.DB)
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return LookupWikiResult{}, Permanent(ErrWikiNotFound, "%s is not registered in cw_wikis", in.DB)
+		return LookupWikiResult{}, Permanent(ErrTypeWikiNotFound, "%s is not registered in cw_wikis", in.DB)
 	}
 	return LookupWikiResult{Wiki: w}, err
 }
@@ -90,10 +90,10 @@ func (f *Farm) ReadSiteInfo(ctx context.Context, in SiteInfoInput) (SiteInfoResu
 
 func (f *Farm) UploadDir(db string) (string, error) {
 	if err := farmdb.CheckDBName(db); err != nil {
-		return "", Permanent(ErrInvalidInput, "%v", err)
+		return "", Permanent(ErrTypeInvalidInput, "%v", err)
 	}
 	if f.Paths.UploadRoot == "" {
-		return "", Permanent(ErrMisconfigured, "mediawiki.upload_root is not set")
+		return "", Permanent(ErrTypeMisconfigured, "mediawiki.upload_root is not set")
 	}
 	return filepath.Join(f.Paths.UploadRoot, db), nil
 }
@@ -108,7 +108,7 @@ func (f *Farm) WikiCluster(ctx context.Context, db string) (string, error) {
 	}
 	if err == nil && w.Cluster != "" {
 		if _, serr := f.Clusters.Server(w.Cluster); serr != nil {
-			return "", Permanent(ErrMisconfigured, "%s is on cluster %s, which is not configured (database.clusters)", db, w.Cluster)
+			return "", Permanent(ErrTypeMisconfigured, "%s is on cluster %s, which is not configured (database.clusters)", db, w.Cluster)
 		}
 		ok, err := f.Clusters.DatabaseExists(ctx, w.Cluster, db)
 		if err != nil || ok {

@@ -174,7 +174,7 @@ func logger(ctx context.Context) interface{ Warn(string, ...any) } {
 	return slog.Default()
 }
 
-// centralHint is the wiki to run the script for when an entry belongs on
+// CentralHint is the wiki to run the script for when an entry belongs on
 // the central wiki: the one the input names, else the farm's configured
 // one, else fallback (the process's wiki; --central then lets the farm's
 // MediaWiki configuration, $wgWikiFlowCentralWiki, move it there).
@@ -188,10 +188,10 @@ func (f *Farm) CentralHint(named, fallback string) string {
 	return fallback
 }
 
-// processPage is the page a process is read on, the entries' target.
+// ProcessPage is the page a process is read on, the entries' target.
 func ProcessPage(id string) string { return "Special:Processes/" + id }
 
-// runKey names the calling workflow run, or fallback outside one.
+// RunKey names the calling workflow run, or fallback outside one.
 func RunKey(ctx context.Context, fallback string) string {
 	if activity.IsActivity(ctx) {
 		info := activity.GetInfo(ctx)
@@ -202,7 +202,7 @@ func RunKey(ctx context.Context, fallback string) string {
 	return fallback
 }
 
-// processID is the calling workflow's ID, or fallback outside one.
+// ProcessID is the calling workflow's ID, or fallback outside one.
 func ProcessID(ctx context.Context, fallback string) string {
 	if activity.IsActivity(ctx) {
 		if id := activity.GetInfo(ctx).WorkflowExecution.ID; id != "" {
@@ -215,7 +215,7 @@ func ProcessID(ctx context.Context, fallback string) string {
 // ---------------------------------------------------------------------------
 // The entries of each activity
 
-// stepKey is the key of a step's entry: one per run of the process (a
+// StepKey is the key of a step's entry: one per run of the process (a
 // retry by a person is the same run, a new process of the same ID is not).
 func StepKey(ctx context.Context, in process.StepInput, action string) string {
 	return RunKey(ctx, in.ProcessID) + "/" + action

@@ -18,24 +18,24 @@ var errNoAccount = errors.New("no account on the farm")
 func (f *Farm) LookupFarmUser(ctx context.Context, central, user string) (int, string, error) {
 	id, name, err := f.QueryFarmUser(ctx, central, user)
 	if errors.Is(err, errNoAccount) {
-		return 0, "", Permanent(ErrInvalidInput, "%s has no account on the farm (%s)", user, central)
+		return 0, "", Permanent(ErrTypeInvalidInput, "%s has no account on the farm (%s)", user, central)
 	}
 	return id, name, err
 }
 
 func (f *Farm) QueryFarmUser(ctx context.Context, central, user string) (int, string, error) {
 	if err := farmdb.CheckDBName(central); err != nil {
-		return 0, "", Permanent(ErrMisconfigured, "the central wiki: %v", err)
+		return 0, "", Permanent(ErrTypeMisconfigured, "the central wiki: %v", err)
 	}
 	if strings.TrimSpace(user) == "" || strings.ContainsAny(user, "|\x1f") {
-		return 0, "", Permanent(ErrInvalidInput, "invalid user name %q", user)
+		return 0, "", Permanent(ErrTypeInvalidInput, "invalid user name %q", user)
 	}
 	u, err := f.API.Account(ctx, central, user)
 	if err != nil {
 		return 0, "", ClassifyAPI(err)
 	}
 	if u.Invalid {
-		return 0, "", Permanent(ErrInvalidInput, "%q is not a valid user name", user)
+		return 0, "", Permanent(ErrTypeInvalidInput, "%q is not a valid user name", user)
 	}
 	if u.Missing || u.LocalID <= 0 {
 		return 0, "", errNoAccount
@@ -63,7 +63,7 @@ func (f *Farm) SystemUserID(ctx context.Context, central string) (int, string, e
 		return 0, "", fmt.Errorf("creating the system user %s on %s: unexpected output %q", SystemUser, central, LastLine(out))
 	}
 	if n, _ := strconv.Atoi(m[1]); n <= 0 {
-		return 0, "", Permanent(ErrMisconfigured, "the farm has a normal account named %s: it cannot record the farm's own actions", SystemUser)
+		return 0, "", Permanent(ErrTypeMisconfigured, "the farm has a normal account named %s: it cannot record the farm's own actions", SystemUser)
 	}
 	return f.LookupFarmUser(ctx, central, SystemUser)
 }
@@ -73,7 +73,7 @@ func (f *Farm) SystemUserID(ctx context.Context, central string) (int, string, e
 func (f *Farm) FarmActorID(ctx context.Context, central, user string, userID int) (int64, error) {
 	w, err := f.Central.Wiki(ctx, central)
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return 0, Permanent(ErrMisconfigured, "the central wiki %s is not registered in cw_wikis", central)
+		return 0, Permanent(ErrTypeMisconfigured, "the central wiki %s is not registered in cw_wikis", central)
 	}
 	if err != nil {
 		return 0, err
@@ -83,7 +83,7 @@ func (f *Farm) FarmActorID(ctx context.Context, central, user string, userID int
 		return 0, err
 	}
 	if !ok {
-		return 0, Permanent(ErrInvalidInput, "%s (user %d) has no actor on the farm", user, userID)
+		return 0, Permanent(ErrTypeInvalidInput, "%s (user %d) has no actor on the farm", user, userID)
 	}
 	return id, nil
 }

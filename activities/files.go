@@ -33,7 +33,7 @@ func FileSHA256(path string) (string, int64, error) {
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
-// checkFile fails permanently when the file is missing or not the one whose
+// CheckFile fails permanently when the file is missing or not the one whose
 // sha256 was recorded.
 func CheckFile(path, want string) error {
 	typ, err := FileProblem(path, want)
@@ -43,24 +43,24 @@ func CheckFile(path, want string) error {
 	return err
 }
 
-// fileProblem tells what is wrong with a backup file: its error type
-// (ErrBackupMissing, ErrChecksumMismatch) and a description; an error with
+// FileProblem tells what is wrong with a backup file: its error type
+// (ErrTypeBackupMissing, ErrTypeChecksumMismatch) and a description; an error with
 // no type is a failure to read it, worth retrying.
 func FileProblem(path, want string) (string, error) {
 	got, _, err := FileSHA256(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return ErrBackupMissing, fmt.Errorf("the backup file %s is missing", path)
+		return ErrTypeBackupMissing, fmt.Errorf("the backup file %s is missing", path)
 	}
 	if err != nil {
 		return "", err
 	}
 	if got != want {
-		return ErrChecksumMismatch, fmt.Errorf("the backup file %s has sha256 %s, not the recorded %s: it changed after the dump", path, got, want)
+		return ErrTypeChecksumMismatch, fmt.Errorf("the backup file %s has sha256 %s, not the recorded %s: it changed after the dump", path, got, want)
 	}
 	return "", nil
 }
 
-// writeJSONFile writes v as indented JSON with writeFileAtomic and
+// WriteJSONFile writes v as indented JSON with writeFileAtomic and
 // returns the file's sha256.
 func WriteJSONFile(name, pattern string, v any) (string, error) {
 	b, err := json.MarshalIndent(v, "", "  ")
@@ -75,7 +75,7 @@ func WriteJSONFile(name, pattern string, v any) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// writeFileAtomic writes data to a temporary file (mode 0600: backups hold
+// WriteFileAtomic writes data to a temporary file (mode 0600: backups hold
 // private data) beside name, syncs it and renames it over name.
 func WriteFileAtomic(name, pattern string, data []byte) error {
 	return writeFileAtomicMode(name, pattern, data, 0o600)
@@ -114,7 +114,7 @@ func writeFileAtomicMode(name, pattern string, data []byte, mode os.FileMode) er
 	return nil
 }
 
-// removeStale removes temporary files an attempt that died left in dir.
+// RemoveStale removes temporary files an attempt that died left in dir.
 func RemoveStale(dir string, patterns ...string) {
 	for _, pattern := range patterns {
 		stale, _ := filepath.Glob(filepath.Join(dir, pattern))

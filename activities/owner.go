@@ -34,7 +34,7 @@ type OwnWikiResult struct {
 // refusal naming it. Idempotent for the same run.
 func (f *Farm) OwnWiki(ctx context.Context, in OwnWikiInput) (OwnWikiResult, error) {
 	if err := farmdb.CheckDBName(in.Wiki); err != nil {
-		return OwnWikiResult{}, Permanent(ErrInvalidInput, "%v", err)
+		return OwnWikiResult{}, Permanent(ErrTypeInvalidInput, "%v", err)
 	}
 	run := activity.GetInfo(ctx).WorkflowExecution
 	held, err := f.Central.TakeOwnership(ctx, farmdb.Owner{DBName: in.Wiki, Process: run.ID, Run: run.RunID, Kind: in.Kind},
@@ -45,7 +45,7 @@ func (f *Farm) OwnWiki(ctx context.Context, in OwnWikiInput) (OwnWikiResult, err
 			return f.Processes.Open(ctx, o.Process, o.Run)
 		})
 	if errors.Is(err, farmdb.ErrOwnedByOther) {
-		return OwnWikiResult{Owner: held.Process}, Permanent(ErrOwned,
+		return OwnWikiResult{Owner: held.Process}, Permanent(ErrTypeOwned,
 			"%s is in the hands of the open process %s: one process at a time creates, deletes or restores a wiki", in.Wiki, held.Process)
 	}
 	if err != nil {
@@ -67,17 +67,17 @@ func (f *Farm) ReleaseWiki(ctx context.Context, in ReleaseWikiInput) (ReleaseWik
 	return ReleaseWikiResult{}, f.Central.ReleaseOwnership(ctx, in.Wiki, run.ID, run.RunID)
 }
 
-// checkStillOurs refuses an undo or a removal when another process owns the
+// CheckStillOurs refuses an undo or a removal when another process owns the
 // wiki now: what this process did may no longer be its to remove.
 func (f *Farm) CheckStillOurs(ctx context.Context, in process.StepInput) error {
 	owner, ok, err := f.Central.GetOwner(ctx, in.Wiki.DB)
 	if err != nil || !ok || owner.Process == in.ProcessID {
 		return err
 	}
-	return Permanent(ErrNotOurs, "%s now belongs to the process %s: this process leaves it alone", in.Wiki.DB, owner.Process)
+	return Permanent(ErrTypeNotOurs, "%s now belongs to the process %s: this process leaves it alone", in.Wiki.DB, owner.Process)
 }
 
-// underDeletion says which open deletion or restore owns the wiki, if any.
+// UnderDeletion says which open deletion or restore owns the wiki, if any.
 func (f *Farm) UnderDeletion(ctx context.Context, db string) (string, error) {
 	owner, ok, err := f.Central.GetOwner(ctx, db)
 	if err != nil || !ok {

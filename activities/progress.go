@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/activity"
 )
 
-// progress heartbeats a long file activity (at most every 5 s, with what
+// Progress heartbeats a long file activity (at most every 5 s, with what
 // it has done so far, so the Web UI shows it) and stops it when the
 // activity is cancelled.
 type Progress struct {
@@ -36,7 +36,7 @@ func (p *Progress) beat() {
 	}
 }
 
-// writer counts and heartbeats what goes through w.
+// Writer counts and heartbeats what goes through w.
 func (p *Progress) Writer(w io.Writer) io.Writer { return progressWriter{w: w, p: p} }
 
 type progressWriter struct {

@@ -11,7 +11,7 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 )
 
-// rowsBackup is <base>.rows.json.
+// RowsBackup is <base>.rows.json.
 type RowsBackup struct {
 	DB      string          `json:"db"`
 	Process string          `json:"process"`
@@ -60,17 +60,17 @@ func (f *Farm) VerifyRows(ctx context.Context, db string, rec map[string]string)
 	}
 	b, err := ReadRows(name)
 	if err != nil {
-		return b, Permanent(ErrBackupMismatch, "the rows %s: %v", name, err)
+		return b, Permanent(ErrTypeBackupMismatch, "the rows %s: %v", name, err)
 	}
 	if b.DB != db || !b.Tables.Registered() {
-		return b, Permanent(ErrBackupMismatch, "the rows %s are not a registration of %s", name, db)
+		return b, Permanent(ErrTypeBackupMismatch, "the rows %s are not a registration of %s", name, db)
 	}
 	back, err := f.Central.CheckWikiRows(ctx, db, b.Tables)
 	if err != nil {
-		return b, Permanent(ErrBackupMismatch, "the rows %s do not restore: %v", name, err)
+		return b, Permanent(ErrTypeBackupMismatch, "the rows %s do not restore: %v", name, err)
 	}
 	if diff := b.Tables.Diff(back); diff != "" {
-		return b, Permanent(ErrBackupMismatch, "the rows %s do not restore as exported: %s", name, diff)
+		return b, Permanent(ErrTypeBackupMismatch, "the rows %s do not restore as exported: %s", name, diff)
 	}
 	live, err := f.Central.ReadWikiRows(ctx, db)
 	if err != nil {
@@ -78,7 +78,7 @@ func (f *Farm) VerifyRows(ctx context.Context, db string, rec map[string]string)
 	}
 	if live.Registered() {
 		if diff := b.Tables.Diff(live); diff != "" {
-			return b, Permanent(ErrBackupMismatch, "the rows of %s changed after they were exported to %s: %s", db, name, diff)
+			return b, Permanent(ErrTypeBackupMismatch, "the rows of %s changed after they were exported to %s: %s", db, name, diff)
 		}
 	}
 	return b, nil
@@ -91,16 +91,16 @@ func (f *Farm) RemoveVerifiedRows(ctx context.Context, in process.StepInput, ver
 	db := in.Wiki.DB
 	rec := in.Outputs[verifyStep]
 	if rec["rows_verified"] != "true" || rec["rows_path"] == "" {
-		return Permanent(ErrNoVerifiedBackup, "refusing to remove the rows of %s: the step %s has not verified an export of them", db, verifyStep)
+		return Permanent(ErrTypeNoVerifiedBackup, "refusing to remove the rows of %s: the step %s has not verified an export of them", db, verifyStep)
 	}
 	if typ, err := FileProblem(rec["rows_path"], rec["rows_sha256"]); typ != "" {
-		return Permanent(ErrNoVerifiedBackup, "refusing to remove the rows of %s: %v", db, err)
+		return Permanent(ErrTypeNoVerifiedBackup, "refusing to remove the rows of %s: %v", db, err)
 	} else if err != nil {
 		return err
 	}
 	b, err := ReadRows(rec["rows_path"])
 	if err != nil {
-		return Permanent(ErrNoVerifiedBackup, "refusing to remove the rows of %s: %v", db, err)
+		return Permanent(ErrTypeNoVerifiedBackup, "refusing to remove the rows of %s: %v", db, err)
 	}
 	live, err := f.Central.ReadWikiRows(ctx, db)
 	if err != nil {
@@ -108,7 +108,7 @@ func (f *Farm) RemoveVerifiedRows(ctx context.Context, in process.StepInput, ver
 	}
 	if Total(live.Counts()) > 0 {
 		if diff := b.Tables.Diff(live); diff != "" {
-			return Permanent(ErrNotInBackup, "refusing to remove the rows of %s: they changed after the export %s (%s)", db, rec["rows_path"], diff)
+			return Permanent(ErrTypeNotInBackup, "refusing to remove the rows of %s: they changed after the export %s (%s)", db, rec["rows_path"], diff)
 		}
 	}
 	return nil

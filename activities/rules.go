@@ -92,7 +92,7 @@ func (f *Farm) KnownLanguages() (map[string]bool, error) {
 		path := filepath.Join(f.Paths.InstallPath, "includes", "languages", "data", "Names.php")
 		b, err := os.ReadFile(path)
 		if err != nil {
-			f.languagesErr = Permanent(ErrMisconfigured, "cannot read MediaWiki's language list (mediawiki.install_path): %v", err)
+			f.languagesErr = Permanent(ErrTypeMisconfigured, "cannot read MediaWiki's language list (mediawiki.install_path): %v", err)
 			return
 		}
 		f.languages = map[string]bool{}

@@ -21,18 +21,18 @@ import (
 func (f *Farm) SourceSQLFile(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	file := in.Params["file"]
 	if file == "" {
-		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: the param file is missing", in.Step)
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: the param file is missing", in.Step)
 	}
 	if !filepath.IsAbs(file) {
 		file = filepath.Join(f.Paths.InstallPath, file)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: %v", in.Step, err)
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: %v", in.Step, err)
 	}
 	stmts, err := farmdb.ParseSchema(string(b))
 	if err != nil {
-		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: %s: %v", in.Step, file, err)
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: %s: %v", in.Step, file, err)
 	}
 	return f.ApplyStatements(ctx, in, stmts, filepath.Base(file))
 }
@@ -78,7 +78,7 @@ func (f *Farm) ApplyStatements(ctx context.Context, in process.StepInput, stmts 
 func (f *Farm) RunMaintenanceScript(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	script := in.Params["script"]
 	if script == "" {
-		return process.StepResult{}, Permanent(ErrMisconfigured, "step %s: the param script is missing", in.Step)
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: the param script is missing", in.Step)
 	}
 	out, err := f.Scripts.Run(ctx, in.Wiki.DB, script, strings.Fields(in.Params["args"])...)
 	if err != nil {
@@ -99,7 +99,7 @@ func (f *Farm) OurCluster(ctx context.Context, in process.StepInput) (string, er
 		return "", err
 	}
 	if !ok || claim.Process != in.ProcessID {
-		return "", Permanent(ErrNotOurs, "the database %s was not created by this process", in.Wiki.DB)
+		return "", Permanent(ErrTypeNotOurs, "the database %s was not created by this process", in.Wiki.DB)
 	}
 	return claim.Cluster, nil
 }
@@ -116,21 +116,50 @@ func OrDefault(s, def string) string {
 }
 
 // PutClaim claims a database name for a process (farmdb.Claim): a claim
-// another process won meanwhile is permanent, ErrNotOurs.
+// another process won meanwhile is permanent, ErrTypeNotOurs.
 func (f *Farm) PutClaim(ctx context.Context, claim farmdb.Claim) error {
 	err := f.Central.PutClaim(ctx, claim)
 	if errors.Is(err, farmdb.ErrClaimedByOther) {
-		return Permanent(ErrNotOurs, "%v", err)
+		return Permanent(ErrTypeNotOurs, "%v", err)
 	}
 	return err
 }
 
 // ClusterServer is a database cluster's server; a cluster the
-// configuration does not have is permanent, ErrMisconfigured.
+// configuration does not have is permanent, ErrTypeMisconfigured.
 func (f *Farm) ClusterServer(cluster string) (*sql.DB, error) {
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return nil, Permanent(ErrMisconfigured, "%v", err)
+		return nil, Permanent(ErrTypeMisconfigured, "%v", err)
 	}
 	return server, nil
+}
+
+// ClaimName claims the step's wiki name for its process before a database
+// of that name is made: an earlier attempt's claim is taken as it is,
+// another process's is refused (ErrTypeNotOurs). An unclaimed name must pass
+// free (no database of that name on any cluster, for instance), and is
+// claimed on cluster, or on the least used cluster when cluster is empty
+// or not one the farm has.
+func (f *Farm) ClaimName(ctx context.Context, in process.StepInput, cluster string, free func(ctx context.Context) error) (farmdb.Claim, error) {
+	db := in.Wiki.DB
+	claim, claimed, err := f.Central.GetClaim(ctx, db)
+	switch {
+	case err != nil:
+		return claim, err
+	case claimed && claim.Process != in.ProcessID:
+		return claim, Permanent(ErrTypeNotOurs, "the name %s is claimed by the process %s", db, claim.Process)
+	case claimed:
+		return claim, nil
+	}
+	if err := free(ctx); err != nil {
+		return claim, err
+	}
+	if _, err := f.Clusters.Server(cluster); err != nil {
+		if cluster, err = f.Central.LeastUsedCluster(ctx, f.Clusters.Names()); err != nil {
+			return claim, err
+		}
+	}
+	claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
+	return claim, f.PutClaim(ctx, claim)
 }

@@ -22,7 +22,7 @@ const (
 	DefaultClientCommand = "mariadb"
 )
 
-// runTool runs one of MariaDB's command-line tools against a cluster:
+// RunTool runs one of MariaDB's command-line tools against a cluster:
 // --no-defaults (no option file changes what is connected to), the
 // connection arguments, then args. The password travels in MYSQL_PWD, never
 // in argv. The activity heartbeats while the tool runs.
@@ -65,21 +65,21 @@ func (f *Farm) RunTool(ctx context.Context, command string, conn farmdb.ToolConn
 	name := filepath.Base(command)
 	out := strings.TrimSpace(stderr.String())
 	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) || errors.Is(err, os.ErrPermission) {
-		return Permanent(ErrMisconfigured, "cannot run %s (database.dump_command / database.client_command): %v", command, err)
+		return Permanent(ErrTypeMisconfigured, "cannot run %s (database.dump_command / database.client_command): %v", command, err)
 	}
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	if strings.Contains(out, "Unknown database") {
-		return Permanent(ErrNoDatabase, "%s: %s", name, truncateText(out, 500))
+		return Permanent(ErrTypeNoDatabase, "%s: %s", name, truncateText(out, 500))
 	}
 	for _, marker := range []string{"Access denied", "unknown option", "unknown variable"} {
 		if strings.Contains(out, marker) {
-			return Permanent(ErrMisconfigured, "%s failed: %s", name, truncateText(out, 500))
+			return Permanent(ErrTypeMisconfigured, "%s failed: %s", name, truncateText(out, 500))
 		}
 	}
 	if strings.Contains(out, "ERROR 1064") {
-		return Permanent(ErrBackupMismatch, "%s could not read the backup: %s", name, truncateText(out, 500))
+		return Permanent(ErrTypeBackupMismatch, "%s could not read the backup: %s", name, truncateText(out, 500))
 	}
 	return fmt.Errorf("%s failed (%v): %s", name, err, truncateText(out, 500))
 }

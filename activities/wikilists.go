@@ -22,7 +22,7 @@ type WikiLists struct {
 	Command []string // {wiki} is replaced; empty: none
 }
 
-// refreshWikiLists rewrites the lists from cw_wikis and runs the command.
+// RefreshWikiLists rewrites the lists from cw_wikis and runs the command.
 // It is idempotent: the lists are always made whole from the table.
 func (f *Farm) RefreshWikiLists(ctx context.Context, wiki string) error {
 	if f.WikiLists.Dir != "" {

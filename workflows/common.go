@@ -101,8 +101,8 @@ func IsRefusal(err error) (string, bool) {
 		return "", false
 	}
 	switch app.Type() {
-	case activities.ErrInvalidInput, activities.ErrWikiExists, activities.ErrWikiNotFound, activities.ErrUnknownWiki, activities.ErrNotOurs,
-		activities.ErrOwned:
+	case activities.ErrTypeInvalidInput, activities.ErrTypeWikiExists, activities.ErrTypeWikiNotFound, activities.ErrTypeUnknownWiki, activities.ErrTypeNotOurs,
+		activities.ErrTypeOwned:
 		return app.Message(), true
 	}
 	return "", false

@@ -26,6 +26,12 @@ type Frame struct {
 // answers now.
 func (f *Frame) Accept() { f.checked.Accept() }
 
+// RunSteps runs the frame's process's step graph on its wiki, for the
+// requester as MediaWiki named them, with args.
+func (f *Frame) RunSteps(ctx workflow.Context, def process.Definition, wiki string, requester process.Person, args map[string]string) (ProcessResult, error) {
+	return RunSteps(ctx, ProcessInput{Definition: def, Wiki: process.WikiSpec{DB: wiki}, Requester: requester.Name, Args: args}, f.St)
+}
+
 // Drainer is an inbox the frame drains when the process ends.
 type Drainer interface{ Drain(ctx workflow.Context) }
 

@@ -395,26 +395,34 @@ func (g *Gate) Details() string {
 	return fmt.Sprintf("**Waiting for approval**: %s. Accepted so far: %d.", who, accepted)
 }
 
-// AwaitSteward runs a gate that one steward (managewiki-restricted on the
-// central wiki) decides, and waits for it. approved is false when the gate
-// ended otherwise, st.State then saying how. The gate is returned even with
-// an error, so the caller drains it before the workflow ends.
-func AwaitSteward(ctx workflow.Context, central string, expiry time.Duration, wiki string,
-	requester process.Person, st *process.Status) (g *Gate, approved bool, err error) {
-	g, err = NewGate(ctx, process.ApprovalPolicy{
-		Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: central,
-		Expiry: expiry, Authorize: activities.NameCheckRights,
-	}, wiki, requester, st)
+// StewardOptions are the farm's choices for a process that one steward
+// approves (a restricted setting change, a restore).
+type StewardOptions struct {
+	CentralWiki     string
+	AttentionWindow time.Duration
+	// Expiry ends a request nobody approved.
+	Expiry time.Duration
+	// RetryBudget is how long a step retries transient failures before it
+	// asks a person (processes.transient_retry_budget); zero: five attempts.
+	RetryBudget time.Duration `json:",omitempty"`
+}
+
+// AwaitSteward opens the frame's gate for one steward (managewiki-restricted
+// on the central wiki) to decide, and waits for it. approved is false when
+// the gate ended otherwise, the status's state then saying how; the frame
+// drains the gate before the workflow ends, whatever happened.
+func (f *Frame) AwaitSteward(ctx workflow.Context, o StewardOptions, wiki string, requester process.Person) (approved bool, err error) {
+	f.Gate, err = NewGate(ctx, process.ApprovalPolicy{
+		Quorum: 1, Right: process.RightManageWikiRestricted, RightWiki: o.CentralWiki,
+		Expiry: o.Expiry, Authorize: activities.NameCheckRights,
+	}, wiki, requester, f.St)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
-	outcome, err := g.Wait(ctx)
-	if err != nil {
-		return g, false, err
+	outcome, err := f.Gate.Wait(ctx)
+	if err != nil || outcome == process.StateApproved {
+		return err == nil, err
 	}
-	if outcome != process.StateApproved {
-		st.State = outcome
-		return g, false, nil
-	}
-	return g, true, nil
+	f.St.State = outcome
+	return false, nil
 }

@@ -50,7 +50,7 @@ func TestStepOptionsWithABudget(t *testing.T) {
 
 func TestLaunchAttempts(t *testing.T) {
 	stamped := func(n int32, nonRetryable bool) error {
-		return activities.StampAttempt(temporal.NewApplicationErrorWithOptions("db down", activities.ErrTransient,
+		return activities.StampAttempt(temporal.NewApplicationErrorWithOptions("db down", activities.ErrTypeTransient,
 			temporal.ApplicationErrorOptions{NonRetryable: nonRetryable}), n)
 	}
 	cases := []struct {

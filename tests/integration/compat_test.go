@@ -530,7 +530,7 @@ func TestCompatRequestHebrewSitename(t *testing.T) {
 		DB: db, Sitename: strings.Repeat("א", 100), Language: "he", Requester: newUser(t, "Requester"),
 		Central: deps.Config.MediaWiki.CentralWiki, Key: "hebrew-" + randomHex(4),
 	})
-	wantPermanent(t, err, activities.ErrInvalidInput, "200 bytes", "at most 128 bytes")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "200 bytes", "at most 128 bytes")
 	var n int
 	if err := deps.Central.Requests().QueryRowContext(ctx, `SELECT COUNT(*) FROM cw_requests WHERE cw_dbname = ?`, db).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("%d rows for the refused request (%v)", n, err)

@@ -238,7 +238,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 
 	// No drop without a verified backup.
 	_, err = exec1("drop-database", deletewiki.NameDropWikiDatabase, nil)
-	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	wantPermanent(t, err, activities.ErrTypeNoVerifiedBackup, db)
 
 	// Backup and its verification. A different backup already at the
 	// path (the same name deleted before by a process of the same ID) is
@@ -317,9 +317,9 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	// A corrupted archive: verification and the removal of the files refuse.
 	restoreArchive := corruptFile(t, archive, 0x01)
 	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
-	wantPermanent(t, err, activities.ErrChecksumMismatch, archive)
+	wantPermanent(t, err, activities.ErrTypeChecksumMismatch, archive)
 	_, err = exec1("storage", createwiki.NameRemoveStorage, map[string]string{"verify_step": "verify-backup"})
-	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	wantPermanent(t, err, activities.ErrTypeNoVerifiedBackup, db)
 	restoreArchive()
 	if _, err := os.Stat(uploadDir); err != nil {
 		t.Fatalf("the upload directory went although its archive was corrupted: %v", err)
@@ -339,15 +339,15 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	bad["counts"] = mustJSON(t, wrong)
 	in.Outputs["backup"] = bad
 	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
-	wantPermanent(t, err, activities.ErrBackupMismatch, "table page")
+	wantPermanent(t, err, activities.ErrTypeBackupMismatch, "table page")
 	in.Outputs["backup"] = good
 
 	// A tampered file: verification and the drop refuse.
 	restoreDump := corruptFile(t, path, 0x01)
 	_, err = exec1("verify-backup", deletewiki.NameVerifyBackup, nil)
-	wantPermanent(t, err, activities.ErrChecksumMismatch, path, "changed after the dump")
+	wantPermanent(t, err, activities.ErrTypeChecksumMismatch, path, "changed after the dump")
 	_, err = exec1("drop-database", deletewiki.NameDropWikiDatabase, nil)
-	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	wantPermanent(t, err, activities.ErrTypeNoVerifiedBackup, db)
 	if ok, _ := deps.Clusters.DatabaseExists(ctx, "c1", db); !ok {
 		t.Fatalf("%s was dropped although its backup was tampered with", db)
 	}
@@ -376,7 +376,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 	// The rows, the storage, the last notification: only what the verification covered.
 	verified := map[string]string{"verify_step": "verify-backup"}
 	_, err = exec1("remove-rows", deletewiki.NameRemoveWikiRows, map[string]string{"verify_step": "backup"})
-	wantPermanent(t, err, activities.ErrNoVerifiedBackup, db)
+	wantPermanent(t, err, activities.ErrTypeNoVerifiedBackup, db)
 	twice("remove-rows", deletewiki.NameRemoveWikiRows, verified)
 	if rows, err := deps.Central.RowCounts(ctx, db); err != nil || rows["cw_wikis"]+rows["mw_settings"]+rows["mw_permissions"]+rows["mw_namespaces"] != 0 {
 		t.Fatalf("rows of %s left: %v %v", db, rows, err)
@@ -387,7 +387,7 @@ func TestDeleteWikiActivitiesAreIdempotent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = exec1("storage", createwiki.NameRemoveStorage, verified)
-	wantPermanent(t, err, activities.ErrNotInBackup, "stray.txt")
+	wantPermanent(t, err, activities.ErrTypeNotInBackup, "stray.txt")
 	if err := os.Remove(stray); err != nil {
 		t.Fatal(err)
 	}

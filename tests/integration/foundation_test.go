@@ -42,8 +42,8 @@ func TestInspectUnknownWikiFailsPermanently(t *testing.T) {
 	ctx := testContext(t, time.Minute)
 	_, err := cli.InspectWiki(ctx, "nosuchwiki"+randomHex(3))
 	var appErr *temporal.ApplicationError
-	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrWikiNotFound {
-		t.Fatalf("want a %s application error, got %v", activities.ErrWikiNotFound, err)
+	if !errors.As(err, &appErr) || appErr.Type() != activities.ErrTypeWikiNotFound {
+		t.Fatalf("want a %s application error, got %v", activities.ErrTypeWikiNotFound, err)
 	}
 }
 

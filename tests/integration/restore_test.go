@@ -512,7 +512,7 @@ func TestRestoreActivitiesAreIdempotent(t *testing.T) {
 	w.answersAsBefore(t)
 	// The name is taken now: a restore is refused.
 	_, err = env.ExecuteActivity(restorewiki.NameCheckRestore, restorewiki.CheckRestoreInput{DB: w.db})
-	wantPermanent(t, err, activities.ErrWikiExists, w.db)
+	wantPermanent(t, err, activities.ErrTypeWikiExists, w.db)
 	if _, ok, _ := deps.Central.GetClaim(ctx, w.db); !ok {
 		t.Fatal("the restored wiki lost its claim")
 	}

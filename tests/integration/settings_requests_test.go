@@ -126,7 +126,7 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	for _, r := range refusals {
 		for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 			_, err := srStep(t, env, act, srSettingInput(db, r.setting, r.value))
-			wantPermanent(t, err, activities.ErrInvalidInput, r.mention)
+			wantPermanent(t, err, activities.ErrTypeInvalidInput, r.mention)
 		}
 	}
 	if got := srRawSettings(t, db); got != initial {
@@ -254,12 +254,12 @@ func TestSettingChangeOnARealWiki(t *testing.T) {
 	centralExec(t, ctx, `UPDATE cw_wikis SET wiki_closed = 1, wiki_closed_timestamp = ? WHERE wiki_dbname = ?`, farmdb.Timestamp(time.Now()), db)
 	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		wantPermanent(t, err, activities.ErrInvalidInput, "closed")
+		wantPermanent(t, err, activities.ErrTypeInvalidInput, "closed")
 	}
 	centralExec(t, ctx, `UPDATE cw_wikis SET wiki_deleted = 1 WHERE wiki_dbname = ?`, db)
 	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		wantPermanent(t, err, activities.ErrWikiNotFound, "deleted")
+		wantPermanent(t, err, activities.ErrTypeWikiNotFound, "deleted")
 	}
 	if got := srRawSettings(t, db); got != settled {
 		t.Fatalf("a refused change on a closed wiki altered mw_settings: %s", got)
@@ -272,10 +272,10 @@ func TestSettingChangeOnAnUnknownWiki(t *testing.T) {
 	db := uniqueDB("nosettings")
 	for _, act := range []string{changesetting.NameValidateSettingChange, changesetting.NameApplySetting} {
 		_, err := srStep(t, env, act, srSettingInput(db, "wgMaxArticleSize", "100"))
-		wantPermanent(t, err, activities.ErrWikiNotFound, db)
+		wantPermanent(t, err, activities.ErrTypeWikiNotFound, db)
 	}
 	_, err := srStep(t, env, changesetting.NameApplySetting, srSettingInput("Bad Name", "wgMaxArticleSize", "100"))
-	wantPermanent(t, err, activities.ErrInvalidInput, "unsafe database name")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "unsafe database name")
 	if got := srRawSettings(t, db); got != "<no row>" {
 		t.Fatalf("an unknown wiki got settings: %s", got)
 	}
@@ -367,9 +367,9 @@ func TestWikiRequestRows(t *testing.T) {
 		t.Fatalf("RequestUserID: %+v %v", who, err)
 	}
 	_, err = env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: "Nobody" + randomHex(4)})
-	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "no account")
 	_, err = env.ExecuteActivity(requestwiki.NameRequestUserID, requestwiki.RequestUserIDInput{Central: central, User: "Bad<name>"})
-	wantPermanent(t, err, activities.ErrInvalidInput, "not a valid user name")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "not a valid user name")
 
 	db := uniqueDB("req")
 	start := time.Now().UTC().Add(-time.Second)
@@ -463,15 +463,15 @@ func TestWikiRequestRows(t *testing.T) {
 	}
 	later := at.Add(2 * time.Minute)
 	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Status: "bogus", Comment: "x", User: reviewer, At: later})
-	wantPermanent(t, err, activities.ErrInvalidInput, "unknown status")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "unknown status")
 	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: "Nobody" + randomHex(4), At: later})
-	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "no account")
 	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, Comment: "x", User: reviewer})
-	wantPermanent(t, err, activities.ErrInvalidInput, "no time")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "no time")
 	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: id, User: reviewer, At: later})
-	wantPermanent(t, err, activities.ErrInvalidInput, "nothing to do")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "nothing to do")
 	_, err = srUpdate(t, env, requestwiki.UpdateRequestInput{Central: central, ID: 1 << 40, Comment: "x", User: reviewer, At: later})
-	wantPermanent(t, err, requestwiki.ErrRequestNotFound)
+	wantPermanent(t, err, requestwiki.ErrTypeRequestNotFound)
 	if req, _ := deps.Central.GetRequest(ctx, id); req.Status != farmdb.RequestApproved {
 		t.Fatalf("status %q after refusals", req.Status)
 	}
@@ -614,13 +614,13 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	bad := in
 	bad.Key, bad.Language = "other-"+randomHex(4), "xx-nope"
 	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
-	wantPermanent(t, err, activities.ErrInvalidInput, "language")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "language")
 	bad.Language, bad.Requester = "en", "Nobody"+randomHex(4)
 	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
-	wantPermanent(t, err, activities.ErrInvalidInput, "no account")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "no account")
 	bad.Requester, bad.DB = requester, deps.Config.MediaWiki.CentralWiki
 	_, err = env.ExecuteActivity(requestwiki.NameFileWikiRequest, bad)
-	wantPermanent(t, err, activities.ErrWikiExists)
+	wantPermanent(t, err, activities.ErrTypeWikiExists)
 
 	edit := requestwiki.EditRequestInput{ID: ids[0], Sitename: "Better Name", Comment: "A better reason"}
 	for run := 0; run < 2; run++ {
@@ -646,9 +646,9 @@ func TestWikiRequestFileAndEditActivities(t *testing.T) {
 	}
 	hebrew := requestwiki.EditRequestInput{ID: ids[0], Sitename: strings.Repeat("א", 100)}
 	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, hebrew)
-	wantPermanent(t, err, activities.ErrInvalidInput, "200 bytes")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "200 bytes")
 	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: ids[0], Language: "xx-nope"})
-	wantPermanent(t, err, activities.ErrInvalidInput, "language")
+	wantPermanent(t, err, activities.ErrTypeInvalidInput, "language")
 	_, err = env.ExecuteActivity(requestwiki.NameEditWikiRequest, requestwiki.EditRequestInput{ID: 1 << 40, Sitename: "x"})
-	wantPermanent(t, err, requestwiki.ErrRequestNotFound)
+	wantPermanent(t, err, requestwiki.ErrTypeRequestNotFound)
 }

@@ -100,7 +100,7 @@ func (f *Activities) ApplySetting(ctx context.Context, in process.StepInput) (pr
 // refusal is permanent.
 func (f *Activities) checkSettingChange(ctx context.Context, in process.StepInput) (settings.Setting, json.RawMessage, error) {
 	if f.Settings == nil {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrMisconfigured, "no settings registry is loaded (mediawiki.settings_registry)")
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeMisconfigured, "no settings registry is loaded (mediawiki.settings_registry)")
 	}
 	db, err := activities.WikiDB(in)
 	if err != nil {
@@ -108,33 +108,33 @@ func (f *Activities) checkSettingChange(ctx context.Context, in process.StepInpu
 	}
 	name, rawValue := in.Args[SettingArgName], in.Args[SettingArgValue]
 	if name == "" {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "invalid setting change: the argument %q is missing", SettingArgName)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeInvalidInput, "invalid setting change: the argument %q is missing", SettingArgName)
 	}
 	w, err := f.Central.Wiki(ctx, db)
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrWikiNotFound, "%s is not registered in cw_wikis", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeWikiNotFound, "%s is not registered in cw_wikis", db)
 	}
 	if err != nil {
 		return settings.Setting{}, nil, err
 	}
 	if w.Deleted {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrWikiNotFound, "%s is deleted: its settings cannot change", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeWikiNotFound, "%s is deleted: its settings cannot change", db)
 	}
 	if w.Closed {
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%s is closed: its settings cannot change", db)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeInvalidInput, "%s is closed: its settings cannot change", db)
 	}
 	if why, err := f.UnderDeletion(ctx, db); err != nil || why != "" {
 		if err != nil {
 			return settings.Setting{}, nil, err
 		}
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "%s: its settings cannot change while it is deleted or restored", why)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeInvalidInput, "%s: its settings cannot change while it is deleted or restored", why)
 	}
 	value, err := f.Settings.Check(name, json.RawMessage(rawValue))
 	if err != nil {
 		if settings.IsInvalid(err) {
-			return settings.Setting{}, nil, activities.Permanent(activities.ErrInvalidInput, "invalid setting change: %v", err)
+			return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeInvalidInput, "invalid setting change: %v", err)
 		}
-		return settings.Setting{}, nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return settings.Setting{}, nil, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	s, _ := f.Settings.Get(name)
 	return s, value, nil

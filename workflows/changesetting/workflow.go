@@ -24,16 +24,9 @@ func ChangeSettingID(db, setting string) string { return KindChangeSetting + ":"
 // StepApplySetting is the one step of a change.
 const StepApplySetting = "apply"
 
-// ChangeSettingOptions are the farm's choices for setting changes.
-type ChangeSettingOptions struct {
-	CentralWiki     string
-	AttentionWindow time.Duration
-	// Expiry ends an unapproved restricted change.
-	Expiry time.Duration
-	// RetryBudget is how long the step retries transient failures before it
-	// asks a person (processes.transient_retry_budget); zero: five attempts.
-	RetryBudget time.Duration `json:",omitempty"`
-}
+// ChangeSettingOptions are the farm's choices for setting changes;
+// Expiry ends an unapproved restricted change.
+type ChangeSettingOptions = workflows.StewardOptions
 
 // ChangeSettingDefinition applies the change; retry and abort of the step
 // are for stewards.
@@ -119,16 +112,11 @@ func (c *settingChange) run(ctx workflow.Context) error {
 	c.Accept()
 	if valid.Outputs[SettingOutRestricted] == "true" {
 		st.Result["restricted"] = "true"
-		g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, c.requester, st)
-		c.Gate = g
-		if err != nil || !approved {
+		if approved, err := c.AwaitSteward(ctx, in.Options, in.Wiki, c.requester); err != nil || !approved {
 			return err
 		}
 	}
-	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
-		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: c.requester.Name,
-		Args: map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason},
-	}, st)
+	res, err := c.RunSteps(ctx, in.Definition, in.Wiki, c.requester, map[string]string{"setting": in.Setting, "value": in.Value, "reason": in.Reason})
 	if out := res.StepOutputs[StepApplySetting]; out != nil {
 		st.Result["old"] = out["old"]
 		st.Result["new"] = out["new"]

@@ -170,7 +170,7 @@ func wantSettingRefused(t *testing.T, env *workflowtest.Env, msg string) process
 func TestChangeSettingInvalidValueFails(t *testing.T) {
 	f := settingFake(false)
 	const msg = "wgMaxArticleSize: \"big\" is not an integer"
-	f.Fail(changesetting.NameValidateSettingChange, workflowtest.Permanent(msg, activities.ErrInvalidInput))
+	f.Fail(changesetting.NameValidateSettingChange, workflowtest.Permanent(msg, activities.ErrTypeInvalidInput))
 	env := newEnv(t, f)
 	runSetting(env)
 	wantSettingRefused(t, env, msg)

@@ -26,17 +26,17 @@ import (
 // canonical name and central id.
 func (f *Activities) ValidateWiki(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	if err := f.Rules.Check(in.Wiki, in.Requester); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
 	known, err := f.KnownLanguages()
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	if !known[in.Wiki.Language] {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Wiki.Language)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Wiki.Language)
 	}
 	if _, err := f.Central.Wiki(ctx, in.Wiki.DB); err == nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.Wiki.DB)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.Wiki.DB)
 	} else if !errors.Is(err, farmdb.ErrWikiNotFound) {
 		return process.StepResult{}, err
 	}
@@ -50,7 +50,7 @@ func (f *Activities) ValidateWiki(ctx context.Context, in process.StepInput) (pr
 			return process.StepResult{}, err
 		}
 		if !ok || claim.Process != in.ProcessID {
-			return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "the wiki %s already exists (its database is on cluster %s)", in.Wiki.DB, cluster)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeWikiExists, "the wiki %s already exists (its database is on cluster %s)", in.Wiki.DB, cluster)
 		}
 	}
 	res := process.StepResult{Summary: fmt.Sprintf("%s (%s, %q) may be created", in.Wiki.DB, in.Wiki.Language, in.Wiki.Sitename)}
@@ -74,29 +74,15 @@ func (f *Activities) CreateDatabase(ctx context.Context, in process.StepInput) (
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	claim, claimed, err := f.Central.GetClaim(ctx, db)
+	claim, err := f.ClaimName(ctx, in, "", func(ctx context.Context) error {
+		existing, err := f.Clusters.FindDatabase(ctx, db)
+		if err == nil && existing != "" {
+			err = activities.Permanent(activities.ErrTypeNotOurs, "the database %s already exists on cluster %s and was not created by this process", db, existing)
+		}
+		return err
+	})
 	if err != nil {
 		return process.StepResult{}, err
-	}
-	if claimed && claim.Process != in.ProcessID {
-		return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "the database %s belongs to another process (%s)", db, claim.Process)
-	}
-	if !claimed {
-		existing, err := f.Clusters.FindDatabase(ctx, db)
-		if err != nil {
-			return process.StepResult{}, err
-		}
-		if existing != "" {
-			return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "the database %s already exists on cluster %s and was not created by this process", db, existing)
-		}
-		cluster, err := f.Central.LeastUsedCluster(ctx, f.Clusters.Names())
-		if err != nil {
-			return process.StepResult{}, err
-		}
-		claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
-		if err := f.PutClaim(ctx, claim); err != nil {
-			return process.StepResult{}, err
-		}
 	}
 	server, err := f.ClusterServer(claim.Cluster)
 	if err != nil {
@@ -159,7 +145,7 @@ func (f *Activities) coreSchema() ([]farmdb.Statement, error) {
 	read := func(name string) (string, error) {
 		b, err := os.ReadFile(filepath.Join(f.Paths.InstallPath, "maintenance", name))
 		if err != nil {
-			return "", activities.Permanent(activities.ErrMisconfigured, "cannot read MediaWiki's %s (mediawiki.install_path): %v", name, err)
+			return "", activities.Permanent(activities.ErrTypeMisconfigured, "cannot read MediaWiki's %s (mediawiki.install_path): %v", name, err)
 		}
 		return string(b), nil
 	}
@@ -171,7 +157,7 @@ func (f *Activities) coreSchema() ([]farmdb.Statement, error) {
 		}
 		stmts, err := farmdb.ParseSchema(text)
 		if err != nil {
-			return nil, activities.Permanent(activities.ErrMisconfigured, "%s: %v", name, err)
+			return nil, activities.Permanent(activities.ErrTypeMisconfigured, "%s: %v", name, err)
 		}
 		all = append(all, stmts...)
 	}
@@ -238,7 +224,7 @@ func (f *Activities) GrantRequesterRights(ctx context.Context, in process.StepIn
 	if err != nil {
 		var se *mediawiki.ScriptError
 		if errors.As(err, &se) && strings.Contains(se.Output, "password") {
-			return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "the requester %s has no account on the farm", in.Requester)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "the requester %s has no account on the farm", in.Requester)
 		}
 		return process.StepResult{}, err
 	}

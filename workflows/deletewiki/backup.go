@@ -81,10 +81,10 @@ func (f *Activities) BackupDatabase(ctx context.Context, in process.StepInput) (
 	if cluster == "" {
 		m, err := readManifest(path)
 		if errors.Is(err, os.ErrNotExist) {
-			return process.StepResult{}, activities.Permanent(activities.ErrNoDatabase, "the database %s exists on no cluster and there is no backup of it at %s", db, path)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeNoDatabase, "the database %s exists on no cluster and there is no backup of it at %s", db, path)
 		}
 		if err != nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrBackupMissing, "the database %s is gone and its backup manifest is unreadable: %v", db, err)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMissing, "the database %s is gone and its backup manifest is unreadable: %v", db, err)
 		}
 		if err := activities.CheckFile(path, m.SHA256); err != nil {
 			return process.StepResult{}, err
@@ -96,14 +96,14 @@ func (f *Activities) BackupDatabase(ctx context.Context, in process.StepInput) (
 	}
 	conn, err := f.Clusters.ToolConnection(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "database.backup_dir: %v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "database.backup_dir: %v", err)
 	}
 	// A verified set another run left at this path (the same name deleted
 	// before by a process of the same ID) moves aside whole.
@@ -163,7 +163,7 @@ func (f *Activities) BackupDatabase(ctx context.Context, in process.StepInput) (
 func (f *Activities) dump(ctx context.Context, conn farmdb.ToolConnection, db, dir string) (string, string, int64, error) {
 	tmp, err := os.CreateTemp(dir, "."+db+"-*.sql.tmp")
 	if err != nil {
-		return "", "", 0, activities.Permanent(activities.ErrMisconfigured, "database.backup_dir: %v", err)
+		return "", "", 0, activities.Permanent(activities.ErrTypeMisconfigured, "database.backup_dir: %v", err)
 	}
 	fail := func(err error) (string, string, int64, error) {
 		tmp.Close()
@@ -208,14 +208,14 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 	db := in.Wiki.DB
 	scratch, err := farmdb.ScratchDBName(db)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
 	step := activities.OrDefault(in.Params["backup_step"], DefaultBackupStep)
 	rec := in.Outputs[step]
 	path, sum := rec["path"], rec["sha256"]
 	var want map[string]int64
 	if path == "" || sum == "" || json.Unmarshal([]byte(rec["counts"]), &want) != nil || want == nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "step %s needs the outputs path, sha256 and counts of the step %s", in.Step, step)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s needs the outputs path, sha256 and counts of the step %s", in.Step, step)
 	}
 	if err := activities.CheckFile(path, sum); err != nil {
 		return process.StepResult{}, err
@@ -228,18 +228,18 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 		if cluster == "" {
 			names := f.Clusters.Names()
 			if len(names) == 0 {
-				return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "no database cluster configured")
+				return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "no database cluster configured")
 			}
 			cluster = names[0]
 		}
 	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	conn, err := f.Clusters.ToolConnection(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	quoted, _ := farmdb.QuoteDB(scratch)
 	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
@@ -255,7 +255,7 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 	}
 	file, err := os.Open(path)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMissing, "the backup %s: %v", path, err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMissing, "the backup %s: %v", path, err)
 	}
 	defer file.Close()
 	err = f.RunTool(ctx, activities.OrDefault(f.Backup.ClientCommand, activities.DefaultClientCommand), conn,
@@ -268,7 +268,7 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 		return process.StepResult{}, err
 	}
 	if diff := activities.CountsDiff(want, got); diff != "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "the backup %s of %s does not restore what was dumped: %s", path, db, diff)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the backup %s of %s does not restore what was dumped: %s", path, db, diff)
 	}
 	size, _ := strconv.ParseInt(rec["bytes"], 10, 64)
 	whole := activities.WholeBackup{DB: db, Process: in.ProcessID, Cluster: cluster,
@@ -305,7 +305,7 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 	// backup.json names its parts relative to itself.
 	for _, part := range []string{outputs["files_manifest"], outputs["rows_path"]} {
 		if part != "" && filepath.Dir(part) != filepath.Dir(path) {
-			return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "the parts of the backup of %s are not in one directory: %s", db, part)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "the parts of the backup of %s are not in one directory: %s", db, part)
 		}
 	}
 	manifest, manifestSum, err := f.SealBackup(ctx, strings.TrimSuffix(path, activities.SuffixDump), whole)
@@ -365,18 +365,11 @@ func writeManifest(path string, m backupManifest) error {
 // different file found at the path is kept aside. Outputs: path, sha256,
 // bytes, counts (JSON table -> rows).
 func (f *Activities) ExportWikiRows(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db, err := activities.WikiDB(in)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	base, err := f.BackupBase(db, in.ProcessID)
+	db, base, err := f.StepBackup(in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	name := base + activities.SuffixRows
-	if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "database.backup_dir: %v", err)
-	}
 	activities.RemoveStale(filepath.Dir(name), "."+db+"-*.rows.tmp")
 	live, err := f.Central.ReadWikiRows(ctx, db)
 	if err != nil {
@@ -385,10 +378,10 @@ func (f *Activities) ExportWikiRows(ctx context.Context, in process.StepInput) (
 	if !live.Registered() {
 		b, err := activities.ReadRows(name)
 		if errors.Is(err, os.ErrNotExist) {
-			return process.StepResult{}, activities.Permanent(activities.ErrWikiNotFound, "%s is not registered in cw_wikis and no export of its rows is at %s", db, name)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeWikiNotFound, "%s is not registered in cw_wikis and no export of its rows is at %s", db, name)
 		}
 		if err != nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "%s is no longer registered and its export %s is unreadable: %v", db, name, err)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "%s is no longer registered and its export %s is unreadable: %v", db, name, err)
 		}
 		return rowsResult(name, b, fmt.Sprintf("the rows of %s are already removed; their export %s is intact", db, name))
 	}

@@ -41,18 +41,18 @@ func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput
 	}
 	phase := in.Params["phase"]
 	if phase != PhaseScheduled && phase != PhaseDeleted {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "step %s: the param phase must be %q or %q, not %q", in.Step, PhaseScheduled, PhaseDeleted, phase)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s: the param phase must be %q or %q, not %q", in.Step, PhaseScheduled, PhaseDeleted, phase)
 	}
 	central := in.Params["central_wiki"]
 	if err := farmdb.CheckDBName(central); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "step %s: the param central_wiki: %v", in.Step, err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s: the param central_wiki: %v", in.Step, err)
 	}
 	reason := strings.TrimSpace(in.Args["reason"])
 	var deleteAfter time.Time
 	if phase == PhaseScheduled {
 		t, err := time.Parse(time.RFC3339, in.Args["delete_after"])
 		if err != nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "the argument delete_after must be an RFC 3339 time: %v", err)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "the argument delete_after must be an RFC 3339 time: %v", err)
 		}
 		deleteAfter = t.UTC()
 	}
@@ -135,7 +135,7 @@ func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, cent
 	if v := in.Args["bureaucrats"]; v != "" {
 		var names []string
 		if err := json.Unmarshal([]byte(v), &names); err != nil {
-			return nil, "", activities.Permanent(activities.ErrInvalidInput, "the argument bureaucrats must be a JSON list of user names: %v", err)
+			return nil, "", activities.Permanent(activities.ErrTypeInvalidInput, "the argument bureaucrats must be a JSON list of user names: %v", err)
 		}
 		return names, "the process's arguments", nil
 	}
@@ -161,7 +161,7 @@ func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, cent
 func (f *Activities) groupMembersFromDB(ctx context.Context, cluster, db, central, group string) ([]string, error) {
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return nil, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return nil, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	ids, err := farmdb.GroupMemberIDs(ctx, server, db, group)
 	if err != nil || len(ids) == 0 {
@@ -195,11 +195,11 @@ func (f *Activities) sharedUsers(ctx context.Context, central string) (farmdb.Sh
 		return farmdb.SharedUsers{}, err
 	}
 	if cluster == "" {
-		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrMisconfigured, "the central wiki's database %s is on no cluster", central)
+		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrTypeMisconfigured, "the central wiki's database %s is on no cluster", central)
 	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	return farmdb.SharedUsers{Server: server, DB: central}, nil
 }
@@ -261,10 +261,10 @@ type RightHoldersResult struct {
 // managewiki-core, fewer if the wiki has fewer").
 func (f *Activities) CountRightHolders(ctx context.Context, in RightHoldersInput) (RightHoldersResult, error) {
 	if err := farmdb.CheckDBName(in.Wiki); err != nil {
-		return RightHoldersResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return RightHoldersResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
 	if in.Right == "" {
-		return RightHoldersResult{}, activities.Permanent(activities.ErrInvalidInput, "no right given")
+		return RightHoldersResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "no right given")
 	}
 	holders, err := f.API.RightHolders(ctx, in.Wiki, string(in.Right))
 	if err != nil {

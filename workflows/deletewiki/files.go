@@ -31,19 +31,15 @@ import (
 // archive found at the path aside. Outputs: archive, archive_sha256,
 // archive_bytes, manifest, manifest_sha256, files (regular files), bytes.
 func (f *Activities) ArchiveUploads(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db := in.Wiki.DB
+	db, base, err := f.StepBackup(in)
+	if err != nil {
+		return process.StepResult{}, err
+	}
 	dir, err := f.UploadDir(db)
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	base, err := f.BackupBase(db, in.ProcessID)
-	if err != nil {
-		return process.StepResult{}, err
-	}
 	archive, manifest := base+activities.SuffixArchive, base+activities.SuffixFilesJSON
-	if err := os.MkdirAll(filepath.Dir(base), 0o700); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "database.backup_dir: %v", err)
-	}
 	activities.RemoveStale(filepath.Dir(base), "."+db+"-*.files.tmp", "."+db+"-*.filesjson.tmp")
 	info, statErr := os.Lstat(dir)
 	exists := statErr == nil
@@ -52,7 +48,7 @@ func (f *Activities) ArchiveUploads(ctx context.Context, in process.StepInput) (
 	}
 	if exists && !info.IsDir() {
 		// A link to storage elsewhere would archive as one entry and its files be missed.
-		return process.StepResult{}, activities.Permanent(activities.ErrNotInBackup, "the upload directory %s is not a directory (%v): back up what it points to by hand", dir, info.Mode().Type())
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeNotInBackup, "the upload directory %s is not a directory (%v): back up what it points to by hand", dir, info.Mode().Type())
 	}
 
 	if m, sum, err := activities.ReadFilesManifest(manifest); err == nil && m.Archive == filepath.Base(archive) {
@@ -114,7 +110,7 @@ func (f *Activities) archiveTree(ctx context.Context, db, processID, dir string,
 	m := activities.FilesManifest{DB: db, Process: processID, Root: dir, Exists: exists, Entries: []activities.FileEntry{}}
 	tmp, err := os.CreateTemp(into, "."+db+"-*.files.tmp")
 	if err != nil {
-		return m, "", activities.Permanent(activities.ErrMisconfigured, "database.backup_dir: %v", err)
+		return m, "", activities.Permanent(activities.ErrTypeMisconfigured, "database.backup_dir: %v", err)
 	}
 	fail := func(err error) (activities.FilesManifest, string, error) {
 		tmp.Close()
@@ -194,7 +190,7 @@ func archiveEntry(tw *tar.Writer, name, rel string, d fs.DirEntry, p *activities
 		e.Type, e.Link, hdr.Typeflag, hdr.Linkname = activities.EntrySymlink, link, tar.TypeSymlink, link
 		return e, tw.WriteHeader(hdr)
 	case !info.Mode().IsRegular():
-		return e, activities.Permanent(activities.ErrNotInBackup, "cannot archive %s: not a file, directory or symbolic link (%v)", name, info.Mode().Type())
+		return e, activities.Permanent(activities.ErrTypeNotInBackup, "cannot archive %s: not a file, directory or symbolic link (%v)", name, info.Mode().Type())
 	}
 	file, err := os.Open(name)
 	if err != nil {

@@ -109,7 +109,7 @@ func (f *Activities) ReopenWiki(ctx context.Context, in process.StepInput) (proc
 
 func (f *Activities) centralErr(db string, err error) error {
 	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return activities.Permanent(activities.ErrWikiNotFound, "%s is not registered in cw_wikis", db)
+		return activities.Permanent(activities.ErrTypeWikiNotFound, "%s is not registered in cw_wikis", db)
 	}
 	return err
 }

@@ -21,10 +21,10 @@ func (f *Activities) DropWikiDatabase(ctx context.Context, in process.StepInput)
 	step := activities.OrDefault(in.Params["verify_step"], DefaultVerifyStep)
 	rec := in.Outputs[step]
 	if rec["verified"] != "true" || rec["path"] == "" || rec["sha256"] == "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrNoVerifiedBackup, "refusing to drop %s: no verified backup (the step %s has not succeeded)", db, step)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeNoVerifiedBackup, "refusing to drop %s: no verified backup (the step %s has not succeeded)", db, step)
 	}
 	if typ, err := activities.FileProblem(rec["path"], rec["sha256"]); typ != "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrNoVerifiedBackup, "refusing to drop %s: %v", db, err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeNoVerifiedBackup, "refusing to drop %s: %v", db, err)
 	} else if err != nil {
 		return process.StepResult{}, err
 	}
@@ -36,7 +36,7 @@ func (f *Activities) DropWikiDatabase(ctx context.Context, in process.StepInput)
 	if cluster != "" {
 		server, err := f.Clusters.Server(cluster)
 		if err != nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 		}
 		if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
 			return process.StepResult{}, err

@@ -140,7 +140,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	var reg activities.LookupWikiResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "look up the wiki"), farm.LookupWiki, activities.LookupWikiInput{DB: in.Wiki}).Get(ctx, &reg); err != nil {
 		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.Type() == activities.ErrWikiNotFound {
+		if errors.As(err, &app) && app.Type() == activities.ErrTypeWikiNotFound {
 			return workflows.Refuse(d.St, "%s is not a wiki of the farm", in.Wiki)
 		}
 		return err
@@ -257,10 +257,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 		return nil
 	}
 
-	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
-		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: d.requester.Name,
-		Args: map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats},
-	}, d.St)
+	res, err := d.RunSteps(ctx, in.Definition, in.Wiki, d.requester, map[string]string{"reason": in.Reason, "bureaucrats": bureaucrats})
 	backupResult(d.St.Result, res.StepOutputs)
 	return err
 }

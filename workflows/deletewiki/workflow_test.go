@@ -58,7 +58,7 @@ func TestDeleteWikiRequesterWithoutRightIsRefused(t *testing.T) {
 func TestDeleteWikiUnknownOrDeletedWikiIsRefused(t *testing.T) {
 	for name, setup := range map[string]func(f *workflowtest.Farm){
 		"unknown": func(f *workflowtest.Farm) {
-			f.Fail("LookupWiki", workflowtest.Permanent("not registered", activities.ErrWikiNotFound))
+			f.Fail("LookupWiki", workflowtest.Permanent("not registered", activities.ErrTypeWikiNotFound))
 		},
 		"deleted": func(f *workflowtest.Farm) { f.Lookup.Deleted = true },
 	} {

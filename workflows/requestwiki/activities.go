@@ -24,8 +24,8 @@ const RequestActionComment = "comment"
 // the helpers of the embedded Farm are never registered a second time.
 type Activities struct{ *activities.Farm }
 
-// ErrRequestNotFound is the error type of a request id cw_requests does not have.
-const ErrRequestNotFound = "RequestNotFound"
+// ErrTypeRequestNotFound is the error type of a request id cw_requests does not have.
+const ErrTypeRequestNotFound = "RequestNotFound"
 
 type RequestUserIDInput struct {
 	// Central is the central wiki, where farm accounts live.

@@ -61,7 +61,7 @@ func (f *Activities) EditWikiRequest(ctx context.Context, in EditRequestInput) (
 			return process.StepResult{}, err
 		}
 		if !known[in.Language] {
-			return process.StepResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid request edit: MediaWiki does not know the language %q", in.Language)
+			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid request edit: MediaWiki does not know the language %q", in.Language)
 		}
 	}
 	if len(changed) == 0 {
@@ -72,7 +72,7 @@ func (f *Activities) EditWikiRequest(ctx context.Context, in EditRequestInput) (
 		central = f.Rules.CentralWiki
 	}
 	if central == "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "editing a request needs the central wiki (its actor table)")
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "editing a request needs the central wiki (its actor table)")
 	}
 	actorID, err := f.FarmActorID(ctx, central, fmt.Sprint("user ", req.UserID), req.UserID)
 	if err != nil {

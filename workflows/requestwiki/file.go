@@ -43,17 +43,17 @@ type FileRequestResult struct {
 func (f *Activities) FileWikiRequest(ctx context.Context, in FileRequestInput) (FileRequestResult, error) {
 	spec := process.WikiSpec{DB: in.DB, Sitename: in.Sitename, Language: in.Language, Category: in.Category, Private: in.Private}
 	if err := f.Rules.Check(spec, in.Requester); err != nil {
-		return FileRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return FileRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
 	known, err := f.KnownLanguages()
 	if err != nil {
 		return FileRequestResult{}, err
 	}
 	if !known[in.Language] {
-		return FileRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Language)
+		return FileRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid wiki request: MediaWiki does not know the language %q", in.Language)
 	}
 	if _, err := f.Central.Wiki(ctx, in.DB); err == nil {
-		return FileRequestResult{}, activities.Permanent(activities.ErrWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.DB)
+		return FileRequestResult{}, activities.Permanent(activities.ErrTypeWikiExists, "the wiki %s already exists (registered in cw_wikis)", in.DB)
 	} else if !errors.Is(err, farmdb.ErrWikiNotFound) {
 		return FileRequestResult{}, err
 	}
@@ -87,11 +87,11 @@ func (f *Activities) FileWikiRequest(ctx context.Context, in FileRequestInput) (
 // requestURL is the cw_url CreateWiki writes for a database name.
 func (f *Activities) requestURL(db string) (string, error) {
 	if f.Rules.Subdomain == "" {
-		return "", activities.Permanent(activities.ErrMisconfigured, "no farm domain for cw_url (mediawiki.subdomain)")
+		return "", activities.Permanent(activities.ErrTypeMisconfigured, "no farm domain for cw_url (mediawiki.subdomain)")
 	}
 	u := farmdb.RequestURL(db, f.Rules.Suffix, f.Rules.Subdomain)
 	if len(u) > 96 {
-		return "", activities.Permanent(activities.ErrInvalidInput, "invalid wiki request: the wiki's address %s is %d bytes long, cw_url holds at most 96", u, len(u))
+		return "", activities.Permanent(activities.ErrTypeInvalidInput, "invalid wiki request: the wiki's address %s is %d bytes long, cw_url holds at most 96", u, len(u))
 	}
 	return u, nil
 }

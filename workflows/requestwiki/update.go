@@ -71,13 +71,13 @@ type UpdateRequestResult struct {
 // no second row (its key is kept in wf_request_keys).
 func (f *Activities) UpdateRequest(ctx context.Context, in UpdateRequestInput) (UpdateRequestResult, error) {
 	if in.ID <= 0 {
-		return UpdateRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid request update: no request id")
+		return UpdateRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid request update: no request id")
 	}
 	if in.At.IsZero() {
-		return UpdateRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid request update: no time (At) given")
+		return UpdateRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid request update: no time (At) given")
 	}
 	if in.Status != "" && !farmdb.ValidRequestStatus(in.Status) {
-		return UpdateRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid request update: unknown status %q (want one of %s)",
+		return UpdateRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid request update: unknown status %q (want one of %s)",
 			in.Status, strings.Join(farmdb.RequestStatuses, ", "))
 	}
 	action := in.Action
@@ -88,7 +88,7 @@ func (f *Activities) UpdateRequest(ctx context.Context, in UpdateRequestInput) (
 	case strings.TrimSpace(in.Comment) != "":
 		action = RequestActionComment
 	default:
-		return UpdateRequestResult{}, activities.Permanent(activities.ErrInvalidInput, "invalid request update: nothing to do (no status, comment or action)")
+		return UpdateRequestResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "invalid request update: nothing to do (no status, comment or action)")
 	}
 	req, err := f.Central.GetRequest(ctx, in.ID)
 	if err != nil {
@@ -176,9 +176,9 @@ func updateKey(in UpdateRequestInput) string {
 func classifyRequestErr(err error) error {
 	switch {
 	case errors.Is(err, farmdb.ErrRequestNotFound):
-		return activities.Permanent(ErrRequestNotFound, "%v", err)
+		return activities.Permanent(ErrTypeRequestNotFound, "%v", err)
 	case errors.Is(err, farmdb.ErrInvalidRequest):
-		return activities.Permanent(activities.ErrInvalidInput, "%v", err)
+		return activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
 	return err
 }

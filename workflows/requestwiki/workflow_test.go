@@ -133,7 +133,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 
 func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	f := requestFake()
-	f.Fail(createwiki.NameValidateWiki, workflowtest.Permanent("newwiki already exists", activities.ErrInvalidInput))
+	f.Fail(createwiki.NameValidateWiki, workflowtest.Permanent("newwiki already exists", activities.ErrTypeInvalidInput))
 	env := newEnv(t, f)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "") }, time.Hour)
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)

@@ -49,8 +49,8 @@ type Activities struct{ *activities.Farm }
 // which backup: the name must be free (not in cw_wikis, no database of that
 // name on any cluster, no other process's claim) — else ErrWikiExists; the
 // latest verified backup must exist and hold the database, the files and
-// the rows — else activities.ErrNoVerifiedBackup; and every part must still have its
-// recorded sha256 — else activities.ErrChecksumMismatch or activities.ErrBackupMissing. It
+// the rows — else activities.ErrTypeNoVerifiedBackup; and every part must still have its
+// recorded sha256 — else activities.ErrTypeChecksumMismatch or activities.ErrTypeBackupMissing. It
 // changes nothing.
 func (f *Activities) CheckRestore(ctx context.Context, in CheckRestoreInput) (CheckRestoreResult, error) {
 	db, err := activities.CheckedDB(in.DB)
@@ -58,7 +58,7 @@ func (f *Activities) CheckRestore(ctx context.Context, in CheckRestoreInput) (Ch
 		return CheckRestoreResult{}, err
 	}
 	if _, err := f.Central.Wiki(ctx, db); err == nil {
-		return CheckRestoreResult{}, activities.Permanent(activities.ErrWikiExists, "%s is registered in cw_wikis: the name is taken", db)
+		return CheckRestoreResult{}, activities.Permanent(activities.ErrTypeWikiExists, "%s is registered in cw_wikis: the name is taken", db)
 	} else if !errors.Is(err, farmdb.ErrWikiNotFound) {
 		return CheckRestoreResult{}, err
 	}
@@ -67,19 +67,19 @@ func (f *Activities) CheckRestore(ctx context.Context, in CheckRestoreInput) (Ch
 		return CheckRestoreResult{}, err
 	}
 	if cluster != "" {
-		return CheckRestoreResult{}, activities.Permanent(activities.ErrWikiExists, "a database %s exists on cluster %s: the name is taken", db, cluster)
+		return CheckRestoreResult{}, activities.Permanent(activities.ErrTypeWikiExists, "a database %s exists on cluster %s: the name is taken", db, cluster)
 	}
 	if claim, ok, err := f.Central.GetClaim(ctx, db); err != nil {
 		return CheckRestoreResult{}, err
 	} else if ok {
-		return CheckRestoreResult{}, activities.Permanent(activities.ErrWikiExists, "the name %s is claimed by the process %s", db, claim.Process)
+		return CheckRestoreResult{}, activities.Permanent(activities.ErrTypeWikiExists, "the name %s is claimed by the process %s", db, claim.Process)
 	}
 	found, err := f.VerifiedBackups(db)
 	if err != nil {
 		return CheckRestoreResult{}, err
 	}
 	if len(found) == 0 {
-		return CheckRestoreResult{}, activities.Permanent(activities.ErrNoVerifiedBackup, "there is no verified backup of %s in %s", db, filepath.Join(f.Backup.Dir, db))
+		return CheckRestoreResult{}, activities.Permanent(activities.ErrTypeNoVerifiedBackup, "there is no verified backup of %s in %s", db, filepath.Join(f.Backup.Dir, db))
 	}
 	latest := found[0]
 	if err := checkParts(latest); err != nil {
@@ -111,7 +111,7 @@ func checkParts(l activities.LocatedBackup) error {
 		missing = append(missing, "the central rows")
 	}
 	if len(missing) > 0 {
-		return activities.Permanent(activities.ErrNoVerifiedBackup, "the latest verified backup of %s (%s) does not hold %v: it was made by a deletion that did not back them up; restore it by hand",
+		return activities.Permanent(activities.ErrTypeNoVerifiedBackup, "the latest verified backup of %s (%s) does not hold %v: it was made by a deletion that did not back them up; restore it by hand",
 			w.DB, l.Path, missing)
 	}
 	for _, p := range []struct{ file, sum string }{
@@ -121,7 +121,7 @@ func checkParts(l activities.LocatedBackup) error {
 		{w.Rows.File, w.Rows.SHA256},
 	} {
 		if !activities.SafeRelative(p.file) || filepath.Base(p.file) != p.file {
-			return activities.Permanent(activities.ErrBackupMismatch, "the backup manifest %s names %q, which is not a file beside it", l.Path, p.file)
+			return activities.Permanent(activities.ErrTypeBackupMismatch, "the backup manifest %s names %q, which is not a file beside it", l.Path, p.file)
 		}
 		if err := activities.CheckFile(l.Part(p.file), p.sum); err != nil {
 			return err
@@ -135,18 +135,18 @@ func checkParts(l activities.LocatedBackup) error {
 func restoreSet(in process.StepInput) (activities.LocatedBackup, error) {
 	name, sum := in.Args["backup"], in.Args["backup_sha256"]
 	if name == "" || sum == "" {
-		return activities.LocatedBackup{}, activities.Permanent(activities.ErrMisconfigured, "step %s needs the arguments backup and backup_sha256", in.Step)
+		return activities.LocatedBackup{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s needs the arguments backup and backup_sha256", in.Step)
 	}
 	if err := activities.CheckFile(name, sum); err != nil {
 		return activities.LocatedBackup{}, err
 	}
 	w, err := activities.ReadWholeBackup(name)
 	if err != nil {
-		return activities.LocatedBackup{}, activities.Permanent(activities.ErrBackupMismatch, "the backup manifest %s: %v", name, err)
+		return activities.LocatedBackup{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the backup manifest %s: %v", name, err)
 	}
 	l := activities.LocatedBackup{Path: name, Manifest: w}
 	if w.DB != in.Wiki.DB {
-		return l, activities.Permanent(activities.ErrInvalidInput, "the backup %s is of %s, not %s", name, w.DB, in.Wiki.DB)
+		return l, activities.Permanent(activities.ErrTypeInvalidInput, "the backup %s is of %s, not %s", name, w.DB, in.Wiki.DB)
 	}
 	return l, checkParts(l)
 }

@@ -24,7 +24,7 @@ func (f *Activities) ourClaim(ctx context.Context, in process.StepInput) (farmdb
 		return claim, err
 	}
 	if !ok || claim.Process != in.ProcessID {
-		return claim, activities.Permanent(activities.ErrNotOurs, "the name %s is not claimed by this process (%s): the database step claims it first", in.Wiki.DB, claim.Process)
+		return claim, activities.Permanent(activities.ErrTypeNotOurs, "the name %s is not claimed by this process (%s): the database step claims it first", in.Wiki.DB, claim.Process)
 	}
 	return claim, nil
 }
@@ -47,32 +47,20 @@ func (f *Activities) RestoreDatabase(ctx context.Context, in process.StepInput) 
 		return process.StepResult{}, err
 	}
 	want := set.Manifest.Database.Counts
-	claim, claimed, err := f.Central.GetClaim(ctx, db)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	if claimed && claim.Process != in.ProcessID {
-		return process.StepResult{}, activities.Permanent(activities.ErrNotOurs, "the name %s is claimed by the process %s", db, claim.Process)
-	}
-	if !claimed {
-		if existing, err := f.Clusters.FindDatabase(ctx, db); err != nil {
-			return process.StepResult{}, err
-		} else if existing != "" {
-			return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "a database %s exists on cluster %s: the name is taken", db, existing)
+	claim, err := f.ClaimName(ctx, in, set.Manifest.Cluster, func(ctx context.Context) error {
+		if existing, err := f.Clusters.FindDatabase(ctx, db); err != nil || existing != "" {
+			if err == nil {
+				err = activities.Permanent(activities.ErrTypeWikiExists, "a database %s exists on cluster %s: the name is taken", db, existing)
+			}
+			return err
 		}
 		if _, err := f.Central.Wiki(ctx, db); err == nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrWikiExists, "%s is registered in cw_wikis: the name is taken", db)
+			return activities.Permanent(activities.ErrTypeWikiExists, "%s is registered in cw_wikis: the name is taken", db)
 		}
-		cluster := set.Manifest.Cluster
-		if _, err := f.Clusters.Server(cluster); err != nil {
-			if cluster, err = f.Central.LeastUsedCluster(ctx, f.Clusters.Names()); err != nil {
-				return process.StepResult{}, err
-			}
-		}
-		claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
-		if err := f.PutClaim(ctx, claim); err != nil {
-			return process.StepResult{}, err
-		}
+		return nil
+	})
+	if err != nil {
+		return process.StepResult{}, err
 	}
 	server, err := f.ClusterServer(claim.Cluster)
 	if err != nil {
@@ -80,7 +68,7 @@ func (f *Activities) RestoreDatabase(ctx context.Context, in process.StepInput) 
 	}
 	conn, err := f.Clusters.ToolConnection(claim.Cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "%v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	outputs := map[string]string{"cluster": claim.Cluster, "tables": fmt.Sprint(len(want)), "rows": fmt.Sprint(activities.TotalRows(want))}
 	exists, err := f.Clusters.DatabaseExists(ctx, claim.Cluster, db)
@@ -106,7 +94,7 @@ func (f *Activities) RestoreDatabase(ctx context.Context, in process.StepInput) 
 	dump := set.Part(set.Manifest.Database.File)
 	file, err := os.Open(dump)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMissing, "the backup %s: %v", dump, err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMissing, "the backup %s: %v", dump, err)
 	}
 	defer file.Close()
 	if err := f.RunTool(ctx, activities.OrDefault(f.Backup.ClientCommand, activities.DefaultClientCommand), conn,
@@ -118,7 +106,7 @@ func (f *Activities) RestoreDatabase(ctx context.Context, in process.StepInput) 
 		return process.StepResult{}, err
 	}
 	if diff := activities.CountsDiff(want, got); diff != "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "the backup %s does not restore what was dumped: %s", dump, diff)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the backup %s does not restore what was dumped: %s", dump, diff)
 	}
 	return process.StepResult{
 		Summary: fmt.Sprintf("restored %s from %s on cluster %s: %d tables, %d rows, as dumped", db, filepath.Base(dump), claim.Cluster, len(got), activities.TotalRows(got)),
@@ -154,7 +142,7 @@ func (f *Activities) RestoreUploads(ctx context.Context, in process.StepInput) (
 	outputs := map[string]string{"path": dir, "files": fmt.Sprint(m.Files), "bytes": fmt.Sprint(m.Bytes)}
 	root := filepath.Dir(dir)
 	if err := os.MkdirAll(root, 0o755); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrMisconfigured, "mediawiki.upload_root: %v", err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "mediawiki.upload_root: %v", err)
 	}
 	if _, err := os.Lstat(dir); err == nil {
 		same, err := sameContent(ctx, dir, m)
@@ -183,7 +171,7 @@ func (f *Activities) RestoreUploads(ctx context.Context, in process.StepInput) (
 	if diff, err := activities.TreeDiff(ctx, tmp, m); err != nil || diff != "" {
 		os.RemoveAll(tmp)
 		if err == nil {
-			err = activities.Permanent(activities.ErrBackupMismatch, "the archive %s does not restore its manifest: %s", fp.Archive, diff)
+			err = activities.Permanent(activities.ErrTypeBackupMismatch, "the archive %s does not restore its manifest: %s", fp.Archive, diff)
 		}
 		return process.StepResult{}, err
 	}
@@ -252,10 +240,10 @@ func (f *Activities) RestoreWikiRows(ctx context.Context, in process.StepInput) 
 	name := set.Part(set.Manifest.Rows.File)
 	b, err := activities.ReadRows(name)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "the rows %s: %v", name, err)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the rows %s: %v", name, err)
 	}
 	if b.DB != db || !b.Tables.Registered() {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "the rows %s are not a registration of %s", name, db)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the rows %s are not a registration of %s", name, db)
 	}
 	if err := f.Central.RestoreWikiRows(ctx, db, claim.Cluster, b.Tables); err != nil {
 		return process.StepResult{}, err
@@ -265,7 +253,7 @@ func (f *Activities) RestoreWikiRows(ctx context.Context, in process.StepInput) 
 		return process.StepResult{}, err
 	}
 	if diff := b.Tables.WithValue("cw_wikis", "wiki_dbcluster", claim.Cluster).Diff(got); diff != "" {
-		return process.StepResult{}, activities.Permanent(activities.ErrBackupMismatch, "the rows of %s do not read back as restored from %s: %s", db, name, diff)
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeBackupMismatch, "the rows of %s do not read back as restored from %s: %s", db, name, diff)
 	}
 	counts := got.Counts()
 	text, _ := json.Marshal(counts)

@@ -31,16 +31,9 @@ const (
 	StepReopen          = "reopen"
 )
 
-// RestoreWikiOptions are the farm's choices for restores.
-type RestoreWikiOptions struct {
-	CentralWiki     string
-	AttentionWindow time.Duration
-	// Expiry ends a restore nobody approved.
-	Expiry time.Duration
-	// RetryBudget is how long a step retries transient failures before it
-	// asks a person (processes.transient_retry_budget).
-	RetryBudget time.Duration `json:",omitempty"`
-}
+// RestoreWikiOptions are the farm's choices for restores; Expiry ends a
+// restore nobody approved.
+type RestoreWikiOptions = workflows.StewardOptions
 
 // RestoreWikiDefinition puts a deleted wiki back from its latest verified
 // backup, one part after the other: the database (which claims the name, so
@@ -86,9 +79,9 @@ type RestoreWikiResult struct {
 // restoreRefusals are the CheckRestore failures that refuse the request
 // rather than ask a person to look at the farm.
 var restoreRefusals = map[string]bool{
-	activities.ErrInvalidInput: true, activities.ErrWikiExists: true, activities.ErrNotOurs: true,
-	activities.ErrNoVerifiedBackup: true, activities.ErrChecksumMismatch: true, activities.ErrBackupMissing: true,
-	activities.ErrBackupMismatch: true,
+	activities.ErrTypeInvalidInput: true, activities.ErrTypeWikiExists: true, activities.ErrTypeNotOurs: true,
+	activities.ErrTypeNoVerifiedBackup: true, activities.ErrTypeChecksumMismatch: true, activities.ErrTypeBackupMissing: true,
+	activities.ErrTypeBackupMismatch: true,
 }
 
 // RestoreWiki: any farm account may ask (a deleted wiki's bureaucrats have
@@ -130,19 +123,14 @@ func (r *restoration) run(ctx workflow.Context) error {
 	}
 	r.Owned = in.Wiki
 	r.Accept()
-	g, approved, err := workflows.AwaitSteward(ctx, in.Options.CentralWiki, in.Options.Expiry, in.Wiki, r.requester, st)
-	r.Gate = g
-	if err != nil || !approved {
+	if approved, err := r.AwaitSteward(ctx, in.Options, in.Wiki, r.requester); err != nil || !approved {
 		return err
 	}
 	// The wait may have been long: the name may be taken or the backup gone since.
 	if backup, err = r.check(ctx, "check again after the approval"); err != nil {
 		return err
 	}
-	res, err := workflows.RunSteps(ctx, workflows.ProcessInput{
-		Definition: in.Definition, Wiki: process.WikiSpec{DB: in.Wiki}, Requester: r.requester.Name,
-		Args: map[string]string{"reason": in.Reason, "backup": backup.Manifest, "backup_sha256": backup.ManifestSHA256},
-	}, st)
+	res, err := r.RunSteps(ctx, in.Definition, in.Wiki, r.requester, map[string]string{"reason": in.Reason, "backup": backup.Manifest, "backup_sha256": backup.ManifestSHA256})
 	if out := res.StepOutputs[StepRestoreDatabase]; out != nil {
 		st.Result["cluster"] = out["cluster"]
 	}

@@ -108,7 +108,7 @@ func TestRestoreWikiApprovedByASteward(t *testing.T) {
 // A taken name, no verified backup, a backup that fails its checksums:
 // refused before any gate, nothing restored.
 func TestRestoreWikiRefusals(t *testing.T) {
-	for _, typ := range []string{activities.ErrWikiExists, activities.ErrNoVerifiedBackup, activities.ErrChecksumMismatch} {
+	for _, typ := range []string{activities.ErrTypeWikiExists, activities.ErrTypeNoVerifiedBackup, activities.ErrTypeChecksumMismatch} {
 		t.Run(typ, func(t *testing.T) {
 			env, f := newRestoreEnv(t)
 			f.checkErr = workflowtest.Permanent("refused because "+typ, typ)
@@ -135,7 +135,7 @@ func TestRestoreWikiRefusals(t *testing.T) {
 func TestRestoreWikiRecheckedAfterTheApproval(t *testing.T) {
 	env, f := newRestoreEnv(t)
 	env.RegisterDelayedCallback(func() {
-		f.checkErr = workflowtest.Permanent("gonewiki is registered", activities.ErrWikiExists)
+		f.checkErr = workflowtest.Permanent("gonewiki is registered", activities.ErrTypeWikiExists)
 		workflowtest.Decide(env, "o", process.DecisionApprove, "steward", "")
 	}, time.Hour)
 	runRestore(env, "req")

@@ -298,7 +298,7 @@ func (f *Farm) fileWikiRequest(_ context.Context, in requestwiki.FileRequestInpu
 	return answer(f, requestwiki.NameFileWikiRequest, in, &f.Files, func() (requestwiki.FileRequestResult, error) {
 		name, id := f.account(in.Requester)
 		if id == 0 {
-			return requestwiki.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrInvalidInput, nil)
+			return requestwiki.FileRequestResult{}, temporal.NewNonRetryableApplicationError(in.Requester+" has no account on the farm (fake)", activities.ErrTypeInvalidInput, nil)
 		}
 		return requestwiki.FileRequestResult{ID: f.FileID, UserID: id, Requester: name}, nil
 	})
@@ -325,7 +325,7 @@ func (f *Farm) ownWiki(ctx context.Context, in activities.OwnWikiInput) (activit
 		me := activity.GetInfo(ctx).WorkflowExecution.ID
 		if held := f.Owners[in.Wiki]; held != "" && held != me {
 			return activities.OwnWikiResult{Owner: held}, temporal.NewNonRetryableApplicationError(
-				in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrOwned, nil)
+				in.Wiki+" is in the hands of the open process "+held+" (fake)", activities.ErrTypeOwned, nil)
 		}
 		f.Owners[in.Wiki] = me
 		return activities.OwnWikiResult{Owner: me}, nil

@@ -63,7 +63,7 @@ func (c *Client) startChecked(ctx context.Context, opts tclient.StartWorkflowOpt
 		return st, false, err
 	}
 	if (st.State == process.StateFailed || st.State == process.StateRefused) && len(st.Steps) == 0 {
-		return st, false, refused("%s", st.Result["error"])
+		return st, false, refused("%s", st.Result[process.ResultError])
 	}
 	return st, false, nil
 }

@@ -167,6 +167,10 @@ type AbortRequest struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// ResultError is the Status.Result key of the reason a process was refused
+// or failed, as clients show it.
+const ResultError = "error"
+
 // Status is what the status query returns.
 type Status struct {
 	ID        string `json:"id"`

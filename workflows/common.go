@@ -51,7 +51,7 @@ func KnowsPeople(ctx workflow.Context) bool {
 func Refuse(st *process.Status, format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
 	st.State = process.StateFailed
-	st.Result["error"] = msg
+	st.Result[process.ResultError] = msg
 	return temporal.NewNonRetryableApplicationError(msg, process.ErrTypeRefused, nil)
 }
 
@@ -67,8 +67,8 @@ func FinishState(ctx workflow.Context, st *process.Status, err error, refusalsCo
 	}
 	if err != nil && !process.Ended(st.State) {
 		st.State = process.StateFailed
-		if st.Result["error"] == "" {
-			st.Result["error"] = err.Error()
+		if st.Result[process.ResultError] == "" {
+			st.Result[process.ResultError] = err.Error()
 		}
 	}
 	st.Ended = workflow.Now(ctx)

@@ -380,7 +380,7 @@ func TestWikiRequestApprovedByTwoCreators(t *testing.T) {
 func requestID(t *testing.T, st process.Status) int64 {
 	t.Helper()
 	var id int64
-	for _, ch := range st.Result["request_id"] {
+	for _, ch := range st.Result[requestwiki.ResultRequestID] {
 		id = id*10 + int64(ch-'0')
 	}
 	if id == 0 {

@@ -249,7 +249,7 @@ func TestCreateWikiRefusesInvalidNames(t *testing.T) {
 	// The refusal ends the workflow completed (not in the Web UI's Failed
 	// list), in the state refused, before any step.
 	st, _ := cli.Status(ctx, createwiki.CreateWikiID(db))
-	if st.State != process.StateRefused || len(st.Steps) != 0 || !strings.Contains(st.Result["error"], "does not know the language") {
+	if st.State != process.StateRefused || len(st.Steps) != 0 || !strings.Contains(st.Result[process.ResultError], "does not know the language") {
 		t.Fatalf("status after a refused validation: %+v", st)
 	}
 	if desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, createwiki.CreateWikiID(db), ""); err != nil ||

@@ -64,6 +64,16 @@ type RequestWikiInput struct {
 	Create process.Definition
 }
 
+// Keys of a wiki request's Status.Result.
+const (
+	ResultRequestID      = "request_id"      // the cw_requests id
+	ResultRequestStatus  = "request_status"  // its cw_status as this process left it
+	ResultCreateProcess  = "create_process"  // the creation it started, once approved
+	ResultCreateState    = "create_state"    // how that creation ended
+	ResultChangedOutside = "changed_outside" // the status another writer set
+	ResultUpdateError    = "update_error"    // why cw_requests could not be updated
+)
+
 // RequestWikiResult: Status.Result has the cw_requests id and the outcome
 // of the creation.
 type RequestWikiResult struct {
@@ -115,7 +125,7 @@ func (r *review) run(ctx workflow.Context) error {
 		var app *temporal.ApplicationError
 		if errors.As(err, &app) && app.NonRetryable() {
 			r.St.State = process.StateFailed
-			r.St.Result["error"] = app.Message()
+			r.St.Result[process.ResultError] = app.Message()
 		}
 		return err
 	}
@@ -126,8 +136,8 @@ func (r *review) run(ctx workflow.Context) error {
 		}
 	}
 	r.id, r.status = filed.ID, farmdb.RequestInReview
-	r.St.Result["request_id"] = fmt.Sprint(filed.ID)
-	r.St.Result["request_status"] = r.status
+	r.St.Result[ResultRequestID] = fmt.Sprint(filed.ID)
+	r.St.Result[ResultRequestStatus] = r.status
 
 	reviewers := max(in.Options.Reviewers, 1)
 	r.Gate, err = workflows.NewGate(ctx, process.ApprovalPolicy{
@@ -179,8 +189,8 @@ func (r *review) run(ctx workflow.Context) error {
 // CreateWiki's to decide.
 func (r *review) followOther(ctx workflow.Context, found string) {
 	r.external, r.status = found, found
-	r.St.Result["request_status"] = found
-	r.St.Result["changed_outside"] = found
+	r.St.Result[ResultRequestStatus] = found
+	r.St.Result[ResultChangedOutside] = found
 	r.St.Actions = append(r.St.Actions, process.ActionRecord{Action: "cw_status", Accepted: true, Time: workflow.Now(ctx),
 		Reason: fmt.Sprintf("cw_status was changed to %s outside WikiFlow (CreateWiki's own form): the process follows it", found)})
 	r.Gate.Close(process.StateCancelled)
@@ -257,7 +267,7 @@ func (r *review) create(ctx workflow.Context) error {
 	err := workflow.ExecuteChildWorkflow(cctx, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: in.Wiki, Requester: r.requester.Name, Email: in.Email, Definition: in.Create,
 	}).Get(ctx, &res)
-	r.St.Result["create_process"] = createwiki.CreateWikiID(in.Wiki.DB)
+	r.St.Result[ResultCreateProcess] = createwiki.CreateWikiID(in.Wiki.DB)
 	if err != nil {
 		msg := err.Error()
 		var app *temporal.ApplicationError
@@ -265,14 +275,14 @@ func (r *review) create(ctx workflow.Context) error {
 			msg = app.Message()
 		}
 		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+msg)
-		r.St.Result["create_state"] = string(process.StateFailed)
+		r.St.Result[ResultCreateState] = string(process.StateFailed)
 		r.St.State = process.StateFailed
 		return nil
 	}
-	r.St.Result["create_state"] = string(res.Process.Status.State)
+	r.St.Result[ResultCreateState] = string(res.Process.Status.State)
 	if res.Process.Status.State == process.StateRefused {
 		// On the identity version a refused creation ends without an error.
-		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+res.Process.Status.Result["error"])
+		r.comment(ctx, "", "create-wiki", "The wiki's creation failed: "+res.Process.Status.Result[process.ResultError])
 		r.St.State = process.StateFailed
 		return nil
 	}
@@ -422,7 +432,7 @@ func (r *review) setStatus(ctx workflow.Context, status, user, comment string) b
 		return false
 	}
 	r.status = status
-	r.St.Result["request_status"] = status
+	r.St.Result[ResultRequestStatus] = status
 	return true
 }
 
@@ -436,7 +446,7 @@ func (r *review) update(ctx workflow.Context, in UpdateRequestInput) UpdateReque
 	in.Central = r.in.Options.CentralWiki
 	var res UpdateRequestResult
 	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "update cw_requests"), f.UpdateRequest, in).Get(ctx, &res); err != nil {
-		r.St.Result["update_error"] = err.Error()
+		r.St.Result[ResultUpdateError] = err.Error()
 	}
 	return res
 }

@@ -81,7 +81,7 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	var first *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
 		st := workflowtest.QueryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_id"] != "42" || st.Result["request_status"] != farmdb.RequestInReview {
+		if st.State != process.StateWaitingApproval || st.Result[requestwiki.ResultRequestID] != "42" || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestInReview {
 			t.Errorf("state %s result %v, want waiting on request 42 in review", st.State, st.Result)
 		}
 		first = workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "good idea")
@@ -96,10 +96,10 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 	st := workflowtest.EndStatus(t, env)
 
 	workflowtest.WantAccepted(t, "r1", first)
-	if st.State != process.StateCompleted || st.Result["create_state"] != string(process.StateCompleted) {
+	if st.State != process.StateCompleted || st.Result[requestwiki.ResultCreateState] != string(process.StateCompleted) {
 		t.Fatalf("state %s result %v, want completed with the creation completed", st.State, st.Result)
 	}
-	if st.Result["create_process"] != createwiki.CreateWikiID(workflowtest.NewWiki) || st.Result["request_status"] != farmdb.RequestApproved {
+	if st.Result[requestwiki.ResultCreateProcess] != createwiki.CreateWikiID(workflowtest.NewWiki) || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestApproved {
 		t.Errorf("result %v", st.Result)
 	}
 	if fi := f.Files; len(fi) != 1 || fi[0].DB != workflowtest.NewWiki || fi[0].Requester != "req" || fi[0].Central != workflowtest.Central || fi[0].Sitename != "New Wiki" {
@@ -139,7 +139,7 @@ func TestRequestWikiCreationFailureIsReported(t *testing.T) {
 	env.RegisterDelayedCallback(func() { workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "") }, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateFailed || st.Result["create_state"] != string(process.StateRefused) {
+	if st.State != process.StateFailed || st.Result[requestwiki.ResultCreateState] != string(process.StateRefused) {
 		t.Fatalf("state %s result %v, want failed, the creation refused", st.State, st.Result)
 	}
 	if c := findUpdate(t, f, "", "create-wiki"); !strings.Contains(c.Comment, "newwiki already exists") {
@@ -160,7 +160,7 @@ func TestRequestWikiTwoDeclines(t *testing.T) {
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateDeclined || st.Result["request_status"] != farmdb.RequestDeclined {
+	if st.State != process.StateDeclined || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestDeclined {
 		t.Fatalf("state %s result %v, want declined", st.State, st.Result)
 	}
 	wantStatuses(t, f, farmdb.RequestDeclined)
@@ -175,8 +175,8 @@ func TestRequestWikiHold(t *testing.T) {
 	env.RegisterDelayedCallback(func() { byRequester = reviewUpd(env, "h2", requestwiki.ReviewHold, "req", "") }, 2*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		st := workflowtest.QueryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestOnHold {
-			t.Errorf("state %s request status %q, want waiting and on hold", st.State, st.Result["request_status"])
+		if st.State != process.StateWaitingApproval || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestOnHold {
+			t.Errorf("state %s request status %q, want waiting and on hold", st.State, st.Result[requestwiki.ResultRequestStatus])
 		}
 		workflowtest.Decide(env, "c1", process.DecisionCancel, "req", "")
 	}, 30*24*time.Hour) // on hold is not abandoned by the details timer
@@ -219,13 +219,13 @@ func TestRequestWikiMoreDetailsTimesOut(t *testing.T) {
 		env.SignalWorkflow(requestwiki.ReviewMoreDetails, requestwiki.ReviewRequest{User: "r1", Comment: "what is the wiki for?"})
 	}, time.Hour)
 	env.RegisterDelayedCallback(func() {
-		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestMoreDetails {
-			t.Errorf("state %s request status %q a day before the timeout", st.State, st.Result["request_status"])
+		if st := workflowtest.QueryStatus(t, env); st.State != process.StateWaitingApproval || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestMoreDetails {
+			t.Errorf("state %s request status %q a day before the timeout", st.State, st.Result[requestwiki.ResultRequestStatus])
 		}
 	}, time.Hour+workflowtest.RequestDetails-24*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateExpired || st.Result["request_status"] != farmdb.RequestAbandoned {
+	if st.State != process.StateExpired || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestAbandoned {
 		t.Fatalf("state %s result %v, want expired and abandoned", st.State, st.Result)
 	}
 	if d := workflowtest.Elapsed(st, st.Ended); d != time.Hour+workflowtest.RequestDetails {
@@ -255,9 +255,9 @@ func TestRequestWikiEditAfterMoreDetailsResumesReview(t *testing.T) {
 	}, 3*24*time.Hour)
 	env.RegisterDelayedCallback(func() {
 		st := workflowtest.QueryStatus(t, env)
-		if st.State != process.StateWaitingApproval || st.Result["request_status"] != farmdb.RequestInReview {
+		if st.State != process.StateWaitingApproval || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestInReview {
 			t.Errorf("state %s request status %q after the timeout would have run out, want still in review",
-				st.State, st.Result["request_status"])
+				st.State, st.Result[requestwiki.ResultRequestStatus])
 		}
 		workflowtest.Decide(env, "a1", process.DecisionApprove, "r1", "")
 		workflowtest.Decide(env, "a2", process.DecisionApprove, "r2", "")
@@ -294,7 +294,7 @@ func TestRequestWikiCancelByRequesterAbandons(t *testing.T) {
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
 	workflowtest.WantRefused(t, "cancel by a reviewer", stranger, "only the requester")
-	if st.State != process.StateCancelled || st.Result["request_status"] != farmdb.RequestAbandoned || workflowtest.Elapsed(st, st.Ended) != 2*time.Hour {
+	if st.State != process.StateCancelled || st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestAbandoned || workflowtest.Elapsed(st, st.Ended) != 2*time.Hour {
 		t.Fatalf("state %s result %v after %v, want cancelled and abandoned at 2h", st.State, st.Result, workflowtest.Elapsed(st, st.Ended))
 	}
 	wantStatuses(t, f, farmdb.RequestAbandoned)
@@ -359,8 +359,8 @@ func TestRequestWikiHoldInFlightAtApprovalIsRefused(t *testing.T) {
 	}
 	workflowtest.WantRefused(t, "hold checked past the approval", hold, "closed")
 	wantStatuses(t, f, farmdb.RequestApproved)
-	if st.Result["request_status"] != farmdb.RequestApproved {
-		t.Errorf("request_status %q, want approved", st.Result["request_status"])
+	if st.Result[requestwiki.ResultRequestStatus] != farmdb.RequestApproved {
+		t.Errorf("request_status %q, want approved", st.Result[requestwiki.ResultRequestStatus])
 	}
 }
 
@@ -377,7 +377,7 @@ func TestRequestWikiFollowsCreateWikisOwnForm(t *testing.T) {
 	}, 2*time.Hour)
 	runRequest(env)
 	st := workflowtest.EndStatus(t, env)
-	if st.State != process.StateDeclined || st.Result["changed_outside"] != "declined" {
+	if st.State != process.StateDeclined || st.Result[requestwiki.ResultChangedOutside] != "declined" {
 		t.Fatalf("state %s result %v, want declined as CreateWiki's form said", st.State, st.Result)
 	}
 	if f.Called(createwiki.NameValidateWiki) != 0 {

@@ -194,8 +194,8 @@ func WantProcessRefused(t *testing.T, env *Env, msg string) process.Status {
 		t.Fatalf("workflow error %v, want a refusal that completes", err)
 	}
 	st := QueryStatus(t, env)
-	if st.State != process.StateRefused || !strings.Contains(st.Result["error"], msg) || st.Ended.IsZero() {
-		t.Errorf("status %s error %q ended %v, want refused with %q", st.State, st.Result["error"], st.Ended, msg)
+	if st.State != process.StateRefused || !strings.Contains(st.Result[process.ResultError], msg) || st.Ended.IsZero() {
+		t.Errorf("status %s error %q ended %v, want refused with %q", st.State, st.Result[process.ResultError], st.Ended, msg)
 	}
 	return st
 }

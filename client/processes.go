@@ -2,7 +2,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -14,125 +13,13 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/api/workflowservice/v1"
-	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
-
-// RefusedError is a request the farm turned down (exit code 1): the wiki
-// exists, the name is invalid, the user may not act.
-type RefusedError struct{ Msg string }
-
-func (e *RefusedError) Error() string { return e.Msg }
-
-func refused(format string, args ...any) error {
-	return &RefusedError{Msg: fmt.Sprintf(format, args...)}
-}
-
-// CreateWikiRequest is what a person asks for.
-type CreateWikiRequest struct {
-	Wiki      process.WikiSpec
-	Requester string
-	Email     string
-}
-
-// CreateWiki starts the creation of a wiki and gets the workflow's answer
-// to its validation in the same round trip; an invalid or duplicate request
-// comes back as a RefusedError. It returns the process ID.
-func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string, error) {
-	rules := activities.WikiRules{Suffix: c.Config.MediaWiki.DBSuffix}
-	if err := rules.Check(req.Wiki, req.Requester); err != nil {
-		return "", refused("%v", err)
-	}
-	def, err := c.CreateWikiDefinition()
-	if err != nil {
-		return "", err
-	}
-	id := createwiki.CreateWikiID(req.Wiki.DB)
-	if err := c.checkPrevious(ctx, id, req.Wiki.DB); err != nil {
-		return "", err
-	}
-	opts := c.startOptions(id, createwiki.KindCreateWiki, req.Wiki.DB, req.Requester,
-		fmt.Sprintf("Create wiki %s (%q, %s) for %s", req.Wiki.DB, req.Wiki.Sitename, req.Wiki.Language, req.Requester))
-	_, open, err := c.startChecked(ctx, opts, createwiki.CreateWiki, createwiki.CreateWikiInput{
-		Wiki: req.Wiki, Requester: req.Requester, Email: req.Email, Definition: def,
-	})
-	var refusal *RefusedError
-	switch {
-	case open:
-		return id, refused("the wiki %s is being created (process %s)", req.Wiki.DB, id)
-	case errors.As(err, &refusal):
-		return id, err
-	case err != nil:
-		return "", err
-	}
-	return id, nil
-}
-
-// checkPrevious refuses a creation while another one of the same wiki runs
-// or after one completed; after a failed or aborted one a new run may start
-// (its validation still refuses a wiki that exists).
-func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return refused("the wiki %s is being created (process %s)", db, id)
-	}
-	if st, err := c.Status(ctx, id); err == nil && st.State == process.StateCompleted {
-		return refused("the wiki %s already exists (created by process %s)", db, id)
-	}
-	return nil
-}
-
-// CreateWikiDefinition builds the definition new creations run with, from
-// the configuration.
-func (c *Client) CreateWikiDefinition() (process.Definition, error) {
-	extras, err := extraSteps(c.Config.Processes.CreateWikiExtraSteps, c.Config.Processes.TransientRetryBudget)
-	if err != nil {
-		return process.Definition{}, err
-	}
-	def := createwiki.CreateWikiDefinition(createwiki.CreateWikiOptions{
-		AttentionWindow: c.Config.Processes.AttentionWindow,
-		CentralWiki:     c.Config.MediaWiki.CentralWiki,
-		ExtraSteps:      extras,
-		RetryBudget:     c.Config.Processes.TransientRetryBudget,
-	})
-	if err := def.Validate(); err != nil {
-		return process.Definition{}, &UsageError{Msg: "processes.create_wiki_extra_steps: " + err.Error()}
-	}
-	return def, nil
-}
-
-func (c *Client) startOptions(id, kind, wiki, requester, summary string) tclient.StartWorkflowOptions {
-	return tclient.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                c.Config.Temporal.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		StaticSummary:            summary,
-		StaticDetails:            fmt.Sprintf("**%s** of `%s`, requested by %s.\n\nQuery `status` for the steps.", kind, wiki, requester),
-		// The policies of the activities outside the step graph, recorded
-		// with the start like the definition (see process.MemoRetry).
-		Memo: map[string]any{process.MemoRetry: process.NewRetryPolicies(c.Config.Processes.TransientRetryBudget)},
-		TypedSearchAttributes: temporal.NewSearchAttributes(
-			workflows.ProcessKindKey.ValueSet(kind),
-			workflows.WikiDBKey.ValueSet(wiki),
-			workflows.RequesterKey.ValueSet(requester),
-			workflows.ProcessStateKey.ValueSet(string(process.StateRunning)),
-		),
-	}
-}
 
 var processID = regexp.MustCompile(`^[a-z][a-z-]{0,40}:[a-z0-9_]{1,64}(:[A-Za-z][A-Za-z0-9_]{0,63})?$`)
 
@@ -371,60 +258,4 @@ func keyword(attrs map[string]*commonpb.Payload, name string) string {
 		_ = converter.GetDefaultDataConverter().FromPayload(p, &s)
 	}
 	return s
-}
-
-// Retry asks a process to run a failed step again on behalf of user. The
-// workflow checks the user's rights; a refusal is a RefusedError.
-func (c *Client) Retry(ctx context.Context, id, step, user string) (process.Status, error) {
-	return c.updateStatus(ctx, id, process.UpdateRetryStep, process.RetryRequest{User: user, Step: step})
-}
-
-// Abort asks a process to stop and undo what it did.
-func (c *Client) Abort(ctx context.Context, id, user, reason string) (process.Status, error) {
-	return c.updateStatus(ctx, id, process.UpdateAbort, process.AbortRequest{User: user, Reason: reason})
-}
-
-func (c *Client) updateStatus(ctx context.Context, id, name string, arg any) (process.Status, error) {
-	v, err := c.update(ctx, id, name, arg)
-	if err != nil {
-		return process.Status{}, err
-	}
-	var st process.Status
-	return st, v.Get(&st)
-}
-
-func (c *Client) update(ctx context.Context, id, name string, arg any) (converter.EncodedValue, error) {
-	if err := CheckID(id); err != nil {
-		return nil, err
-	}
-	h, err := c.Temporal.UpdateWorkflow(ctx, tclient.UpdateWorkflowOptions{
-		WorkflowID: id, UpdateName: name, Args: []any{arg}, WaitForStage: tclient.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		return nil, asRefusal(id, err)
-	}
-	var raw json.RawMessage
-	if err := h.Get(ctx, &raw); err != nil {
-		return nil, asRefusal(id, err)
-	}
-	return rawValue(raw), nil
-}
-
-// rawValue lets callers decode an update's answer into their own type.
-type rawValue json.RawMessage
-
-func (r rawValue) HasValue() bool { return len(r) > 0 }
-
-func (r rawValue) Get(v any) error { return json.Unmarshal(r, v) }
-
-func asRefusal(id string, err error) error {
-	var notFound *serviceerror.NotFound
-	if errors.As(err, &notFound) {
-		return refused("no open process %s", id)
-	}
-	var app *temporal.ApplicationError
-	if errors.As(err, &app) {
-		return refused("%s", app.Message())
-	}
-	return err
 }

@@ -12,15 +12,9 @@ import (
 // backup; one steward approves. A taken name, no verified backup or one
 // that fails its checksums is refused by the process before anyone is asked.
 func (c *Client) RestoreWiki(ctx context.Context, db, requester, reason string) (process.Status, error) {
-	if err := ValidateDBName(db); err != nil {
-		return process.Status{}, err
-	}
-	o := restorewiki.RestoreWikiOptions{
-		CentralWiki: c.Config.MediaWiki.CentralWiki, AttentionWindow: c.Config.Processes.AttentionWindow,
-		Expiry: c.Config.Processes.ApprovalExpiry, RetryBudget: c.Config.Processes.TransientRetryBudget,
-	}
-	id := restorewiki.RestoreWikiID(db)
-	return c.start(ctx, c.startOptions(id, restorewiki.KindRestoreWiki, db, requester, fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason)),
+	o := c.stewardOptions()
+	return c.startOnWiki(ctx, db, restorewiki.RestoreWikiID(db), restorewiki.KindRestoreWiki, requester,
+		fmt.Sprintf("Restore wiki %s, asked by %s: %s", db, requester, reason),
 		restorewiki.RestoreWiki, restorewiki.RestoreWikiInput{
 			Wiki: db, Requester: requester, Reason: reason, Options: o, Definition: restorewiki.RestoreWikiDefinition(o),
 		})

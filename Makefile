@@ -2,6 +2,8 @@
 #   make run   - install what is missing, start the local farm stack and run the worker in the foreground
 #   make test  - start the stack the same way and run every test (unit, integration, browser)
 #   make unit  - only the unit and replay tests (with -race); needs no stack
+#   make run-cluster - the stack in cluster mode (PostgreSQL, the real Temporal server, its Web UI)
+#                and two workers in the foreground (docs/cluster.md)
 # Both are safe to re-run. `make stop` stops the stack.
 
 SHELL := /bin/bash
@@ -9,7 +11,7 @@ GO ?= go
 STACK := farm/bin/stack
 BIN := bin
 
-.PHONY: run stack stop status test unit bench build vet clean
+.PHONY: run stack stop status test unit bench build vet clean run-cluster stack-cluster
 
 build:
 	$(GO) build -o $(BIN)/worker ./worker
@@ -20,6 +22,13 @@ stack:
 
 run: stack build
 	@farm/bin/run-worker $(BIN)/worker
+
+stack-cluster:
+	$(STACK) up --cluster
+
+# Two workers on one task queue: Temporal shares the work between them.
+run-cluster: stack-cluster build
+	@farm/bin/run-workers $(BIN)/worker 2
 
 stop:
 	$(STACK) down

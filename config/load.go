@@ -150,11 +150,15 @@ func AddFlags(fs *pflag.FlagSet) {
 }
 
 // isStackVariable tells the local stack's own variables (read by its shell
-// scripts and MediaWiki settings) from misspelt worker settings.
+// scripts and MediaWiki settings) from misspelt worker settings. The ports and
+// the hook URL reach the worker's environment on purpose: the maintenance
+// scripts it runs read them (farm/bin/stack env, farm/bin/run-workers).
 func isStackVariable(name string) bool {
 	switch name {
 	case "WIKIFLOW_STATE_DIR", "WIKIFLOW_FAST_DB", "WIKIFLOW_CENTRAL_DB", "WIKIFLOW_MW_PORT",
-		"WIKIFLOW_DATABASE_HOST", "WIKIFLOW_DATABASE_USER", "WIKIFLOW_MW_SECRET_KEY", "WIKIFLOW_MW_DIR":
+		"WIKIFLOW_DATABASE_HOST", "WIKIFLOW_DATABASE_USER", "WIKIFLOW_MW_SECRET_KEY", "WIKIFLOW_MW_DIR",
+		"WIKIFLOW_DB_PORT", "WIKIFLOW_TEMPORAL_PORT", "WIKIFLOW_UI_PORT", "WIKIFLOW_PG_PORT",
+		"WIKIFLOW_WORKER_PORT", "WIKIFLOW_CLUSTER", "WIKIFLOW_HOOK_URL":
 		return true
 	}
 	return false

@@ -17,7 +17,9 @@
  *   WIKIFLOW_DATABASE_HOST      database server (default 127.0.0.1)
  *   WIKIFLOW_DATABASE_USER      database user (default wikiflow)
  *   WIKIFLOW_CENTRAL_DB         central database (default wikifarm)
+ *   WIKIFLOW_DB_PORT            database server's port (default 3306)
  *   WIKIFLOW_MW_PORT            port in $wgServer (default 8080)
+ *   WIKIFLOW_UI_PORT            port of the Temporal Web UI that Special:Processes links to (default 8233)
  *   WIKIFLOW_MW_SECRET_KEY      $wgSecretKey (default: <state>/secrets/mw-secret-key)
  */
 
@@ -71,10 +73,10 @@ final class WikiFlowFarm {
 		return $m[1];
 	}
 
-	public static function connect( string $host, string $user, string $password, string $db ): mysqli {
+	public static function connect( string $host, string $user, string $password, string $db, int $port ): mysqli {
 		mysqli_report( MYSQLI_REPORT_ERROR | MYSQLI_REPORT_STRICT );
 		try {
-			$conn = new mysqli( $host, $user, $password, $db, 3306 );
+			$conn = new mysqli( $host, $user, $password, $db, $port );
 			$conn->set_charset( 'utf8mb4' );
 			return $conn;
 		} catch ( mysqli_sql_exception $e ) {
@@ -235,7 +237,10 @@ $wikiflowIsCli = PHP_SAPI === 'cli' || PHP_SAPI === 'phpdbg';
 
 ## Database
 $wgDBtype = 'mysql';
-$wgDBserver = WikiFlowFarm::env( 'WIKIFLOW_DATABASE_HOST', '127.0.0.1' );
+$wikiflowDBHost = WikiFlowFarm::env( 'WIKIFLOW_DATABASE_HOST', '127.0.0.1' );
+$wikiflowDBPort = (int)WikiFlowFarm::env( 'WIKIFLOW_DB_PORT', '3306' );
+// MediaWiki's MySQL driver takes "host:port"; the default port keeps the bare host.
+$wgDBserver = $wikiflowDBPort === 3306 ? $wikiflowDBHost : "$wikiflowDBHost:$wikiflowDBPort";
 $wgDBuser = WikiFlowFarm::env( 'WIKIFLOW_DATABASE_USER', 'wikiflow' );
 $wgDBpassword = getenv( 'WIKIFLOW_DATABASE_PASSWORD' );
 if ( $wgDBpassword === false || $wgDBpassword === '' ) {
@@ -259,7 +264,7 @@ $wgCreateWikiSubdomain = 'localhost';
 
 ## Which wiki
 $wikiflowDB = WikiFlowFarm::requestedWiki();
-$wikiflowConn = WikiFlowFarm::connect( $wgDBserver, $wgDBuser, $wgDBpassword, $wikiflowCentralDB );
+$wikiflowConn = WikiFlowFarm::connect( $wikiflowDBHost, $wgDBuser, $wgDBpassword, $wikiflowCentralDB, $wikiflowDBPort );
 $wikiflowRows = WikiFlowFarm::query( $wikiflowConn,
 	'SELECT wiki_sitename, wiki_language, wiki_private, wiki_closed, wiki_closed_reason, wiki_deleted, wiki_locked'
 	. ' FROM cw_wikis WHERE wiki_dbname = ?', $wikiflowDB );
@@ -355,7 +360,7 @@ wfLoadExtension( 'WikiFlow', "$wikiflowRepo/farm/extensions/WikiFlow/extension.j
 $wgWikiFlowHookURL = WikiFlowFarm::env( 'WIKIFLOW_HOOK_URL', 'http://127.0.0.1:8092' );
 $wgWikiFlowHookSecret = WikiFlowFarm::env( 'WIKIFLOW_HOOK_SECRET', '' );
 $wgWikiFlowHookSecretFile = "$wikiflowState/secrets/hook-secret";
-$wgWikiFlowTemporalUIURL = 'http://127.0.0.1:8233';
+$wgWikiFlowTemporalUIURL = 'http://127.0.0.1:' . WikiFlowFarm::env( 'WIKIFLOW_UI_PORT', '8233' );
 $wgWikiFlowSettingsRegistry = "$wikiflowRepo/farm/settings.json";
 $wgWikiFlowCentralWiki = WikiFlowFarm::CENTRAL_WIKI;
 

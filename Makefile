@@ -11,7 +11,7 @@ GO ?= go
 STACK := farm/bin/stack
 BIN := bin
 
-.PHONY: run stack stop status test unit bench build vet clean run-cluster stack-cluster
+.PHONY: run stack stop status test test-dev test-cluster unit bench build vet clean run-cluster stack-cluster
 
 build:
 	$(GO) build -o $(BIN)/worker ./worker
@@ -78,12 +78,25 @@ unit:
 	$(GO) test -count=1 -race -timeout 20m ./...
 
 # The stack for tests uses MariaDB's throwaway durability flags when the
-# tests start it (they only apply when MariaDB is not running yet).
-test: vet unit
+# tests start it (they only apply when MariaDB is not running yet). The
+# integration suite runs twice: on the dev server, then in cluster mode
+# (the real Temporal server on PostgreSQL, docs/cluster.md), where its
+# fault tests restart the cluster's services; the dev stack is up again
+# at the end.
+test: vet unit test-dev test-cluster
+
+test-dev:
 	farm/bin/install-browser
+	@if $(STACK) status 2>/dev/null | grep -q '^mode: cluster'; then $(STACK) down; fi
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)
 	@cat .stack/artifacts/hostile-input.txt 2>/dev/null || true
+
+test-cluster:
+	$(STACK) down
+	WIKIFLOW_CLUSTER=1 WIKIFLOW_FAST_DB=1 $(STACK) up
+	WIKIFLOW_CLUSTER=1 $(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION); \
+		status=$$?; $(STACK) down && WIKIFLOW_FAST_DB=1 $(STACK) up && exit $$status
 
 bench:
 	WIKIFLOW_FAST_DB=1 $(STACK) up

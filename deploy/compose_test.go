@@ -44,16 +44,19 @@ type topSecret struct {
 	External    bool   `yaml:"external"`
 }
 
-// requiredServices are the services the stack is made of.
+// requiredServices are the services the stack is made of: cluster mode's (docs/cluster.md)
+// and Prometheus.
 var requiredServices = []string{
 	"mariadb",
-	"temporal-mysql",
-	"temporal-schema-setup", // one-shot: Temporal's schema
+	"temporal-postgresql",   // Temporal's persistence and visibility
+	"temporal-schema-setup", // one-shot: Temporal's databases and schemas
 	"temporal",
 	"temporal-create-search-attributes", // one-shot: namespace + search attributes
 	"temporal-ui",
 	"mediawiki",
-	"worker",
+	"worker-1",
+	"worker-2",
+	"prometheus",
 }
 
 // binding is one published port: host port -> container port.
@@ -61,11 +64,14 @@ type binding struct{ host, container int }
 
 // wantPorts is every port the stack publishes, all on 127.0.0.1 (docs/architecture.md).
 var wantPorts = map[string][]binding{
-	"mariadb":     {{3306, 3306}},
-	"temporal":    {{7233, 7233}},
-	"temporal-ui": {{8233, 8080}},
-	"mediawiki":   {{8080, 80}},
-	"worker":      {{8091, 8091}},
+	"mariadb":             {{3306, 3306}},
+	"temporal-postgresql": {{5432, 5432}},
+	"temporal":            {{7233, 7233}},
+	"temporal-ui":         {{8233, 8080}},
+	"mediawiki":           {{8080, 80}},
+	"worker-1":            {{8091, 8091}, {8092, 8092}},
+	"worker-2":            {{8093, 8093}, {8094, 8094}},
+	"prometheus":          {{9090, 9090}},
 }
 
 const loopback = "127.0.0.1"
@@ -111,8 +117,10 @@ func TestComposeFile(t *testing.T) {
 	for _, p := range checkCompose(root, f) {
 		t.Error(p)
 	}
-	for _, p := range checkWorkerEnv(f.Services["worker"]) {
-		t.Error(p)
+	for _, name := range workerServices(f) {
+		for _, p := range checkWorkerEnv(name, f.Services[name]) {
+			t.Error(p)
+		}
 	}
 }
 
@@ -302,21 +310,21 @@ func checkCompose(root string, f *composeFile) []string {
 	return problems
 }
 
-// checkWorkerEnv refuses WIKIFLOW_* variables that are not configuration keys: the
-// worker would refuse to start with them (config.applyEnv).
-func checkWorkerEnv(s service) []string {
+// checkWorkerEnv refuses WIKIFLOW_* variables of a worker service that are not
+// configuration keys: the worker would refuse to start with them (config.applyEnv).
+func checkWorkerEnv(svc string, s service) []string {
 	known := map[string]bool{}
 	for _, k := range config.Keys() {
 		known[config.EnvPrefix+"_"+strings.ToUpper(strings.ReplaceAll(k, ".", "_"))] = true
 	}
 	env, err := environment(s.Environment)
 	if err != nil {
-		return []string{fmt.Sprintf(`service "worker": environment: %v`, err)}
+		return []string{fmt.Sprintf(`service %q: environment: %v`, svc, err)}
 	}
 	var problems []string
 	for _, name := range sortedKeys(env) {
 		if strings.HasPrefix(name, config.EnvPrefix+"_") && !known[name] {
-			problems = append(problems, fmt.Sprintf(`service "worker": environment %s is not a configuration key (the worker refuses unknown WIKIFLOW_* variables)`, name))
+			problems = append(problems, fmt.Sprintf(`service %q: environment %s is not a configuration key (the worker refuses unknown WIKIFLOW_* variables)`, svc, name))
 		}
 	}
 	return problems
@@ -632,4 +640,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// workerServices are the services named worker-<n>, in order of n.
+func workerServices(f *composeFile) []string {
+	var names []string
+	for name := range f.Services {
+		if n, err := strconv.Atoi(strings.TrimPrefix(name, "worker-")); err == nil && n > 0 && strings.HasPrefix(name, "worker-") {
+			names = append(names, name)
+		}
+	}
+	slices.SortFunc(names, func(a, b string) int {
+		x, _ := strconv.Atoi(strings.TrimPrefix(a, "worker-"))
+		y, _ := strconv.Atoi(strings.TrimPrefix(b, "worker-"))
+		return x - y
+	})
+	return names
 }

@@ -3,12 +3,15 @@
 # Run by the one-shot `temporal-create-search-attributes` service of docker-compose.yml, in
 # the temporalio/admin-tools image (which has the `temporal` CLI).
 #
-# Environment: TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE, SEARCH_ATTRIBUTES
-# ("Name=Type Name=Type ..."). Safe to run again: what exists already is left alone.
+# Environment: TEMPORAL_ADDRESS (host:port), TEMPORAL_NAMESPACE, TEMPORAL_NAMESPACE_RETENTION
+# (how long closed histories are kept, e.g. 168h), SEARCH_ATTRIBUTES ("Name=Type Name=Type ...").
+# The same namespace and attributes as `farm/bin/stack up --cluster` (setup_namespace).
+# Safe to run again: what exists already is left alone.
 set -eu
 
 address=${TEMPORAL_ADDRESS:-temporal:7233}
 namespace=${TEMPORAL_NAMESPACE:-default}
+retention=${TEMPORAL_NAMESPACE_RETENTION:-168h}
 attributes=${SEARCH_ATTRIBUTES:?SEARCH_ATTRIBUTES is required, e.g. "WikiDB=Keyword"}
 
 # retry TIMES MESSAGE COMMAND...: runs COMMAND every 2 s until it succeeds; after TIMES
@@ -52,8 +55,8 @@ retry 60 "Temporal at $address is not healthy" healthy
 if temporal operator namespace describe --address "$address" --namespace "$namespace" >/dev/null 2>&1; then
 	echo "namespace $namespace exists"
 else
-	temporal operator namespace create --address "$address" --namespace "$namespace"
-	echo "namespace $namespace created"
+	temporal operator namespace create --address "$address" --namespace "$namespace" --retention "$retention"
+	echo "namespace $namespace created (retention $retention)"
 fi
 
 # A freshly created namespace can take a moment to be visible to every service: retry.

@@ -3,6 +3,7 @@ package deploy
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,14 +26,16 @@ type composeFile struct {
 }
 
 type service struct {
-	Image       string `yaml:"image"`
-	Build       any    `yaml:"build"`
-	Ports       []any  `yaml:"ports"`
-	Volumes     []any  `yaml:"volumes"`
-	Secrets     []any  `yaml:"secrets"`
-	DependsOn   any    `yaml:"depends_on"`
-	Environment any    `yaml:"environment"`
-	Healthcheck *struct {
+	Image         string `yaml:"image"`
+	Build         any    `yaml:"build"`
+	ContainerName string `yaml:"container_name"`
+	Command       any    `yaml:"command"`
+	Ports         []any  `yaml:"ports"`
+	Volumes       []any  `yaml:"volumes"`
+	Secrets       []any  `yaml:"secrets"`
+	DependsOn     any    `yaml:"depends_on"`
+	Environment   any    `yaml:"environment"`
+	Healthcheck   *struct {
 		Test    any  `yaml:"test"`
 		Disable bool `yaml:"disable"`
 	} `yaml:"healthcheck"`
@@ -45,7 +48,8 @@ type topSecret struct {
 }
 
 // requiredServices are the services the stack is made of: cluster mode's (docs/cluster.md)
-// and Prometheus.
+// and Prometheus. TestComposeMatchesClusterMode checks the number of workers against the
+// Makefile.
 var requiredServices = []string{
 	"mariadb",
 	"temporal-postgresql",   // Temporal's persistence and visibility
@@ -642,6 +646,226 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
+// ---------------------------------------------------------------- cluster mode
+
+// clusterMode is what cluster mode runs, read from farm/bin/stack and the Makefile, so that
+// the compose file follows the script rather than a copy of its numbers.
+type clusterMode struct {
+	serverVersion string // the Temporal server and its admin tools: server_version=v1.30.4
+	uiVersion     string // the Web UI server: ui_version=v2.58.1
+	pgMajor       string // PostgreSQL's major version: pg_bin=/usr/lib/postgresql/15/bin
+	sqlPlugin     string // the SQL plugin of the schema tool and the server: pluginName
+	dynamicConfig string // the server's dynamic config, relative to the repository
+	workers       int    // workers of `make run-cluster`: run-workers $(BIN)/worker 2
+	workerPort    int    // the first worker's health port: WIKIFLOW_WORKER_PORT's default
+}
+
+var (
+	stackServerVersion = regexp.MustCompile(`(?m)^server_version=v([0-9]+\.[0-9]+\.[0-9]+)$`)
+	stackUIVersion     = regexp.MustCompile(`(?m)^ui_version=v([0-9]+\.[0-9]+\.[0-9]+)$`)
+	stackPgBin         = regexp.MustCompile(`(?m)^pg_bin=/usr/lib/postgresql/([0-9]+)/bin$`)
+	stackPlugin        = regexp.MustCompile(`(?m)^\s*pluginName: (\S+)$`)
+	stackSQLTool       = regexp.MustCompile(`"\$sql_tool_bin" --plugin (\S+)`)
+	stackDynamicConfig = regexp.MustCompile(`(?m)^dynamic_config=\$repo/(\S+)$`)
+	stackDCFilepath    = regexp.MustCompile(`(?m)^\s*filepath: "\$dynamic_config"$`)
+	stackWorkerPort    = regexp.MustCompile(`(?m)^worker_port=\$\{WIKIFLOW_WORKER_PORT:-([0-9]+)\}$`)
+	makeRunWorkers     = regexp.MustCompile(`(?m)^\s*@?farm/bin/run-workers \$\(BIN\)/worker ([0-9]+)$`)
+)
+
+// readClusterMode parses farm/bin/stack and the Makefile. Every value must be found once:
+// a refactoring of the script that moves one fails here instead of passing unchecked.
+func readClusterMode(stack, makefile string) (clusterMode, error) {
+	var m clusterMode
+	var errs []string
+	one := func(re *regexp.Regexp, text, what string) string {
+		all := re.FindAllStringSubmatch(text, -1)
+		if len(all) == 0 {
+			errs = append(errs, fmt.Sprintf("%s: no match for %s", what, re))
+			return ""
+		}
+		for _, x := range all[1:] {
+			if x[len(x)-1] != all[0][len(all[0])-1] {
+				errs = append(errs, fmt.Sprintf("%s: %q and %q disagree", what, all[0][0], x[0]))
+			}
+		}
+		return all[0][len(all[0])-1]
+	}
+	m.serverVersion = one(stackServerVersion, stack, "farm/bin/stack server_version")
+	m.uiVersion = one(stackUIVersion, stack, "farm/bin/stack ui_version")
+	m.pgMajor = one(stackPgBin, stack, "farm/bin/stack pg_bin")
+	m.sqlPlugin = one(stackPlugin, stack, "farm/bin/stack pluginName")
+	if tool := one(stackSQLTool, stack, "farm/bin/stack sql_tool --plugin"); tool != m.sqlPlugin {
+		errs = append(errs, fmt.Sprintf("farm/bin/stack: the SQL tool's plugin %q is not the server's %q", tool, m.sqlPlugin))
+	}
+	m.dynamicConfig = one(stackDynamicConfig, stack, "farm/bin/stack dynamic_config")
+	if !stackDCFilepath.MatchString(stack) {
+		errs = append(errs, `farm/bin/stack: the server's dynamicConfigClient.filepath is not "$dynamic_config"`)
+	}
+	var err error
+	if m.workerPort, err = strconv.Atoi(one(stackWorkerPort, stack, "farm/bin/stack worker_port")); err != nil {
+		errs = append(errs, fmt.Sprintf("farm/bin/stack worker_port: %v", err))
+	}
+	if m.workers, err = strconv.Atoi(one(makeRunWorkers, makefile, "Makefile run-cluster")); err != nil {
+		errs = append(errs, fmt.Sprintf("Makefile run-cluster: %v", err))
+	}
+	if len(errs) > 0 {
+		return m, fmt.Errorf("%s", strings.Join(errs, "; "))
+	}
+	return m, nil
+}
+
+// TestComposeMatchesClusterMode checks that docker-compose.yml runs what cluster mode runs:
+// the same server, admin tools, UI and PostgreSQL versions, the same SQL plugin and dynamic
+// config file, the services started in the order the stack starts them, as many workers as
+// `make run-cluster` on one task queue at cluster mode's ports, and Prometheus scraping each.
+func TestComposeMatchesClusterMode(t *testing.T) {
+	root := repoRoot(t)
+	stack, err := os.ReadFile(filepath.Join(root, "farm/bin/stack"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	makefile, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := readClusterMode(string(stack), string(makefile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(root, "docker-compose.yml")
+	f := loadCompose(t, path)
+	for _, p := range checkCluster(root, f, m) {
+		t.Error(p)
+	}
+	// The header comment names the versions and the workers: it must follow them.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var header strings.Builder
+	for line := range strings.Lines(string(b)) {
+		if !strings.HasPrefix(line, "#") {
+			break
+		}
+		header.WriteString(line)
+	}
+	mentions := []string{"server v" + m.serverVersion, "ui-server v" + m.uiVersion, fmt.Sprintf("PostgreSQL %s", m.pgMajor)}
+	for i := range m.workers {
+		mentions = append(mentions, fmt.Sprintf("worker-%d ", i+1), fmt.Sprintf(":%d", m.workerPort+2*i))
+	}
+	for _, w := range mentions {
+		if !strings.Contains(header.String(), w) {
+			t.Errorf("docker-compose.yml: the header comment does not mention %q (cluster mode's)", w)
+		}
+	}
+}
+
+// TestClusterChecksReportProblems proves the cluster checks fail: wrong versions and plugin,
+// a dynamic config that is not the stack's, reversed or missing dependencies, workers on two
+// task queues, with one container name and the wrong ports, and a worker Prometheus misses.
+func TestClusterChecksReportProblems(t *testing.T) {
+	root := t.TempDir()
+	prom := `
+scrape_configs:
+  - job_name: w
+    metrics_path: /stats
+    static_configs:
+      - targets: ["worker-1:8091"]
+  - job_name: x
+    static_configs:
+      - targets: ["worker-9:8091"]
+`
+	if err := os.WriteFile(filepath.Join(root, "prom.yml"), []byte(prom), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	doc := `
+services:
+  temporal-postgresql:
+    image: postgres:16
+  temporal-schema-setup:
+    image: temporalio/admin-tools:1.30.1
+    environment: {SQL_PLUGIN: mysql8}
+  temporal:
+    image: temporalio/server:1.29.0
+    depends_on: [temporal-create-search-attributes]
+    environment:
+      DB: mysql8
+      DYNAMIC_CONFIG_FILE_PATH: /etc/temporal/dc.yaml
+    volumes:
+      - ./other/dynamicconfig.yaml:/etc/temporal/dc.yaml:ro
+  temporal-create-search-attributes:
+    image: temporalio/admin-tools:1.30.4
+  temporal-ui:
+    image: temporalio/ui:2.34.0
+  mariadb:
+    image: mariadb:10.11
+  mediawiki:
+    image: mediawiki:1.39
+  worker-1:
+    image: wikiflow/worker:dev
+    container_name: w
+    depends_on: {temporal: {condition: service_started}}
+    environment:
+      WIKIFLOW_TEMPORAL_TASK_QUEUE: wikiflow
+      WIKIFLOW_WORKER_HEALTH_ADDRESS: "0.0.0.0:8091"
+      WIKIFLOW_HOOK_ADDRESS: "0.0.0.0:8092"
+    ports: ["127.0.0.1:8091:8091"]
+  worker-2:
+    image: wikiflow/worker:other
+    container_name: w
+    environment:
+      WIKIFLOW_TEMPORAL_TASK_QUEUE: elsewhere
+      WIKIFLOW_WORKER_HEALTH_ADDRESS: "0.0.0.0:8091"
+  prometheus:
+    image: prom/prometheus:v3.5.0
+    volumes:
+      - ./prom.yml:/etc/prometheus/prometheus.yml:ro
+`
+	f, err := parseCompose([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := clusterMode{serverVersion: "1.30.4", uiVersion: "2.58.1", pgMajor: "15", sqlPlugin: "postgres12",
+		dynamicConfig: "deploy/temporal/dynamicconfig.yaml", workers: 3, workerPort: 8091}
+	problems := checkCluster(root, f, m)
+	want := []string{
+		`service "temporal": image "temporalio/server:1.29.0": want temporalio/server:1.30.4`,
+		`service "temporal-schema-setup": image "temporalio/admin-tools:1.30.1": want temporalio/admin-tools:1.30.4`,
+		`service "temporal-ui": image "temporalio/ui:2.34.0": want temporalio/ui:2.58.1`,
+		`service "temporal-postgresql": image "postgres:16": want postgres:15`,
+		`service "temporal": DB is "mysql8"`,
+		`service "temporal-schema-setup": SQL_PLUGIN is "mysql8"`,
+		`service "temporal": DYNAMIC_CONFIG_FILE_PATH /etc/temporal/dc.yaml is mounted from ./other/dynamicconfig.yaml`,
+		`service "temporal-schema-setup" must depend on "temporal-postgresql"`,
+		`service "temporal" must depend on "temporal-schema-setup"`,
+		`service "temporal-create-search-attributes" must depend on "temporal"`,
+		`service "worker-1" must depend on "temporal" with service_healthy`,
+		`service "worker-1" must depend on "mariadb"`,
+		`service "worker-2" must depend on "mediawiki"`,
+		`3 worker services wanted`,
+		`service "worker-2": image "wikiflow/worker:other" is not worker-1's`,
+		`service "worker-2": container_name "w" is worker-1's too`,
+		`service "worker-2": task queue "elsewhere" is not worker-1's "wikiflow"`,
+		`service "worker-2": WIKIFLOW_WORKER_HEALTH_ADDRESS "0.0.0.0:8091": want port 8093`,
+		`service "worker-2": WIKIFLOW_HOOK_ADDRESS "": want port 8094`,
+		`service "worker-2": does not publish its health port 127.0.0.1:8093 -> 8093`,
+		`service "worker-1": healthcheck does not ask :8091/healthz`,
+		`service "mediawiki": WIKIFLOW_HOOK_URL "", want "http://worker-1:8092"`,
+		`service "prometheus" must depend on "worker-2"`,
+		`prometheus: no scrape job gets http://worker-1:8091/metrics`,
+		`prometheus: no scrape job gets http://worker-2:8093/metrics`,
+		`prometheus: target worker-9:8091 is not a worker service`,
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, w) }) {
+			t.Errorf("no problem reported containing %q", w)
+		}
+	}
+	if t.Failed() {
+		t.Logf("problems reported:\n%s", strings.Join(problems, "\n"))
+	}
+}
+
 // workerServices are the services named worker-<n>, in order of n.
 func workerServices(f *composeFile) []string {
 	var names []string
@@ -656,4 +880,313 @@ func workerServices(f *composeFile) []string {
 		return x - y
 	})
 	return names
+}
+
+// dependency is one depends_on edge the start order needs; an empty condition takes any.
+type dependency struct{ from, to, condition string }
+
+// clusterOrder is the order farm/bin/stack up --cluster starts things in: PostgreSQL before the
+// schema, the schema before the server, the server before the namespace and search attributes
+// and the UI, MariaDB before MediaWiki, and the workers last.
+var clusterOrder = []dependency{
+	{"temporal-schema-setup", "temporal-postgresql", "service_healthy"},
+	{"temporal", "temporal-schema-setup", "service_completed_successfully"},
+	{"temporal-create-search-attributes", "temporal", "service_healthy"},
+	{"temporal-ui", "temporal", ""},
+	{"mediawiki", "mariadb", "service_healthy"},
+}
+
+// workerDependencies are what each worker waits for.
+var workerDependencies = []dependency{
+	{"", "temporal", "service_healthy"},
+	{"", "temporal-create-search-attributes", "service_completed_successfully"},
+	{"", "mariadb", "service_healthy"},
+	{"", "mediawiki", "service_healthy"},
+}
+
+// checkCluster returns every way the compose file differs from cluster mode.
+func checkCluster(root string, f *composeFile, m clusterMode) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	env := func(name string) map[string]string {
+		e, err := environment(f.Services[name].Environment)
+		if err != nil {
+			add("service %q: environment: %v", name, err)
+		}
+		return e
+	}
+
+	// Images: the versions farm/bin/stack builds or installs.
+	for name, want := range map[string]string{
+		"temporal":                          "temporalio/server:" + m.serverVersion,
+		"temporal-schema-setup":             "temporalio/admin-tools:" + m.serverVersion,
+		"temporal-create-search-attributes": "temporalio/admin-tools:" + m.serverVersion,
+		"temporal-ui":                       "temporalio/ui:" + m.uiVersion,
+	} {
+		if s, ok := f.Services[name]; ok && s.Image != want {
+			add("service %q: image %q: want %s (farm/bin/stack's version)", name, s.Image, want)
+		}
+	}
+	if s, ok := f.Services["temporal-postgresql"]; ok {
+		repo, tag := splitImage(s.Image)
+		if repo != "postgres" || (tag != m.pgMajor && !strings.HasPrefix(tag, m.pgMajor+".") && !strings.HasPrefix(tag, m.pgMajor+"-")) {
+			add("service %q: image %q: want postgres:%s (farm/bin/stack's PostgreSQL)", "temporal-postgresql", s.Image, m.pgMajor)
+		}
+	}
+	if s, ok := f.Services["prometheus"]; ok {
+		if repo, _ := splitImage(s.Image); repo != "prom/prometheus" {
+			add("service %q: image %q: want prom/prometheus", "prometheus", s.Image)
+		}
+	}
+
+	// The SQL plugin, and the server's dynamic config: the stack's own file.
+	if _, ok := f.Services["temporal"]; ok {
+		e := env("temporal")
+		if e["DB"] != m.sqlPlugin {
+			add("service %q: DB is %q, want %q (farm/bin/stack's pluginName)", "temporal", e["DB"], m.sqlPlugin)
+		}
+		path := e["DYNAMIC_CONFIG_FILE_PATH"]
+		mounted := ""
+		for _, v := range f.Services["temporal"].Volumes {
+			if mt, err := parseMount(v); err == nil && mt.kind == "bind" && mt.target == path {
+				mounted = mt.source
+			}
+		}
+		switch {
+		case path == "":
+			add("service %q: no DYNAMIC_CONFIG_FILE_PATH: the server would not read %s", "temporal", m.dynamicConfig)
+		case mounted == "":
+			add("service %q: DYNAMIC_CONFIG_FILE_PATH %s is not a bind mount of %s", "temporal", path, m.dynamicConfig)
+		case filepath.Clean(mounted) != filepath.Clean(m.dynamicConfig):
+			add("service %q: DYNAMIC_CONFIG_FILE_PATH %s is mounted from %s, want %s (the file farm/bin/stack's server reads)", "temporal", path, mounted, m.dynamicConfig)
+		}
+	}
+	if _, ok := f.Services["temporal-schema-setup"]; ok {
+		if p := env("temporal-schema-setup")["SQL_PLUGIN"]; p != m.sqlPlugin {
+			add("service %q: SQL_PLUGIN is %q, want %q (farm/bin/stack's sql_tool --plugin)", "temporal-schema-setup", p, m.sqlPlugin)
+		}
+	}
+
+	// Start order.
+	need := func(d dependency) {
+		if _, ok := f.Services[d.from]; !ok {
+			return // reported as missing by checkCompose
+		}
+		deps, err := dependsOn(f.Services[d.from].DependsOn)
+		if err != nil {
+			return // reported by checkCompose
+		}
+		cond, ok := deps[d.to]
+		switch {
+		case !ok:
+			add("service %q must depend on %q (cluster mode starts %s first)", d.from, d.to, d.to)
+		case d.condition != "" && cond != d.condition:
+			add("service %q must depend on %q with %s, not %s", d.from, d.to, d.condition, cond)
+		}
+	}
+	for _, d := range clusterOrder {
+		need(d)
+	}
+	if cycle := dependencyCycle(f); cycle != "" {
+		add("depends_on has a cycle: %s", cycle)
+	}
+
+	// Workers: as many as `make run-cluster`, one image and one task queue, cluster mode's ports.
+	workers := workerServices(f)
+	if len(workers) != m.workers {
+		add("%d worker services wanted (worker-1..worker-%d, as `make run-cluster`), found %d: %v", m.workers, m.workers, len(workers), workers)
+	}
+	var first service
+	var firstEnv map[string]string
+	containers := map[string]string{}
+	for i, name := range workers {
+		s := f.Services[name]
+		e := env(name)
+		for _, d := range workerDependencies {
+			d.from = name
+			need(d)
+		}
+		if i == 0 {
+			first, firstEnv = s, e
+			if e["WIKIFLOW_TEMPORAL_TASK_QUEUE"] == "" {
+				add("service %q: no WIKIFLOW_TEMPORAL_TASK_QUEUE", name)
+			}
+		} else {
+			if s.Image != first.Image || fmt.Sprint(s.Build) != fmt.Sprint(first.Build) {
+				add("service %q: image %q is not %s's %q (one worker image)", name, s.Image, workers[0], first.Image)
+			}
+			for _, k := range []struct{ name, what string }{
+				{"WIKIFLOW_TEMPORAL_TASK_QUEUE", "task queue"},
+				{"WIKIFLOW_TEMPORAL_ADDRESS", "Temporal address"},
+				{"WIKIFLOW_TEMPORAL_NAMESPACE", "namespace"},
+			} {
+				if e[k.name] != firstEnv[k.name] {
+					add("service %q: %s %q is not %s's %q (one task queue on one Temporal)", name, k.what, e[k.name], workers[0], firstEnv[k.name])
+				}
+			}
+		}
+		switch other, dup := containers[s.ContainerName]; {
+		case s.ContainerName == "":
+			add("service %q: no container_name", name)
+		case dup:
+			add("service %q: container_name %q is %s's too", name, s.ContainerName, other)
+		default:
+			containers[s.ContainerName] = name
+		}
+		health := m.workerPort + 2*i
+		for key, port := range map[string]int{"WIKIFLOW_WORKER_HEALTH_ADDRESS": health, "WIKIFLOW_HOOK_ADDRESS": health + 1} {
+			if _, p, err := net.SplitHostPort(e[key]); err != nil || p != strconv.Itoa(port) {
+				add("service %q: %s %q: want port %d (cluster mode's worker %d, farm/bin/run-workers)", name, key, e[key], port, i+1)
+			}
+		}
+		published := false
+		for _, p := range s.Ports {
+			if ip, host, container, err := parsePort(p); err == nil && ip == loopback && host == health && container == health {
+				published = true
+			}
+		}
+		if !published {
+			add("service %q: does not publish its health port %s:%d -> %d", name, loopback, health, health)
+		}
+		if s.Healthcheck == nil || !strings.Contains(fmt.Sprint(s.Healthcheck.Test), fmt.Sprintf(":%d/healthz", health)) {
+			add("service %q: healthcheck does not ask :%d/healthz", name, health)
+		}
+	}
+	if len(workers) > 0 {
+		if _, ok := f.Services["mediawiki"]; ok {
+			hook := fmt.Sprintf("http://%s:%d", workers[0], m.workerPort+1)
+			if got := env("mediawiki")["WIKIFLOW_HOOK_URL"]; got != hook {
+				add("service %q: WIKIFLOW_HOOK_URL %q, want %q (the first worker's hook, as in cluster mode)", "mediawiki", got, hook)
+			}
+		}
+	}
+
+	// Prometheus: every worker's /metrics on its health port, and no target that is not one.
+	if s, ok := f.Services["prometheus"]; ok {
+		for _, d := range workers {
+			need(dependency{"prometheus", d, ""})
+		}
+		problems = append(problems, checkPrometheus(root, s, workers, m.workerPort)...)
+	}
+	return problems
+}
+
+// promConfig is the part of a Prometheus configuration the checks read.
+type promConfig struct {
+	ScrapeConfigs []struct {
+		JobName       string `yaml:"job_name"`
+		MetricsPath   string `yaml:"metrics_path"`
+		Scheme        string `yaml:"scheme"`
+		StaticConfigs []struct {
+			Targets []string `yaml:"targets"`
+		} `yaml:"static_configs"`
+	} `yaml:"scrape_configs"`
+}
+
+// checkPrometheus reads the configuration file mounted into the prometheus service and checks
+// that it scrapes http://<worker>:<health port>/metrics for each worker.
+func checkPrometheus(root string, s service, workers []string, firstPort int) []string {
+	const defaultConfig = "/etc/prometheus/prometheus.yml"
+	target := defaultConfig
+	if args, ok := s.Command.([]any); ok {
+		for _, a := range args {
+			if v, ok := strings.CutPrefix(fmt.Sprint(a), "--config.file="); ok {
+				target = v
+			}
+		}
+	}
+	source := ""
+	for _, v := range s.Volumes {
+		if mt, err := parseMount(v); err == nil && mt.kind == "bind" && mt.target == target {
+			source = mt.source
+		}
+	}
+	if source == "" {
+		return []string{fmt.Sprintf("prometheus: no bind mount at %s, its configuration file", target)}
+	}
+	b, err := os.ReadFile(filepath.Join(root, source))
+	if err != nil {
+		return []string{fmt.Sprintf("prometheus: %v", err)}
+	}
+	var c promConfig
+	if err := yaml.Unmarshal(b, &c); err != nil {
+		return []string{fmt.Sprintf("prometheus: %s: %v", source, err)}
+	}
+	scraped := map[string]bool{} // "http://host:port/path"
+	var problems []string
+	for _, job := range c.ScrapeConfigs {
+		scheme, path := job.Scheme, job.MetricsPath
+		if scheme == "" {
+			scheme = "http"
+		}
+		if path == "" {
+			path = "/metrics"
+		}
+		for _, sc := range job.StaticConfigs {
+			for _, t := range sc.Targets {
+				scraped[scheme+"://"+t+path] = true
+				host, _, _ := net.SplitHostPort(t)
+				if strings.HasPrefix(host, "worker") && !slices.Contains(workers, host) {
+					problems = append(problems, fmt.Sprintf("prometheus: target %s is not a worker service of the compose file (%s)", t, source))
+				}
+			}
+		}
+	}
+	for i, w := range workers {
+		want := fmt.Sprintf("http://%s:%d/metrics", w, firstPort+2*i)
+		if !scraped[want] {
+			problems = append(problems, fmt.Sprintf("prometheus: no scrape job gets %s (%s)", want, source))
+		}
+	}
+	return problems
+}
+
+// dependencyCycle returns one depends_on cycle as "a -> b -> a", or "".
+func dependencyCycle(f *composeFile) string {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := map[string]int{}
+	var path []string
+	var visit func(string) string
+	visit = func(name string) string {
+		switch state[name] {
+		case active:
+			i := slices.Index(path, name)
+			return strings.Join(append(slices.Clone(path[i:]), name), " -> ")
+		case done:
+			return ""
+		}
+		state[name] = active
+		path = append(path, name)
+		deps, _ := dependsOn(f.Services[name].DependsOn)
+		for _, d := range sortedKeys(deps) {
+			if _, ok := f.Services[d]; !ok {
+				continue
+			}
+			if c := visit(d); c != "" {
+				return c
+			}
+		}
+		path = path[:len(path)-1]
+		state[name] = done
+		return ""
+	}
+	for _, name := range sortedKeys(f.Services) {
+		if c := visit(name); c != "" {
+			return c
+		}
+	}
+	return ""
+}
+
+// splitImage splits "repo[:tag][@digest]" into the repository and the tag.
+func splitImage(ref string) (repo, tag string) {
+	ref, _, _ = strings.Cut(ref, "@")
+	if colon := strings.LastIndex(ref, ":"); colon > strings.LastIndex(ref, "/") {
+		return ref[:colon], ref[colon+1:]
+	}
+	return ref, ""
 }

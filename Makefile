@@ -72,6 +72,7 @@ unit:
 # tests start it (they only apply when MariaDB is not running yet).
 test: vet unit
 	farm/bin/install-browser
+	farm/bin/install-prometheus
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)
 	@cat .stack/artifacts/hostile-input.txt 2>/dev/null || true

@@ -87,6 +87,7 @@ test: vet unit test-dev test-cluster
 
 test-dev:
 	farm/bin/install-browser
+	farm/bin/install-prometheus
 	@if $(STACK) status 2>/dev/null | grep -q '^mode: cluster'; then $(STACK) down; fi
 	WIKIFLOW_FAST_DB=1 $(STACK) up
 	$(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)

@@ -3,6 +3,8 @@ package activities
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/interceptor"
@@ -37,7 +39,9 @@ type activityInbound struct {
 }
 
 func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.ExecuteActivityInput) (any, error) {
+	done := stepMetrics(ctx, in.Args)
 	res, err := a.Next.ExecuteActivity(ctx, in)
+	done(err)
 	attempt := activity.GetInfo(ctx).Attempt
 	if err != nil {
 		// A cancelled or timed-out attempt is reported by the SDK and the
@@ -52,6 +56,49 @@ func (a *activityInbound) ExecuteActivity(ctx context.Context, in *interceptor.E
 		return r, nil
 	}
 	return res, nil
+}
+
+// stepMetrics starts the metrics of a step's attempt (an activity whose
+// input is a process.StepInput, other than an undo): it counts a retry
+// (process.MetricStepRetries) when this is not the first attempt, and
+// returns what times the attempt, by its outcome, once it returns
+// (process.MetricStepDuration). Other activities get a no-op.
+func stepMetrics(ctx context.Context, args []any) func(error) {
+	var in process.StepInput
+	switch v := firstArg(args).(type) {
+	case process.StepInput:
+		in = v
+	case *process.StepInput:
+		in = *v
+	default:
+		return func(error) {}
+	}
+	info := activity.GetInfo(ctx)
+	if in.Step == "" || strings.HasPrefix(info.ActivityID, process.UndoIDPrefix) {
+		return func(error) {}
+	}
+	metrics := activity.GetMetricsHandler(ctx).WithTags(map[string]string{
+		process.MetricKindTag: in.Kind, process.MetricStepTag: in.Step,
+	})
+	if info.Attempt > 1 {
+		metrics.Counter(process.MetricStepRetries).Inc(1)
+	}
+	start := time.Now()
+	return func(err error) {
+		outcome := process.OutcomeSucceeded
+		if err != nil {
+			outcome = process.OutcomeFailed
+		}
+		metrics.WithTags(map[string]string{process.MetricOutcomeTag: outcome}).
+			Timer(process.MetricStepDuration).Record(time.Since(start))
+	}
+}
+
+func firstArg(args []any) any {
+	if len(args) == 0 {
+		return nil
+	}
+	return args[0]
 }
 
 // StampAttempt puts the attempt into an ApplicationError's details. An

@@ -28,6 +28,9 @@ func TestListQueryRefusesInjection(t *testing.T) {
 	if q, _ := ListQuery(ListFilter{}); !strings.Contains(q, "ProcessKind IS NOT NULL") {
 		t.Fatalf("empty filter: %s", q)
 	}
+	if q, _ := ListQuery(ListFilter{Kind: "delete-wiki", State: "waiting-approval", Open: true}); q != "ProcessKind = 'delete-wiki' AND ProcessState = 'waiting-approval' AND ExecutionStatus = 'Running'" {
+		t.Fatalf("open filter: %s", q)
+	}
 }
 
 func TestCheckID(t *testing.T) {

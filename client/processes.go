@@ -167,6 +167,9 @@ type ListFilter struct {
 	Wiki  string
 	Kind  string
 	State string
+	// Open keeps only workflows still running: a process whose workflow was
+	// terminated keeps the ProcessState it last upserted.
+	Open bool
 }
 
 // States are the process states a list may filter on.
@@ -200,6 +203,9 @@ func ListQuery(f ListFilter) (string, error) {
 	}
 	if len(clauses) == 0 {
 		clauses = append(clauses, process.AttrProcessKind+" IS NOT NULL")
+	}
+	if f.Open {
+		clauses = append(clauses, "ExecutionStatus = 'Running'")
 	}
 	// No ORDER BY: not every visibility store supports it; List sorts.
 	return strings.Join(clauses, " AND "), nil

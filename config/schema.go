@@ -125,6 +125,19 @@ type Worker struct {
 	HealthAddress string `mapstructure:"health_address" default:"127.0.0.1:8091" check:"host_port"`
 	// ShutdownTimeout bounds how long a stopping worker waits for running activities.
 	ShutdownTimeout time.Duration `mapstructure:"shutdown_timeout" default:"30s" check:"positive"`
+	// StickyCacheSize is how many workflows the worker keeps in memory
+	// between their tasks (the SDK's sticky cache, one per process: the
+	// first worker created sets it). A workflow pushed out is replayed from
+	// its history at its next task. The SDK's default.
+	StickyCacheSize int `mapstructure:"sticky_cache_size" default:"10000" check:"at_least_one"`
+	// MaxConcurrentWorkflowTasks and MaxConcurrentActivities bound the
+	// workflow tasks and activities the worker executes at once (the SDK's
+	// defaults; the SDK refuses 1 workflow task).
+	MaxConcurrentWorkflowTasks int `mapstructure:"max_concurrent_workflow_tasks" default:"1000" check:"at_least_two"`
+	MaxConcurrentActivities    int `mapstructure:"max_concurrent_activities" default:"1000" check:"at_least_one"`
+	// MetricsInterval is how often the worker counts open processes and
+	// waiting approvals for /metrics.
+	MetricsInterval time.Duration `mapstructure:"metrics_interval" default:"30s" check:"positive"`
 }
 
 // Hook is the signed HTTP endpoint the wikis call.

@@ -67,6 +67,7 @@ var checks = map[string]check{
 	"script_command": valueCheck(scriptCommand),
 	"positive":       valueCheck(positive),
 	"at_least_one":   valueCheck(atLeastOne),
+	"at_least_two":   valueCheck(atLeastTwo),
 	"database_dsn": checkOf(func(c *Config, _ setting, s string) error {
 		return c.dsn(s, true)
 	}),
@@ -118,6 +119,13 @@ func nonEmpty(s string) error {
 func positive(d time.Duration) error {
 	if d <= 0 {
 		return errors.New("must be a positive duration")
+	}
+	return nil
+}
+
+func atLeastTwo(n int) error {
+	if n < 2 {
+		return errors.New("must be at least 2")
 	}
 	return nil
 }

@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"time"
 
+	sdkclient "go.temporal.io/sdk/client"
+
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/settings"
@@ -40,6 +42,9 @@ type Server struct {
 	// process's memory only.
 	Replays ReplayStore
 	memory  memoryReplays
+	// Metrics counts every request by route and status code
+	// (process.MetricHookRequests); nil counts nothing.
+	Metrics sdkclient.MetricsHandler
 }
 
 // Error is the one shape of every refusal.
@@ -62,7 +67,46 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
-	return s.verify(mux)
+	return s.count(mux, s.verify(mux))
+}
+
+// count counts each request under the route pattern it would take (for
+// refused requests too; "other" for a path that matches no route), so the
+// labels are a closed set whatever the requests say.
+func (s *Server) count(mux *http.ServeMux, next http.Handler) http.Handler {
+	if s.Metrics == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route := "other"
+		if _, pattern := mux.Handler(r); pattern != "" && pattern != "/" {
+			route = pattern
+		}
+		rec := &statusRecorder{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		s.Metrics.WithTags(map[string]string{
+			process.MetricRouteTag: route, process.MetricCodeTag: strconv.Itoa(rec.code),
+		}).Counter(process.MetricHookRequests).Inc(1)
+	})
+}
+
+// statusRecorder remembers the status code a handler answered with.
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.code, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
 }
 
 // verify refuses unsigned, wrongly signed, stale and replayed requests and

@@ -5,10 +5,12 @@ import (
 	"net/http"
 )
 
-// HealthHandler serves /healthz (the process is alive) and /readyz (every
-// dependency answers; 503 otherwise, with the failing checks in the body).
+// HealthHandler serves /healthz (the process is alive), /readyz (every
+// dependency answers; 503 otherwise, with the failing checks in the body)
+// and /metrics (Prometheus's text format, see Metrics).
 func (d *Deps) HealthHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", d.Metrics)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]any{"status": "alive"})
 	})

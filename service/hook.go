@@ -21,6 +21,6 @@ func (d *Deps) HookHandler(c *client.Client) (http.Handler, error) {
 	}
 	s := &hook.Server{Client: c, Secret: secret, Settings: reg, Readers: d.Readers(), Logger: d.Logger,
 		// Every worker serving the endpoint shares the replay record.
-		Replays: farmdb.HookReplays{Central: d.Central}}
+		Replays: farmdb.HookReplays{Central: d.Central}, Metrics: d.Metrics.Handler}
 	return s.Handler(), nil
 }

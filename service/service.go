@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	tlog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
@@ -39,17 +40,26 @@ type Deps struct {
 	API      *mediawiki.Client
 	Scripts  *mediawiki.Scripts
 	Logger   *slog.Logger
+	// Metrics is what /metrics serves; the Temporal client reports into it.
+	Metrics *Metrics
 }
 
 // DialTemporal connects to the Temporal server, failing fast with one clear
 // message when it does not answer.
 func DialTemporal(ctx context.Context, cfg *config.Config, logger *slog.Logger) (client.Client, error) {
+	return dialTemporal(ctx, cfg, logger, nil)
+}
+
+// dialTemporal is DialTemporal with the SDK's metrics going to metrics
+// (nil: nowhere).
+func dialTemporal(ctx context.Context, cfg *config.Config, logger *slog.Logger, metrics client.MetricsHandler) (client.Client, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:  cfg.Temporal.Address,
-		Namespace: cfg.Temporal.Namespace,
-		Logger:    tlog.NewStructuredLogger(logger),
+		HostPort:       cfg.Temporal.Address,
+		Namespace:      cfg.Temporal.Namespace,
+		Logger:         tlog.NewStructuredLogger(logger),
+		MetricsHandler: metrics,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (temporal.address): %v", cfg.Temporal.Address, err)
@@ -62,8 +72,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 	if err := checkServiceAccount(cfg); err != nil {
 		return nil, err
 	}
-	tc, err := DialTemporal(ctx, cfg, logger)
+	metrics := NewMetrics(logger)
+	tc, err := dialTemporal(ctx, cfg, logger, metrics.Handler)
 	if err != nil {
+		_ = metrics.Close()
 		return nil, err
 	}
 	dsn, err := cfg.DSNWithPassword(cfg.Database.CentralDSN)
@@ -122,6 +134,7 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 		API:      api,
 		Scripts:  mediawiki.NewScripts(cfg.MediaWiki.ScriptCommand, ""),
 		Logger:   logger,
+		Metrics:  metrics,
 	}, nil
 }
 
@@ -146,6 +159,7 @@ func (d *Deps) Close() {
 		d.Central.RequestsDB.Close()
 	}
 	d.Clusters.Close()
+	_ = d.Metrics.Close()
 }
 
 // Activities builds the activity structs from the live dependencies.
@@ -209,13 +223,23 @@ func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, 
 	if err := d.Central.EnsureOwnTables(ctx); err != nil {
 		return nil, fmt.Errorf("central database: %v", err)
 	}
+	// The cache is the process's: only the first worker's call sizes it.
+	worker.SetStickyWorkflowCacheSize(d.Config.Worker.StickyCacheSize)
 	w := worker.New(d.Temporal, taskQueue, worker.Options{
-		WorkerStopTimeout: d.Config.Worker.ShutdownTimeout,
-		// Classifies every activity's failures and stamps their attempts.
-		Interceptors: activities.WorkerInterceptors(),
+		WorkerStopTimeout:                      d.Config.Worker.ShutdownTimeout,
+		MaxConcurrentWorkflowTaskExecutionSize: d.Config.Worker.MaxConcurrentWorkflowTasks,
+		MaxConcurrentActivityExecutionSize:     d.Config.Worker.MaxConcurrentActivities,
+		Interceptors:                           WorkerInterceptors(),
 	})
 	Register(w, farm)
 	return w, nil
+}
+
+// WorkerInterceptors are the interceptors of every worker, and of the
+// replay tests: the activities' (classifying failures, stamping attempts,
+// timing steps) and the workflows' (counting processes).
+func WorkerInterceptors() []interceptor.WorkerInterceptor {
+	return append(activities.WorkerInterceptors(), &workflows.MetricsInterceptor{})
 }
 
 // Register puts every workflow and activity on a worker.

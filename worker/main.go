@@ -1,6 +1,6 @@
 // Command worker is the WikiFlow worker service: it runs the farm's
-// workflows and activities and serves a health endpoint. It stops gracefully
-// on SIGTERM or SIGINT, letting running activities finish.
+// workflows and activities and serves health checks and metrics. It stops
+// gracefully on SIGTERM or SIGINT, letting running activities finish.
 package main
 
 import (
@@ -86,7 +86,10 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	logger.Info("worker starting", "task_queue", cfg.Temporal.TaskQueue, "health", "http://"+ln.Addr().String()+"/readyz")
+	// The gauges of open processes and waiting approvals on /metrics.
+	go deps.RunGauges(ctx, cfg.Worker.MetricsInterval)
+	logger.Info("worker starting", "task_queue", cfg.Temporal.TaskQueue, "health", "http://"+ln.Addr().String()+"/readyz",
+		"metrics", "http://"+ln.Addr().String()+"/metrics")
 	// worker.Run returns when ctx's channel closes; Stop waits up to
 	// WorkerStopTimeout for running activities.
 	err = w.Run(ctxDone(ctx))

@@ -311,7 +311,7 @@ func (e *engine) undo(ctx workflow.Context) {
 			continue
 		}
 		workflow.SetCurrentDetails(ctx, fmt.Sprintf("Aborting: undoing `%s`.", def.Name))
-		opts := stepOptions(def, "undo:"+def.Name, "undo "+def.Name)
+		opts := stepOptions(def, process.UndoIDPrefix+def.Name, "undo "+def.Name)
 		err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Undo, e.stepInput(def)).Get(ctx, nil)
 		if err != nil {
 			st.UndoError = errorText(err)

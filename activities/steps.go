@@ -163,3 +163,18 @@ func (f *Farm) ClaimName(ctx context.Context, in process.StepInput, cluster stri
 	claim = farmdb.Claim{DBName: db, Process: in.ProcessID, Cluster: cluster}
 	return claim, f.PutClaim(ctx, claim)
 }
+
+// ClusterTools are a cluster's server and the connection its MariaDB tools
+// (dump, client) use; a cluster the configuration does not have is
+// permanent, ErrTypeMisconfigured.
+func (f *Farm) ClusterTools(cluster string) (*sql.DB, farmdb.ToolConnection, error) {
+	server, err := f.ClusterServer(cluster)
+	if err != nil {
+		return nil, farmdb.ToolConnection{}, err
+	}
+	conn, err := f.Clusters.ToolConnection(cluster)
+	if err != nil {
+		return nil, farmdb.ToolConnection{}, Permanent(ErrTypeMisconfigured, "%v", err)
+	}
+	return server, conn, nil
+}

@@ -94,13 +94,9 @@ func (f *Activities) BackupDatabase(ctx context.Context, in process.StepInput) (
 			Outputs: m.Outputs(path),
 		}, nil
 	}
-	conn, err := f.Clusters.ToolConnection(cluster)
+	server, conn, err := f.ClusterTools(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
-	}
-	server, err := f.Clusters.Server(cluster)
-	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
+		return process.StepResult{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "database.backup_dir: %v", err)
@@ -233,13 +229,9 @@ func (f *Activities) VerifyBackup(ctx context.Context, in process.StepInput) (pr
 			cluster = names[0]
 		}
 	}
-	server, err := f.Clusters.Server(cluster)
+	server, conn, err := f.ClusterTools(cluster)
 	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
-	}
-	conn, err := f.Clusters.ToolConnection(cluster)
-	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
+		return process.StepResult{}, err
 	}
 	quoted, _ := farmdb.QuoteDB(scratch)
 	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {

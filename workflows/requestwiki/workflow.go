@@ -394,15 +394,14 @@ func (r *review) review(ctx workflow.Context, req ReviewRequest) process.ActionR
 		if !r.ByPerson {
 			ok, why, err = r.Gate.Holds(ctx, req.User, r.in.Options.CentralWiki, process.RightCreateWiki)
 		}
-		if err != nil || !ok {
-			rec.Reason = why
-			if err != nil {
-				rec.Reason = err.Error()
-			}
-			return rec
+		if err != nil {
+			ok, why = false, err.Error()
 		}
-		if r.Gate.Outcome() != "" { // decided while the rights were checked
-			rec.Reason = r.Gate.ClosedReason()
+		if ok && r.Gate.Outcome() != "" { // decided while the rights were checked
+			ok, why = false, r.Gate.ClosedReason()
+		}
+		if !ok {
+			rec.Reason = why
 			return rec
 		}
 		rec.Accepted = true

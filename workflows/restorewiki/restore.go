@@ -62,13 +62,9 @@ func (f *Activities) RestoreDatabase(ctx context.Context, in process.StepInput) 
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	server, err := f.ClusterServer(claim.Cluster)
+	server, conn, err := f.ClusterTools(claim.Cluster)
 	if err != nil {
 		return process.StepResult{}, err
-	}
-	conn, err := f.Clusters.ToolConnection(claim.Cluster)
-	if err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
 	}
 	outputs := map[string]string{"cluster": claim.Cluster, "tables": fmt.Sprint(len(want)), "rows": fmt.Sprint(activities.TotalRows(want))}
 	exists, err := f.Clusters.DatabaseExists(ctx, claim.Cluster, db)

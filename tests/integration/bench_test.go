@@ -29,12 +29,7 @@ import (
 // Benchmarks run with `make bench`, never in `make test`. Each reports
 // ratios against a baseline measured in the same run.
 
-func benchN() int {
-	if n, err := strconv.Atoi(os.Getenv("BENCH_N")); err == nil && n > 0 {
-		return n
-	}
-	return 10
-}
+func benchN() int { return envInt("BENCH_N", 10) }
 
 func percentile(d []time.Duration, p float64) time.Duration {
 	s := slices.Clone(d)

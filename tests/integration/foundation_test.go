@@ -132,7 +132,7 @@ func TestFarmRightsOnTheCentralWiki(t *testing.T) {
 }
 
 // buildBinary compiles one of the project's commands for a test.
-func buildBinary(t *testing.T, pkg string) string {
+func buildBinary(t testing.TB, pkg string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
 	cmd := exec.Command("go", "build", "-o", out, "./"+pkg)
@@ -143,7 +143,7 @@ func buildBinary(t *testing.T, pkg string) string {
 	return out
 }
 
-func freeAddress(t *testing.T) string {
+func freeAddress(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -5,53 +5,85 @@ package integration
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 )
 
-// workerProcess is a worker service process of its own on queue, with its
-// health and hook addresses.
+// workerProcess is a worker service process of its own, with its command
+// line and its health and hook addresses, which a restart keeps.
 type workerProcess struct {
 	cmd          *exec.Cmd
+	args         []string
 	health, hook string
 }
 
-// startWorkers starts n worker processes on one task queue and waits until
-// each reports ready, as a farm runs them side by side.
-func startWorkers(t *testing.T, queue string, n int) []workerProcess {
+// startWorkers starts n worker processes on one task queue, with flags
+// added to each command line, and waits until each reports ready, as a
+// farm runs them side by side.
+func startWorkers(t testing.TB, queue string, n int, flags ...string) []*workerProcess {
 	t.Helper()
 	bin := buildBinary(t, "worker")
-	var ws []workerProcess
+	var ws []*workerProcess
 	for range n {
-		w := workerProcess{health: freeAddress(t), hook: freeAddress(t)}
-		w.cmd = exec.Command(bin, "--temporal.task_queue="+queue, "--worker.health_address="+w.health, "--hook.address="+w.hook)
-		w.cmd.Dir = repoRoot
-		if err := w.cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = w.cmd.Process.Kill(); _, _ = w.cmd.Process.Wait() })
+		w := &workerProcess{health: freeAddress(t), hook: freeAddress(t)}
+		w.args = append([]string{bin, "--temporal.task_queue=" + queue, "--worker.health_address=" + w.health, "--hook.address=" + w.hook}, flags...)
+		w.start(t)
 		ws = append(ws, w)
 	}
 	for _, w := range ws {
-		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
-			if resp, err := http.Get("http://" + w.health + "/readyz"); err == nil {
-				_ = resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					break
-				}
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the worker on %s never became ready", w.health)
-			}
-		}
+		w.waitReady(t)
 	}
 	return ws
+}
+
+func (w *workerProcess) start(t testing.TB) {
+	t.Helper()
+	cmd := exec.Command(w.args[0], w.args[1:]...)
+	cmd.Dir = repoRoot
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	w.cmd = cmd
+}
+
+func (w *workerProcess) waitReady(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if resp, err := http.Get("http://" + w.health + "/readyz"); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker on %s never became ready", w.health)
+		}
+	}
+}
+
+// stop ends the worker with sig (SIGTERM: a deploy's graceful stop;
+// SIGKILL: a crash) and waits until it is gone.
+func (w *workerProcess) stop(sig os.Signal) {
+	_ = w.cmd.Process.Signal(sig)
+	_, _ = w.cmd.Process.Wait()
+}
+
+// restart starts the stopped worker again on its addresses and waits
+// until it is ready.
+func (w *workerProcess) restart(t testing.TB) {
+	t.Helper()
+	w.start(t)
+	w.waitReady(t)
 }
 
 // Two workers on one task queue; one is killed (SIGKILL) while 20
@@ -77,10 +109,7 @@ func TestTwoWorkersOneKilledDuringCreations(t *testing.T) {
 		ids[i] = id
 	}
 	// Every creation has passed its checks; most are in their steps now.
-	if err := workers[0].cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_, _ = workers[0].cmd.Process.Wait()
+	workers[0].stop(syscall.SIGKILL)
 	for i, id := range ids {
 		st := waitFor(t, c, id, 10*time.Minute, process.StateCompleted, process.StateFailed, process.StateNeedsAttention)
 		if st.State != process.StateCompleted {
@@ -169,5 +198,82 @@ func waitApprovals(t *testing.T, c *client.Client, id string, n int) {
 			t.Fatalf("%s never recorded %d approvals: %+v %v", id, n, st.Approvals, err)
 		case <-time.After(200 * time.Millisecond):
 		}
+	}
+}
+
+// Both workers of a queue restarted one after the other, the first as a
+// deploy stops it (SIGTERM), the second as a crash does (SIGKILL), while a
+// deletion waits out its grace period and a wiki request waits for its
+// second reviewer. Nothing is lost: the deletion drops the wiki once,
+// after its grace period, with a backup that restores; the approval given
+// before the restarts still counts, once; the one given through the
+// restarted worker while the other is down counts once; the first
+// approval's signed request sent again, to the other restarted worker, is
+// refused as a replay; the requested wiki is created.
+func TestBothWorkersRestartedDuringGracePeriodAndApproval(t *testing.T) {
+	queue := "wikiflow-rolling-" + randomHex(3)
+	workers := startWorkers(t, queue, 2)
+	c := crashClient(queue, 30*time.Second)
+	ctx := testContext(t, 8*time.Minute)
+	db, owner := liveWiki(t, "roll")
+	steward := newUser(t, "Steward", "steward")
+	deletion := approvedDeletion(t, c, db, owner, steward)
+	waitFor(t, c, deletion, time.Minute, process.StateGracePeriod)
+
+	requester := newUser(t, "Asker")
+	creators := []string{newUser(t, "CreatorA", "wikicreator"), newUser(t, "CreatorB", "wikicreator")}
+	wanted := uniqueDB("rollreq")
+	st, err := c.RequestWiki(ctx, client.CreateWikiRequest{Wiki: process.WikiSpec{DB: wanted, Sitename: "Rolling", Language: "en"}, Requester: requester}, "rolling restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	request := waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval).ID
+	approve := func(w *workerProcess, creator, comment string) hookCall {
+		call := signedCall("POST", "/v1/processes/"+request+"/actions", map[string]string{"action": "approve", "user": creator, "comment": comment})
+		call.base = "http://" + w.hook
+		if code, body := call.do(t); code != http.StatusAccepted {
+			t.Fatalf("approval by %s through %s: HTTP %d %v", creator, w.hook, code, body)
+		}
+		return call
+	}
+	first := approve(workers[0], creators[0], "before the restarts")
+	waitApprovals(t, c, request, 1)
+
+	workers[0].stop(syscall.SIGTERM)
+	workers[0].restart(t)
+	workers[1].stop(syscall.SIGKILL)
+	approve(workers[0], creators[1], "while the other worker is down")
+	workers[1].restart(t)
+	first.base = "http://" + workers[1].hook
+	if code, _ := first.do(t); code != http.StatusUnauthorized {
+		t.Fatalf("the first approval sent again to the other restarted worker: HTTP %d, want 401", code)
+	}
+	if st, err := c.Status(ctx, deletion); err != nil || st.State != process.StateGracePeriod {
+		t.Fatalf("the restarts did not fall inside the grace period: %s %v", st.State, err)
+	}
+
+	deleted := waitFor(t, c, deletion, 2*time.Minute, process.StateCompleted)
+	assertDeleted(t, db, deleted)
+	if s := deleted.Step(deletewiki.StepDropDatabase); s == nil || s.Attempts != 1 {
+		t.Fatalf("the drop step after the restarts: %+v", s)
+	}
+	done := waitFor(t, c, request, 5*time.Minute, process.StateCompleted)
+	accepted := map[string]int{}
+	for _, a := range done.Approvals {
+		if a.Accepted && a.Decision == process.DecisionApprove {
+			accepted[a.User]++
+		}
+	}
+	if len(accepted) != 2 || accepted[creators[0]] != 1 || accepted[creators[1]] != 1 {
+		t.Fatalf("accepted approvals by person: %v, want one each from %v: %+v", accepted, creators, done.Approvals)
+	}
+	if n := signalCount(t, request); n != 2 {
+		t.Fatalf("%d approval signals reached the request, want 2", n)
+	}
+	if done.Result[requestwiki.ResultCreateState] != string(process.StateCompleted) {
+		t.Fatalf("the requested wiki's creation ended %q", done.Result[requestwiki.ResultCreateState])
+	}
+	if si, err := deps.API.SiteInfo(ctx, wanted); err != nil || si.SiteName != "Rolling" {
+		t.Fatalf("the requested wiki does not answer: %+v %v", si, err)
 	}
 }

@@ -41,6 +41,13 @@ type StepDef struct {
 	// Undo names the activity (same contract as the step's) that reverts a
 	// succeeded step when the process is aborted. Empty: nothing to revert.
 	Undo string `json:"undo,omitempty"`
+	// Local runs the step as a local activity: in the worker that runs the
+	// workflow task, with no round trip through the server before and
+	// after it (a marker in the history instead of activity events). For
+	// short steps (a few database statements, an API call) the round trip
+	// costs more than the work. A local step has no heartbeat; its retries
+	// and budget are the same as an activity's.
+	Local bool `json:"local,omitempty"`
 }
 
 // RetryDef is the Temporal retry policy of a step. Zero fields take the
@@ -148,6 +155,9 @@ func (d Definition) Validate() error {
 		}
 		if s.StartToClose < 0 || s.Heartbeat < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaximumInterval < 0 || s.Retry.Budget < 0 {
 			bad("step %q has a negative duration", s.Name)
+		}
+		if s.Local && s.Heartbeat > 0 {
+			bad("step %q: a local step cannot heartbeat", s.Name)
 		}
 		if s.Retry.MaximumAttempts < 0 || (s.Retry.BackoffCoefficient != 0 && s.Retry.BackoffCoefficient < 1) {
 			bad("step %q: maximum attempts must be >= 0 and backoff coefficient 0 or >= 1", s.Name)

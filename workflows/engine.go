@@ -280,7 +280,12 @@ func (e *engine) launch(ctx workflow.Context, i int) {
 	e.launches[i]++
 	e.running++
 	opts := stepOptions(def, fmt.Sprintf("%s#%d", def.Name, e.launches[i]), def.Name)
-	future := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, e.stepInput(def))
+	var future workflow.Future
+	if def.Local {
+		future = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), def.Activity, e.stepInput(def))
+	} else {
+		future = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, e.stepInput(def))
+	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var res process.StepResult
 		err := future.Get(ctx, &res)
@@ -506,6 +511,15 @@ func stepOptions(def process.StepDef, id, summary string) workflow.ActivityOptio
 	}
 }
 
+// localOptions are a local step's options: the same timeouts, retries
+// and summary as the activity it would otherwise be.
+func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+	return workflow.LocalActivityOptions{
+		StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
+		RetryPolicy: o.RetryPolicy, Summary: o.Summary,
+	}
+}
+
 // errorText is the part of an activity error a person needs to read.
 func errorText(err error) string {
 	var app *temporal.ApplicationError
@@ -518,6 +532,13 @@ func errorText(err error) string {
 		return "timed out: " + timeout.TimeoutType().String()
 	case errors.As(err, &canceled):
 		return "cancelled"
+	}
+	// A local activity's plain error is not converted to an application
+	// error before it reaches the workflow: its own text, without the
+	// activity wrapper's.
+	var act *temporal.ActivityError
+	if errors.As(err, &act) && errors.Unwrap(act) != nil {
+		return errors.Unwrap(act).Error()
 	}
 	return err.Error()
 }

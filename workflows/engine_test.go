@@ -462,3 +462,48 @@ func TestCancelCountsAsAbort(t *testing.T) {
 		t.Errorf("state %s, import %s", st.State, st.Step("import").State)
 	}
 }
+
+// Local steps run in the workflow task's worker with the same graph,
+// retries, failure handling and retry-by-a-person as activity steps.
+func TestLocalStepsRunLikeActivitySteps(t *testing.T) {
+	f := engineFarm("import")
+	f.Hook("flaky", func() error { return errors.New("temporary outage") }) // retryable
+	local := func(s process.StepDef) process.StepDef { s.Local = true; return s }
+	def := definition(24*time.Hour,
+		local(step("db", true)),
+		local(step("import", false, "db")),
+		local(step("flaky", false)),
+		step("rebuild", false, "import"))
+	env := workflowtest.NewProcessEnv(t, f, def)
+	var u *workflowtest.Upd
+	env.RegisterDelayedCallback(func() {
+		st := workflowtest.QueryStatus(t, env)
+		workflowtest.WantStepStates(t, st, map[string]process.StepState{"db": "succeeded", "import": "failed", "rebuild": "blocked", "flaky": "failed"})
+		repair(f, "import")
+		u = workflowtest.Update(env, process.UpdateRetryStep, "retry-1", process.RetryRequest{User: "steward", Step: "import"})
+	}, 10*time.Minute)
+	runDef(env, def)
+
+	res := result(t, env)
+	if u.Rejected != nil || u.Err != nil || !u.Done {
+		t.Fatalf("retry update: rejected %v failed %v done %v", u.Rejected, u.Err, u.Done)
+	}
+	workflowtest.WantStepStates(t, res.Status, map[string]process.StepState{"db": "succeeded", "import": "succeeded", "rebuild": "succeeded", "flaky": "failed"})
+	if f.Called("flaky") != 2 {
+		t.Errorf("the local step flaky ran %d times, want its retry policy's 2", f.Called("flaky"))
+	}
+	if s := res.Status.Step("flaky"); s.Error != "temporary outage" {
+		t.Errorf("flaky's error %q", s.Error)
+	}
+	if n := res.Status.Step("import").Attempts; n != 2 {
+		t.Errorf("import attempts %d, want 2 (two launches)", n)
+	}
+}
+
+func TestLocalStepCannotHeartbeat(t *testing.T) {
+	s := step("schema", true)
+	s.Local, s.Heartbeat = true, 10*time.Second
+	if err := definition(time.Hour, s).Validate(); err == nil || !strings.Contains(err.Error(), "local step cannot heartbeat") {
+		t.Fatalf("a local step with a heartbeat: %v", err)
+	}
+}

@@ -12,6 +12,7 @@ const (
 	NameSourceSQLFile        = "SourceSQLFile"
 	NameRunMaintenanceScript = "RunMaintenanceScript"
 	NameCheckRights          = "CheckRights"
+	NameOwnWiki              = "OwnWiki"
 )
 
 // Register puts the activities every process shares on a worker, each

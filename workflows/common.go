@@ -18,18 +18,37 @@ import (
 // the process's activity budget (see OneOffOptions): an outage is waited
 // out instead of failing or refusing the request.
 func ActivityCtx(ctx workflow.Context, summary string) workflow.Context {
-	return workflow.WithActivityOptions(ctx, OneOffOptions(ctx, summary, time.Minute,
-		&temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10}))
+	return workflow.WithActivityOptions(ctx, OneOffOptions(ctx, summary, time.Minute, defaultOneOffRetry))
 }
 
 // CheckRight asks MediaWiki, through the CheckRights activity, whether user
 // holds right on wiki now.
 func CheckRight(ctx workflow.Context, summary, user, wiki string, right process.Right) (process.AuthorizeResult, error) {
-	var f *activities.Farm
 	var res process.AuthorizeResult
-	err := workflow.ExecuteActivity(ActivityCtx(ctx, summary), f.CheckRights,
+	err := RunCheck(ctx, OneOffOptions(ctx, summary, time.Minute, defaultOneOffRetry), activities.NameCheckRights,
 		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []process.Right{right}}).Get(ctx, &res)
 	return res, err
+}
+
+// defaultOneOffRetry is a one-off activity's retry policy in processes
+// recorded before retry budgets.
+var defaultOneOffRetry = &temporal.RetryPolicy{InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10}
+
+// localChecks names the version from which the short checks a caller waits
+// for (a request's validation, taking the wiki's ownership, a person's
+// rights) run as local activities: in the worker running the workflow task,
+// without a round trip through the server before and after (a marker in
+// the history instead of activity events). Recorded histories keep their
+// activities.
+const localChecks = "local-checks"
+
+// RunCheck runs the registered activity name with opts: as a local
+// activity from the local-checks version on, as an activity before.
+func RunCheck(ctx workflow.Context, opts workflow.ActivityOptions, name string, in any) workflow.Future {
+	if workflow.GetVersion(ctx, localChecks, workflow.DefaultVersion, 1) >= 1 {
+		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), name, in)
+	}
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, in)
 }
 
 // identityChange names the version from which processes ask MediaWiki who
@@ -126,8 +145,8 @@ func OwnsWikis(ctx workflow.Context) bool {
 // OwnWiki makes this process the wiki's one owner; when another open
 // process owns it the request is refused, naming that process.
 func OwnWiki(ctx workflow.Context, st *process.Status, wiki, kind string) error {
-	var f *activities.Farm
-	err := workflow.ExecuteActivity(ActivityCtx(ctx, "own "+wiki), f.OwnWiki, activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
+	err := RunCheck(ctx, OneOffOptions(ctx, "own "+wiki, time.Minute, defaultOneOffRetry), activities.NameOwnWiki,
+		activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
 	if why, ok := IsRefusal(err); ok {
 		return Refuse(st, "%s", why)
 	}

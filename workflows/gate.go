@@ -331,10 +331,10 @@ func (g *Gate) Holds(ctx workflow.Context, user, wiki string, right process.Righ
 // Check asks MediaWiki who user is and whether they hold right on wiki now.
 func (g *Gate) Check(ctx workflow.Context, user, wiki string, right process.Right) (process.AuthorizeResult, error) {
 	// A decision: its sender may be waiting for the answer (decide update).
-	actx := workflow.WithActivityOptions(ctx, decisionOptions(ctx, "check "+string(right)+" of "+user, 30*time.Second,
-		&temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second}))
+	opts := decisionOptions(ctx, "check "+string(right)+" of "+user, 30*time.Second,
+		&temporal.RetryPolicy{MaximumAttempts: 5, InitialInterval: time.Second})
 	var res process.AuthorizeResult
-	err := workflow.ExecuteActivity(actx, g.policy.Authorize, process.AuthorizeInput{
+	err := RunCheck(ctx, opts, g.policy.Authorize, process.AuthorizeInput{
 		User: user, Wiki: wiki, AnyRight: []process.Right{right},
 	}).Get(ctx, &res)
 	if err != nil {

@@ -55,23 +55,27 @@ type ExtraStep struct {
 
 // CreateWikiDefinition is the step graph of wiki creation. The critical path
 // is create-database -> schema -> register; rights, main page and storage
-// are optional and independent; notify waits for those three.
+// are optional and independent; notify waits for those three. Every step
+// but the schema is short (a few statements, an API call, a directory) and
+// runs as a local step: its server round trips cost more than its work. The
+// schema stays an activity, heartbeating its progress so that a retry after
+// a crash resumes where it was.
 func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 	quick := process.TransientRetry(o.RetryBudget)
 	steps := []process.StepDef{
-		{Name: StepCreateDatabase, Activity: NameCreateDatabase, Critical: true,
+		{Name: StepCreateDatabase, Activity: NameCreateDatabase, Critical: true, Local: true,
 			Retry: quick, StartToClose: time.Minute, Undo: NameDropDatabase},
 		{Name: StepSchema, Activity: NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
 			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 10 * time.Second},
-		{Name: StepRegister, Activity: NameRegisterWiki, Critical: true, Requires: []string{StepSchema},
+		{Name: StepRegister, Activity: NameRegisterWiki, Critical: true, Requires: []string{StepSchema}, Local: true,
 			Retry: quick, StartToClose: time.Minute, Undo: NameUnregisterWiki},
-		{Name: StepRights, Activity: NameGrantRequesterRights, Requires: []string{StepRegister},
+		{Name: StepRights, Activity: NameGrantRequesterRights, Requires: []string{StepRegister}, Local: true,
 			Retry: quick, StartToClose: 2 * time.Minute},
-		{Name: StepMainPage, Activity: NameCreateMainPage, Requires: []string{StepRegister},
+		{Name: StepMainPage, Activity: NameCreateMainPage, Requires: []string{StepRegister}, Local: true,
 			Retry: quick, StartToClose: 2 * time.Minute},
-		{Name: StepStorage, Activity: NameCreateStorage, Requires: []string{StepRegister},
+		{Name: StepStorage, Activity: NameCreateStorage, Requires: []string{StepRegister}, Local: true,
 			Retry: quick, StartToClose: time.Minute, Undo: NameRemoveStorage},
-		{Name: StepNotify, Activity: NameNotifyCreated, Requires: []string{StepRights, StepMainPage, StepStorage},
+		{Name: StepNotify, Activity: NameNotifyCreated, Requires: []string{StepRights, StepMainPage, StepStorage}, Local: true,
 			Retry: quick, StartToClose: time.Minute},
 	}
 	for _, extra := range o.ExtraSteps {
@@ -120,7 +124,6 @@ type CreateWikiResult struct {
 // workflow completed in the state refused, and the requester is the name
 // MediaWiki gives their account.
 func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, error) {
-	var f *Activities
 	byPerson := workflows.KnowsPeople(ctx)
 	owner := workflows.OwnsWikis(ctx)
 	st := &process.Status{
@@ -142,9 +145,9 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 	}
 	// An outage during validation is waited out (the activity budget), so
 	// it never fails or refuses a valid request.
-	vctx := workflow.WithActivityOptions(ctx, workflows.OneOffOptions(ctx, StepValidate, time.Minute, &temporal.RetryPolicy{
+	vopts := workflows.OneOffOptions(ctx, StepValidate, time.Minute, &temporal.RetryPolicy{
 		InitialInterval: time.Second, MaximumInterval: 30 * time.Second, MaximumAttempts: 10,
-	}))
+	})
 	check := process.StepInput{
 		ProcessID: st.ID,
 		Kind:      KindCreateWiki,
@@ -156,7 +159,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		check.Params = map[string]string{activities.ParamCentralWiki: in.Definition.Authorize.Wiki}
 	}
 	var valid process.StepResult
-	err = workflow.ExecuteActivity(vctx, f.ValidateWiki, check).Get(ctx, &valid)
+	err = workflows.RunCheck(ctx, vopts, NameValidateWiki, check).Get(ctx, &valid)
 	if err != nil {
 		if why, ok := workflows.IsRefusal(err); byPerson && ok {
 			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)

@@ -13,12 +13,22 @@ import (
 )
 
 // Decide sends approve, decline or cancel to a process's approval gate and
-// returns the status after it.
+// returns the status the decision left, from the update's answer: one
+// round trip. A worker from before that answer carried the status is asked
+// for it.
 func (c *Client) Decide(ctx context.Context, id string, action process.Decision, user, comment string) (process.Status, error) {
-	if _, err := c.update(ctx, id, process.UpdateDecide, process.DecideRequest{Action: action, User: user, Comment: comment}); err != nil {
+	v, err := c.update(ctx, id, process.UpdateDecide, process.DecideRequest{Action: action, User: user, Comment: comment})
+	if err != nil {
 		return process.Status{}, err
 	}
-	return c.Status(ctx, id)
+	var d process.Decided
+	if err := v.Get(&d); err != nil {
+		return process.Status{}, err
+	}
+	if d.Status == nil {
+		return c.Status(ctx, id)
+	}
+	return *d.Status, nil
 }
 
 // Retry asks a process to run a failed step again on behalf of user. The

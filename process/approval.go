@@ -84,6 +84,14 @@ type ApprovalRecord struct {
 	Time     time.Time `json:"time"`
 }
 
+// Decided is the decide update's answer: the decision's record (its
+// fields at the top level, as the update answered before) and the
+// process's status as the decision left it.
+type Decided struct {
+	ApprovalRecord
+	Status *Status `json:"status,omitempty"`
+}
+
 // States of processes with people in them, beside the engine's.
 const (
 	StateWaitingApproval State = "waiting-approval"

@@ -26,7 +26,7 @@ type Gate struct {
 	st        *process.Status
 	mu        workflow.Mutex
 	outcome   process.State                                                                 // "" while open
-	inbox     *Inbox[process.DecisionSignal, process.DecideRequest, process.ApprovalRecord] // the decide update and the decision signals
+	inbox     *Inbox[process.DecisionSignal, process.DecideRequest, process.Decided] // the decide update and the decision signals
 	// byPerson: the gate knows who people are (the requester's central id
 	// was resolved before it opened). Each person's latest accepted
 	// decision is in votes, the index of its record in latest. Gates of
@@ -52,7 +52,7 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 		mu: workflow.NewMutex(ctx), approvals: map[string]bool{}, declines: map[string]bool{},
 		votes: map[int]process.Decision{}, latest: map[int]int{}, tally: map[process.Decision]int{},
 	}
-	g.inbox = &Inbox[process.DecisionSignal, process.DecideRequest, process.ApprovalRecord]{
+	g.inbox = &Inbox[process.DecisionSignal, process.DecideRequest, process.Decided]{
 		Update:  process.UpdateDecide,
 		Signals: []string{process.SignalApprove, process.SignalDecline, process.SignalCancel},
 		FromSignal: func(signal string, d process.DecisionSignal) process.DecideRequest {
@@ -67,12 +67,15 @@ func NewGate(ctx workflow.Context, policy process.ApprovalPolicy, wiki string, r
 			}
 			return nil
 		},
-		Decide: func(ctx workflow.Context, r process.DecideRequest) (process.ApprovalRecord, error) {
+		Decide: func(ctx workflow.Context, r process.DecideRequest) (process.Decided, error) {
 			rec := g.decide(ctx, r)
 			if !rec.Accepted {
-				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+				return process.Decided{ApprovalRecord: rec}, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
 			}
-			return rec, nil
+			// The status as the decision left it, so that the sender needs
+			// no second round trip to show it.
+			st := *g.st
+			return process.Decided{ApprovalRecord: rec, Status: &st}, nil
 		},
 		Late: func(ctx workflow.Context, r process.DecideRequest) {
 			g.record(ctx, process.ApprovalRecord{User: r.User, Decision: r.Action, Reason: g.ClosedReason(), Comment: r.Comment})

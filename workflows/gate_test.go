@@ -42,8 +42,9 @@ func TestGateQuorumOfDistinctApprovers(t *testing.T) {
 	res := workflowtest.RunGate(t, env, workflowtest.GateInput{Policy: workflowtest.GatePolicy()})
 
 	workflowtest.WantAccepted(t, "alice's approval", first)
-	if r, ok := first.Result.(process.ApprovalRecord); !ok || !r.Accepted || r.User != "alice" || r.Comment != "fine" {
-		t.Errorf("update result %#v", first.Result)
+	if r, ok := first.Result.(process.Decided); !ok || !r.Accepted || r.User != "alice" || r.Comment != "fine" ||
+		r.Status == nil || len(r.Status.Approvals) != 1 || r.Status.State != process.StateWaitingApproval {
+		t.Errorf("update result %#v: want alice's record and the status it left (one approval, still waiting)", first.Result)
 	}
 	if res.Outcome != process.StateApproved || res.Status.State != process.StateApproved {
 		t.Fatalf("outcome %s, want approved", res.Outcome)

@@ -128,8 +128,12 @@ type Worker struct {
 	// StickyCacheSize is how many workflows the worker keeps in memory
 	// between their tasks (the SDK's sticky cache, one per process: the
 	// first worker created sets it). A workflow pushed out is replayed from
-	// its history at its next task. The SDK's default.
-	StickyCacheSize int `mapstructure:"sticky_cache_size" default:"10000" check:"at_least_one"`
+	// its history at its next task. A waiting wiki request holds about
+	// 120 KB in the cache (measured by `make bench`): the SDK's default of
+	// 10,000 took a worker to 964 MB with 10,000 open requests, 1,000 keeps
+	// it under 200 MB, and a replayed decision costs about what a cached
+	// one does (docs/performance.md).
+	StickyCacheSize int `mapstructure:"sticky_cache_size" default:"1000" check:"at_least_one"`
 	// MaxConcurrentWorkflowTasks and MaxConcurrentActivities bound the
 	// workflow tasks and activities the worker executes at once (the SDK's
 	// defaults; the SDK refuses 1 workflow task).

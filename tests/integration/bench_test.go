@@ -10,11 +10,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"go.temporal.io/sdk/activity"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
@@ -47,6 +49,17 @@ func report(b *testing.B, name string, d []time.Duration, base time.Duration) ti
 	return p50
 }
 
+// installDBServer is the server of cluster c1, where WikiFlow creates the
+// wikis, as install.php takes it: host:port, or the bare host on MariaDB's
+// default port (as farm/bin/stack's db_server).
+func installDBServer(b *testing.B) string {
+	dsn, err := mysql.ParseDSN(deps.Config.Database.Clusters["c1"])
+	if err != nil {
+		b.Fatal(err)
+	}
+	return strings.TrimSuffix(dsn.Addr, ":3306")
+}
+
 // installWiki runs MediaWiki's own installer into a new database, the way a
 // farm without WikiFlow creates a wiki.
 func installWiki(b *testing.B, db string) time.Duration {
@@ -54,9 +67,9 @@ func installWiki(b *testing.B, db string) time.Duration {
 	pw := filepath.Join(dir, "admin")
 	_ = os.WriteFile(pw, []byte("Bench-admin-"+randomHex(8)), 0o600)
 	cmd := exec.Command("php", filepath.Join(deps.Config.MediaWiki.InstallPath, "maintenance", "install.php"),
-		"--dbtype=mysql", "--dbserver=127.0.0.1", "--dbname="+db, "--dbuser=wikiflow",
+		"--dbtype=mysql", "--dbserver="+installDBServer(b), "--dbname="+db, "--dbuser=wikiflow",
 		"--dbpassfile="+config.Abs(deps.Config.Database.PasswordFile), "--passfile="+pw, "--lang=en",
-		"--server=http://"+db+".localhost:8080", "--confpath="+dir, "Bench "+db, "BenchAdmin")
+		"--server="+wikiURL(db), "--confpath="+dir, "Bench "+db, "BenchAdmin")
 	env := []string{}
 	for _, kv := range os.Environ() {
 		if len(kv) < 15 || kv[:15] != "MW_CONFIG_FILE=" {

@@ -16,11 +16,12 @@ import (
 )
 
 // artifactDir is where tests leave files for people to look at
-// (WIKIFLOW_ARTIFACTS, default .stack/artifacts).
+// (WIKIFLOW_ARTIFACTS, default artifacts/ in the stack's state folder:
+// .stack-test/artifacts under `make test`).
 func artifactDir(t *testing.T) string {
 	dir := os.Getenv("WIKIFLOW_ARTIFACTS")
 	if dir == "" {
-		dir = filepath.Join(repoRoot, ".stack", "artifacts")
+		dir = filepath.Join(stateDir(), "artifacts")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -84,7 +85,7 @@ func TestBrowserApproveOnSpecialProcesses(t *testing.T) {
 	waitFor(t, cli, st.ID, time.Minute, process.StateWaitingApproval)
 
 	ctx := browser(t)
-	base := "http://" + db + ".localhost:8080/index.php?title="
+	base := wikiURL(db) + "/index.php?title="
 	page := base + "Special:Processes/" + st.ID
 	approve := `button[name="wfaction"][value="approve"]`
 	err = chromedp.Run(ctx,

@@ -19,6 +19,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
@@ -29,10 +30,11 @@ import (
 // test restores the stack when it ends, failed or not, and writes its
 // figures to faults.txt in the artifact directory.
 
-// stateDir is the stack's state folder, as farm/bin/stack computes it.
+// stateDir is the stack's state folder, as farm/bin/stack computes it
+// (`make test` sets WIKIFLOW_STATE_DIR to its own instance's, .stack-test).
 func stateDir() string {
 	if d := os.Getenv("WIKIFLOW_STATE_DIR"); d != "" {
-		return d
+		return config.Abs(d)
 	}
 	return filepath.Join(repoRoot, ".stack")
 }

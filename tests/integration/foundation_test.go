@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -49,8 +50,12 @@ func TestInspectUnknownWikiFailsPermanently(t *testing.T) {
 
 // The farm serves only registered wikis.
 func TestUnregisteredHostGets404(t *testing.T) {
-	req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:8080/api.php?action=query&meta=siteinfo&format=json", nil)
-	req.Host = "nosuchwiki.localhost:8080"
+	u, err := url.Parse(wikiURL("nosuchwiki"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodGet, "http://"+farmAddr()+"/api.php?action=query&meta=siteinfo&format=json", nil)
+	req.Host = u.Host
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -472,13 +472,9 @@ func startFarmPHP(t *testing.T, hookURL, secret string) string {
 	t.Helper()
 	addr := freeAddress(t)
 	_, port, _ := net.SplitHostPort(addr)
-	state := os.Getenv("WIKIFLOW_STATE_DIR")
-	if state == "" {
-		state = filepath.Join(repoRoot, ".stack")
-	}
 	cmd := exec.Command("php", "-S", addr, "-t", deps.Config.MediaWiki.InstallPath)
 	cmd.Env = append(os.Environ(), "MW_CONFIG_FILE="+filepath.Join(repoRoot, "farm/mediawiki/LocalSettings.php"),
-		"WIKIFLOW_STATE_DIR="+state, "WIKIFLOW_MW_PORT="+port, "WIKIFLOW_HOOK_URL="+hookURL, "WIKIFLOW_HOOK_SECRET="+secret)
+		"WIKIFLOW_STATE_DIR="+stateDir(), "WIKIFLOW_MW_PORT="+port, "WIKIFLOW_HOOK_URL="+hookURL, "WIKIFLOW_HOOK_SECRET="+secret)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

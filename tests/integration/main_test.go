@@ -2,8 +2,12 @@
 
 // Package integration tests WikiFlow against the real stack started by
 // `make test`: a Temporal dev server, MariaDB and the MediaWiki farm served
-// by PHP. Nothing here is mocked. Each run uses its own task queue, so a
-// worker started by `make run` never takes these tests' work.
+// by PHP. Nothing here is mocked. `make test` runs them on a farm instance
+// of their own (state folder .stack-test, ports of its own: the Makefile's
+// TEST_* variables), beside the one `make run` uses, and gives them its
+// settings through `farm/bin/stack env`: every address, port and state file
+// comes from the configuration or from the stack's variables. Each run also
+// uses its own task queue.
 package integration
 
 import (
@@ -17,6 +21,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,7 +94,8 @@ func setup(m *testing.M) int {
 	// The wikis' hook endpoint, on its usual address, feeding this run's worker.
 	_, stopHook, err := serveHook(cfg.Hook.Address)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "hook endpoint on %s: %v (is a worker from `make run` still running?)\n", cfg.Hook.Address, err)
+		fmt.Fprintf(os.Stderr, "hook endpoint on %s: %v (another test run, or a worker of the stack this run points at,"+
+			" holds it; `make test` runs on its own instance, whose settings `farm/bin/stack env` prints)\n", cfg.Hook.Address, err)
 		return 1
 	}
 	defer stopHook()
@@ -146,6 +152,12 @@ func createDatabase(t *testing.T, ctx context.Context, name string) (drop func()
 			t.Logf("dropping %s: %v", name, err)
 		}
 	}
+}
+
+// wikiURL is a wiki's base URL on the farm (mediawiki.url_pattern), the
+// port included: http://<db>.localhost:<port>.
+func wikiURL(db string) string {
+	return strings.ReplaceAll(deps.Config.MediaWiki.URLPattern, "{wiki}", db)
 }
 
 func randomHex(n int) string {

@@ -219,7 +219,7 @@ func (p prometheus) until(t *testing.T, q, want string, ok func(float64) bool) {
 }
 
 // recordScrape writes the size of one scrape and the worker's memory to
-// .stack/artifacts/metrics.txt.
+// metrics.txt in the artifact directory (.stack-test/artifacts under `make test`).
 func recordScrape(t *testing.T, addr string) {
 	t.Helper()
 	resp, err := http.Get("http://" + addr + "/metrics")

@@ -4,14 +4,17 @@
 #   make unit  - only the unit and replay tests (with -race); needs no stack
 #   make run-cluster - the stack in cluster mode (PostgreSQL, the real Temporal server, its Web UI)
 #                and two workers in the foreground (docs/cluster.md)
-# Both are safe to re-run. `make stop` stops the stack.
+# Both are safe to re-run. `make stop` stops the stack. `make test` and `make bench` run on a
+# farm instance of their own (.stack-test, the TEST_* ports below) and leave `make run`'s alone;
+# `make stop-test` stops that one (`make stack-test`, `make status-test`).
 
 SHELL := /bin/bash
 GO ?= go
 STACK := farm/bin/stack
 BIN := bin
 
-.PHONY: run stack stop status test test-dev test-cluster unit bench build vet clean run-cluster stack-cluster
+.PHONY: run stack stop status test test-dev test-cluster unit bench build vet clean run-cluster stack-cluster \
+	stack-test stop-test status-test
 
 build:
 	$(GO) build -o $(BIN)/worker ./worker
@@ -69,6 +72,34 @@ lint: vet
 # against the real stack.
 INTEGRATION := ./tests/integration/
 
+# The test instance: the integration tests and the benchmarks run on a farm of
+# their own, beside the one `make run` uses (a worker of `make run` keeps its
+# ports and its processes; a test never stops it). Its state folder is
+# .stack-test; its ports clash with nothing of the default stack in either mode
+# (3306, 5432, 7233 with the cluster server's 7234, 7235, 7239, 7243 and
+# 6933-6939, 8080, 8233, the workers' 8091-8094), nor with the second-checkout
+# example in README (13306, 17233...), and lie below the kernel's ephemeral
+# range (32768-60999), so no free port a test asks for can take one of them.
+# In cluster mode the Temporal server also takes 27234, 27235, 27239, 27243 and
+# 26933-26939; MediaWiki calls the hook on TEST_WORKER_PORT + 1 (28092).
+TEST_STATE := $(CURDIR)/.stack-test
+TEST_DB_PORT := 23306
+TEST_TEMPORAL_PORT := 27233
+TEST_UI_PORT := 28233
+TEST_MW_PORT := 28080
+TEST_PG_PORT := 25432
+TEST_WORKER_PORT := 28091
+TEST_ENV := WIKIFLOW_STATE_DIR=$(TEST_STATE) WIKIFLOW_DB_PORT=$(TEST_DB_PORT) \
+	WIKIFLOW_TEMPORAL_PORT=$(TEST_TEMPORAL_PORT) WIKIFLOW_UI_PORT=$(TEST_UI_PORT) \
+	WIKIFLOW_MW_PORT=$(TEST_MW_PORT) WIKIFLOW_PG_PORT=$(TEST_PG_PORT) WIKIFLOW_WORKER_PORT=$(TEST_WORKER_PORT)
+TEST_STACK := $(TEST_ENV) $(STACK)
+# Put before `go test`: the test instance's variables, then the worker settings
+# `stack env` prints for its ports and state folder (config.Load reads them, and
+# the scripts and worker processes the tests start inherit them).
+TEST_GOENV := export $(TEST_ENV) && eval "$$($(STACK) env)" &&
+# Where the tests leave files for people (WIKIFLOW_ARTIFACTS moves them).
+TEST_ARTIFACTS := $${WIKIFLOW_ARTIFACTS:-$(TEST_STATE)/artifacts}
+
 # The race detector needs cgo and a C compiler; install gcc if it is missing.
 unit:
 	@command -v gcc >/dev/null || { echo "gcc: missing (the race detector needs it): installing"; \
@@ -77,31 +108,42 @@ unit:
 		{ apt-get update >/dev/null && apt-get install -y --no-install-recommends gcc libc6-dev; }; }
 	$(GO) test -count=1 -race -timeout 20m ./...
 
-# The stack for tests uses MariaDB's throwaway durability flags when the
-# tests start it (they only apply when MariaDB is not running yet). The
-# integration suite runs twice: on the dev server, then in cluster mode
-# (the real Temporal server on PostgreSQL, docs/cluster.md), where its
-# fault tests restart the cluster's services; the dev stack is up again
-# at the end.
+# The test instance uses MariaDB's throwaway durability flags (they only
+# apply when MariaDB is not running yet). The integration suite runs twice:
+# on the dev server, then in cluster mode (the real Temporal server on
+# PostgreSQL, docs/cluster.md), where its fault tests restart the cluster's
+# services; the test instance is back on the dev server at the end. Every
+# `stack` call here and in the tests (they inherit TEST_ENV) acts on the
+# test instance only.
 test: vet unit test-dev test-cluster
 
 test-dev:
 	farm/bin/install-browser
 	farm/bin/install-prometheus
-	@if $(STACK) status 2>/dev/null | grep -q '^mode: cluster'; then $(STACK) down; fi
-	WIKIFLOW_FAST_DB=1 $(STACK) up
-	$(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)
-	@cat .stack/artifacts/hostile-input.txt 2>/dev/null || true
+	@if $(TEST_STACK) status 2>/dev/null | grep -q '^mode: cluster'; then $(TEST_STACK) down; fi
+	WIKIFLOW_FAST_DB=1 $(TEST_STACK) up
+	$(TEST_GOENV) $(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)
+	@cat "$(TEST_ARTIFACTS)/hostile-input.txt" 2>/dev/null || true
 
 test-cluster:
-	$(STACK) down
-	WIKIFLOW_CLUSTER=1 WIKIFLOW_FAST_DB=1 $(STACK) up
-	WIKIFLOW_CLUSTER=1 $(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION); \
-		status=$$?; $(STACK) down && WIKIFLOW_FAST_DB=1 $(STACK) up && exit $$status
+	$(TEST_STACK) down
+	WIKIFLOW_CLUSTER=1 WIKIFLOW_FAST_DB=1 $(TEST_STACK) up
+	($(TEST_GOENV) WIKIFLOW_CLUSTER=1 $(GO) test -count=1 -tags integration -timeout 60m $(INTEGRATION)); \
+		status=$$?; $(TEST_STACK) down && WIKIFLOW_FAST_DB=1 $(TEST_STACK) up && exit $$status
 
 bench:
-	WIKIFLOW_FAST_DB=1 $(STACK) up
-	$(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m $(INTEGRATION)
+	WIKIFLOW_FAST_DB=1 $(TEST_STACK) up
+	$(TEST_GOENV) $(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m $(INTEGRATION)
+
+# The test instance by hand: start it as the tests do, stop it, show it.
+stack-test:
+	WIKIFLOW_FAST_DB=1 $(TEST_STACK) up
+
+stop-test:
+	$(TEST_STACK) down
+
+status-test:
+	$(TEST_STACK) status
 
 clean:
 	rm -rf $(BIN)

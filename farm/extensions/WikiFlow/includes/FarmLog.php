@@ -3,7 +3,7 @@
 namespace MediaWiki\Extension\WikiFlow;
 
 /**
- * The Special:Log types and actions WikiFlow writes (maintenance/addLogEntry.php).
+ * The Special:Log types and actions WikiFlow writes (FarmLogWriter: the API module and the script).
  *
  * The type names are CreateWiki's ('farmer', on the central wiki) and ManageWiki's ('managewiki'),
  * so that a farm that also runs those extensions reads one farmer log and one managewiki log, and

@@ -213,8 +213,13 @@ func assertDeleted(t *testing.T, db string, st process.Status) {
 	scratch := "restore" + randomHex(4)
 	defer createDatabase(t, ctx, scratch)()
 	server, _ := deps.Clusters.Server("c1")
-	cmd := exec.Command("mariadb", "-h127.0.0.1", "-uwikiflow", scratch)
-	cmd.Env = append(os.Environ(), "MYSQL_PWD="+deps.Config.Database.Password)
+	// The cluster's server as its DSN gives it (the stack's port included).
+	conn, err := deps.Clusters.ToolConnection("c1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("mariadb", append(append([]string{"--no-defaults"}, conn.Args...), scratch)...)
+	cmd.Env = append(os.Environ(), conn.Env())
 	cmd.Stdin = strings.NewReader(string(b))
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("restoring the backup: %v %s", err, out)

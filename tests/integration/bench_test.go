@@ -270,3 +270,55 @@ func BenchmarkEngineOverhead(b *testing.B) {
 func startOpts(queue string) tclient.StartWorkflowOptions {
 	return tclient.StartWorkflowOptions{TaskQueue: queue, ID: "bench-" + randomHex(6)}
 }
+
+// BenchmarkDecision: a steward's approval of a restricted setting change
+// (the decide update: the steward's rights asked of MediaWiki, the decision
+// recorded, the status it left returned) against its baseline, a bare
+// MediaWiki rights query (list=users, groups and rights, through the
+// worker's own session) for the same steward, interleaved.
+func BenchmarkDecision(b *testing.B) {
+	n := 2 * benchN()
+	ctx := context.Background()
+	steward := newUser(b, "Steward", "steward")
+	var ids []string
+	for range n {
+		db, owner := createdWikiFor(b, "dec")
+		st, err := cli.ChangeSetting(ctx, db, "wgMaxArticleSize", "2000", owner, "benchmark")
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, st.ID)
+	}
+	central := deps.Config.MediaWiki.CentralWiki
+	var bare, decision []time.Duration
+	for _, id := range ids {
+		for st, err := cli.Status(ctx, id); err != nil || st.State != process.StateWaitingApproval; st, err = cli.Status(ctx, id) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		t0 := time.Now()
+		if u, err := deps.API.User(ctx, central, steward); err != nil || !u.InGroup("steward") {
+			b.Fatalf("rights query: %+v %v", u, err)
+		}
+		bare = append(bare, time.Since(t0))
+		t0 = time.Now()
+		st, err := cli.Decide(ctx, id, process.DecisionApprove, steward, "")
+		if err != nil || len(st.Approvals) != 1 || !st.Approvals[0].Accepted {
+			b.Fatalf("decision on %s: %v %+v", id, err, st.Approvals)
+		}
+		decision = append(decision, time.Since(t0))
+	}
+	fmt.Println()
+	base := report(b, "rights query (baseline)", bare, 0)
+	report(b, "decision (decide update)", decision, base)
+	fmt.Printf("%-34s p99 %s against %s: %.2fx\n", "", percentile(decision, 0.99).Round(time.Millisecond),
+		percentile(bare, 0.99).Round(time.Millisecond), float64(percentile(decision, 0.99))/float64(percentile(bare, 0.99)))
+}
+
+// createdWikiFor creates a wiki named prefix and a random part through the
+// worker for a new owner and waits for it: its name and owner.
+func createdWikiFor(b *testing.B, prefix string) (db, owner string) {
+	ctx := context.Background()
+	owner, db = newUser(b, "Owner"), uniqueDB(prefix)
+	createTimed(b, ctx, owner, db, nil)
+	return db, owner
+}

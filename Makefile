@@ -133,7 +133,7 @@ test-cluster:
 
 bench:
 	WIKIFLOW_FAST_DB=1 $(TEST_STACK) up
-	$(TEST_GOENV) $(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x -timeout 60m $(INTEGRATION)
+	$(TEST_GOENV) $(GO) test -count=1 -tags integration -run '^$$' -bench . -benchtime 1x -timeout 120m $(INTEGRATION)
 
 # The test instance by hand: start it as the tests do, stop it, show it.
 stack-test:

@@ -439,7 +439,9 @@ if ( (int)$wikiflowWiki['wiki_private'] === 1 ) {
 }
 
 ## The worker's service account (farm/bin/stack creates it; mediawiki.service_user in the worker's
-## configuration). It may read every wiki, private ones included, and nothing else.
+## configuration). It may read every wiki, private ones included, and nothing else. Its writes (log
+## entries, a requester's groups, a main page) go through the WikiFlow extension's
+## action=wikiflowwrite, which lets in the names listed here and nobody else: no right is needed.
 ## - Groups are per wiki, so like a CentralAuth global group the farm-wide group 'wikiflow-service'
 ##   is added to the listed accounts on every wiki by a hook. It is set after mw_permissions and the
 ##   private-wiki block so neither changes it, and implicit so nobody can grant it by Special:UserRights.

@@ -24,9 +24,46 @@ var ErrUnknownWiki = errors.New("the farm does not serve this wiki")
 type APIError struct {
 	Code string `json:"code"`
 	Info string `json:"info"`
+	// Data are the error's other fields, details a module adds (the
+	// central wiki of wikiflow-notcentral); MediaWiki's docref is left out.
+	Data map[string]json.RawMessage `json:"-"`
 }
 
 func (e *APIError) Error() string { return fmt.Sprintf("MediaWiki API error %s: %s", e.Code, e.Info) }
+
+// UnmarshalJSON reads code and info, and keeps the other fields in Data.
+func (e *APIError) UnmarshalJSON(b []byte) error {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return err
+	}
+	for k, v := range fields {
+		var err error
+		switch k {
+		case "code":
+			err = json.Unmarshal(v, &e.Code)
+		case "info":
+			err = json.Unmarshal(v, &e.Info)
+		case "docref":
+		default:
+			if e.Data == nil {
+				e.Data = map[string]json.RawMessage{}
+			}
+			e.Data[k] = v
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Field is a string field of Data, or "".
+func (e *APIError) Field(name string) string {
+	var s string
+	_ = json.Unmarshal(e.Data[name], &s)
+	return s
+}
 
 // HTTPError is an unexpected HTTP status; 5xx ones are worth retrying.
 type HTTPError struct {
@@ -277,6 +314,9 @@ type wikiSession struct {
 	lock chan struct{}
 	http *http.Client // nil until the first login
 	gen  uint64       // counts logins, to tell whether someone else already renewed a lost session
+
+	tokenMu sync.Mutex
+	token   string // the session's csrf token, once a write asked for it
 }
 
 func (a *serviceAccount) session(wiki string) *wikiSession {
@@ -363,8 +403,16 @@ func sessionLost(err error) bool {
 
 // call makes one API call as the account on the wiki; assert=user makes a
 // lost session an error instead of an anonymous answer, and a lost session
-// is renewed once.
+// is renewed once. A read on a wiki that refuses the account's login
+// because it is read-only is made anonymously.
 func (a *serviceAccount) call(ctx context.Context, c *Client, method, wiki string, params url.Values, out any) error {
+	return a.callAs(ctx, c, method, wiki, params, out, true)
+}
+
+// callAs is call; anonymous says whether a read-only wiki's refused login
+// may fall back to an anonymous call (never for writes, which only the
+// account may make: the wiki's readonly error is the answer).
+func (a *serviceAccount) callAs(ctx context.Context, c *Client, method, wiki string, params url.Values, out any, anonymous bool) error {
 	s := a.session(wiki)
 	q := make(url.Values, len(params)+1)
 	for k, v := range params {
@@ -381,7 +429,7 @@ func (a *serviceAccount) call(ctx context.Context, c *Client, method, wiki strin
 		}
 	}
 	var ro readOnlyLogin
-	if errors.As(err, &ro) {
+	if errors.As(err, &ro) && anonymous {
 		// MediaWiki refuses logins on a read-only (closed) wiki unless the farm lets the
 		// service account through; a public one still answers anonymously, as before.
 		err = c.do(ctx, c.http, method, wiki, params, out)

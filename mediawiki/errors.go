@@ -17,14 +17,19 @@ const (
 
 // transientAPICodes are API errors that go away by themselves: lag and rate
 // limits, a wiki read-only while its database fails over, a session the
-// wiki lost (the next attempt logs in again).
+// wiki lost (the next attempt logs in again), and the WikiFlow module's
+// log entry that another write of its key holds (wikiflow-locked) or that
+// was written but not yet published to recent changes (wikiflow-unpublished:
+// the next write of the key publishes it).
 var transientAPICodes = map[string]bool{
-	"maxlag":           true,
-	"ratelimited":      true,
-	"readonly":         true,
-	"badtoken":         true,
-	"assertuserfailed": true,
-	"assertbotfailed":  true,
+	"maxlag":               true,
+	"ratelimited":          true,
+	"readonly":             true,
+	"badtoken":             true,
+	"assertuserfailed":     true,
+	"assertbotfailed":      true,
+	"wikiflow-locked":      true,
+	"wikiflow-unpublished": true,
 }
 
 // httpWords are net/http's phrases for a broken connection, for the

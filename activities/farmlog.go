@@ -17,24 +17,26 @@ import (
 
 // Special:Log. What WikiFlow does is logged the way CreateWiki and ManageWiki
 // log it (type farmer on the central wiki, managewiki), through MediaWiki
-// itself: the WikiFlow extension's addLogEntry.php inserts each entry with
-// ManualLogEntry and publishes it to recent changes, which feed a farm's IRC
-// and Discord streams. Every entry has a key (process, run, action and, for
-// decisions, their time) under which the script writes it once, so a step
-// that logs stays idempotent.
+// itself: the WikiFlow extension's API module (action=wikiflowwrite&do=log,
+// mediawiki.Client.WriteLogEntry) inserts each entry with ManualLogEntry and
+// publishes it to recent changes, which feed a farm's IRC and Discord
+// streams. Every entry has a key (process, run, action and, for decisions,
+// their time) under which the module writes it once, so a step that logs
+// stays idempotent.
 //
 // A failed write is retried with the step: the step's own writes and the
 // entry are both idempotent, so running the step again costs nothing and the
 // entry appears once MediaWiki answers again. Only up to FarmLogAttempts
 // attempts, and never on a step's last one: a log entry is never worth a
-// step that needs a person. After that, and at once when the script refuses
-// the input (a performer without an account, an action the wiki does not
-// register: no retry changes that), the entry is skipped and the worker's
-// log says so with the command that writes it by hand (the key keeps that
-// safe too).
+// step that needs a person. After that, and at once when MediaWiki refuses
+// the write for good (a performer without an account, an action the wiki
+// does not register: no retry changes that), the entry is skipped and the
+// worker's log says so with the command that writes it by hand: the
+// extension's maintenance script, which writes through the same code under
+// the same key (so a write by hand after all is still one entry).
 
 // FarmLogScript is the WikiFlow extension's maintenance script, as
-// farm/bin/mwscript finds it.
+// farm/bin/mwscript finds it: the command a skipped entry is logged with.
 const FarmLogScript = "extensions/WikiFlow/maintenance/addLogEntry"
 
 // FarmLogAttempts is how many attempts of a step a failed log write fails.
@@ -46,12 +48,12 @@ const (
 	LogManageWiki = "managewiki"
 )
 
-// farmLogRefused is the script's exit code for input it will never log.
-const farmLogRefused = 2
+// errIncompleteLog is an entry the caller left without a required field.
+var errIncompleteLog = errors.New("incomplete log entry")
 
 // LogEntry is one Special:Log entry.
 type LogEntry struct {
-	// Wiki is the wiki the script runs for; with Central the entry goes to
+	// Wiki is the wiki it is written on; with Central the entry goes to
 	// the farm's central wiki even when Wiki is another one.
 	Wiki    string
 	Central bool
@@ -72,25 +74,15 @@ type LogEntry struct {
 	Time time.Time
 }
 
-// LogResult is what the script reports.
-type LogResult struct {
-	Wiki      string `json:"wiki"`
-	LogID     int64  `json:"logid"`
-	Performer string `json:"performer"`
-	Created   bool   `json:"created"`
-	Published bool   `json:"published"`
-}
-
 // WriteLog writes e and returns nil once it is in the log, or when it is
 // skipped (see above); an error means the calling step should fail this
 // attempt and be retried.
 func (f *Farm) WriteLog(ctx context.Context, e LogEntry) error {
-	_, err := f.writeLog(ctx, e)
+	err := f.writeLog(ctx, e)
 	if err == nil {
 		return nil
 	}
-	var se *mediawiki.ScriptError
-	refused := errors.As(err, &se) && se.ExitCode == farmLogRefused
+	refused := errors.Is(err, errIncompleteLog) || mediawiki.Classify(err) == mediawiki.Permanent
 	if !refused && retryLogWrite(ctx) {
 		return fmt.Errorf("writing the log entry %s/%s (%s): %w", e.Type, e.Action, e.Key, err)
 	}
@@ -108,23 +100,18 @@ func (e LogEntry) command() string {
 	return strings.Join(words, " ")
 }
 
-func (f *Farm) writeLog(ctx context.Context, e LogEntry) (LogResult, error) {
+func (f *Farm) writeLog(ctx context.Context, e LogEntry) error {
 	if e.Wiki == "" || e.Type == "" || e.Action == "" || e.Performer == "" || e.Target == "" || e.Key == "" {
-		return LogResult{}, &mediawiki.ScriptError{Script: FarmLogScript, Wiki: e.Wiki, ExitCode: farmLogRefused,
-			Output: fmt.Sprintf("incomplete log entry %+v", e)}
+		return fmt.Errorf("%w: %+v", errIncompleteLog, e)
 	}
-	out, err := f.Scripts.Run(ctx, e.Wiki, FarmLogScript, e.args()...)
-	if err != nil {
-		return LogResult{}, err
-	}
-	var res LogResult
-	if err := json.Unmarshal([]byte(LastLine(out)), &res); err != nil || res.LogID <= 0 {
-		return LogResult{}, fmt.Errorf("%s on %s: unexpected output %q", FarmLogScript, e.Wiki, LastLine(out))
-	}
-	return res, nil
+	_, err := f.API.WriteLogEntry(ctx, e.Wiki, mediawiki.LogWrite{
+		Type: e.Type, Action: e.Action, Performer: e.Performer, Target: e.Target, Comment: e.Comment,
+		Params: e.Params, Key: e.Key, Time: e.Time, Central: e.Central, ApproverOf: e.ApproverOf,
+	})
+	return err
 }
 
-// args are the script's options; each is one argv entry, never a shell word.
+// args are the script's options, for command; each is one argv entry.
 func (e LogEntry) args() []string {
 	args := []string{"--type=" + e.Type, "--action=" + e.Action, "--performer=" + e.Performer,
 		"--target=" + e.Target, "--key=" + e.Key}
@@ -174,10 +161,10 @@ func logger(ctx context.Context) interface{ Warn(string, ...any) } {
 	return slog.Default()
 }
 
-// CentralHint is the wiki to run the script for when an entry belongs on
-// the central wiki: the one the input names, else the farm's configured
-// one, else fallback (the process's wiki; --central then lets the farm's
-// MediaWiki configuration, $wgWikiFlowCentralWiki, move it there).
+// CentralHint is the wiki to write on when an entry belongs on the central
+// wiki: the one the input names, else the farm's configured one, else
+// fallback (the process's wiki; Central then lets the farm's MediaWiki
+// configuration, $wgWikiFlowCentralWiki, move it there).
 func (f *Farm) CentralHint(named, fallback string) string {
 	switch {
 	case named != "":

@@ -275,7 +275,8 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	proxy := startSwitchProxy(t, deps.Config.MediaWiki.DialAddress)
 	queue := "wikiflow-apidown-" + randomHex(3)
 	d := *deps
-	d.API = mediawiki.NewClient(deps.Config.MediaWiki.URLPattern, proxy.Addr())
+	mw := deps.Config.MediaWiki
+	d.API = mediawiki.NewClient(mw.URLPattern, proxy.Addr(), mediawiki.WithServiceAccount(mw.ServiceUser, mw.ServicePassword))
 	w, err := d.NewWorker(ctx, queue)
 	if err != nil {
 		t.Fatal(err)

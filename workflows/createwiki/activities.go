@@ -217,16 +217,18 @@ func (f *Activities) UnregisterWiki(ctx context.Context, in process.StepInput) (
 var requesterGroups = []string{"bureaucrat", "sysop", "interface-admin"}
 
 // GrantRequesterRights makes the requester bureaucrat, sysop and
-// interface-admin on the new wiki (their farm account already works there),
-// then checks over the wiki's API that the groups are really there.
+// interface-admin on the new wiki (their farm account already works there)
+// through the WikiFlow extension's API module, which adds the groups as
+// createAndPromote --force does (a group the requester is in already is
+// left alone), then checks over the wiki's API that the groups are really
+// there.
 func (f *Activities) GrantRequesterRights(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	_, err := f.Scripts.Run(ctx, in.Wiki.DB, "createAndPromote", "--force", "--bureaucrat", "--sysop", "--interface-admin", in.Requester)
-	if err != nil {
-		var se *mediawiki.ScriptError
-		if errors.As(err, &se) && strings.Contains(se.Output, "password") {
+	if _, err := f.API.GrantGroups(ctx, in.Wiki.DB, in.Requester, requesterGroups); err != nil {
+		var ae *mediawiki.APIError
+		if errors.As(err, &ae) && (ae.Code == "nosuchuser" || ae.Code == "invaliduser") {
 			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "the requester %s has no account on the farm", in.Requester)
 		}
-		return process.StepResult{}, err
+		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
 	u, err := f.API.User(ctx, in.Wiki.DB, in.Requester)
 	if err != nil {
@@ -248,10 +250,15 @@ This wiki ({dbname}) was created on the farm for [[User:{requester}|{requester}]
 Start by editing this page, creating your first articles and inviting your community.
 `
 
+// MainPageSummary is the main page's edit summary.
+const MainPageSummary = "Created with the wiki"
+
 // CreateMainPage writes the main page from the template (placeholders
 // {sitename}, {dbname}, {requester}) under the title the wiki itself
-// reports, with MediaWiki's edit.php, and checks over the API that it exists.
-// Writing the same text again is a null edit, so a retry changes nothing.
+// reports, through the WikiFlow extension's API module, which saves it as
+// edit.php does (by the "Maintenance script" system user), and checks over
+// the API that it exists. Writing the same text again is a null edit, so a
+// retry changes nothing.
 func (f *Activities) CreateMainPage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
 	si, err := f.API.SiteInfo(ctx, in.Wiki.DB)
 	if err != nil {
@@ -262,8 +269,8 @@ func (f *Activities) CreateMainPage(ctx context.Context, in process.StepInput) (
 		template = DefaultMainPage
 	}
 	text := strings.NewReplacer("{sitename}", in.Wiki.Sitename, "{dbname}", in.Wiki.DB, "{requester}", in.Requester).Replace(template)
-	if _, err := f.Scripts.RunWithInput(ctx, in.Wiki.DB, text, "edit", "--summary", "Created with the wiki", si.MainPage); err != nil {
-		return process.StepResult{}, err
+	if _, err := f.API.WriteMainPage(ctx, in.Wiki.DB, si.MainPage, text, MainPageSummary); err != nil {
+		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
 	exists, err := f.API.PageExists(ctx, in.Wiki.DB, si.MainPage)
 	if err != nil {

@@ -42,8 +42,8 @@ func (s *Scripts) Run(ctx context.Context, wiki, script string, args ...string) 
 	return s.RunWithInput(ctx, wiki, "", script, args...)
 }
 
-// RunWithInput is Run with text on the script's standard input (edit.php
-// reads the page text there).
+// RunWithInput is Run with text on the script's standard input (eval.php
+// reads its code there).
 func (s *Scripts) RunWithInput(ctx context.Context, wiki, input, script string, args ...string) (string, error) {
 	if !scriptName.MatchString(script) || strings.Contains(script, "..") {
 		return "", fmt.Errorf("invalid maintenance script name %q", script)

@@ -83,6 +83,7 @@ func TestCreateWikiActivitiesAreIdempotent(t *testing.T) {
 	in := creationInput(newUser(t, "Requester"), uniqueDB("idem"), "Idempotent Wiki")
 	in.Args = map[string]string{"email": "idem@example.org"}
 	requester, db := in.Requester, in.Wiki.DB
+	heldByCreation(t, db) // as the creation workflow holds it around its steps
 	steps := []struct{ step, activity string }{
 		{createwiki.StepValidate, "ValidateWiki"},
 		{createwiki.StepCreateDatabase, "CreateDatabase"},

@@ -3,12 +3,14 @@
 package integration
 
 import (
+	"context"
 	"errors"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
@@ -131,6 +133,7 @@ func TestWikiFlowWriteTwiceChangesNothing(t *testing.T) {
 	wantLog(t, wiki, page, wantEntry{"managewiki", "settings", user, "twice", map[string]string{"changes": "wgSitename"}})
 
 	// Groups: added once; as with createAndPromote, no rights log entry.
+	heldByCreation(t, wiki)
 	target := newUser(t, "Target")
 	groups := []string{"bureaucrat", "sysop", "interface-admin"}
 	g1, err := deps.API.GrantGroups(ctx, wiki, target, groups)
@@ -184,6 +187,7 @@ func TestWikiFlowWriteLostSessionAndClosedWiki(t *testing.T) {
 	if _, err := server.ExecContext(ctx, "DELETE FROM `"+db+"`.objectcache WHERE keyname LIKE ?", db+":MWSession:%"); err != nil {
 		t.Fatal(err)
 	}
+	heldByCreation(t, db)
 	if _, err := deps.API.GrantGroups(ctx, db, owner, []string{"sysop"}); err != nil {
 		t.Fatalf("a write after the wiki lost the session: %v", err)
 	}
@@ -201,7 +205,55 @@ func TestWikiFlowWriteLostSessionAndClosedWiki(t *testing.T) {
 	}
 }
 
+// heldByCreation makes wiki held by its creation (the one-owner claim of
+// create-wiki:<wiki>), as while WikiFlow creates it: the module writes
+// groups and main pages only then. The returned release ends the hold;
+// the test's end does too.
+func heldByCreation(t *testing.T, wiki string) (release func()) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	o := farmdb.Owner{DBName: wiki, Process: createwiki.CreateWikiID(wiki), Run: "test-" + randomHex(4), Kind: createwiki.KindCreateWiki}
+	if _, err := deps.Central.TakeOwnership(ctx, o, func(farmdb.Owner) (bool, error) { return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	release = func() { _ = deps.Central.ReleaseOwnership(context.Background(), wiki, o.Process, o.Run) }
+	t.Cleanup(release)
+	return release
+}
+
 func apiCode(err error, code string) bool {
 	var ae *mediawiki.APIError
 	return errors.As(err, &ae) && ae.Code == code
+}
+
+// Groups and a main page are written only while a creation holds the
+// wiki: on a wiki that exists and is not being created, or that a deletion
+// holds, the service account's call is refused and nothing changes.
+func TestWikiFlowWriteOnlyForACreation(t *testing.T) {
+	db, _ := liveWiki(t, "held")
+	ctx := testContext(t, time.Minute)
+	target := newUser(t, "Target")
+	title := "WikiFlow not creating " + randomHex(4)
+	refused := func(when string) {
+		t.Helper()
+		if _, err := deps.API.GrantGroups(ctx, db, target, []string{"bureaucrat", "sysop"}); !apiCode(err, "wikiflow-notcreating") || mediawiki.Classify(err) != mediawiki.Permanent {
+			t.Fatalf("grant-groups %s: %v, want a permanent wikiflow-notcreating", when, err)
+		}
+		if _, err := deps.API.WriteMainPage(ctx, db, title, "not written", createwiki.MainPageSummary); !apiCode(err, "wikiflow-notcreating") {
+			t.Fatalf("main-page %s: %v, want wikiflow-notcreating", when, err)
+		}
+		if u, err := deps.API.User(ctx, db, target); err != nil || u.InGroup("sysop") || u.InGroup("bureaucrat") {
+			t.Fatalf("%s is in %v on %s after the refusal (%v)", target, u.Groups, db, err)
+		}
+		if exists, err := deps.API.PageExists(ctx, db, title); err != nil || exists {
+			t.Fatalf("page %q exists=%v after the refusal (%v)", title, exists, err)
+		}
+	}
+	refused("on a created wiki nobody holds")
+	o := farmdb.Owner{DBName: db, Process: "delete-wiki:" + db, Run: "test-" + randomHex(4), Kind: "delete-wiki"}
+	if _, err := deps.Central.TakeOwnership(ctx, o, func(farmdb.Owner) (bool, error) { return true, nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = deps.Central.ReleaseOwnership(context.Background(), db, o.Process, o.Run) }()
+	refused("on a wiki a deletion holds")
 }

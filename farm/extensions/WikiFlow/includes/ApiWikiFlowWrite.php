@@ -32,6 +32,11 @@ use Wikimedia\Rdbms\ILBFactory;
  * Each is idempotent: the same call again writes nothing (the key's entry exists, the user is
  * already a member, the text is already the page's: a null edit, no revision).
  *
+ * grant-groups and main-page serve a wiki's creation only: they are refused (wikiflow-notcreating)
+ * unless a WikiFlow creation holds the wiki now (its one-owner claim, wf_wiki_owners in the farm's
+ * central database, kind create-wiki). The service account's password therefore cannot make
+ * anyone an administrator of a wiki that exists and is not being created.
+ *
  * The gate is who calls, not what they may do: the service account holds only 'read' (the farm
  * strips everything else), so no right could tell it from any other reader. The module refuses
  * every other caller, logged in or not, before it reads a parameter. It must be posted with the
@@ -142,6 +147,7 @@ class ApiWikiFlowWrite extends ApiBase {
 	 */
 	private function grantGroups( array $params ): array {
 		$this->requireParams( $params, [ 'user', 'groups' ] );
+		$this->requireCreation();
 		$user = $this->userFactory->newFromName( $params['user'] );
 		if ( !$user ) {
 			$this->dieWithError( [ 'apierror-invaliduser', wfEscapeWikiText( $params['user'] ) ], 'invaliduser' );
@@ -166,6 +172,7 @@ class ApiWikiFlowWrite extends ApiBase {
 	 */
 	private function mainPage( array $params ): array {
 		$this->requireParams( $params, [ 'title', 'text' ] );
+		$this->requireCreation();
 		$title = Title::newFromText( $params['title'] );
 		if ( !$title || !$title->canExist() ) {
 			$this->dieWithError( [ 'apierror-invalidtitle', wfEscapeWikiText( $params['title'] ) ], 'invalidtitle' );
@@ -190,6 +197,20 @@ class ApiWikiFlowWrite extends ApiBase {
 			'created' => $updater->wasRevisionCreated() && $updater->isNew(),
 			'nochange' => !$updater->wasRevisionCreated(),
 		];
+	}
+
+	/**
+	 * Dies with wikiflow-notcreating unless a create-wiki process holds this wiki's one-owner claim
+	 * (the worker writes it before a creation's first step and removes it when the creation ends).
+	 */
+	private function requireCreation(): void {
+		$central = (string)$this->getConfig()->get( 'CreateWikiDatabase' );
+		$wiki = (string)$this->getConfig()->get( 'DBname' );
+		$db = $this->lbFactory->getMainLB( $central )->getConnection( DB_PRIMARY, [], $central );
+		$kind = $db->selectField( 'wf_wiki_owners', 'owner_kind', [ 'owner_dbname' => $wiki ], __METHOD__ );
+		if ( $kind !== 'create-wiki' ) {
+			$this->dieWithError( [ 'apierror-wikiflow-notcreating', $wiki ], 'wikiflow-notcreating' );
+		}
 	}
 
 	/**

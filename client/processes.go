@@ -98,7 +98,11 @@ const queryTimeout = 5 * time.Second
 // withoutWorker answers for an open process whose status query got no
 // answer: when no worker polls its task queue, the last state the process
 // recorded (its ProcessState search attribute) with a note saying so,
-// rather than a guess; otherwise the query's error.
+// rather than a guess. When workers poll, the process is most likely still
+// bound to the cache of a worker that died (its sticky queue, which the
+// server gives up on only after a while): that binding is cleared and the
+// query asked once more, so another worker replays the process and
+// answers. Otherwise the query's error.
 func (c *Client) withoutWorker(ctx context.Context, desc *workflowservice.DescribeWorkflowExecutionResponse, qerr error) (process.Status, error) {
 	info := desc.WorkflowExecutionInfo
 	queue := info.GetTaskQueue()
@@ -106,8 +110,23 @@ func (c *Client) withoutWorker(ctx context.Context, desc *workflowservice.Descri
 		queue = c.Config.Temporal.TaskQueue
 	}
 	tq, err := c.Temporal.DescribeTaskQueue(ctx, queue, enumspb.TASK_QUEUE_TYPE_WORKFLOW)
-	if err != nil || len(tq.GetPollers()) > 0 {
+	if err != nil {
 		return process.Status{}, qerr
+	}
+	if len(tq.GetPollers()) > 0 {
+		_, err := c.Temporal.WorkflowService().ResetStickyTaskQueue(ctx, &workflowservice.ResetStickyTaskQueueRequest{
+			Namespace: c.Config.Temporal.Namespace, Execution: info.Execution,
+		})
+		if err != nil {
+			return process.Status{}, qerr
+		}
+		qctx, cancel := context.WithTimeout(ctx, queryTimeout)
+		defer cancel()
+		st, err := c.query(qctx, info.Execution.WorkflowId)
+		if err != nil {
+			return process.Status{}, err
+		}
+		return withPendingAttempts(st, desc), nil
 	}
 	attrs := info.GetSearchAttributes().GetIndexedFields()
 	kind, wiki, _ := strings.Cut(info.Execution.WorkflowId, ":")

@@ -47,7 +47,9 @@ func TestMetricsScrapedByPrometheus(t *testing.T) {
 		`sum(wikiflow_hook_requests_total{route="GET /v1/settings",code="200"})`,
 		// The SDK's own.
 		`sum(temporal_workflow_task_execution_latency_seconds_count)`,
-		`sum(temporal_activity_execution_latency_seconds_count{activity_type="CreateDatabase"})`,
+		`sum(temporal_activity_execution_latency_seconds_count{activity_type="CreateSchema"})`,
+		// A creation's short steps are local activities (README, "Local steps").
+		`sum(temporal_local_activity_execution_latency_seconds_count{activity_type="CreateDatabase"})`,
 	}
 	before := map[string]float64{waitingNow: prom.value(t, waitingNow)}
 	for _, q := range counters {

@@ -248,8 +248,10 @@ func TestBothWorkersRestartedDuringGracePeriodAndApproval(t *testing.T) {
 	if code, _ := first.do(t); code != http.StatusUnauthorized {
 		t.Fatalf("the first approval sent again to the other restarted worker: HTTP %d, want 401", code)
 	}
+	// The status answers although the worker that held the deletion in its
+	// cache was just killed (the client clears that binding and asks again).
 	if st, err := c.Status(ctx, deletion); err != nil || st.State != process.StateGracePeriod {
-		t.Fatalf("the restarts did not fall inside the grace period: %s %v", st.State, err)
+		t.Fatalf("the restarts did not fall inside the grace period, or the status did not answer: %s %v", st.State, err)
 	}
 
 	deleted := waitFor(t, c, deletion, 2*time.Minute, process.StateCompleted)
@@ -275,5 +277,33 @@ func TestBothWorkersRestartedDuringGracePeriodAndApproval(t *testing.T) {
 	}
 	if si, err := deps.API.SiteInfo(ctx, wanted); err != nil || si.SiteName != "Rolling" {
 		t.Fatalf("the requested wiki does not answer: %+v %v", si, err)
+	}
+}
+
+// A process held in the cache of a worker that is killed still answers its
+// status at once through the other worker: the client clears the dead
+// worker's binding (its sticky queue), which the server would otherwise
+// keep for a while, and asks again.
+func TestStatusAnswersRightAfterTheCachingWorkerDied(t *testing.T) {
+	queue := "wikiflow-sticky-" + randomHex(3)
+	first := startWorkers(t, queue, 1)[0]
+	c := queueClient(queue)
+	ctx := testContext(t, 2*time.Minute)
+	requester := newUser(t, "Asker")
+	st, err := c.RequestWiki(ctx, client.CreateWikiRequest{Wiki: process.WikiSpec{DB: uniqueDB("sticky"), Sitename: "Sticky", Language: "en"}, Requester: requester}, "sticky test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := waitFor(t, c, st.ID, time.Minute, process.StateWaitingApproval).ID // in the first worker's cache now
+	startWorkers(t, queue, 1)
+	first.stop(syscall.SIGKILL)
+	began := time.Now()
+	got, err := c.Status(ctx, id)
+	if err != nil || got.State != process.StateWaitingApproval || got.NoWorker != "" {
+		t.Fatalf("status right after the caching worker died: %s %q %v", got.State, got.NoWorker, err)
+	}
+	t.Logf("answered in %s", time.Since(began).Round(time.Millisecond))
+	if _, err := c.Decide(ctx, id, process.DecisionCancel, requester, "done"); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -24,6 +24,10 @@ import (
 // their time) under which the module writes it once, so a step that logs
 // stays idempotent.
 //
+// When MediaWiki's web server does not answer, the entry is written by the
+// extension's maintenance script instead (the same code, the same key), which
+// needs only PHP and the database.
+//
 // A failed write is retried with the step: the step's own writes and the
 // entry are both idempotent, so running the step again costs nothing and the
 // entry appears once MediaWiki answers again. Only up to FarmLogAttempts
@@ -82,7 +86,7 @@ func (f *Farm) WriteLog(ctx context.Context, e LogEntry) error {
 	if err == nil {
 		return nil
 	}
-	refused := errors.Is(err, errIncompleteLog) || mediawiki.Classify(err) == mediawiki.Permanent
+	refused := errors.Is(err, errIncompleteLog) || errors.Is(err, errLogRefused) || mediawiki.Classify(err) == mediawiki.Permanent
 	if !refused && retryLogWrite(ctx) {
 		return fmt.Errorf("writing the log entry %s/%s (%s): %w", e.Type, e.Action, e.Key, err)
 	}
@@ -108,8 +112,27 @@ func (f *Farm) writeLog(ctx context.Context, e LogEntry) error {
 		Type: e.Type, Action: e.Action, Performer: e.Performer, Target: e.Target, Comment: e.Comment,
 		Params: e.Params, Key: e.Key, Time: e.Time, Central: e.Central, ApproverOf: e.ApproverOf,
 	})
-	return err
+	if err == nil || mediawiki.Classify(err) == mediawiki.Permanent {
+		return err
+	}
+	// MediaWiki's web server does not answer (or failed): the maintenance
+	// script writes the entry through the same code under the same key
+	// without it, so that an outage of the web server alone neither holds
+	// up the step (a creation's register) nor loses the entry.
+	_, serr := f.Scripts.Run(ctx, e.Wiki, FarmLogScript, e.args()...)
+	var se *mediawiki.ScriptError
+	if errors.As(serr, &se) && se.ExitCode == farmLogRefused {
+		return fmt.Errorf("%w: %v", errLogRefused, serr)
+	}
+	return serr
 }
+
+// farmLogRefused is the script's exit code for an entry it will never
+// write (an unknown type or action, a performer with no account).
+const farmLogRefused = 2
+
+// errLogRefused marks an entry the maintenance script refused for good.
+var errLogRefused = errors.New("refused by the log script")
 
 // args are the script's options, for command; each is one argv entry.
 func (e LogEntry) args() []string {

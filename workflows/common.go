@@ -26,7 +26,7 @@ func ActivityCtx(ctx workflow.Context, summary string) workflow.Context {
 func CheckRight(ctx workflow.Context, summary, user, wiki string, right process.Right) (process.AuthorizeResult, error) {
 	var res process.AuthorizeResult
 	err := RunCheck(ctx, OneOffOptions(ctx, summary, time.Minute, defaultOneOffRetry), activities.NameCheckRights,
-		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []process.Right{right}}).Get(ctx, &res)
+		process.AuthorizeInput{User: user, Wiki: wiki, AnyRight: []process.Right{right}}, &res)
 	return res, err
 }
 
@@ -42,13 +42,21 @@ var defaultOneOffRetry = &temporal.RetryPolicy{InitialInterval: time.Second, Max
 // activities.
 const localChecks = "local-checks"
 
-// RunCheck runs the registered activity name with opts: as a local
-// activity from the local-checks version on, as an activity before.
-func RunCheck(ctx workflow.Context, opts workflow.ActivityOptions, name string, in any) workflow.Future {
+// RunCheck runs the registered activity name with opts and puts its
+// result in out: from the local-checks version on, first once as a local
+// activity, and only when that attempt fails in a way worth retrying (an
+// outage) as an activity, whose retries the server keeps and shows; before
+// that version, as an activity.
+func RunCheck(ctx workflow.Context, opts workflow.ActivityOptions, name string, in, out any) error {
 	if workflow.GetVersion(ctx, localChecks, workflow.DefaultVersion, 1) >= 1 {
-		return workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), name, in)
+		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, onceLocally(opts)), name, in).Get(ctx, out)
+		rest, more := afterLocalAttempt(opts)
+		if err == nil || !worthRetrying(err) || !more {
+			return err
+		}
+		opts = rest
 	}
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, in)
+	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), name, in).Get(ctx, out)
 }
 
 // identityChange names the version from which processes ask MediaWiki who
@@ -146,7 +154,7 @@ func OwnsWikis(ctx workflow.Context) bool {
 // process owns it the request is refused, naming that process.
 func OwnWiki(ctx workflow.Context, st *process.Status, wiki, kind string) error {
 	err := RunCheck(ctx, OneOffOptions(ctx, "own "+wiki, time.Minute, defaultOneOffRetry), activities.NameOwnWiki,
-		activities.OwnWikiInput{Wiki: wiki, Kind: kind}).Get(ctx, nil)
+		activities.OwnWikiInput{Wiki: wiki, Kind: kind}, nil)
 	if why, ok := IsRefusal(err); ok {
 		return Refuse(st, "%s", why)
 	}

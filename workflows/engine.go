@@ -280,29 +280,49 @@ func (e *engine) launch(ctx workflow.Context, i int) {
 	e.launches[i]++
 	e.running++
 	opts := stepOptions(def, fmt.Sprintf("%s#%d", def.Name, e.launches[i]), def.Name)
-	var future workflow.Future
+	in := e.stepInput(def)
+	var local, remote workflow.Future
 	if def.Local {
-		future = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, localOptions(opts)), def.Activity, e.stepInput(def))
+		local = workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, onceLocally(opts)), def.Activity, in)
 	} else {
-		future = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, e.stepInput(def))
+		remote = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, in)
 	}
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		var res process.StepResult
-		err := future.Get(ctx, &res)
-		st := &e.st.Steps[i]
-		st.Ended = workflow.Now(ctx)
-		st.Attempts += launchAttempts(res, err, opts.RetryPolicy.MaximumAttempts)
-		e.running--
-		e.changed = true
-		if err != nil {
-			st.State, st.Error = process.StepFailed, errorText(err)
-			workflow.GetLogger(ctx).Warn("step failed", "step", def.Name, "error", err)
-			return
+		localAttempts := 0
+		if local != nil {
+			err := local.Get(ctx, &res)
+			rest, more := afterLocalAttempt(opts)
+			if err == nil || !worthRetrying(err) || !more {
+				e.stepEnded(ctx, i, res, err, 1)
+				return
+			}
+			// An outage, most likely: the step goes on as an activity, whose
+			// retries the server keeps and shows (status, Web UI).
+			localAttempts, opts = 1, rest
+			remote = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, in)
 		}
-		st.State, st.Summary = process.StepSucceeded, res.Summary
-		e.outputs[def.Name] = res.Outputs
-		e.doneOrder = append(e.doneOrder, i)
+		err := remote.Get(ctx, &res)
+		e.stepEnded(ctx, i, res, err, localAttempts+launchAttempts(res, err, opts.RetryPolicy.MaximumAttempts))
 	})
+}
+
+// stepEnded records how step i's launch ended, after attempts executions
+// of its activity.
+func (e *engine) stepEnded(ctx workflow.Context, i int, res process.StepResult, err error, attempts int) {
+	def, st := e.steps[i], &e.st.Steps[i]
+	st.Ended = workflow.Now(ctx)
+	st.Attempts += attempts
+	e.running--
+	e.changed = true
+	if err != nil {
+		st.State, st.Error = process.StepFailed, errorText(err)
+		workflow.GetLogger(ctx).Warn("step failed", "step", def.Name, "error", err)
+		return
+	}
+	st.State, st.Summary = process.StepSucceeded, res.Summary
+	e.outputs[def.Name] = res.Outputs
+	e.doneOrder = append(e.doneOrder, i)
 }
 
 // undo reverts succeeded steps that have an Undo activity, newest first.
@@ -511,13 +531,46 @@ func stepOptions(def process.StepDef, id, summary string) workflow.ActivityOptio
 	}
 }
 
-// localOptions are a local step's options: the same timeouts, retries
-// and summary as the activity it would otherwise be.
-func localOptions(o workflow.ActivityOptions) workflow.LocalActivityOptions {
+// onceLocally are the options of a local step's or check's one local
+// attempt: the activity's timeout and summary, no retry. A failure worth
+// retrying sends it on as an activity (worthRetrying), so that its retries
+// during an outage are the server's: counted, shown with their last failure
+// in the status and the Web UI, and carried over to another worker.
+func onceLocally(o workflow.ActivityOptions) workflow.LocalActivityOptions {
 	return workflow.LocalActivityOptions{
-		StartToCloseTimeout: o.StartToCloseTimeout, ScheduleToCloseTimeout: o.ScheduleToCloseTimeout,
-		RetryPolicy: o.RetryPolicy, Summary: o.Summary,
+		StartToCloseTimeout: o.StartToCloseTimeout, Summary: o.Summary,
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 1},
 	}
+}
+
+// afterLocalAttempt are the options of the activity that follows a failed
+// local attempt: the attempts it has left (the local one counts against
+// MaximumAttempts; a budget is unchanged), and whether any are left.
+func afterLocalAttempt(o workflow.ActivityOptions) (workflow.ActivityOptions, bool) {
+	if o.RetryPolicy == nil || o.RetryPolicy.MaximumAttempts == 0 {
+		return o, true
+	}
+	if o.RetryPolicy.MaximumAttempts == 1 {
+		return o, false
+	}
+	rp := *o.RetryPolicy
+	rp.MaximumAttempts--
+	o.RetryPolicy = &rp
+	return o, true
+}
+
+// worthRetrying: a local attempt's failure that the activity's retry policy
+// would retry (not a non-retryable application error, not a cancellation).
+func worthRetrying(err error) bool {
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	switch {
+	case errors.As(err, &canceled):
+		return false
+	case errors.As(err, &app):
+		return !app.NonRetryable()
+	}
+	return true
 }
 
 // errorText is the part of an activity error a person needs to read.

@@ -1,6 +1,7 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/wikiflow/wikiflow/activities"
@@ -475,6 +478,10 @@ func TestLocalStepsRunLikeActivitySteps(t *testing.T) {
 		local(step("flaky", false)),
 		step("rebuild", false, "import"))
 	env := workflowtest.NewProcessEnv(t, f, def)
+	asActivity := map[string]int{}
+	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
+		asActivity[info.ActivityType.Name]++
+	})
 	var u *workflowtest.Upd
 	env.RegisterDelayedCallback(func() {
 		st := workflowtest.QueryStatus(t, env)
@@ -489,11 +496,19 @@ func TestLocalStepsRunLikeActivitySteps(t *testing.T) {
 		t.Fatalf("retry update: rejected %v failed %v done %v", u.Rejected, u.Err, u.Done)
 	}
 	workflowtest.WantStepStates(t, res.Status, map[string]process.StepState{"db": "succeeded", "import": "succeeded", "rebuild": "succeeded", "flaky": "failed"})
+	// flaky's local attempt failed in a way worth retrying: its second and
+	// last attempt ran as an activity, whose retries the server shows.
 	if f.Called("flaky") != 2 {
 		t.Errorf("the local step flaky ran %d times, want its retry policy's 2", f.Called("flaky"))
 	}
-	if s := res.Status.Step("flaky"); s.Error != "temporary outage" {
-		t.Errorf("flaky's error %q", s.Error)
+	if s := res.Status.Step("flaky"); s.Error != "temporary outage" || s.Attempts != 2 {
+		t.Errorf("flaky: error %q, %d attempts, want 2", s.Error, s.Attempts)
+	}
+	// The local steps ran as activities only where a local attempt failed
+	// in a way worth retrying: flaky's second attempt; import's permanent
+	// failure was not retried, its retry by a person ran locally again.
+	if asActivity["flaky"] != 1 || asActivity["db"] != 0 || asActivity["import"] != 0 || asActivity["rebuild"] != 1 {
+		t.Errorf("attempts run as activities: %v, want flaky once and rebuild (an activity step) once", asActivity)
 	}
 	if n := res.Status.Step("import").Attempts; n != 2 {
 		t.Errorf("import attempts %d, want 2 (two launches)", n)

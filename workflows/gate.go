@@ -25,7 +25,7 @@ type Gate struct {
 	requester process.Person
 	st        *process.Status
 	mu        workflow.Mutex
-	outcome   process.State                                                                 // "" while open
+	outcome   process.State                                                          // "" while open
 	inbox     *Inbox[process.DecisionSignal, process.DecideRequest, process.Decided] // the decide update and the decision signals
 	// byPerson: the gate knows who people are (the requester's central id
 	// was resolved before it opened). Each person's latest accepted
@@ -339,7 +339,7 @@ func (g *Gate) Check(ctx workflow.Context, user, wiki string, right process.Righ
 	var res process.AuthorizeResult
 	err := RunCheck(ctx, opts, g.policy.Authorize, process.AuthorizeInput{
 		User: user, Wiki: wiki, AnyRight: []process.Right{right},
-	}).Get(ctx, &res)
+	}, &res)
 	if err != nil {
 		return res, fmt.Errorf("could not check the rights of %s: %v", user, err)
 	}

@@ -159,7 +159,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		check.Params = map[string]string{activities.ParamCentralWiki: in.Definition.Authorize.Wiki}
 	}
 	var valid process.StepResult
-	err = workflows.RunCheck(ctx, vopts, NameValidateWiki, check).Get(ctx, &valid)
+	err = workflows.RunCheck(ctx, vopts, NameValidateWiki, check, &valid)
 	if err != nil {
 		if why, ok := workflows.IsRefusal(err); byPerson && ok {
 			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -41,7 +42,9 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 		}
 	}
 	others := append(append(append([]string{}, createwiki.StepActivities...), deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
-	for _, name := range append(others, deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore) {
+	// The checks workflows.RunCheck runs as local activities, by name.
+	checks := []string{activities.NameCheckRights, activities.NameOwnWiki, createwiki.NameValidateWiki}
+	for _, name := range append(append(others, checks...), deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore) {
 		if got[name] == 0 {
 			t.Errorf("the activity %q is named in the code but the worker does not register it", name)
 		}

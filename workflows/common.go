@@ -50,8 +50,8 @@ const localChecks = "local-checks"
 func RunCheck(ctx workflow.Context, opts workflow.ActivityOptions, name string, in, out any) error {
 	if workflow.GetVersion(ctx, localChecks, workflow.DefaultVersion, 1) >= 1 {
 		err := workflow.ExecuteLocalActivity(workflow.WithLocalActivityOptions(ctx, onceLocally(opts)), name, in).Get(ctx, out)
-		rest, more := afterLocalAttempt(opts)
-		if err == nil || !worthRetrying(err) || !more {
+		rest, goOn := continueAsActivity(err, opts)
+		if !goOn {
 			return err
 		}
 		opts = rest

@@ -292,13 +292,11 @@ func (e *engine) launch(ctx workflow.Context, i int) {
 		localAttempts := 0
 		if local != nil {
 			err := local.Get(ctx, &res)
-			rest, more := afterLocalAttempt(opts)
-			if err == nil || !worthRetrying(err) || !more {
+			rest, goOn := continueAsActivity(err, opts)
+			if !goOn {
 				e.stepEnded(ctx, i, res, err, 1)
 				return
 			}
-			// An outage, most likely: the step goes on as an activity, whose
-			// retries the server keeps and shows (status, Web UI).
 			localAttempts, opts = 1, rest
 			remote = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), def.Activity, in)
 		}
@@ -533,7 +531,7 @@ func stepOptions(def process.StepDef, id, summary string) workflow.ActivityOptio
 
 // onceLocally are the options of a local step's or check's one local
 // attempt: the activity's timeout and summary, no retry. A failure worth
-// retrying sends it on as an activity (worthRetrying), so that its retries
+// retrying sends it on as an activity (continueAsActivity), so that its retries
 // during an outage are the server's: counted, shown with their last failure
 // in the status and the Web UI, and carried over to another worker.
 func onceLocally(o workflow.ActivityOptions) workflow.LocalActivityOptions {
@@ -543,34 +541,30 @@ func onceLocally(o workflow.ActivityOptions) workflow.LocalActivityOptions {
 	}
 }
 
-// afterLocalAttempt are the options of the activity that follows a failed
-// local attempt: the attempts it has left (the local one counts against
-// MaximumAttempts; a budget is unchanged), and whether any are left.
-func afterLocalAttempt(o workflow.ActivityOptions) (workflow.ActivityOptions, bool) {
-	if o.RetryPolicy == nil || o.RetryPolicy.MaximumAttempts == 0 {
+// continueAsActivity tells whether a local attempt that ended with err goes
+// on as an activity, and with which options. It does when the failure is one
+// the activity's retry policy would retry (an outage, most likely: not a
+// non-retryable application error, not a cancellation) and attempts are
+// left: the local one counts against MaximumAttempts, a budget is
+// unchanged. The activity's retries are then the server's, shown in the
+// status and the Web UI.
+func continueAsActivity(err error, o workflow.ActivityOptions) (workflow.ActivityOptions, bool) {
+	var app *temporal.ApplicationError
+	var canceled *temporal.CanceledError
+	switch {
+	case err == nil, errors.As(err, &canceled):
+		return o, false
+	case errors.As(err, &app) && app.NonRetryable():
+		return o, false
+	case o.RetryPolicy == nil || o.RetryPolicy.MaximumAttempts == 0:
 		return o, true
-	}
-	if o.RetryPolicy.MaximumAttempts == 1 {
+	case o.RetryPolicy.MaximumAttempts == 1:
 		return o, false
 	}
 	rp := *o.RetryPolicy
 	rp.MaximumAttempts--
 	o.RetryPolicy = &rp
 	return o, true
-}
-
-// worthRetrying: a local attempt's failure that the activity's retry policy
-// would retry (not a non-retryable application error, not a cancellation).
-func worthRetrying(err error) bool {
-	var app *temporal.ApplicationError
-	var canceled *temporal.CanceledError
-	switch {
-	case errors.As(err, &canceled):
-		return false
-	case errors.As(err, &app):
-		return !app.NonRetryable()
-	}
-	return true
 }
 
 // errorText is the part of an activity error a person needs to read.

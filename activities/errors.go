@@ -48,13 +48,17 @@ func Permanent(errType string, format string, args ...any) error {
 }
 
 // ClassifyAPI turns MediaWiki client errors into retryable or permanent ones:
-// an unknown wiki will not appear by retrying; a down server may come back.
+// an unknown wiki will not appear by retrying, nor a missing shared secret;
+// a down server may come back.
 func ClassifyAPI(err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, mediawiki.ErrUnknownWiki) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeUnknownWiki, err)
+	}
+	if errors.Is(err, mediawiki.ErrNoWriteSecret) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeMisconfigured, err)
 	}
 	return err
 }

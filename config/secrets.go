@@ -50,13 +50,15 @@ func (c *Config) resolveSecrets() error {
 	return nil
 }
 
-// HookSecret returns the hook's shared secret, or an error naming the key
-// when the endpoint is enabled without one.
+// HookSecret returns the farm's shared secret, or an error naming the key
+// when there is none. The wikis sign their calls of the hook endpoint with
+// it, and the worker its writes on the wikis (package signing), so a worker
+// needs it even with the endpoint disabled.
 func (c *Config) HookSecret() ([]byte, error) {
 	secret := byKey[keyOf(c, &c.Hook.Secret)]
 	if c.Hook.Secret == "" {
 		file, _ := secretFile(secret)
-		return nil, &Error{Key: file.key, Msg: fmt.Sprintf("no secret for the hook endpoint (file %q missing or empty; or set %s, or empty %s to disable it)", c.Hook.SecretFile, envName(secret.key), keyOf(c, &c.Hook.Address))}
+		return nil, &Error{Key: file.key, Msg: fmt.Sprintf("no shared secret, which signs the hook's calls and the worker's writes on the wikis (file %q missing or empty; or set %s)", c.Hook.SecretFile, envName(secret.key))}
 	}
 	if len(c.Hook.Secret) < 16 {
 		return nil, &Error{Key: secret.key, Msg: "the hook secret must have at least 16 characters"}

@@ -7,27 +7,9 @@ package hook
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
-	"strconv"
 	"sync"
 	"time"
 )
-
-// Headers of a signed request.
-const (
-	HeaderTimestamp = "X-WikiFlow-Timestamp"
-	HeaderSignature = "X-WikiFlow-Signature"
-)
-
-// Sign returns the signature header value of a request.
-func Sign(secret []byte, timestamp int64, method, pathWithQuery string, body []byte) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte(strconv.FormatInt(timestamp, 10) + "\n" + method + "\n" + pathWithQuery + "\n"))
-	mac.Write(body)
-	return "sha256=" + hex.EncodeToString(mac.Sum(nil))
-}
 
 // ReplayStore remembers the signatures of accepted requests for as long as
 // they could be sent again, across restarts and across every worker serving

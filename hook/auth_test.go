@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wikiflow/wikiflow/signing"
 )
 
 // The signature layer alone: a request it refuses never reaches a handler.
@@ -22,8 +24,8 @@ func TestVerifyRefusesBeforeAnyHandler(t *testing.T) {
 	send := func(ts int64, sig string, path string, body []byte) int {
 		req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
 		if sig != "" {
-			req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-			req.Header.Set(HeaderSignature, sig)
+			req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(ts, 10))
+			req.Header.Set(signing.HeaderSignature, sig)
 		}
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
@@ -32,7 +34,7 @@ func TestVerifyRefusesBeforeAnyHandler(t *testing.T) {
 	body := []byte(`{"action":"approve","user":"A"}`)
 	path := "/v1/processes/delete-wiki:xwiki/actions"
 	ts := now.Unix()
-	good := Sign(secret, ts, "POST", path, body)
+	good := signing.Sign(secret, ts, "POST", path, body)
 	for name, tc := range map[string]struct {
 		ts   int64
 		sig  string
@@ -41,12 +43,12 @@ func TestVerifyRefusesBeforeAnyHandler(t *testing.T) {
 		want int
 	}{
 		"unsigned":          {ts, "", path, body, 401},
-		"wrong secret":      {ts, Sign([]byte("other-secret-other-secret"), ts, "POST", path, body), path, body, 401},
+		"wrong secret":      {ts, signing.Sign([]byte("other-secret-other-secret"), ts, "POST", path, body), path, body, 401},
 		"other body":        {ts, good, path, []byte(`{"action":"approve","user":"B"}`), 401},
 		"other path":        {ts, good, path + "?x=1", body, 401},
-		"stale":             {ts - 301, Sign(secret, ts-301, "POST", path, body), path, body, 401},
-		"future":            {ts + 301, Sign(secret, ts+301, "POST", path, body), path, body, 401},
-		"oversized":         {ts, Sign(secret, ts, "POST", path, []byte(strings.Repeat("x", MaxBody+1))), path, []byte(strings.Repeat("x", MaxBody+1)), 413},
+		"stale":             {ts - 301, signing.Sign(secret, ts-301, "POST", path, body), path, body, 401},
+		"future":            {ts + 301, signing.Sign(secret, ts+301, "POST", path, body), path, body, 401},
+		"oversized":         {ts, signing.Sign(secret, ts, "POST", path, []byte(strings.Repeat("x", MaxBody+1))), path, []byte(strings.Repeat("x", MaxBody+1)), 413},
 		"garbage signature": {ts, "sha256=zz", path, body, 401},
 	} {
 		if got := send(tc.ts, tc.sig, tc.path, tc.body); got != tc.want {

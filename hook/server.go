@@ -19,13 +19,11 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/settings"
+	"github.com/wikiflow/wikiflow/signing"
 )
 
 // MaxBody is the largest request body accepted.
 const MaxBody = 64 << 10
-
-// Window is how far a request's timestamp may be from the server's clock.
-const Window = 300 * time.Second
 
 // Server answers the wikis' signed requests.
 type Server struct {
@@ -126,9 +124,9 @@ func (s *Server) verify(next http.Handler) http.Handler {
 		if s.Now != nil {
 			now = s.Now()
 		}
-		ts, err := strconv.ParseInt(r.Header.Get(HeaderTimestamp), 10, 64)
-		got := r.Header.Get(HeaderSignature)
-		want := Sign(s.Secret, ts, r.Method, r.URL.RequestURI(), body)
+		ts, err := strconv.ParseInt(r.Header.Get(signing.HeaderTimestamp), 10, 64)
+		got := r.Header.Get(signing.HeaderSignature)
+		want := signing.Sign(s.Secret, ts, r.Method, r.URL.RequestURI(), body)
 		switch {
 		case len(s.Secret) == 0 || err != nil || got == "":
 			fail(w, http.StatusUnauthorized, "unauthorized", "the request is not signed")
@@ -136,13 +134,13 @@ func (s *Server) verify(next http.Handler) http.Handler {
 		case !hmac.Equal([]byte(got), []byte(want)):
 			fail(w, http.StatusUnauthorized, "unauthorized", "the signature does not match")
 			return
-		case now.Sub(time.Unix(ts, 0)).Abs() > Window:
+		case now.Sub(time.Unix(ts, 0)).Abs() > signing.Window:
 			fail(w, http.StatusUnauthorized, "unauthorized", "the request is stale")
 			return
 		}
 		// A timestamp up to Window in the future is accepted, so a signature
 		// matters for two windows.
-		first, err := s.replays().First(r.Context(), got, now.Add(2*Window))
+		first, err := s.replays().First(r.Context(), got, now.Add(2*signing.Window))
 		switch {
 		case err != nil:
 			if s.Logger != nil {

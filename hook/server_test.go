@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/client"
+	"github.com/wikiflow/wikiflow/signing"
 )
 
 // signed sends a request signed as a wiki would and decodes the error code.
@@ -21,8 +22,8 @@ func signed(t *testing.T, h http.Handler, secret []byte, method, path string, bo
 	}
 	ts := time.Now().Unix()
 	req := httptest.NewRequest(method, path, bytes.NewReader(b))
-	req.Header.Set(HeaderTimestamp, strconv.FormatInt(ts, 10))
-	req.Header.Set(HeaderSignature, Sign(secret, ts, method, path, b))
+	req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(signing.HeaderSignature, signing.Sign(secret, ts, method, path, b))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var out struct {

@@ -3,6 +3,7 @@
 package mediawiki
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -97,6 +98,8 @@ type Client struct {
 	http       *http.Client
 	// service, when set, is the account every call is made as.
 	service *serviceAccount
+	// writeSecret signs the writes of action=wikiflowwrite (write.go).
+	writeSecret []byte
 }
 
 // Option configures a Client.
@@ -110,6 +113,12 @@ func WithServiceAccount(name, password string) Option {
 	return func(c *Client) {
 		c.service = &serviceAccount{name: name, password: password, wikis: map[string]*wikiSession{}}
 	}
+}
+
+// WithWriteSecret gives the client the farm's shared secret, which signs its
+// writes (write.go).
+func WithWriteSecret(secret []byte) Option {
+	return func(c *Client) { c.writeSecret = secret }
 }
 
 // NewClient builds a client. urlPattern has {wiki} in place of the database
@@ -167,6 +176,16 @@ func (c *Client) call(ctx context.Context, method, wiki string, params url.Value
 
 // do sends one request with the given HTTP client (and so its cookies).
 func (c *Client) do(ctx context.Context, hc *http.Client, method, wiki string, params url.Values, out any) error {
+	req, _, err := c.newRequest(ctx, method, wiki, params)
+	if err != nil {
+		return err
+	}
+	return c.send(hc, req, wiki, out)
+}
+
+// newRequest builds an API request: the parameters in the query of a GET,
+// or as the form body of a POST, which it also returns.
+func (c *Client) newRequest(ctx context.Context, method, wiki string, params url.Values) (*http.Request, []byte, error) {
 	q := url.Values{}
 	for k, v := range params {
 		q[k] = v
@@ -175,19 +194,27 @@ func (c *Client) do(ctx context.Context, hc *http.Client, method, wiki string, p
 	q.Set("formatversion", "2")
 	endpoint := c.BaseURL(wiki) + "/api.php"
 	var req *http.Request
+	var body []byte
 	var err error
 	if method == http.MethodGet {
 		req, err = http.NewRequestWithContext(ctx, method, endpoint+"?"+q.Encode(), nil)
 	} else {
-		req, err = http.NewRequestWithContext(ctx, method, endpoint, strings.NewReader(q.Encode()))
+		body = []byte(q.Encode())
+		req, err = http.NewRequestWithContext(ctx, method, endpoint, bytes.NewReader(body))
 		if req != nil {
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		}
 	}
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	req.Header.Set("User-Agent", "WikiFlow/1 (farm automation)")
+	return req, body, nil
+}
+
+// send makes the request and decodes the API's answer into out.
+func (c *Client) send(hc *http.Client, req *http.Request, wiki string, out any) error {
+	endpoint := req.URL.Scheme + "://" + req.URL.Host + req.URL.Path
 	resp, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", endpoint, err)
@@ -314,9 +341,6 @@ type wikiSession struct {
 	lock chan struct{}
 	http *http.Client // nil until the first login
 	gen  uint64       // counts logins, to tell whether someone else already renewed a lost session
-
-	tokenMu sync.Mutex
-	token   string // the session's csrf token, once a write asked for it
 }
 
 func (a *serviceAccount) session(wiki string) *wikiSession {

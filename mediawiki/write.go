@@ -2,29 +2,34 @@ package mediawiki
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/wikiflow/wikiflow/signing"
 )
 
 // The worker's writes on a wiki go through the WikiFlow extension's API
 // module, action=wikiflowwrite (farm/extensions/WikiFlow/includes/
-// ApiWikiFlowWrite.php), which does each the way MediaWiki's own tools do it
-// and answers only the worker's service account: a Special:Log entry
-// (do=log, the code behind addLogEntry.php), a user's groups (do=grant-groups,
-// as createAndPromote.php) and a page written by the "Maintenance script"
-// system user (do=main-page, as edit.php). One request of the API costs a
-// fraction of starting a maintenance script, which loads all of MediaWiki
-// for one call.
+// ApiWikiFlowWrite.php), which does each the way MediaWiki's own tools do it:
+// a Special:Log entry (do=log, the code behind addLogEntry.php), a user's
+// groups (do=grant-groups, as createAndPromote.php) and a page written by the
+// "Maintenance script" system user (do=main-page, as edit.php). One request
+// of the API costs a fraction of starting a maintenance script, which loads
+// all of MediaWiki for one call.
 //
-// Each call is POSTed over the account's session on the wiki with its csrf
-// token, fetched once per session and fetched again when the wiki answers
-// badtoken (a session renewed in between). The service account keeps only
-// 'read': the module checks who calls, not a right.
+// Each call is one POST signed with the farm's shared secret (package
+// signing), with no session: a new wiki has none, and logging the service
+// account in there cost three requests before the first write. The signed
+// body names the wiki and a fresh nonce, so a call made again is a new
+// signature and a signature seen before is refused (wikiflow-replayed).
 
 const writeModule = "wikiflowwrite"
 
@@ -118,7 +123,8 @@ type GroupsGranted struct {
 	User string `json:"user"`
 	// Added are the groups the call added: empty when the user was in all.
 	Added []string `json:"added"`
-	// Groups are all of the user's groups on the wiki afterwards, sorted.
+	// Groups are all of the user's groups on the wiki afterwards, sorted,
+	// as the wiki's primary database holds them.
 	Groups []string `json:"groups"`
 }
 
@@ -146,87 +152,48 @@ type PageWritten struct {
 	NoChange bool `json:"nochange"`
 }
 
-// WriteMainPage writes text to title on wiki as the "Maintenance script"
-// system user with the summary, as edit.php does; the same text again
-// saves no revision.
+// WriteMainPage writes text to title on wiki (the wiki's own main page,
+// as Title::newMainPage names it, when title is empty) as the "Maintenance
+// script" system user with the summary, as edit.php does; the same text
+// again saves no revision. The answer is the page as the wiki's primary
+// database holds it after the write.
 func (c *Client) WriteMainPage(ctx context.Context, wiki, title, text, summary string) (PageWritten, error) {
 	var out struct {
 		Written PageWritten `json:"wikiflowwrite"`
 	}
-	err := c.write(ctx, wiki, url.Values{"do": {"main-page"}, "title": {title}, "text": {text}, "summary": {summary}}, &out)
+	params := url.Values{"do": {"main-page"}, "text": {text}, "summary": {summary}}
+	if title != "" {
+		params.Set("title", title)
+	}
+	err := c.write(ctx, wiki, params, &out)
 	return out.Written, err
 }
 
-// write POSTs action=wikiflowwrite with the session's csrf token. A client
-// without a service account (a Session) fetches a token for each call.
+// ErrNoWriteSecret: the client has no shared secret to sign writes with.
+var ErrNoWriteSecret = errors.New("no shared secret to sign writes to the wikis with (hook.secret, hook.secret_file)")
+
+// write POSTs action=wikiflowwrite to the wiki, signed.
 func (c *Client) write(ctx context.Context, wiki string, params url.Values, out any) error {
-	q := make(url.Values, len(params)+2)
+	if len(c.writeSecret) == 0 {
+		return ErrNoWriteSecret
+	}
+	q := make(url.Values, len(params)+3)
 	for k, v := range params {
 		q[k] = v
 	}
 	q.Set("action", writeModule)
-	if c.service == nil {
-		tok, err := fetchCSRFToken(func(p url.Values, out any) error {
-			return c.do(ctx, c.http, http.MethodGet, wiki, p, out)
-		})
-		if err != nil {
-			return err
-		}
-		q.Set("token", tok)
-		return c.do(ctx, c.http, http.MethodPost, wiki, q, out)
-	}
-	a := c.service
-	for renewed := false; ; renewed = true {
-		tok, err := a.csrfToken(ctx, c, wiki, renewed)
-		if err != nil {
-			return err
-		}
-		q.Set("token", tok)
-		err = a.callAs(ctx, c, http.MethodPost, wiki, q, out, false)
-		var ae *APIError
-		if !renewed && errors.As(err, &ae) && ae.Code == "badtoken" {
-			continue // MediaWiki refused the call before doing anything: once more with a new token
-		}
+	q.Set("wiki", wiki)
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
 		return err
 	}
-}
-
-// csrfToken is the account's csrf token on wiki: the one fetched for the
-// session, or a new one when there is none yet or renew is set.
-func (a *serviceAccount) csrfToken(ctx context.Context, c *Client, wiki string, renew bool) (string, error) {
-	s := a.session(wiki)
-	s.tokenMu.Lock()
-	tok := s.token
-	s.tokenMu.Unlock()
-	if tok != "" && !renew {
-		return tok, nil
-	}
-	tok, err := fetchCSRFToken(func(p url.Values, out any) error {
-		return a.callAs(ctx, c, http.MethodGet, wiki, p, out, false)
-	})
+	q.Set("nonce", hex.EncodeToString(nonce))
+	req, body, err := c.newRequest(ctx, http.MethodPost, wiki, q)
 	if err != nil {
-		return "", err
+		return err
 	}
-	s.tokenMu.Lock()
-	s.token = tok
-	s.tokenMu.Unlock()
-	return tok, nil
-}
-
-// fetchCSRFToken asks for a csrf token (meta=tokens) with get.
-func fetchCSRFToken(get func(url.Values, any) error) (string, error) {
-	var out struct {
-		Query struct {
-			Tokens struct {
-				CSRF string `json:"csrftoken"`
-			} `json:"tokens"`
-		} `json:"query"`
-	}
-	if err := get(url.Values{"action": {"query"}, "meta": {"tokens"}, "type": {"csrf"}}, &out); err != nil {
-		return "", err
-	}
-	if out.Query.Tokens.CSRF == "" {
-		return "", errors.New("MediaWiki answered meta=tokens without a csrf token")
-	}
-	return out.Query.Tokens.CSRF, nil
+	ts := time.Now().Unix()
+	req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(ts, 10))
+	req.Header.Set(signing.HeaderSignature, signing.Sign(c.writeSecret, ts, http.MethodPost, req.URL.RequestURI(), body))
+	return c.send(c.http, req, wiki, out)
 }

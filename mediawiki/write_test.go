@@ -5,36 +5,40 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/wikiflow/wikiflow/failure"
+	"github.com/wikiflow/wikiflow/signing"
 )
 
-// fakeWrites is a farm whose wikis answer logins, tokens and
-// action=wikiflowwrite like the WikiFlow extension, counting what is asked.
+// fakeWrites is a farm whose wikis answer action=wikiflowwrite like the
+// WikiFlow extension: signed calls only, for the wiki they name, each
+// signature once.
 type fakeWrites struct {
-	mu       sync.Mutex
-	logins   map[string]int
-	tokens   map[string]int // csrf tokens fetched, by wiki
-	writes   []string       // "<wiki> <do>" of each accepted write
-	badtoken int            // badtoken answers
-	// secret is part of every csrf token; changing it makes the tokens stale.
-	secret string
+	mu     sync.Mutex
+	secret []byte
+	seen   map[string]bool
+	writes []string // "<wiki> <do>" of each accepted write
+	other  int      // requests that were not writes (logins, tokens, reads)
 }
 
 func newFakeWrites(t *testing.T) (*fakeWrites, *httptest.Server) {
-	f := &fakeWrites{logins: map[string]int{}, tokens: map[string]int{}, secret: "a"}
+	f := &fakeWrites{secret: []byte("a-shared-secret-of-the-farm"), seen: map[string]bool{}}
 	srv := httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(srv.Close)
 	return f, srv
 }
 
 func (f *fakeWrites) serve(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
+	body, _ := io.ReadAll(r.Body)
+	form, _ := url.ParseQuery(string(body))
 	wiki := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/"), "/api.php")
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -46,108 +50,93 @@ func (f *fakeWrites) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		answer(map[string]any{"error": e})
 	}
-	loggedIn := false
-	if c, err := r.Cookie("session_" + wiki); err == nil && c.Value == "in" {
-		loggedIn = true
-	}
-	if r.Form.Get("assert") == "user" && !loggedIn {
-		apiError("assertuserfailed", nil)
+	if form.Get("action") != writeModule {
+		f.other++
+		apiError("unexpected", nil)
 		return
 	}
+	ts, _ := strconv.ParseInt(r.Header.Get(signing.HeaderTimestamp), 10, 64)
+	sig := r.Header.Get(signing.HeaderSignature)
 	switch {
-	case r.Form.Get("meta") == "tokens" && r.Form.Get("type") == "login":
-		answer(map[string]any{"query": map[string]any{"tokens": map[string]any{"logintoken": "L+\\"}}})
-	case r.Form.Get("action") == "login":
-		f.logins[wiki]++
-		http.SetCookie(w, &http.Cookie{Name: "session_" + wiki, Value: "in", Path: "/"})
-		answer(map[string]any{"login": map[string]any{"result": "Success", "lgusername": "WikiFlow"}})
-	case r.Form.Get("meta") == "tokens" && r.Form.Get("type") == "csrf":
-		f.tokens[wiki]++
-		answer(map[string]any{"query": map[string]any{"tokens": map[string]any{"csrftoken": f.secret + wiki + "+\\"}}})
-	case r.Form.Get("action") == writeModule:
-		if r.Method != http.MethodPost {
-			apiError("mustbeposted", nil)
-			return
-		}
-		if r.Form.Get("token") != f.secret+wiki+"+\\" {
-			f.badtoken++
-			apiError("badtoken", nil)
-			return
-		}
-		do := r.Form.Get("do")
-		if do == "log" && r.Form.Get("central") == "1" && wiki != "metawiki" {
-			apiError("wikiflow-notcentral", map[string]any{"central": "metawiki"})
-			return
-		}
-		if do == "log" && r.Form.Get("performer") == "Nobody" {
-			apiError("wikiflow-refused", nil)
-			return
-		}
-		f.writes = append(f.writes, wiki+" "+do)
-		switch do {
-		case "log":
-			answer(map[string]any{writeModule: map[string]any{"wiki": wiki, "logid": 7, "performer": "FarmAdmin", "created": true, "published": true}})
-		case "grant-groups":
-			answer(map[string]any{writeModule: map[string]any{"user": r.Form.Get("user"), "added": strings.Split(r.Form.Get("groups"), "|"), "groups": strings.Split(r.Form.Get("groups"), "|")}})
-		default:
-			answer(map[string]any{writeModule: map[string]any{"title": r.Form.Get("title"), "pageid": 3, "revid": 4, "created": true}})
-		}
+	case r.Method != http.MethodPost:
+		apiError("mustbeposted", nil)
+		return
+	case sig != signing.Sign(f.secret, ts, r.Method, r.URL.RequestURI(), body) || form.Get("wiki") != wiki:
+		apiError("permissiondenied", nil)
+		return
+	case f.seen[sig]:
+		apiError("wikiflow-replayed", nil)
+		return
+	}
+	f.seen[sig] = true
+	do := form.Get("do")
+	if do == "log" && form.Get("central") == "1" && wiki != "metawiki" {
+		apiError("wikiflow-notcentral", map[string]any{"central": "metawiki"})
+		return
+	}
+	if do == "log" && form.Get("performer") == "Nobody" {
+		apiError("wikiflow-refused", nil)
+		return
+	}
+	f.writes = append(f.writes, wiki+" "+do)
+	switch do {
+	case "log":
+		answer(map[string]any{writeModule: map[string]any{"wiki": wiki, "logid": 7, "performer": "FarmAdmin", "created": true, "published": true}})
+	case "grant-groups":
+		answer(map[string]any{writeModule: map[string]any{"user": form.Get("user"), "added": strings.Split(form.Get("groups"), "|"), "groups": strings.Split(form.Get("groups"), "|")}})
 	default:
-		apiError("unexpected", nil)
+		title := form.Get("title")
+		if title == "" {
+			title = "Main Page"
+		}
+		answer(map[string]any{writeModule: map[string]any{"title": title, "pageid": 3, "revid": 4, "created": true}})
 	}
 }
 
-func (f *fakeWrites) count() (logins, tokens map[string]int, writes []string, badtoken int) {
+func (f *fakeWrites) count() (writes []string, other int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	logins, tokens = map[string]int{}, map[string]int{}
-	for k, v := range f.logins {
-		logins[k] = v
-	}
-	for k, v := range f.tokens {
-		tokens[k] = v
-	}
-	return logins, tokens, append([]string(nil), f.writes...), f.badtoken
+	return append([]string(nil), f.writes...), f.other
 }
 
-// One login and one csrf token per wiki session, whatever the number of writes.
-func TestWritesReuseTheSessionsToken(t *testing.T) {
+// Every write is one signed request, with no login, token or read before
+// it; the same write made twice is two signatures, both taken.
+func TestWritesAreOneSignedRequestEach(t *testing.T) {
 	f, srv := newFakeWrites(t)
-	c := NewClient(srv.URL+"/{wiki}", "", WithServiceAccount("WikiFlow@worker", "pw"))
+	c := NewClient(srv.URL+"/{wiki}", "", WithServiceAccount("WikiFlow@worker", "pw"), WithWriteSecret(f.secret))
 	ctx := context.Background()
 	if g, err := c.GrantGroups(ctx, "demowiki", "Bob", []string{"bureaucrat", "sysop"}); err != nil || g.User != "Bob" || len(g.Added) != 2 {
 		t.Fatalf("GrantGroups: %+v, %v", g, err)
 	}
-	if p, err := c.WriteMainPage(ctx, "demowiki", "Main Page", "text", "Created with the wiki"); err != nil || p.RevID != 4 || !p.Created {
-		t.Fatalf("WriteMainPage: %+v, %v", p, err)
+	for range 2 {
+		if p, err := c.WriteMainPage(ctx, "demowiki", "", "text", "Created with the wiki"); err != nil || p.RevID != 4 || p.Title != "Main Page" {
+			t.Fatalf("WriteMainPage: %+v, %v", p, err)
+		}
 	}
 	if l, err := c.WriteLogEntry(ctx, "demowiki", LogWrite{Type: "managewiki", Action: "settings", Performer: "FarmAdmin", Target: "X", Key: "k"}); err != nil || l.LogID != 7 {
 		t.Fatalf("WriteLogEntry: %+v, %v", l, err)
 	}
-	logins, tokens, writes, _ := f.count()
-	if logins["demowiki"] != 1 || tokens["demowiki"] != 1 || len(writes) != 3 {
-		t.Fatalf("logins %v, tokens %v, writes %v: want one login, one token, three writes", logins, tokens, writes)
+	if writes, other := f.count(); len(writes) != 4 || other != 0 {
+		t.Fatalf("writes %v, other requests %d: want four writes and nothing else", writes, other)
 	}
 }
 
-// A token the wiki no longer takes is fetched again once, and the write
-// goes through; a write that still gets badtoken fails with it.
-func TestWriteRefetchesAStaleToken(t *testing.T) {
+// A client with another secret, or none, writes nothing: the wiki refuses
+// the first, the second never calls.
+func TestWritesNeedTheSharedSecret(t *testing.T) {
 	f, srv := newFakeWrites(t)
-	c := NewClient(srv.URL+"/{wiki}", "", WithServiceAccount("WikiFlow@worker", "pw"))
 	ctx := context.Background()
-	if _, err := c.WriteMainPage(ctx, "demowiki", "Main Page", "text", ""); err != nil {
-		t.Fatal(err)
+	wrong := NewClient(srv.URL+"/{wiki}", "", WithWriteSecret([]byte("not-the-farms-secret")))
+	_, err := wrong.GrantGroups(ctx, "demowiki", "Bob", []string{"sysop"})
+	var ae *APIError
+	if !errors.As(err, &ae) || ae.Code != "permissiondenied" || Classify(err) != failure.Permanent {
+		t.Fatalf("wrong secret: got %v (%s), want a permanent permissiondenied", err, Classify(err))
 	}
-	f.mu.Lock()
-	f.secret = "b"
-	f.mu.Unlock()
-	if _, err := c.WriteMainPage(ctx, "demowiki", "Main Page", "text", ""); err != nil {
-		t.Fatalf("after the token went stale: %v", err)
+	if _, err := NewClient(srv.URL+"/{wiki}", "").GrantGroups(ctx, "demowiki", "Bob", []string{"sysop"}); !errors.Is(err, ErrNoWriteSecret) {
+		t.Fatalf("no secret: got %v", err)
 	}
-	_, tokens, writes, bad := f.count()
-	if tokens["demowiki"] != 2 || bad != 1 || len(writes) != 2 {
-		t.Fatalf("tokens %v, badtoken %d, writes %v: want 2 tokens, 1 badtoken, 2 writes", tokens, bad, writes)
+	if writes, _ := f.count(); len(writes) != 0 {
+		t.Fatalf("writes %v", writes)
 	}
 }
 
@@ -155,12 +144,12 @@ func TestWriteRefetchesAStaleToken(t *testing.T) {
 // wiki says the central wiki is.
 func TestCentralLogEntryFollowsTheWiki(t *testing.T) {
 	f, srv := newFakeWrites(t)
-	c := NewClient(srv.URL+"/{wiki}", "", WithServiceAccount("WikiFlow@worker", "pw"))
+	c := NewClient(srv.URL+"/{wiki}", "", WithWriteSecret(f.secret))
 	l, err := c.WriteLogEntry(context.Background(), "testwiki", LogWrite{Central: true, Type: "farmer", Action: "createwiki", Performer: "FarmAdmin", Target: "X", Key: "k"})
 	if err != nil || l.Wiki != "metawiki" {
 		t.Fatalf("WriteLogEntry: %+v, %v", l, err)
 	}
-	if _, _, writes, _ := f.count(); len(writes) != 1 || writes[0] != "metawiki log" {
+	if writes, _ := f.count(); len(writes) != 1 || writes[0] != "metawiki log" {
 		t.Fatalf("writes %v, want one on metawiki", writes)
 	}
 }
@@ -168,13 +157,13 @@ func TestCentralLogEntryFollowsTheWiki(t *testing.T) {
 // Refusals come back as the module's API error, permanent; nothing is written.
 func TestWriteRefusalIsPermanent(t *testing.T) {
 	f, srv := newFakeWrites(t)
-	c := NewClient(srv.URL+"/{wiki}", "", WithServiceAccount("WikiFlow@worker", "pw"))
+	c := NewClient(srv.URL+"/{wiki}", "", WithWriteSecret(f.secret))
 	_, err := c.WriteLogEntry(context.Background(), "metawiki", LogWrite{Type: "farmer", Action: "createwiki", Performer: "Nobody", Target: "X", Key: "k"})
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Code != "wikiflow-refused" || Classify(err) != failure.Permanent {
 		t.Fatalf("got %v (%s), want a permanent wikiflow-refused", err, Classify(err))
 	}
-	if _, _, writes, _ := f.count(); len(writes) != 0 {
+	if writes, _ := f.count(); len(writes) != 0 {
 		t.Fatalf("writes %v", writes)
 	}
 }

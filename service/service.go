@@ -72,6 +72,10 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 	if err := checkServiceAccount(cfg); err != nil {
 		return nil, err
 	}
+	writeSecret, err := cfg.HookSecret()
+	if err != nil {
+		return nil, err
+	}
 	metrics := NewMetrics(logger)
 	tc, err := dialTemporal(ctx, cfg, logger, metrics.Handler)
 	if err != nil {
@@ -123,9 +127,11 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 		reqDB.Close()
 		return nil, fmt.Errorf("database.clusters: %v", err)
 	}
-	// Every API call is made as the service account, so private wikis answer.
+	// Every read is made as the service account, so private wikis answer;
+	// every write is signed with the shared secret.
 	api := mediawiki.NewClient(cfg.MediaWiki.URLPattern, cfg.MediaWiki.DialAddress,
-		mediawiki.WithServiceAccount(cfg.MediaWiki.ServiceUser, cfg.MediaWiki.ServicePassword))
+		mediawiki.WithServiceAccount(cfg.MediaWiki.ServiceUser, cfg.MediaWiki.ServicePassword),
+		mediawiki.WithWriteSecret(writeSecret))
 	return &Deps{
 		Config:   cfg,
 		Temporal: tc,

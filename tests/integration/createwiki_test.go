@@ -276,7 +276,12 @@ func TestCreateWikiWithTheAPIDown(t *testing.T) {
 	queue := "wikiflow-apidown-" + randomHex(3)
 	d := *deps
 	mw := deps.Config.MediaWiki
-	d.API = mediawiki.NewClient(mw.URLPattern, proxy.Addr(), mediawiki.WithServiceAccount(mw.ServiceUser, mw.ServicePassword))
+	secret, err := deps.Config.HookSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.API = mediawiki.NewClient(mw.URLPattern, proxy.Addr(), mediawiki.WithServiceAccount(mw.ServiceUser, mw.ServicePassword),
+		mediawiki.WithWriteSecret(secret))
 	w, err := d.NewWorker(ctx, queue)
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/signing"
 )
 
 // hookCall is one request to the hook endpoint, signed (or not) as given.
@@ -53,16 +54,16 @@ func (h hookCall) do(t *testing.T) (int, map[string]any) {
 	}
 	req, _ := http.NewRequest(h.method, base+h.path, bytes.NewReader(h.body))
 	if h.secret != nil {
-		req.Header.Set(hook.HeaderTimestamp, strconv.FormatInt(h.timestamp, 10))
+		req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(h.timestamp, 10))
 		signature := h.signature
 		if signature == "" {
 			signed := h.path
 			if h.signedPath != "" {
 				signed = h.signedPath
 			}
-			signature = hook.Sign(h.secret, h.timestamp, h.method, signed, h.body)
+			signature = signing.Sign(h.secret, h.timestamp, h.method, signed, h.body)
 		}
-		req.Header.Set(hook.HeaderSignature, signature)
+		req.Header.Set(signing.HeaderSignature, signature)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -27,6 +27,7 @@ import (
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/signing"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -587,13 +588,13 @@ func hostileHook(t *testing.T) {
 		{"query added after signing", call(func(h *hookCall) { h.signedPath = h.path; h.path += "?x=1" }), "401 unauthorized"},
 		{"body changed after signing", func(context.Context) error {
 			h := signedCall("POST", path, approve)
-			h.signature = hook.Sign(h.secret, h.timestamp, h.method, h.path, h.body)
+			h.signature = signing.Sign(h.secret, h.timestamp, h.method, h.path, h.body)
 			h.body = []byte(strings.Replace(string(h.body), owner, "FarmAdmin", 1))
 			return hookAnswer(h.do(t))
 		}, "401 unauthorized"},
 		{"method changed after signing", func(context.Context) error {
 			h := signedCall("POST", path, approve)
-			h.signature = hook.Sign(h.secret, h.timestamp, "PUT", h.path, h.body)
+			h.signature = signing.Sign(h.secret, h.timestamp, "PUT", h.path, h.body)
 			return hookAnswer(h.do(t))
 		}, "401 unauthorized"},
 		{"replayed", send(read), "401 unauthorized"},

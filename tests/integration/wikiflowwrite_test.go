@@ -4,20 +4,25 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
+	"github.com/wikiflow/wikiflow/signing"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 )
 
 // action=wikiflowwrite, the WikiFlow extension's module behind the worker's
-// log entries, the requester's groups and the main page: it answers the
-// worker's service account only, each of its writes made twice changes
+// log entries, the requester's groups and the main page: it answers calls
+// the worker signed only, each once; each of its writes made twice changes
 // nothing the second time, and a wiki that is read-only gets none.
 
 type revision struct {
@@ -48,18 +53,19 @@ func revisions(t *testing.T, wiki, title string) []revision {
 	return out.Query.Pages[0].Revisions
 }
 
-// A caller other than the service account is refused whatever it holds
-// (a plain account, a bureaucrat of the wiki, a logged-out reader with the
-// anonymous token), and nothing is written: no log entry, no group, no page.
-func TestWikiFlowWriteRefusesOtherCallers(t *testing.T) {
+// A call the worker did not sign is refused whoever makes it (a logged-out
+// reader with the anonymous token, a bureaucrat of the wiki with their
+// session's csrf token, a client with another secret), and so is a signed
+// call that is stale, signed for another wiki, or received before; nothing
+// is written: no log entry, no group, no page.
+func TestWikiFlowWriteRefusesUnsignedCalls(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
 	const wiki = "testwiki"
+	heldByCreation(t, wiki) // so that only the signature can refuse grant-groups and main-page
 	password := "pw-" + randomHex(12)
-	plain, crat := "Plain"+randomHex(4), "Crat"+randomHex(4)
-	for _, name := range []string{plain, crat} {
-		if _, err := deps.Scripts.Run(ctx, "metawiki", "createAndPromote", name, password); err != nil {
-			t.Fatal(err)
-		}
+	crat := "Crat" + randomHex(4)
+	if _, err := deps.Scripts.Run(ctx, "metawiki", "createAndPromote", crat, password); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := deps.Scripts.Run(ctx, wiki, "createAndPromote", "--force", "--bureaucrat", "--sysop", crat); err != nil {
 		t.Fatal(err)
@@ -67,23 +73,31 @@ func TestWikiFlowWriteRefusesOtherCallers(t *testing.T) {
 	target := newUser(t, "Target")
 	page := "Special:Processes/request-wiki:" + uniqueDB("refused")
 	title := "WikiFlow refused " + randomHex(4)
-
-	callers := map[string]*mediawiki.Client{"logged out": deps.API.Session()}
-	for _, name := range []string{plain, crat} {
-		s := deps.API.Session()
-		if err := s.Login(ctx, wiki, name, password); err != nil {
-			t.Fatalf("login as %s: %v", name, err)
-		}
-		callers[name] = s
+	secret, err := deps.Config.HookSecret()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for who, c := range callers {
-		_, err := c.WriteLogEntry(ctx, wiki, mediawiki.LogWrite{Type: "managewiki", Action: "settings",
-			Performer: target, Target: page, Key: page + "/" + who, Params: map[string]any{"4::wiki": wiki}})
-		wantServiceOnly(t, who, "do=log", err)
-		_, err = c.GrantGroups(ctx, wiki, target, []string{"bureaucrat", "sysop", "interface-admin"})
-		wantServiceOnly(t, who, "do=grant-groups", err)
-		_, err = c.WriteMainPage(ctx, wiki, title, "not written", createwiki.MainPageSummary)
-		wantServiceOnly(t, who, "do=main-page", err)
+	calls := map[string]url.Values{
+		"log":          {"do": {"log"}, "logtype": {"managewiki"}, "logaction": {"settings"}, "performer": {target}, "target": {page}, "key": {page + "/refused"}},
+		"grant-groups": {"do": {"grant-groups"}, "user": {target}, "groups": {"bureaucrat|sysop|interface-admin"}},
+		"main-page":    {"do": {"main-page"}, "title": {title}, "text": {"not written"}},
+	}
+	anonymous := newVisitor(t, farmAddr(), wiki)
+	crats := newVisitor(t, farmAddr(), wiki).login(crat, password)
+	now := time.Now().Unix()
+	for op, call := range calls {
+		// Unsigned, with the csrf token MediaWiki gives the caller's session.
+		wantWriteError(t, "logged out", op, postWrite(t, anonymous, call, wiki, "+\\", nil, now), "permissiondenied")
+		wantWriteError(t, "a bureaucrat", op, postWrite(t, crats, call, wiki, crats.csrfToken(), nil, now), "permissiondenied")
+		// Signed, but with another secret, ten minutes ago, or for another wiki.
+		wantWriteError(t, "another secret", op, postWrite(t, anonymous, call, wiki, "", []byte("not-the-farms-secret"), now), "permissiondenied")
+		wantWriteError(t, "stale", op, postWrite(t, anonymous, call, wiki, "", secret, now-600), "permissiondenied")
+		wantWriteError(t, "for metawiki", op, postWrite(t, anonymous, call, "metawiki", "", secret, now), "permissiondenied")
+	}
+	other := mediawiki.NewClient(deps.Config.MediaWiki.URLPattern, deps.Config.MediaWiki.DialAddress, mediawiki.WithWriteSecret([]byte("not-the-farms-secret")))
+	_, err = other.GrantGroups(ctx, wiki, target, []string{"bureaucrat", "sysop", "interface-admin"})
+	if !apiCode(err, "permissiondenied") || mediawiki.Classify(err) != mediawiki.Permanent {
+		t.Errorf("a client with another secret: %v, want a permanent permissiondenied", err)
 	}
 
 	if n := len(logEvents(t, wiki, page)); n != 0 {
@@ -103,15 +117,83 @@ func TestWikiFlowWriteRefusesOtherCallers(t *testing.T) {
 	}
 }
 
-func wantServiceOnly(t *testing.T, who, op string, err error) {
-	t.Helper()
-	var ae *mediawiki.APIError
-	if !errors.As(err, &ae) || ae.Code != "permissiondenied" {
-		t.Errorf("%s called %s: got %v, want permissiondenied", who, op, err)
+// A signed call sent again, byte for byte, is refused as a replay: the
+// first writes the page, the second leaves it as it is (here after a later
+// edit, which the replay would otherwise undo).
+func TestWikiFlowWriteRefusesAReplay(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	const wiki = "testwiki"
+	heldByCreation(t, wiki)
+	secret, err := deps.Config.HookSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	title := "WikiFlow replayed " + randomHex(4)
+	v := newVisitor(t, farmAddr(), wiki)
+	call := url.Values{"do": {"main-page"}, "title": {title}, "text": {"first text"}, "nonce": {randomHex(8)}}
+	now := time.Now().Unix()
+	if code := postWrite(t, v, call, wiki, "", secret, now); code != "" {
+		t.Fatalf("the first call: %s", code)
+	}
+	if _, err := deps.API.WriteMainPage(ctx, wiki, title, "a person's text", "edited"); err != nil {
+		t.Fatal(err)
+	}
+	wantWriteError(t, "the same call again", "main-page", postWrite(t, v, call, wiki, "", secret, now), "wikiflow-replayed")
+	revs := revisions(t, wiki, title)
+	if len(revs) != 2 || revs[0].Comment != "edited" {
+		t.Fatalf("revisions of %q: %+v, want the first call's and the edit after it, nothing more", title, revs)
 	}
 }
 
-// The service account's writes, each made twice: the second finds the
+// postWrite POSTs action=wikiflowwrite as v, for the wiki named (the body's
+// wiki), with the csrf token when given and signed with secret at ts when
+// a secret is given; it returns the API error's code, "" for none.
+func postWrite(t *testing.T, v *visitor, call url.Values, signedFor, token string, secret []byte, ts int64) string {
+	t.Helper()
+	form := url.Values{"action": {"wikiflowwrite"}, "format": {"json"}, "wiki": {signedFor}}
+	for k, vals := range call {
+		form[k] = vals
+	}
+	if form.Get("nonce") == "" {
+		form.Set("nonce", randomHex(8))
+	}
+	if token != "" {
+		form.Set("token", token)
+	}
+	body := form.Encode()
+	req, err := http.NewRequest(http.MethodPost, v.base+"/api.php", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if secret != nil {
+		req.Header.Set(signing.HeaderTimestamp, strconv.FormatInt(ts, 10))
+		req.Header.Set(signing.HeaderSignature, signing.Sign(secret, ts, http.MethodPost, req.URL.RequestURI(), []byte(body)))
+	}
+	resp, err := v.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var answer struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&answer); err != nil {
+		t.Fatalf("wikiflowwrite answered HTTP %d with something that is not JSON: %v", resp.StatusCode, err)
+	}
+	return answer.Error.Code
+}
+
+func wantWriteError(t *testing.T, who, op, got, want string) {
+	t.Helper()
+	if got != want {
+		t.Errorf("%s called %s: got %q, want %s", who, op, got, want)
+	}
+}
+
+// The worker's writes, each made twice: the second finds the
 // first's work and adds nothing (no second entry, group change or revision).
 func TestWikiFlowWriteTwiceChangesNothing(t *testing.T) {
 	ctx := testContext(t, 2*time.Minute)
@@ -173,30 +255,17 @@ func TestWikiFlowWriteTwiceChangesNothing(t *testing.T) {
 	}
 }
 
-// A wiki that lost the worker's session (and so its csrf token) takes the
-// next write after a new login and a new token. A closed wiki is read-only:
-// the module writes nothing there and says readonly (transient: the step
-// waits for the wiki to open again).
-func TestWikiFlowWriteLostSessionAndClosedWiki(t *testing.T) {
-	db, owner := liveWiki(t, "shut") // its creation logged the worker in and fetched a token
+// A closed wiki is read-only: the module writes nothing there and says
+// readonly (transient: the step waits for the wiki to open again).
+func TestWikiFlowWriteOnAClosedWiki(t *testing.T) {
+	db, _ := liveWiki(t, "shut")
 	ctx := testContext(t, time.Minute)
-	server, err := deps.Clusters.Server("c1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := server.ExecContext(ctx, "DELETE FROM `"+db+"`.objectcache WHERE keyname LIKE ?", db+":MWSession:%"); err != nil {
-		t.Fatal(err)
-	}
 	heldByCreation(t, db)
-	if _, err := deps.API.GrantGroups(ctx, db, owner, []string{"sysop"}); err != nil {
-		t.Fatalf("a write after the wiki lost the session: %v", err)
-	}
-
 	if err := deps.Central.CloseWiki(ctx, db, "closing test", time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	title := "WikiFlow closed " + randomHex(4)
-	_, err = deps.API.WriteMainPage(ctx, db, title, "text", createwiki.MainPageSummary)
+	_, err := deps.API.WriteMainPage(ctx, db, title, "text", createwiki.MainPageSummary)
 	if !apiCode(err, "readonly") || mediawiki.Classify(err) != mediawiki.Transient {
 		t.Fatalf("on a closed wiki: %v (%s), want a transient readonly", err, mediawiki.Classify(err))
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -220,22 +221,19 @@ var requesterGroups = []string{"bureaucrat", "sysop", "interface-admin"}
 // interface-admin on the new wiki (their farm account already works there)
 // through the WikiFlow extension's API module, which adds the groups as
 // createAndPromote --force does (a group the requester is in already is
-// left alone), then checks over the wiki's API that the groups are really
-// there.
+// left alone), and checks the groups the module read back from the wiki's
+// primary database after the write.
 func (f *Activities) GrantRequesterRights(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	if _, err := f.API.GrantGroups(ctx, in.Wiki.DB, in.Requester, requesterGroups); err != nil {
+	granted, err := f.API.GrantGroups(ctx, in.Wiki.DB, in.Requester, requesterGroups)
+	if err != nil {
 		var ae *mediawiki.APIError
 		if errors.As(err, &ae) && (ae.Code == "nosuchuser" || ae.Code == "invaliduser") {
 			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "the requester %s has no account on the farm", in.Requester)
 		}
 		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
-	u, err := f.API.User(ctx, in.Wiki.DB, in.Requester)
-	if err != nil {
-		return process.StepResult{}, activities.ClassifyAPI(err)
-	}
 	for _, g := range requesterGroups {
-		if !u.InGroup(g) {
+		if !slices.Contains(granted.Groups, g) {
 			return process.StepResult{}, fmt.Errorf("%s is still not in %s on %s", in.Requester, g, in.Wiki.DB)
 		}
 	}
@@ -254,32 +252,26 @@ Start by editing this page, creating your first articles and inviting your commu
 const MainPageSummary = "Created with the wiki"
 
 // CreateMainPage writes the main page from the template (placeholders
-// {sitename}, {dbname}, {requester}) under the title the wiki itself
-// reports, through the WikiFlow extension's API module, which saves it as
-// edit.php does (by the "Maintenance script" system user), and checks over
-// the API that it exists. Writing the same text again is a null edit, so a
-// retry changes nothing.
+// {sitename}, {dbname}, {requester}) under the title the wiki itself gives
+// its main page, through the WikiFlow extension's API module, which saves it
+// as edit.php does (by the "Maintenance script" system user), and checks the
+// page the module read back from the wiki's primary database after the
+// write. Writing the same text again is a null edit, so a retry changes
+// nothing.
 func (f *Activities) CreateMainPage(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	si, err := f.API.SiteInfo(ctx, in.Wiki.DB)
-	if err != nil {
-		return process.StepResult{}, activities.ClassifyAPI(err)
-	}
 	template := f.Paths.MainPageTemplate
 	if template == "" {
 		template = DefaultMainPage
 	}
 	text := strings.NewReplacer("{sitename}", in.Wiki.Sitename, "{dbname}", in.Wiki.DB, "{requester}", in.Requester).Replace(template)
-	if _, err := f.API.WriteMainPage(ctx, in.Wiki.DB, si.MainPage, text, MainPageSummary); err != nil {
-		return process.StepResult{}, activities.ClassifyAPI(err)
-	}
-	exists, err := f.API.PageExists(ctx, in.Wiki.DB, si.MainPage)
+	page, err := f.API.WriteMainPage(ctx, in.Wiki.DB, "", text, MainPageSummary)
 	if err != nil {
 		return process.StepResult{}, activities.ClassifyAPI(err)
 	}
-	if !exists {
-		return process.StepResult{}, fmt.Errorf("%s does not show %q after the edit", in.Wiki.DB, si.MainPage)
+	if page.PageID <= 0 || page.RevID <= 0 {
+		return process.StepResult{}, fmt.Errorf("%s does not show %q after the edit", in.Wiki.DB, page.Title)
 	}
-	return process.StepResult{Summary: fmt.Sprintf("wrote %q", si.MainPage), Outputs: map[string]string{"title": si.MainPage}}, nil
+	return process.StepResult{Summary: fmt.Sprintf("wrote %q", page.Title), Outputs: map[string]string{"title": page.Title}}, nil
 }
 
 // CreateStorage makes the wiki's upload directory, as CreateWiki's storage

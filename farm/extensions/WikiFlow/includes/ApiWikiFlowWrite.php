@@ -14,38 +14,48 @@ use MediaWiki\User\UserGroupManager;
 use ReadOnlyMode;
 use Title;
 use User;
+use WikiPage;
 use Wikimedia\ParamValidator\ParamValidator;
 use Wikimedia\Rdbms\ILBFactory;
 
 /**
  * action=wikiflowwrite: the few writes the WikiFlow worker makes on a wiki, each as the farm's own
- * tools make it, for the worker's service account only ($wgWikiFlowServiceAccounts).
+ * tools make it, for the worker only: every call is signed with the farm's shared secret
+ * (SignedRequest), as the wiki signs its own calls of the worker's hook endpoint.
  *
  *   do=log          a Special:Log entry, at most once per key (FarmLogWriter, also behind
  *                   maintenance/addLogEntry.php): logtype, logaction, performer, target, comment,
  *                   logparams (a JSON object), key, timestamp, central, approverof.
  *   do=grant-groups adds an existing user to groups, only bureaucrat, sysop and interface-admin,
- *                   as createAndPromote.php --force does: user, groups.
+ *                   as createAndPromote.php --force does: user, groups. Answers with the user's
+ *                   groups as the primary database holds them afterwards.
  *   do=main-page    writes a page as the "Maintenance script" system user, as edit.php does:
- *                   title, text, summary.
+ *                   text, summary, and title (the wiki's own main page when not given).
+ *                   Answers with the page as the primary database holds it afterwards.
  *
  * Each is idempotent: the same call again writes nothing (the key's entry exists, the user is
  * already a member, the text is already the page's: a null edit, no revision).
  *
  * grant-groups and main-page serve a wiki's creation only: they are refused (wikiflow-notcreating)
  * unless a WikiFlow creation holds the wiki now (its one-owner claim, wf_wiki_owners in the farm's
- * central database, kind create-wiki). The service account's password therefore cannot make
- * anyone an administrator of a wiki that exists and is not being created.
+ * central database, kind create-wiki). The shared secret therefore cannot make anyone an
+ * administrator of a wiki that exists and is not being created.
  *
- * The gate is who calls, not what they may do: the service account holds only 'read' (the farm
- * strips everything else), so no right could tell it from any other reader. The module refuses
- * every other caller, logged in or not, before it reads a parameter. It must be posted with the
- * caller's csrf token.
+ * Why a signature and not a login: a new wiki has no session yet, and logging the service
+ * account in (login token, bot password, csrf token) cost more than the writes themselves, on
+ * every creation's critical path. The secret already lets its holder start and approve every
+ * process through the hook endpoint, so it grants nothing new here. Before it reads a parameter
+ * the module refuses (permissiondenied) a call that is unsigned, wrongly signed, more than
+ * SignedRequest::WINDOW seconds off, or signed for another wiki (the signed body names the wiki),
+ * and a signature it has seen before (wikiflow-replayed; kept in wf_hook_requests beside the hook
+ * endpoint's own, for as long as the signature could pass). A session is not needed, so no csrf
+ * token either: nothing a browser holds can sign a call.
  *
  * isWriteMode() is false although the module writes: on MediaWiki 1.39 ApiMain refuses a write
- * module to any user without the 'writeapi' right, which the read-only service account does not
- * get. What ApiMain would check for a write module besides that right, the module checks itself:
- * a read-only wiki (a closed one) is refused with the usual readonly error.
+ * module to any user without the 'writeapi' right, and the caller here is nobody. What ApiMain
+ * would check for a write module besides that right, the module checks itself: a read-only wiki
+ * (a closed one) is refused with the usual readonly error. isReadMode() is false so that a private
+ * wiki does not refuse the call before the signature is checked.
  */
 class ApiWikiFlowWrite extends ApiBase {
 	/** The groups do=grant-groups may add: what CreateWiki gives a new wiki's requester. */
@@ -61,6 +71,8 @@ class ApiWikiFlowWrite extends ApiBase {
 	private $wikiPageFactory;
 	/** @var ReadOnlyMode */
 	private $readOnlyMode;
+	/** @var string the call's signature, once checked */
+	private $signature = '';
 
 	public function __construct(
 		ApiMain $main,
@@ -80,14 +92,12 @@ class ApiWikiFlowWrite extends ApiBase {
 	}
 
 	public function execute() {
-		$caller = $this->getUser();
-		$accounts = (array)$this->getConfig()->get( 'WikiFlowServiceAccounts' );
-		if ( !$caller->isRegistered() || !in_array( $caller->getName(), $accounts, true ) ) {
-			$this->dieWithError( 'apierror-wikiflow-notservice', 'permissiondenied' );
-		}
+		$this->requireSignature();
 		if ( $this->readOnlyMode->isReadOnly() ) {
+			// Before the replay record: a read-only wiki writes to no database at all.
 			$this->dieReadOnly();
 		}
+		$this->requireFirstReceipt();
 		$params = $this->extractRequestParams();
 		switch ( $params['do'] ) {
 			case 'log':
@@ -171,9 +181,9 @@ class ApiWikiFlowWrite extends ApiBase {
 	 * saves the text with the summary, no flags. The same text again saves no revision.
 	 */
 	private function mainPage( array $params ): array {
-		$this->requireParams( $params, [ 'title', 'text' ] );
+		$this->requireParams( $params, [ 'text' ] );
 		$this->requireCreation();
-		$title = Title::newFromText( $params['title'] );
+		$title = $params['title'] === null ? Title::newMainPage() : Title::newFromText( $params['title'] );
 		if ( !$title || !$title->canExist() ) {
 			$this->dieWithError( [ 'apierror-invalidtitle', wfEscapeWikiText( $params['title'] ) ], 'invalidtitle' );
 		}
@@ -189,14 +199,52 @@ class ApiWikiFlowWrite extends ApiBase {
 		if ( !$status->isOK() ) {
 			$this->dieStatus( $status );
 		}
-		$revision = $updater->getNewRevision();
+		$created = $updater->wasRevisionCreated();
+		$isNew = $updater->isNew();
+		// What the primary database holds now, as a reader asking after the write would see it.
+		$saved = $this->wikiPageFactory->newFromTitle( $title );
+		$saved->loadPageData( WikiPage::READ_LATEST );
 		return [
 			'title' => $title->getPrefixedText(),
-			'pageid' => $page->getId(),
-			'revid' => $revision ? $revision->getId() : $page->getLatest(),
-			'created' => $updater->wasRevisionCreated() && $updater->isNew(),
-			'nochange' => !$updater->wasRevisionCreated(),
+			'pageid' => $saved->getId(),
+			'revid' => $saved->getLatest(),
+			'created' => $created && $isNew,
+			'nochange' => !$created,
 		];
+	}
+
+	/** Dies unless the call is signed with the shared secret, for this wiki, recently. */
+	private function requireSignature(): void {
+		$request = $this->getRequest();
+		$now = (int)wfTimestamp( TS_UNIX );
+		[ $refused, $signature ] = SignedRequest::check( $request, SignedRequest::secret( $this->getConfig() ), $now );
+		if ( $refused === null && $request->getText( 'wiki' ) !== (string)$this->getConfig()->get( 'DBname' ) ) {
+			$refused = 'the request is signed for another wiki';
+		}
+		if ( $refused !== null ) {
+			$this->dieWithError( [ 'apierror-wikiflow-notsigned', $refused ], 'permissiondenied' );
+		}
+		$this->signature = $signature;
+	}
+
+	/** Dies unless the signature checked by requireSignature() is received for the first time. */
+	private function requireFirstReceipt(): void {
+		$now = (int)wfTimestamp( TS_UNIX );
+		$db = $this->centralDB();
+		$db->query( 'DELETE FROM ' . $db->tableName( 'wf_hook_requests' ) . ' WHERE hr_expires < ' .
+			$db->addQuotes( wfTimestamp( TS_MW, $now ) ) . ' LIMIT 100', __METHOD__ );
+		$db->insert( 'wf_hook_requests', [
+			'hr_signature' => hash( 'sha256', $this->signature, true ),
+			'hr_expires' => wfTimestamp( TS_MW, $now + 2 * SignedRequest::WINDOW ),
+		], __METHOD__, [ 'IGNORE' ] );
+		if ( $db->affectedRows() !== 1 ) {
+			$this->dieWithError( 'apierror-wikiflow-replayed', 'wikiflow-replayed' );
+		}
+	}
+
+	private function centralDB(): \Wikimedia\Rdbms\IDatabase {
+		$central = (string)$this->getConfig()->get( 'CreateWikiDatabase' );
+		return $this->lbFactory->getMainLB( $central )->getConnection( DB_PRIMARY, [], $central );
 	}
 
 	/**
@@ -204,10 +252,8 @@ class ApiWikiFlowWrite extends ApiBase {
 	 * (the worker writes it before a creation's first step and removes it when the creation ends).
 	 */
 	private function requireCreation(): void {
-		$central = (string)$this->getConfig()->get( 'CreateWikiDatabase' );
 		$wiki = (string)$this->getConfig()->get( 'DBname' );
-		$db = $this->lbFactory->getMainLB( $central )->getConnection( DB_PRIMARY, [], $central );
-		$kind = $db->selectField( 'wf_wiki_owners', 'owner_kind', [ 'owner_dbname' => $wiki ], __METHOD__ );
+		$kind = $this->centralDB()->selectField( 'wf_wiki_owners', 'owner_kind', [ 'owner_dbname' => $wiki ], __METHOD__ );
 		if ( $kind !== 'create-wiki' ) {
 			$this->dieWithError( [ 'apierror-wikiflow-notcreating', $wiki ], 'wikiflow-notcreating' );
 		}
@@ -230,11 +276,17 @@ class ApiWikiFlowWrite extends ApiBase {
 	}
 
 	public function needsToken() {
-		return 'csrf';
+		// See the class comment: the signature is the proof, there is no session.
+		return false;
 	}
 
 	public function isWriteMode() {
 		// See the class comment: ApiMain would ask for 'writeapi'.
+		return false;
+	}
+
+	public function isReadMode() {
+		// See the class comment: a private wiki would refuse the call for want of 'read'.
 		return false;
 	}
 
@@ -248,6 +300,10 @@ class ApiWikiFlowWrite extends ApiBase {
 				ParamValidator::PARAM_TYPE => [ 'log', 'grant-groups', 'main-page' ],
 				ParamValidator::PARAM_REQUIRED => true,
 			],
+			// Named in the signed body, checked against this wiki; the nonce makes every call's
+			// signature new, so that a call made again is not mistaken for a replay.
+			'wiki' => null,
+			'nonce' => null,
 			'logtype' => null,
 			'logaction' => null,
 			'performer' => null,

@@ -7,9 +7,7 @@ use Message;
 use StatusValue;
 
 /**
- * The wiki's client of WikiFlow's hook endpoint, signed as docs/hook.md says:
- * X-WikiFlow-Timestamp (Unix seconds) and X-WikiFlow-Signature "sha256=" + hex HMAC-SHA256,
- * keyed with the shared secret, of timestamp\nMETHOD\npath-with-query\nbody.
+ * The wiki's client of WikiFlow's hook endpoint, each call signed (SignedRequest).
  *
  * Every method returns the decoded answer or throws HookError.
  */
@@ -37,10 +35,6 @@ class HookClient {
 		private string $viewer = ''
 	) {
 		$this->baseUrl = rtrim( $baseUrl, '/' );
-	}
-
-	public static function sign( string $secret, int $timestamp, string $method, string $pathWithQuery, string $body ): string {
-		return 'sha256=' . hash_hmac( 'sha256', "$timestamp\n$method\n$pathWithQuery\n$body", $secret );
 	}
 
 	/**
@@ -133,8 +127,9 @@ class HookClient {
 		}
 		$req = $this->http->create( $this->baseUrl . $pathWithQuery, $options, __METHOD__ );
 		$req->setHeader( 'Content-Type', 'application/json' );
-		$req->setHeader( 'X-WikiFlow-Timestamp', (string)$timestamp );
-		$req->setHeader( 'X-WikiFlow-Signature', self::sign( $this->secret, $timestamp, $method, $pathWithQuery, $body ) );
+		$req->setHeader( SignedRequest::HEADER_TIMESTAMP, (string)$timestamp );
+		$req->setHeader( SignedRequest::HEADER_SIGNATURE,
+			SignedRequest::sign( $this->secret, $timestamp, $method, $pathWithQuery, $body ) );
 		$status = $req->execute();
 		if ( $req->getStatus() <= 0 ) {
 			throw new HookError( HookError::UNREACHABLE, self::connectionError( $status ) );

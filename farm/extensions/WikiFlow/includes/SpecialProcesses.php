@@ -108,12 +108,9 @@ class SpecialProcesses extends SpecialPage {
 
 	private function makeClient(): HookClient {
 		$config = $this->getConfig();
-		$secret = (string)$config->get( 'WikiFlowHookSecret' );
-		$file = (string)$config->get( 'WikiFlowHookSecretFile' );
-		if ( $secret === '' && $file !== '' ) {
-			$secret = trim( (string)@file_get_contents( $file ) );
-		}
+		$secret = SignedRequest::secret( $config );
 		if ( $secret === '' ) {
+			$file = (string)$config->get( 'WikiFlowHookSecretFile' );
 			throw new HookError( HookError::NOT_CONFIGURED, "no shared secret (\$wgWikiFlowHookSecret, or the file \$wgWikiFlowHookSecretFile: '$file')" );
 		}
 		// Reads are answered for this user only: a private wiki's processes are hidden from

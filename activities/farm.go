@@ -29,6 +29,8 @@ type Farm struct {
 	Processes ProcessChecker
 	// WikiLists are the farm's cached wiki lists, refreshed after changes.
 	WikiLists WikiLists
+	// SchemaPools hold finished schemas a creation moves in (nil: none).
+	SchemaPools *farmdb.SchemaPools
 
 	languagesOnce sync.Once
 	languages     map[string]bool

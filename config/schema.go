@@ -65,6 +65,9 @@ type Database struct {
 	ClientCommand string `mapstructure:"client_command" default:"mariadb" check:"nonempty"`
 	// BackupDir receives database backups before anything is dropped.
 	BackupDir string `mapstructure:"backup_dir" default:".stack/backups" check:"nonempty"`
+	// SchemaPoolSize is how many finished wiki schemas each cluster keeps
+	// ready for the next creations (farmdb/schemapool.go); 0 turns the pool off.
+	SchemaPoolSize int `mapstructure:"schema_pool_size" default:"5" check:"not_negative"`
 }
 
 type MediaWiki struct {

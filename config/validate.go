@@ -67,6 +67,7 @@ var checks = map[string]check{
 	"script_command": valueCheck(scriptCommand),
 	"positive":       valueCheck(positive),
 	"at_least_one":   valueCheck(atLeastOne),
+	"not_negative":   valueCheck(notNegative),
 	"at_least_two":   valueCheck(atLeastTwo),
 	"database_dsn": checkOf(func(c *Config, _ setting, s string) error {
 		return c.dsn(s, true)
@@ -126,6 +127,13 @@ func positive(d time.Duration) error {
 func atLeastTwo(n int) error {
 	if n < 2 {
 		return errors.New("must be at least 2")
+	}
+	return nil
+}
+
+func notNegative(n int) error {
+	if n < 0 {
+		return errors.New("must be 0 or more")
 	}
 	return nil
 }

@@ -42,6 +42,8 @@ type Deps struct {
 	Logger   *slog.Logger
 	// Metrics is what /metrics serves; the Temporal client reports into it.
 	Metrics *Metrics
+	// SchemaPools are shared by every worker of the process.
+	SchemaPools *farmdb.SchemaPools
 }
 
 // DialTemporal connects to the Temporal server, failing fast with one clear
@@ -141,6 +143,12 @@ func Open(ctx context.Context, cfg *config.Config, logger *slog.Logger) (*Deps, 
 		Scripts:  mediawiki.NewScripts(cfg.MediaWiki.ScriptCommand, ""),
 		Logger:   logger,
 		Metrics:  metrics,
+		SchemaPools: &farmdb.SchemaPools{
+			Clusters:   clusters,
+			Size:       cfg.Database.SchemaPoolSize,
+			Statements: func() ([]farmdb.Statement, error) { return createwiki.CoreSchema(cfg.MediaWiki.InstallPath) },
+			Logger:     logger,
+		},
 	}, nil
 }
 
@@ -195,10 +203,11 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 			Password:    cfg.Notify.SMTP.Password,
 			WebhookURL:  cfg.Notify.WebhookURL,
 		},
-		Rules:     activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix, Subdomain: cfg.MediaWiki.Subdomain, CentralWiki: cfg.MediaWiki.CentralWiki},
-		Settings:  reg,
-		Processes: openRuns{temporal: d.Temporal},
-		WikiLists: activities.WikiLists{Dir: dirOrEmpty(cfg.MediaWiki.WikiListDir), Command: cfg.MediaWiki.WikiListCommand},
+		Rules:       activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix, Subdomain: cfg.MediaWiki.Subdomain, CentralWiki: cfg.MediaWiki.CentralWiki},
+		Settings:    reg,
+		Processes:   openRuns{temporal: d.Temporal},
+		WikiLists:   activities.WikiLists{Dir: dirOrEmpty(cfg.MediaWiki.WikiListDir), Command: cfg.MediaWiki.WikiListCommand},
+		SchemaPools: d.SchemaPools,
 		Backup: activities.BackupConfig{
 			Dir:           config.Abs(cfg.Database.BackupDir),
 			DumpCommand:   cfg.Database.DumpCommand,
@@ -238,6 +247,10 @@ func (d *Deps) NewWorker(ctx context.Context, taskQueue string) (worker.Worker, 
 		Interceptors:                           WorkerInterceptors(),
 	})
 	Register(w, farm)
+	// Ready schemas for the first creations (farmdb/schemapool.go).
+	for _, cluster := range d.Clusters.Names() {
+		d.SchemaPools.Fill(cluster)
+	}
 	return w, nil
 }
 

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.temporal.io/sdk/activity"
+
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
@@ -134,17 +136,41 @@ func (f *Activities) DropDatabase(ctx context.Context, in process.StepInput) (pr
 // a time. Progress is heartbeated; a retry after a crash resumes where the
 // heartbeat says and, since every statement can run twice, finishes the
 // schema whatever state the crash left.
+//
+// When the cluster keeps finished schemas (database.schema_pool_size), the
+// step first moves one's tables into the wiki's database, in one atomic
+// rename, if that database has no table yet: the same statements ran there
+// before, in the background.
 func (f *Activities) CreateSchema(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	stmts, err := f.coreSchema()
+	stmts, err := CoreSchema(f.Paths.InstallPath)
 	if err != nil {
 		return process.StepResult{}, err
+	}
+	if !activity.HasHeartbeatDetails(ctx) {
+		cluster, err := f.OurCluster(ctx, in)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		from, err := f.SchemaPools.Take(ctx, cluster, in.Wiki.DB, stmts)
+		if err != nil {
+			return process.StepResult{}, err
+		}
+		if from != "" {
+			return process.StepResult{
+				Summary: fmt.Sprintf("core schema: %d statements, run ahead in %s and moved in", len(stmts), from),
+				Outputs: map[string]string{"tables": strconv.Itoa(len(farmdb.TableNames(stmts))), "resumed_at": "0", "pool": from},
+			}, nil
+		}
 	}
 	return f.ApplyStatements(ctx, in, stmts, "core schema")
 }
 
-func (f *Activities) coreSchema() ([]farmdb.Statement, error) {
+// CoreSchema is MediaWiki core's schema, as the installer makes it, read
+// from MediaWiki's installation at installPath: its tables, update keys,
+// interwiki table and site stats row.
+func CoreSchema(installPath string) ([]farmdb.Statement, error) {
 	read := func(name string) (string, error) {
-		b, err := os.ReadFile(filepath.Join(f.Paths.InstallPath, "maintenance", name))
+		b, err := os.ReadFile(filepath.Join(installPath, "maintenance", name))
 		if err != nil {
 			return "", activities.Permanent(activities.ErrTypeMisconfigured, "cannot read MediaWiki's %s (mediawiki.install_path): %v", name, err)
 		}

@@ -46,6 +46,9 @@ const (
 
 var poolName = regexp.MustCompile(`^(wfpoolbuild_[0-9a-f]{12}|wfpool_[0-9a-f]{12}_[0-9a-f]{12})$`)
 
+// IsSchemaPoolDatabase tells the pool's databases from every other.
+func IsSchemaPoolDatabase(name string) bool { return poolName.MatchString(name) }
+
 // SchemaVersion identifies a schema by its statements.
 func SchemaVersion(stmts []Statement) string {
 	h := sha256.New()
@@ -158,8 +161,8 @@ func (p *SchemaPools) Take(ctx context.Context, cluster, dbname string, stmts []
 		if err != nil {
 			return "", err
 		}
-		// Empty now; the next fill drops it if this does not.
-		_, _ = server.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+pool+"`")
+		// Empty now: dropped after the creation's step, or by the next fill.
+		go func() { _, _ = server.ExecContext(context.Background(), "DROP DATABASE IF EXISTS `"+pool+"`") }()
 		return pool, nil
 	}
 	return "", nil
@@ -338,7 +341,7 @@ func poolDatabases(ctx context.Context, server *sql.DB) ([]string, error) {
 		if err := rows.Scan(&name); err != nil {
 			return nil, err
 		}
-		if poolName.MatchString(name) {
+		if IsSchemaPoolDatabase(name) {
 			names = append(names, name)
 		}
 	}

@@ -45,10 +45,8 @@ type StepDef struct {
 	// workflow task, with no round trip through the server before and
 	// after it (a marker in the history instead of activity events). For
 	// short steps (a few database statements, an API call) the round trip
-	// costs more than the work. Its retries and budget are the same as an
-	// activity's. A local attempt has no heartbeat: when it fails in a way
-	// worth retrying, the step continues as an activity, which heartbeats
-	// with Heartbeat.
+	// costs more than the work. A local step has no heartbeat; its retries
+	// and budget are the same as an activity's.
 	Local bool `json:"local,omitempty"`
 }
 
@@ -157,6 +155,9 @@ func (d Definition) Validate() error {
 		}
 		if s.StartToClose < 0 || s.Heartbeat < 0 || s.Retry.InitialInterval < 0 || s.Retry.MaximumInterval < 0 || s.Retry.Budget < 0 {
 			bad("step %q has a negative duration", s.Name)
+		}
+		if s.Local && s.Heartbeat > 0 {
+			bad("step %q: a local step cannot heartbeat", s.Name)
 		}
 		if s.Retry.MaximumAttempts < 0 || (s.Retry.BackoffCoefficient != 0 && s.Retry.BackoffCoefficient < 1) {
 			bad("step %q: maximum attempts must be >= 0 and backoff coefficient 0 or >= 1", s.Name)

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -516,33 +515,10 @@ func TestLocalStepsRunLikeActivitySteps(t *testing.T) {
 	}
 }
 
-// A local step may name a heartbeat: its local attempt has none, and when
-// that attempt fails in a way worth retrying, the activity it continues as
-// heartbeats with it.
-func TestLocalStepHeartbeatsOnlyAsAnActivity(t *testing.T) {
-	f := engineFarm()
-	var calls atomic.Int32
-	f.Hook("schema", func() error {
-		if calls.Add(1) == 1 {
-			return errors.New("temporary outage")
-		}
-		return nil
-	})
+func TestLocalStepCannotHeartbeat(t *testing.T) {
 	s := step("schema", true)
 	s.Local, s.Heartbeat = true, 10*time.Second
-	def := definition(time.Hour, s)
-	if err := def.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	env := workflowtest.NewProcessEnv(t, f, def)
-	var heartbeat []time.Duration
-	env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
-		heartbeat = append(heartbeat, info.HeartbeatTimeout)
-	})
-	runDef(env, def)
-	res := result(t, env)
-	workflowtest.WantStepStates(t, res.Status, map[string]process.StepState{"schema": "succeeded"})
-	if !slices.Equal(heartbeat, []time.Duration{10 * time.Second}) || calls.Load() != 2 {
-		t.Errorf("heartbeat timeouts of the activity attempts %v, %d calls; want one activity attempt with 10s after the local one", heartbeat, calls.Load())
+	if err := definition(time.Hour, s).Validate(); err == nil || !strings.Contains(err.Error(), "local step cannot heartbeat") {
+		t.Fatalf("a local step with a heartbeat: %v", err)
 	}
 }

@@ -56,17 +56,18 @@ type ExtraStep struct {
 // CreateWikiDefinition is the step graph of wiki creation. The critical path
 // is create-database -> schema -> register; rights, main page and storage
 // are optional and independent; notify waits for those three. Every step
-// is short (a few statements, an API call, a directory; the schema one
-// rename when the cluster has one ready) and runs first as a local step:
-// its server round trips cost more than its work. A schema that must be
-// built and fails to be continues as an activity, heartbeating its
-// progress so that a retry after a crash resumes where it was.
+// but the schema is short (a few statements, an API call, a directory) and
+// runs as a local step: its server round trips cost more than its work. The
+// schema stays an activity, heartbeating its progress so that a retry after
+// a crash resumes where it was; it also ends the workflow task that ran the
+// checks, so the start call answers once they are done, not after the
+// creation (local steps run inside the task that starts them).
 func CreateWikiDefinition(o CreateWikiOptions) process.Definition {
 	quick := process.TransientRetry(o.RetryBudget)
 	steps := []process.StepDef{
 		{Name: StepCreateDatabase, Activity: NameCreateDatabase, Critical: true, Local: true,
 			Retry: quick, StartToClose: time.Minute, Undo: NameDropDatabase},
-		{Name: StepSchema, Activity: NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase}, Local: true,
+		{Name: StepSchema, Activity: NameCreateSchema, Critical: true, Requires: []string{StepCreateDatabase},
 			Retry: quick, StartToClose: 10 * time.Minute, Heartbeat: 10 * time.Second},
 		{Name: StepRegister, Activity: NameRegisterWiki, Critical: true, Requires: []string{StepSchema}, Local: true,
 			Retry: quick, StartToClose: time.Minute, Undo: NameUnregisterWiki},

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
 
@@ -118,4 +119,34 @@ func (f *Farm) WikiCluster(ctx context.Context, db string) (string, error) {
 		}
 	}
 	return f.Clusters.FindDatabase(ctx, db)
+}
+
+// CentralErr is err from a change of db's central rows, a missing cw_wikis
+// row made the permanent failure it is.
+func CentralErr(db string, err error) error {
+	if errors.Is(err, farmdb.ErrWikiNotFound) {
+		return Permanent(ErrTypeWikiNotFound, "%s is not registered in cw_wikis", db)
+	}
+	return err
+}
+
+// ReopenServed reopens db in cw_wikis (not closed, not deleted, no reason
+// or timestamps left), refreshes the wiki lists and checks over the API
+// that the farm serves it writable again.
+func (f *Farm) ReopenServed(ctx context.Context, db string) error {
+	if err := f.Central.Reopen(ctx, db); err != nil {
+		return CentralErr(db, err)
+	}
+	if err := f.RefreshWikiLists(ctx, db); err != nil {
+		return err
+	}
+	si, err := f.API.SiteInfo(ctx, db)
+	if err != nil {
+		// Not ClassifyAPI: a wiki just reopened may take a moment to be served.
+		return fmt.Errorf("%s is reopened in cw_wikis but its API does not answer: %w", db, err)
+	}
+	if si.ReadOnly {
+		return fmt.Errorf("%s is reopened in cw_wikis but its API still reports it read-only: %s", db, si.ReadOnlyReason)
+	}
+	return nil
 }

@@ -47,7 +47,7 @@ func TestCheckID(t *testing.T) {
 }
 
 func TestKnownActions(t *testing.T) {
-	for _, a := range []string{"approve", "decline", "cancel", "undelete", "hold", "more-details", "edit-request", "retry", "abort"} {
+	for _, a := range []string{"approve", "decline", "cancel", "undelete", "hold", "more-details", "edit-request", "retry", "abort", "reopen"} {
 		if !KnownAction(a) {
 			t.Errorf("%s unknown", a)
 		}
@@ -66,6 +66,7 @@ func TestSupportedActions(t *testing.T) {
 		"change-setting": "approve,decline,cancel,retry,abort",
 		"request-wiki":   "approve,decline,cancel,hold,more-details,edit-request",
 		"restore-wiki":   "approve,decline,cancel,retry,abort",
+		"inactivity":     "reopen",
 	}
 	for _, kind := range Kinds {
 		got := strings.Join(SupportedActions(kind), ",")

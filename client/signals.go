@@ -13,6 +13,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/inactivity"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -43,6 +44,7 @@ const (
 	ActionEditRequest = "edit-request"
 	ActionRetry       = "retry"
 	ActionAbort       = "abort"
+	ActionReopen      = "reopen"
 )
 
 // supported is what each kind's workflow listens for. A signal nobody
@@ -55,17 +57,20 @@ const (
 //   - request-wiki: the gate and the review's hold, more-details and
 //     edit-request (the creation it starts is its own create-wiki process);
 //   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
-//     of the restore steps.
+//     of the restore steps;
+//   - inactivity: reopen, while the wiki is closed for inactivity.
 var supported = map[string][]string{
 	createwiki.KindCreateWiki:       {ActionRetry, ActionAbort},
 	deletewiki.KindDeleteWiki:       {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
 	changesetting.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	requestwiki.KindRequestWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
 	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	inactivity.KindInactivity:       {ActionReopen},
 }
 
 // Kinds are the process kinds there are, the ones a list may filter on.
-var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki, restorewiki.KindRestoreWiki}
+var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki,
+	restorewiki.KindRestoreWiki, inactivity.KindInactivity}
 
 // SupportedActions lists the actions a process kind takes; nil for a kind
 // that does not exist.
@@ -132,6 +137,7 @@ var signalOf = map[string]func(a Action) (string, any){
 	ActionDecline:     decision(process.SignalDecline),
 	ActionCancel:      decision(process.SignalCancel),
 	ActionUndelete:    decision(process.SignalUndelete),
+	ActionReopen:      decision(inactivity.SignalReopen),
 	ActionHold:        review(requestwiki.ReviewHold),
 	ActionMoreDetails: review(requestwiki.ReviewMoreDetails),
 	ActionEditRequest: func(a Action) (string, any) {

@@ -32,6 +32,8 @@ type Config struct {
 	Worker    Worker    `mapstructure:"worker"`
 	Hook      Hook      `mapstructure:"hook"`
 	Processes Processes `mapstructure:"processes"`
+	// Inactivity is the inactivity policy (README, "Inactive wikis").
+	Inactivity Inactivity `mapstructure:"inactivity"`
 }
 
 type Temporal struct {
@@ -180,6 +182,29 @@ type Processes struct {
 	// ProtectedWikis can never be deleted (nor renamed or moved); the
 	// central wiki is always protected.
 	ProtectedWikis []string `mapstructure:"protected_wikis" check:"wiki_list"`
+}
+
+// Inactivity: CreateWiki's $wgCreateWikiStateDays (its defaults, 45, 15 and
+// 120 days; the fourth, deleted, is processes.deletion_grace_period) and
+// $wgCreateWikiEnableManageInactiveWikis.
+type Inactivity struct {
+	// Enabled lets the daily sweep's schedule run. Off by default: the
+	// schedule is created paused, so it can be seen, triggered by hand and
+	// unpaused once the farm has chosen its periods.
+	Enabled bool `mapstructure:"enabled" default:"false"`
+	// DryRun makes the scheduled sweep report what it would do and change
+	// nothing.
+	DryRun bool `mapstructure:"dry_run" default:"false"`
+	// SweepInterval is how often the schedule sweeps.
+	SweepInterval time.Duration `mapstructure:"sweep_interval" default:"24h" check:"positive"`
+	// InactiveAfter: no edit or log entry for this long, and the wiki is
+	// marked inactive and its bureaucrats warned.
+	InactiveAfter time.Duration `mapstructure:"inactive_after" default:"1080h" check:"positive"`
+	// CloseAfter: marked inactive this long, and the wiki is closed.
+	CloseAfter time.Duration `mapstructure:"close_after" default:"360h" check:"positive"`
+	// DeleteAfter: closed for inactivity this long, and the wiki goes to
+	// a deletion (its grace period and verified backup as for any).
+	DeleteAfter time.Duration `mapstructure:"delete_after" default:"2880h" check:"positive"`
 }
 
 // ExtraStep is a step a farm adds to a process without code. Activity is

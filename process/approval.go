@@ -101,3 +101,9 @@ const (
 	StateExpired         State = "expired"
 	StateCancelled       State = "cancelled"
 )
+
+// States of a wiki's inactivity process between its stages.
+const (
+	StateWarned         State = "warned" // marked inactive, bureaucrats told; closed unless someone edits
+	StateClosedInactive State = "closed" // closed for inactivity; deleted unless a bureaucrat has it reopened
+)

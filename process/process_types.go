@@ -83,7 +83,8 @@ const (
 
 // States lists every process state, in the order people read them.
 var States = []State{StateRunning, StateNeedsAttention, StateCompleted, StateFailed, StateAborted,
-	StateWaitingApproval, StateGracePeriod, StateApproved, StateDeclined, StateExpired, StateCancelled, StateRefused}
+	StateWaitingApproval, StateGracePeriod, StateApproved, StateDeclined, StateExpired, StateCancelled, StateRefused,
+	StateWarned, StateClosedInactive}
 
 // StateNames are the States as text (flags, help, queries).
 func StateNames() []string {
@@ -99,7 +100,7 @@ func Ended(state State) bool {
 	switch state {
 	case StateCompleted, StateFailed, StateAborted, StateDeclined, StateExpired, StateCancelled, StateRefused:
 		return true
-	case StateRunning, StateNeedsAttention, StateWaitingApproval, StateGracePeriod, StateApproved:
+	case StateRunning, StateNeedsAttention, StateWaitingApproval, StateGracePeriod, StateApproved, StateWarned, StateClosedInactive:
 	}
 	return false
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/inactivity"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -47,11 +48,11 @@ func TestEveryProcessActivityIsRegistered(t *testing.T) {
 	got := registered(t)
 	farm := reflect.TypeOf(&activities.Farm{})
 	want := map[string]bool{}
-	for _, shared := range []string{"CheckRights", "LookupWiki", "ReadSiteInfo", "OwnWiki", "ReleaseWiki", "SourceSQLFile", "RunMaintenanceScript"} {
+	for _, shared := range []string{"CheckRights", "LookupWiki", "ReadSiteInfo", "OwnWiki", "ReleaseWiki", "SourceSQLFile", "RunMaintenanceScript", "NotifyBureaucrats"} {
 		want[shared] = true
 	}
 	for _, a := range []any{&createwiki.Activities{}, &deletewiki.Activities{}, &changesetting.Activities{},
-		&requestwiki.Activities{}, &restorewiki.Activities{}} {
+		&requestwiki.Activities{}, &restorewiki.Activities{}, &inactivity.Activities{}} {
 		typ := reflect.TypeOf(a)
 		for i := range typ.NumMethod() {
 			if m := typ.Method(i); !hasMethod(farm, m.Name) {

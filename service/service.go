@@ -27,6 +27,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/inactivity"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -276,6 +277,7 @@ func RegisterActivities(w activities.Registry, farm *activities.Farm) {
 	activities.RegisterOwn(w, &changesetting.Activities{Farm: farm})
 	activities.RegisterOwn(w, &requestwiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &restorewiki.Activities{Farm: farm})
+	activities.RegisterOwn(w, &inactivity.Activities{Farm: farm})
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;
@@ -287,6 +289,9 @@ func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(changesetting.ChangeSetting)
 	w.RegisterWorkflow(requestwiki.RequestWiki)
 	w.RegisterWorkflow(restorewiki.RestoreWiki)
+	w.RegisterWorkflow(inactivity.Inactivity)
+	w.RegisterWorkflow(inactivity.Sweep)
+	w.RegisterWorkflow(inactivity.Exempt)
 	workflows.RegisterProcessWorkflow(w)
 }
 

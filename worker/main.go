@@ -86,6 +86,11 @@ func run() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	// The inactivity policy's daily sweep, as the configuration says now.
+	if err := (&client.Client{Temporal: deps.Temporal, Config: cfg}).EnsureInactivitySchedule(ctx); err != nil {
+		fmt.Fprintf(os.Stderr, "the inactivity schedule: %v\n", err)
+		return 1
+	}
 	// The gauges of open processes and waiting approvals on /metrics.
 	go deps.RunGauges(ctx, cfg.Worker.MetricsInterval)
 	logger.Info("worker starting", "task_queue", cfg.Temporal.TaskQueue, "health", "http://"+ln.Addr().String()+"/readyz",

@@ -1,7 +1,12 @@
 package workflows
 
 import (
+	"fmt"
+
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/wikiflow/wikiflow/process"
 )
 
 // Inbox takes one kind of request that arrives both as an update, whose
@@ -87,5 +92,41 @@ func (in *Inbox[S, R, A]) Drain(ctx workflow.Context) {
 			}
 			in.Late(ctx, in.FromSignal(name, s))
 		}
+	}
+}
+
+// PersonInbox is an Inbox of one person's action on a process (a deletion's
+// undelete, a closed wiki's reopen), sent as the update and the signal both
+// named action. judge decides a request and returns its record (accepted,
+// reason, the name to record); every request, accepted or not, is appended
+// to st.Actions, a refusal is the update's error, and a request after the
+// process stopped deciding is recorded as late.
+func PersonInbox(st *process.Status, action string,
+	judge func(ctx workflow.Context, r process.DecisionSignal) process.ActionRecord,
+) *Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord] {
+	record := func(ctx workflow.Context, rec process.ActionRecord) process.ActionRecord {
+		rec.Action, rec.Time = action, workflow.Now(ctx)
+		st.Actions = append(st.Actions, rec)
+		return rec
+	}
+	return &Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord]{
+		Update: action, Signals: []string{action},
+		FromSignal: func(_ string, r process.DecisionSignal) process.DecisionSignal { return r },
+		Validate: func(_ workflow.Context, r process.DecisionSignal) error {
+			if r.User == "" {
+				return fmt.Errorf("%s needs a user", action)
+			}
+			return nil
+		},
+		Decide: func(ctx workflow.Context, r process.DecisionSignal) (process.ActionRecord, error) {
+			rec := record(ctx, judge(ctx, r))
+			if !rec.Accepted {
+				return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
+			}
+			return rec, nil
+		},
+		Late: func(ctx workflow.Context, r process.DecisionSignal) {
+			_ = record(ctx, process.ActionRecord{User: r.User, Reason: "the process has ended"})
+		},
 	}
 }

@@ -7,8 +7,8 @@ const (
 	NameCloseWiki         = "CloseWiki"
 	NameMarkWikiDeleted   = "MarkWikiDeleted"
 	NameReopenWiki        = "ReopenWiki"
-	NameNotifyBureaucrats = "NotifyBureaucrats"
-	NameCountRightHolders = "CountRightHolders" // RightHoldersInput -> RightHoldersResult, not a step
+	NameNotifyBureaucrats = activities.NameNotifyBureaucrats // shared with the inactivity policy
+	NameCountRightHolders = "CountRightHolders"              // RightHoldersInput -> RightHoldersResult, not a step
 	NameBackupDatabase    = "BackupDatabase"
 	NameVerifyBackup      = "VerifyBackup"
 	NameDropWikiDatabase  = "DropWikiDatabase"

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/activities"
-	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 )
@@ -24,7 +23,7 @@ func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (proce
 	}
 	reason := strings.TrimSpace(in.Args["reason"])
 	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
-		return process.StepResult{}, f.centralErr(db, err)
+		return process.StepResult{}, activities.CentralErr(db, err)
 	}
 	if err := f.RefreshWikiLists(ctx, db); err != nil {
 		return process.StepResult{}, err
@@ -34,7 +33,7 @@ func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (proce
 	case errors.Is(err, mediawiki.ErrUnknownWiki):
 		w, werr := f.Central.Wiki(ctx, db)
 		if werr != nil {
-			return process.StepResult{}, f.centralErr(db, werr)
+			return process.StepResult{}, activities.CentralErr(db, werr)
 		}
 		if !w.Deleted {
 			return process.StepResult{}, fmt.Errorf("%s is closed in cw_wikis but the farm does not serve it: %w", db, err)
@@ -63,7 +62,7 @@ func (f *Activities) MarkWikiDeleted(ctx context.Context, in process.StepInput) 
 		return process.StepResult{}, err
 	}
 	if err := f.Central.MarkDeleted(ctx, db, time.Now()); err != nil {
-		return process.StepResult{}, f.centralErr(db, err)
+		return process.StepResult{}, activities.CentralErr(db, err)
 	}
 	if err := f.RefreshWikiLists(ctx, db); err != nil {
 		return process.StepResult{}, err
@@ -87,31 +86,13 @@ func (f *Activities) ReopenWiki(ctx context.Context, in process.StepInput) (proc
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	if err := f.Central.Reopen(ctx, db); err != nil {
-		return process.StepResult{}, f.centralErr(db, err)
-	}
-	if err := f.RefreshWikiLists(ctx, db); err != nil {
+	if err := f.ReopenServed(ctx, db); err != nil {
 		return process.StepResult{}, err
-	}
-	si, err := f.API.SiteInfo(ctx, db)
-	if err != nil {
-		// Not classifyAPI: a wiki just reopened may take a moment to be served.
-		return process.StepResult{}, fmt.Errorf("%s is reopened in cw_wikis but its API does not answer: %w", db, err)
-	}
-	if si.ReadOnly {
-		return process.StepResult{}, fmt.Errorf("%s is reopened in cw_wikis but its API still reports it read-only: %s", db, si.ReadOnlyReason)
 	}
 	if err := f.logDeletion(ctx, in, activities.LogManageWiki, "undelete"); err != nil {
 		return process.StepResult{}, err
 	}
 	return process.StepResult{Summary: fmt.Sprintf("reopened %s: served and writable again", db)}, nil
-}
-
-func (f *Activities) centralErr(db string, err error) error {
-	if errors.Is(err, farmdb.ErrWikiNotFound) {
-		return activities.Permanent(activities.ErrTypeWikiNotFound, "%s is not registered in cw_wikis", db)
-	}
-	return err
 }
 
 // logDeletion logs a deletion step on the central wiki (ManageWiki logs

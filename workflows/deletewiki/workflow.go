@@ -95,6 +95,11 @@ type DeleteWikiInput struct {
 	Reason     string
 	Options    DeleteWikiOptions
 	Definition process.Definition
+	// ApprovedBy, when set, names the farm policy that started the
+	// deletion (the inactivity policy): the farm's configuration is its
+	// approval, so there is no requester check and no gate. Only the
+	// worker's own processes set it; no request from a person does.
+	ApprovedBy string `json:",omitempty"`
 }
 
 // DeleteWikiResult is the end state; Status.Result has the backup's path
@@ -148,57 +153,12 @@ func (d *deletion) run(ctx workflow.Context) error {
 	if reg.Wiki.Deleted {
 		return workflows.Refuse(d.St, "%s is already deleted", in.Wiki)
 	}
-	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Wiki, process.RightManageWikiCore)
-	if err != nil {
-		return err
-	}
-	if d.ByPerson {
-		if err := workflows.Identify(ctx, d.St, auth, &d.requester); err != nil {
+	if in.ApprovedBy != "" {
+		if err := d.approvedByPolicy(ctx); err != nil {
 			return err
 		}
-	}
-	if !auth.Allowed {
-		return workflows.Refuse(d.St, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
-	}
-	if d.owner {
-		// The deletion owns the wiki from the request on: no creation, restore
-		// or second deletion of it runs beside this one.
-		if err := workflows.OwnWiki(ctx, d.St, in.Wiki, KindDeleteWiki); err != nil {
-			return err
-		}
-		d.Owned = in.Wiki
-	}
-
-	// The quorum: up to LocalApprovers other holders of managewiki-core.
-	var holders RightHoldersResult
-	err = workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "count local approvers"), f.CountRightHolders,
-		RightHoldersInput{Wiki: in.Wiki, Right: process.RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
-	if err != nil {
+	} else if approved, err := d.approve(ctx); err != nil || !approved {
 		return err
-	}
-	policy := process.ApprovalPolicy{
-		Quorum: min(in.Options.LocalApprovers, len(holders.Users)), Right: process.RightManageWikiCore,
-		OverrideRight: process.RightManageWikiRestricted, OverrideWiki: in.Options.CentralWiki,
-		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
-	}
-	if policy.Quorum == 0 {
-		policy.Right = "" // nobody else holds it here: only a steward can approve
-	}
-	d.St.Result["quorum"] = fmt.Sprint(policy.Quorum)
-	if d.Gate, err = workflows.NewGate(ctx, policy, in.Wiki, d.requester, d.St); err != nil {
-		return err
-	}
-	if err := d.undeletes.Listen(ctx); err != nil {
-		return err
-	}
-	d.Accept()
-	outcome, err := d.Gate.Wait(ctx)
-	if err != nil {
-		return err
-	}
-	if outcome != process.StateApproved {
-		d.St.State = outcome
-		return nil
 	}
 
 	// Close, mark deleted, tell the bureaucrats; then the grace period.
@@ -217,7 +177,7 @@ func (d *deletion) run(ctx workflow.Context) error {
 	}
 	step.Step = NameNotifyBureaucrats
 	var told process.StepResult
-	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "notify the bureaucrats"), f.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
+	if err := workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "notify the bureaucrats"), farm.NotifyBureaucrats, step).Get(ctx, &told); err != nil {
 		d.St.Result["notify_error"] = err.Error() // telling people is not worth stopping a deletion for
 	}
 	// Once the database is gone nobody can list the bureaucrats again: the
@@ -262,14 +222,92 @@ func (d *deletion) run(ctx workflow.Context) error {
 	return err
 }
 
+// approve checks the requester, takes the wiki and opens the approval gate:
+// approved is false when the gate ended otherwise, the status's state then
+// saying how.
+func (d *deletion) approve(ctx workflow.Context) (approved bool, err error) {
+	in := d.in
+	var f *Activities
+	auth, err := workflows.CheckRight(ctx, "check the requester", in.Requester, in.Wiki, process.RightManageWikiCore)
+	if err != nil {
+		return false, err
+	}
+	if d.ByPerson {
+		if err := workflows.Identify(ctx, d.St, auth, &d.requester); err != nil {
+			return false, err
+		}
+	}
+	if !auth.Allowed {
+		return false, workflows.Refuse(d.St, "%s may not request the deletion of %s: %s", d.requester.Name, in.Wiki, auth.Reason)
+	}
+	if d.owner {
+		// The deletion owns the wiki from the request on: no creation, restore
+		// or second deletion of it runs beside this one.
+		if err := workflows.OwnWiki(ctx, d.St, in.Wiki, KindDeleteWiki); err != nil {
+			return false, err
+		}
+		d.Owned = in.Wiki
+	}
+
+	// The quorum: up to LocalApprovers other holders of managewiki-core.
+	var holders RightHoldersResult
+	err = workflow.ExecuteActivity(workflows.ActivityCtx(ctx, "count local approvers"), f.CountRightHolders,
+		RightHoldersInput{Wiki: in.Wiki, Right: process.RightManageWikiCore, Exclude: []string{d.requester.Name}}).Get(ctx, &holders)
+	if err != nil {
+		return false, err
+	}
+	policy := process.ApprovalPolicy{
+		Quorum: min(in.Options.LocalApprovers, len(holders.Users)), Right: process.RightManageWikiCore,
+		OverrideRight: process.RightManageWikiRestricted, OverrideWiki: in.Options.CentralWiki,
+		Expiry: in.Options.Expiry, Authorize: activities.NameCheckRights,
+	}
+	if policy.Quorum == 0 {
+		policy.Right = "" // nobody else holds it here: only a steward can approve
+	}
+	d.St.Result["quorum"] = fmt.Sprint(policy.Quorum)
+	if d.Gate, err = workflows.NewGate(ctx, policy, in.Wiki, d.requester, d.St); err != nil {
+		return false, err
+	}
+	if err := d.undeletes.Listen(ctx); err != nil {
+		return false, err
+	}
+	d.Accept()
+	outcome, err := d.Gate.Wait(ctx)
+	if err != nil {
+		return false, err
+	}
+	if outcome != process.StateApproved {
+		d.St.State = outcome
+		return false, nil
+	}
+	return true, nil
+}
+
+// approvedByPolicy takes the wiki for a deletion a farm policy started and
+// records the policy's approval.
+func (d *deletion) approvedByPolicy(ctx workflow.Context) error {
+	if err := workflows.OwnWiki(ctx, d.St, d.in.Wiki, KindDeleteWiki); err != nil {
+		return err
+	}
+	d.Owned = d.in.Wiki
+	d.St.Approvals = append(d.St.Approvals, process.ApprovalRecord{
+		User: d.in.ApprovedBy, Decision: process.DecisionApprove, Accepted: true, Time: workflow.Now(ctx),
+	})
+	if err := d.undeletes.Listen(ctx); err != nil {
+		return err
+	}
+	d.Accept()
+	return nil
+}
+
 // undeleteInbox takes undelete requests (update and signal) once the gate
 // is open, for the rest of the workflow; only during the grace period, and
 // only from a holder of managewiki-core on the wiki or managewiki-restricted
 // on the central wiki. It exists from the start so that undeletes sent to a
 // deletion refused earlier are drained and recorded too.
 func (d *deletion) undeleteInbox() *workflows.Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord] {
-	decide := func(ctx workflow.Context, r process.DecisionSignal) (process.ActionRecord, error) {
-		rec := process.ActionRecord{User: r.User, Action: "undelete", Reason: r.Comment}
+	return workflows.PersonInbox(d.St, process.UpdateUndelete, func(ctx workflow.Context, r process.DecisionSignal) process.ActionRecord {
+		rec := process.ActionRecord{User: r.User, Reason: r.Comment}
 		switch {
 		case d.undelete != nil:
 			rec.Reason = "the wiki has already been undeleted"
@@ -286,28 +324,8 @@ func (d *deletion) undeleteInbox() *workflows.Inbox[process.DecisionSignal, proc
 				}
 			}
 		}
-		rec.Time = workflow.Now(ctx)
-		d.St.Actions = append(d.St.Actions, rec)
-		if !rec.Accepted {
-			return rec, temporal.NewApplicationError(rec.Reason, process.ErrTypeRefused)
-		}
-		return rec, nil
-	}
-	return &workflows.Inbox[process.DecisionSignal, process.DecisionSignal, process.ActionRecord]{
-		Update: process.UpdateUndelete, Signals: []string{process.SignalUndelete},
-		FromSignal: func(_ string, r process.DecisionSignal) process.DecisionSignal { return r },
-		Validate: func(_ workflow.Context, r process.DecisionSignal) error {
-			if r.User == "" {
-				return fmt.Errorf("undelete needs a user")
-			}
-			return nil
-		},
-		Decide: decide,
-		Late: func(ctx workflow.Context, r process.DecisionSignal) {
-			d.St.Actions = append(d.St.Actions, process.ActionRecord{User: r.User, Action: "undelete",
-				Reason: "the process has ended", Time: workflow.Now(ctx)})
-		},
-	}
+		return rec
+	})
 }
 
 // mayUndelete: the wiki answers 410 while it is marked deleted, so its own
@@ -349,6 +367,10 @@ func (d *deletion) mayUndeletePerson(ctx workflow.Context, user string) (bool, s
 	}
 	if res.UserID == d.requester.ID || res.Allowed {
 		return true, "", res.User
+	}
+	if d.Gate == nil {
+		// Approved by a farm policy: only stewards undelete.
+		return false, fmt.Sprintf("%s does not hold %s on %s", res.User, process.RightManageWikiRestricted, d.in.Options.CentralWiki), res.User
 	}
 	for _, a := range d.Gate.Approvers() {
 		if a.ID == res.UserID {

@@ -13,6 +13,9 @@ namespace MediaWiki\Extension\WikiFlow;
  *  - wiki request: createwiki on the central wiki approves, declines, holds, asks for details;
  *  - the requester cancels their own request; nobody approves their own;
  *  - undelete: only in the grace period, for the requester, an approver or a steward;
+ *  - reopen: a wiki closed for inactivity, for managewiki-core here or a steward; a closed wiki is
+ *    read-only (nobody logs in there), so on the central wiki also for the bureaucrats its last
+ *    notice found (result.bureaucrats);
  *  - retry (a failed step) and abort: bureaucrats or holders of managewiki-core here
  *    (on the central wiki also managewiki-restricted and createwiki).
  */
@@ -21,6 +24,7 @@ class ProcessActions {
 	public const DECLINE = 'decline';
 	public const CANCEL = 'cancel';
 	public const UNDELETE = 'undelete';
+	public const REOPEN = 'reopen';
 	public const HOLD = 'hold';
 	public const MORE_DETAILS = 'more-details';
 	public const RETRY = 'retry';
@@ -28,7 +32,7 @@ class ProcessActions {
 
 	/** The order buttons are shown in. */
 	public const ALL = [ self::APPROVE, self::DECLINE, self::HOLD, self::MORE_DETAILS, self::CANCEL,
-		self::UNDELETE, self::RETRY, self::ABORT ];
+		self::UNDELETE, self::REOPEN, self::RETRY, self::ABORT ];
 
 	/**
 	 * The actions each kind of process takes, as client.SupportedActions: the endpoint refuses
@@ -40,6 +44,7 @@ class ProcessActions {
 		'change-setting' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'request-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::HOLD, self::MORE_DETAILS, 'edit-request' ],
 		'restore-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
+		'inactivity' => [ self::REOPEN ],
 	];
 
 	/** As the endpoint's client.CheckID. */
@@ -125,6 +130,12 @@ class ProcessActions {
 		) {
 			$actions[] = self::UNDELETE;
 		}
+		if ( $kind === 'inactivity' && $state === 'closed'
+			&& ( $steward || ( $local && $this->has( 'managewiki-core' ) )
+				|| ( $this->central && in_array( $this->user, self::listed( $process, 'bureaucrats' ), true ) ) )
+		) {
+			$actions[] = self::REOPEN;
+		}
 		// Retry and abort exist while the process runs its steps (not while it waits for a decision).
 		$operator = ( $local && ( $this->bureaucrat || $this->has( 'managewiki-core' ) ) )
 			|| ( $this->central && ( $this->has( 'managewiki-restricted' ) || $this->has( 'createwiki' ) ) );
@@ -146,6 +157,12 @@ class ProcessActions {
 			}
 		}
 		return $failed;
+	}
+
+	/** @return list<string> a JSON list the process's result holds under $key */
+	private static function listed( array $process, string $key ): array {
+		$list = json_decode( (string)( $process['result'][$key] ?? '[]' ), true );
+		return is_array( $list ) ? array_values( array_filter( $list, 'is_string' ) ) : [];
 	}
 
 	/** Whether the user's decision of this kind was already accepted. */

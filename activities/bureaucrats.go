@@ -1,4 +1,4 @@
-package deletewiki
+package activities
 
 import (
 	"context"
@@ -9,50 +9,62 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/process"
 )
 
-// Phases of NotifyBureaucrats (params: phase).
+// NameNotifyBureaucrats is the registered name of NotifyBureaucrats, a
+// step of deletions and of the inactivity policy.
+const NameNotifyBureaucrats = "NotifyBureaucrats"
+
+// Phases of NotifyBureaucrats (params: phase): a deletion's, then the
+// inactivity policy's.
 const (
 	PhaseScheduled = "scheduled"
 	PhaseDeleted   = "deleted"
+	PhaseInactive  = "inactive" // warned: closed at Args["next"] unless someone edits
+	PhaseClosed    = "closed"   // closed for inactivity: deleted after Args["next"] unless reopened
 )
+
+// phaseTime is the argument holding the time a phase's notice names.
+var phaseTime = map[string]string{PhaseScheduled: "delete_after", PhaseDeleted: "", PhaseInactive: "next", PhaseClosed: "next"}
 
 // NotifyBureaucrats tells the wiki's bureaucrats, by email to those with a
 // confirmed address in the farm's shared user table, and farm staff, by one
-// webhook message, that the wiki is scheduled for deletion or was deleted.
+// webhook message, that the wiki is scheduled for deletion or was deleted,
+// or that it was found inactive or closed for inactivity.
 //
-// Params: phase ("scheduled" or "deleted"), central_wiki (whose database
-// holds the shared user table). Args: reason; delete_after (RFC 3339, for
-// "scheduled"); bureaucrats (optional JSON list, see below). The
+// Params: phase (the Phase constants), central_wiki (whose database holds
+// the shared user table). Args: reason; delete_after (RFC 3339, for
+// "scheduled"); next (RFC 3339, for "inactive" and "closed"); bureaucrats (optional JSON list, see below). The
 // bureaucrats come from the wiki's API; when the farm no longer serves the
 // wiki (marked deleted), from its database; when that is gone too (the
 // "deleted" phase), from Args["bureaucrats"] or else the "bureaucrats"
 // output of an earlier step: this activity records the list it found, so the
 // process passes the "scheduled" run's output on. Outputs: bureaucrats and
 // emailed (JSON lists).
-func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	db, err := activities.WikiDB(in)
+func (f *Farm) NotifyBureaucrats(ctx context.Context, in process.StepInput) (process.StepResult, error) {
+	db, err := WikiDB(in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
 	phase := in.Params["phase"]
-	if phase != PhaseScheduled && phase != PhaseDeleted {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s: the param phase must be %q or %q, not %q", in.Step, PhaseScheduled, PhaseDeleted, phase)
+	timeArg, known := phaseTime[phase]
+	if !known {
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: the param phase must be one of %q, %q, %q, %q, not %q",
+			in.Step, PhaseScheduled, PhaseDeleted, PhaseInactive, PhaseClosed, phase)
 	}
 	central := in.Params["central_wiki"]
 	if err := farmdb.CheckDBName(central); err != nil {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeMisconfigured, "step %s: the param central_wiki: %v", in.Step, err)
+		return process.StepResult{}, Permanent(ErrTypeMisconfigured, "step %s: the param central_wiki: %v", in.Step, err)
 	}
 	reason := strings.TrimSpace(in.Args["reason"])
 	var deleteAfter time.Time
-	if phase == PhaseScheduled {
-		t, err := time.Parse(time.RFC3339, in.Args["delete_after"])
+	if timeArg != "" {
+		t, err := time.Parse(time.RFC3339, in.Args[timeArg])
 		if err != nil {
-			return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "the argument delete_after must be an RFC 3339 time: %v", err)
+			return process.StepResult{}, Permanent(ErrTypeInvalidInput, "the argument %s must be an RFC 3339 time: %v", timeArg, err)
 		}
 		deleteAfter = t.UTC()
 	}
@@ -109,7 +121,7 @@ func (f *Activities) NotifyBureaucrats(ctx context.Context, in process.StepInput
 }
 
 // bureaucrats lists the wiki's bureaucrats from the best source still there.
-func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, central string) ([]string, string, error) {
+func (f *Farm) bureaucrats(ctx context.Context, in process.StepInput, central string) ([]string, string, error) {
 	db := in.Wiki.DB
 	names, err := f.API.GroupMembers(ctx, db, "bureaucrat")
 	if err == nil {
@@ -135,7 +147,7 @@ func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, cent
 	if v := in.Args["bureaucrats"]; v != "" {
 		var names []string
 		if err := json.Unmarshal([]byte(v), &names); err != nil {
-			return nil, "", activities.Permanent(activities.ErrTypeInvalidInput, "the argument bureaucrats must be a JSON list of user names: %v", err)
+			return nil, "", Permanent(ErrTypeInvalidInput, "the argument bureaucrats must be a JSON list of user names: %v", err)
 		}
 		return names, "the process's arguments", nil
 	}
@@ -158,10 +170,10 @@ func (f *Activities) bureaucrats(ctx context.Context, in process.StepInput, cent
 // groupMembersFromDB reads a group's current members from the wiki's own
 // user_groups, and their names from the farm's shared user table. The
 // caller has checked both database names.
-func (f *Activities) groupMembersFromDB(ctx context.Context, cluster, db, central, group string) ([]string, error) {
+func (f *Farm) groupMembersFromDB(ctx context.Context, cluster, db, central, group string) ([]string, error) {
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return nil, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
+		return nil, Permanent(ErrTypeMisconfigured, "%v", err)
 	}
 	ids, err := farmdb.GroupMemberIDs(ctx, server, db, group)
 	if err != nil || len(ids) == 0 {
@@ -176,7 +188,7 @@ func (f *Activities) groupMembersFromDB(ctx context.Context, cluster, db, centra
 
 // confirmedEmails maps the users who have a confirmed email address in the
 // farm's shared user table to it.
-func (f *Activities) confirmedEmails(ctx context.Context, central string, names []string) (map[string]string, error) {
+func (f *Farm) confirmedEmails(ctx context.Context, central string, names []string) (map[string]string, error) {
 	if len(names) == 0 {
 		return map[string]string{}, nil
 	}
@@ -189,17 +201,17 @@ func (f *Activities) confirmedEmails(ctx context.Context, central string, names 
 
 // sharedUsers is the farm's shared user table, in the central wiki's
 // database, on the cluster that holds that database.
-func (f *Activities) sharedUsers(ctx context.Context, central string) (farmdb.SharedUsers, error) {
+func (f *Farm) sharedUsers(ctx context.Context, central string) (farmdb.SharedUsers, error) {
 	cluster, err := f.WikiCluster(ctx, central)
 	if err != nil {
 		return farmdb.SharedUsers{}, err
 	}
 	if cluster == "" {
-		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrTypeMisconfigured, "the central wiki's database %s is on no cluster", central)
+		return farmdb.SharedUsers{}, Permanent(ErrTypeMisconfigured, "the central wiki's database %s is on no cluster", central)
 	}
 	server, err := f.Clusters.Server(cluster)
 	if err != nil {
-		return farmdb.SharedUsers{}, activities.Permanent(activities.ErrTypeMisconfigured, "%v", err)
+		return farmdb.SharedUsers{}, Permanent(ErrTypeMisconfigured, "%v", err)
 	}
 	return farmdb.SharedUsers{Server: server, DB: central}, nil
 }
@@ -208,6 +220,17 @@ func bureaucratEmail(phase, db, name, reason string, deleteAfter time.Time) (str
 	why := ""
 	if reason != "" {
 		why = "\nReason: " + reason + "\n"
+	}
+	when := deleteAfter.Format("2006-01-02 15:04 MST")
+	switch phase {
+	case PhaseInactive:
+		return fmt.Sprintf("Your wiki %s is inactive and will be closed", db),
+			fmt.Sprintf("Hello %s,\n\nthe wiki %s, where you are a bureaucrat, has had no edits or log entries for a long time and is now marked inactive.\n\n"+
+				"It will be closed (made read-only) after %s unless someone edits it before then. Any edit keeps it open.\n", name, db, when)
+	case PhaseClosed:
+		return fmt.Sprintf("Your wiki %s has been closed for inactivity", db),
+			fmt.Sprintf("Hello %s,\n\nthe wiki %s, where you are a bureaucrat, has been closed for inactivity: it is read-only.\n\n"+
+				"It will be deleted after %s. To keep it, reopen it before then from Special:Processes on the farm's central wiki (log in there: a closed wiki takes no logins).\n", name, db, when)
 	}
 	if phase == PhaseScheduled {
 		return fmt.Sprintf("Your wiki %s is scheduled for deletion", db),
@@ -222,9 +245,14 @@ func bureaucratEmail(phase, db, name, reason string, deleteAfter time.Time) (str
 
 func staffMessage(phase, db, reason string, deleteAfter time.Time, bureaucrats, emailed []string) string {
 	var b strings.Builder
-	if phase == PhaseScheduled {
+	switch phase {
+	case PhaseScheduled:
 		fmt.Fprintf(&b, "Wiki **%s** is closed and scheduled for deletion after %s.", db, deleteAfter.Format(time.RFC3339))
-	} else {
+	case PhaseInactive:
+		fmt.Fprintf(&b, "Wiki **%s** is marked inactive; it is closed after %s unless someone edits it.", db, deleteAfter.Format(time.RFC3339))
+	case PhaseClosed:
+		fmt.Fprintf(&b, "Wiki **%s** is closed for inactivity; it goes to deletion after %s unless reopened.", db, deleteAfter.Format(time.RFC3339))
+	default:
 		fmt.Fprintf(&b, "Wiki **%s** has been deleted (database backed up, verified and dropped).", db)
 	}
 	if reason != "" {
@@ -242,56 +270,6 @@ func staffMessage(phase, db, reason string, deleteAfter time.Time, bureaucrats, 
 		b.WriteString(".")
 	}
 	return b.String()
-}
-
-// RightHoldersInput asks who holds Right on Wiki, not counting Exclude.
-type RightHoldersInput struct {
-	Wiki    string        `json:"wiki"`
-	Right   process.Right `json:"right"`
-	Exclude []string      `json:"exclude,omitempty"`
-}
-
-// RightHoldersResult lists them by name, sorted.
-type RightHoldersResult struct {
-	Users []string `json:"users"`
-}
-
-// CountRightHolders lists the local holders of a right on a wiki over its
-// API, minus Exclude (the requester), for the deletion quorum ("2 holders of
-// managewiki-core, fewer if the wiki has fewer").
-func (f *Activities) CountRightHolders(ctx context.Context, in RightHoldersInput) (RightHoldersResult, error) {
-	if err := farmdb.CheckDBName(in.Wiki); err != nil {
-		return RightHoldersResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
-	}
-	if in.Right == "" {
-		return RightHoldersResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "no right given")
-	}
-	holders, err := f.API.RightHolders(ctx, in.Wiki, string(in.Right))
-	if err != nil {
-		return RightHoldersResult{}, activities.ClassifyAPI(err)
-	}
-	exclude := map[string]bool{}
-	for _, e := range in.Exclude {
-		exclude[normalUserName(e)] = true
-	}
-	users := []string{}
-	for _, h := range holders {
-		if !exclude[normalUserName(h)] {
-			users = append(users, h)
-		}
-	}
-	sort.Strings(users)
-	return RightHoldersResult{Users: users}, nil
-}
-
-// normalUserName is MediaWiki's form of a user name: spaces, first letter capital.
-func normalUserName(s string) string {
-	s = strings.TrimSpace(strings.ReplaceAll(s, "_", " "))
-	if s == "" {
-		return s
-	}
-	r := []rune(s)
-	return strings.ToUpper(string(r[0])) + string(r[1:])
 }
 
 // jsonList is a list as one step output: a JSON array, never null.

@@ -20,6 +20,7 @@ import (
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/service"
+	"github.com/wikiflow/wikiflow/workflows/inactivity"
 )
 
 func main() {
@@ -87,9 +88,10 @@ func run() int {
 		return 1
 	}
 	// The inactivity policy's daily sweep, as the configuration says now.
+	// Not a reason to stop: the processes run without it, and a second
+	// worker updating it at the same moment is one that did.
 	if err := (&client.Client{Temporal: deps.Temporal, Config: cfg}).EnsureInactivitySchedule(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "the inactivity schedule: %v\n", err)
-		return 1
+		logger.Error("could not create or update the inactivity schedule", "schedule", inactivity.ScheduleID, "error", err)
 	}
 	// The gauges of open processes and waiting approvals on /metrics.
 	go deps.RunGauges(ctx, cfg.Worker.MetricsInterval)

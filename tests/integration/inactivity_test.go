@@ -6,10 +6,12 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
+	tclient "go.temporal.io/sdk/client"
 
 	"github.com/wikiflow/wikiflow/client"
 	"github.com/wikiflow/wikiflow/config"
@@ -297,5 +299,62 @@ func TestReopenButtonOnTheClosedWiki(t *testing.T) {
 	st := waitFor(t, c, id, time.Minute, process.StateCompleted)
 	if st.Result[inactivity.ResultReopenedBy] != owner || inactivityRow(t, db).Closed {
 		t.Fatalf("after the button: %v, row %+v; want reopened by %s", st.Result, inactivityRow(t, db), owner)
+	}
+}
+
+// The worker service keeps the sweep's Temporal Schedule as configured:
+// paused with a note while inactivity.enabled is false, running on its
+// interval once enabled; a trigger by hand runs a sweep (a dry run here,
+// over the whole test farm) that changes nothing.
+func TestWorkerKeepsTheInactivitySchedule(t *testing.T) {
+	ctx := testContext(t, 3*time.Minute)
+	queue := "wikiflow-schedule-" + randomHex(3)
+	h := deps.Temporal.ScheduleClient().GetHandle(ctx, inactivity.ScheduleID)
+	scheduleIs := func(paused bool, every time.Duration) {
+		t.Helper()
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(200 * time.Millisecond) {
+			d, err := h.Describe(ctx)
+			if err == nil {
+				a, _ := d.Schedule.Action.(*tclient.ScheduleWorkflowAction)
+				spec := d.Schedule.Spec
+				if a != nil && a.TaskQueue == queue && d.Schedule.State.Paused == paused &&
+					len(spec.Intervals) == 1 && spec.Intervals[0].Every == every {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("schedule %s never became paused=%v every %s on %s: %+v %v", inactivity.ScheduleID, paused, every, queue, d, err)
+			}
+		}
+	}
+	w := startWorkers(t, queue, 1, "--inactivity.dry_run=true")[0]
+	scheduleIs(true, 24*time.Hour)
+	w.stop(syscall.SIGTERM)
+	startWorkers(t, queue, 1, "--inactivity.enabled=true", "--inactivity.dry_run=true", "--inactivity.sweep_interval=12h")
+	scheduleIs(false, 12*time.Hour)
+
+	before := inactivityRow(t, "testwiki")
+	if err := h.Trigger(ctx, tclient.ScheduleTriggerOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var run string
+	for deadline := time.Now().Add(time.Minute); run == ""; time.Sleep(200 * time.Millisecond) {
+		d, err := h.Describe(ctx)
+		if err == nil && len(d.Info.RecentActions) > 0 {
+			run = d.Info.RecentActions[len(d.Info.RecentActions)-1].StartWorkflowResult.WorkflowID
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the triggered sweep never started")
+		}
+	}
+	var res inactivity.SweepResult
+	if err := deps.Temporal.GetWorkflow(ctx, run, "").Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	if !res.Report.DryRun || res.Report.Read == 0 {
+		t.Errorf("triggered sweep: %+v, want a dry run over the farm", res.Report)
+	}
+	if after := inactivityRow(t, "testwiki"); after != before {
+		t.Errorf("a dry run changed testwiki: %+v, then %+v", before, after)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 
+	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/notify"
@@ -26,6 +27,8 @@ type Farm struct {
 	Paths    Paths
 	Backup   BackupConfig
 	Settings *settings.Registry
+	// Extensions is the farm's extension registry (farm/extensions.json).
+	Extensions *extensions.Registry
 	// Processes answers whether a workflow run is still open (ownership).
 	Processes ProcessChecker
 	// WikiLists are the farm's cached wiki lists, refreshed after changes.

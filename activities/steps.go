@@ -37,11 +37,20 @@ func (f *Farm) SourceSQLFile(ctx context.Context, in process.StepInput) (process
 	return f.ApplyStatements(ctx, in, stmts, filepath.Base(file))
 }
 
+// ApplyStatements applies stmts to the database this process created (its
+// claim names the cluster).
 func (f *Farm) ApplyStatements(ctx context.Context, in process.StepInput, stmts []farmdb.Statement, what string) (process.StepResult, error) {
 	cluster, err := f.OurCluster(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
+	return f.ApplyStatementsOn(ctx, cluster, in, stmts, what)
+}
+
+// ApplyStatementsOn applies stmts to the wiki's database on cluster,
+// resuming after the statements a heartbeat of an earlier attempt counted
+// (every statement is idempotent: CREATE ... IF NOT EXISTS, INSERT IGNORE).
+func (f *Farm) ApplyStatementsOn(ctx context.Context, cluster string, in process.StepInput, stmts []farmdb.Statement, what string) (process.StepResult, error) {
 	db, err := f.Clusters.OpenWiki(cluster, in.Wiki.DB)
 	if err != nil {
 		return process.StepResult{}, err

@@ -11,6 +11,7 @@ import (
 	tclient "go.temporal.io/sdk/client"
 
 	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/settings"
 	"github.com/wikiflow/wikiflow/workflows"
 )
@@ -23,6 +24,10 @@ type Client struct {
 	registryOnce sync.Once
 	registry     *settings.Registry
 	registryErr  error
+
+	extensionsOnce sync.Once
+	extensions     *extensions.Registry
+	extensionsErr  error
 }
 
 // Settings is the farm's settings registry, read once per client.

@@ -61,12 +61,14 @@ func TestKnownActions(t *testing.T) {
 // CheckAction refusing the rest before anything is sent.
 func TestSupportedActions(t *testing.T) {
 	want := map[string]string{
-		"create-wiki":    "retry,abort",
-		"delete-wiki":    "approve,decline,cancel,undelete,retry,abort",
-		"change-setting": "approve,decline,cancel,retry,abort",
-		"request-wiki":   "approve,decline,cancel,hold,more-details,edit-request",
-		"restore-wiki":   "approve,decline,cancel,retry,abort",
-		"inactivity":     "reopen",
+		"create-wiki":       "retry,abort",
+		"delete-wiki":       "approve,decline,cancel,undelete,retry,abort",
+		"change-setting":    "approve,decline,cancel,retry,abort",
+		"request-wiki":      "approve,decline,cancel,hold,more-details,edit-request",
+		"restore-wiki":      "approve,decline,cancel,retry,abort",
+		"inactivity":        "reopen",
+		"enable-extension":  "approve,decline,cancel,retry,abort",
+		"disable-extension": "approve,decline,cancel,retry,abort",
 	}
 	for _, kind := range Kinds {
 		got := strings.Join(SupportedActions(kind), ",")

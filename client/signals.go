@@ -13,6 +13,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
@@ -58,7 +59,9 @@ const (
 //     edit-request (the creation it starts is its own create-wiki process);
 //   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
 //     of the restore steps;
-//   - inactivity: reopen, while the wiki is closed for inactivity.
+//   - inactivity: reopen, while the wiki is closed for inactivity;
+//   - enable-extension, disable-extension: the gate (restricted extensions)
+//     and the engine's retry-step/abort.
 var supported = map[string][]string{
 	createwiki.KindCreateWiki:       {ActionRetry, ActionAbort},
 	deletewiki.KindDeleteWiki:       {ActionApprove, ActionDecline, ActionCancel, ActionUndelete, ActionRetry, ActionAbort},
@@ -66,11 +69,13 @@ var supported = map[string][]string{
 	requestwiki.KindRequestWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
 	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	inactivity.KindInactivity:       {ActionReopen},
+	extension.KindEnable:            {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	extension.KindDisable:           {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 }
 
 // Kinds are the process kinds there are, the ones a list may filter on.
 var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki,
-	restorewiki.KindRestoreWiki, inactivity.KindInactivity}
+	restorewiki.KindRestoreWiki, inactivity.KindInactivity, extension.KindEnable, extension.KindDisable}
 
 // SupportedActions lists the actions a process kind takes; nil for a kind
 // that does not exist.

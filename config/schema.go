@@ -88,6 +88,8 @@ type MediaWiki struct {
 	UploadRoot string `mapstructure:"upload_root" default:".stack/uploads" check:"nonempty"`
 	// SettingsRegistry is the farm's list of settings ManageWiki may change.
 	SettingsRegistry string `mapstructure:"settings_registry" default:"farm/settings.json" check:"nonempty"`
+	// ExtensionRegistry is the farm's list of extensions a wiki may enable.
+	ExtensionRegistry string `mapstructure:"extension_registry" default:"farm/extensions.json" check:"nonempty"`
 	// MainPageTemplate is a file with a new wiki's main page ({sitename},
 	// {dbname}, {requester} are replaced); empty uses the built-in text.
 	MainPageTemplate string `mapstructure:"main_page_template"`

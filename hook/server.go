@@ -60,6 +60,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/processes/change-setting", s.changeSetting)
 	mux.HandleFunc("POST /v1/processes/request-wiki", s.requestWiki)
 	mux.HandleFunc("POST /v1/processes/restore-wiki", s.restoreWiki)
+	mux.HandleFunc("POST /v1/processes/enable-extension", s.extension(true))
+	mux.HandleFunc("POST /v1/processes/disable-extension", s.extension(false))
 	mux.HandleFunc("POST /v1/processes/{id}/actions", s.action)
 	mux.HandleFunc("GET /v1/settings", s.settings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -352,6 +354,28 @@ func (s *Server) changeSetting(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	st, err := s.Client.ChangeSetting(c, req.Wiki, req.Setting, string(req.Value), req.User, req.Reason)
 	s.acceptedUnlessInvalid(w, st, err)
+}
+
+// extension starts enable-extension (enable) or disable-extension.
+func (s *Server) extension(enable bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var req struct{ Wiki, Extension, User, Reason string }
+		if !decode(w, r, &req) {
+			return
+		}
+		if req.User == "" || req.Extension == "" {
+			fail(w, http.StatusBadRequest, "invalid_request", "wiki, extension and user are required")
+			return
+		}
+		c, cancel := ctx(r)
+		defer cancel()
+		change := s.Client.DisableExtension
+		if enable {
+			change = s.Client.EnableExtension
+		}
+		st, err := change(c, req.Wiki, req.Extension, req.User, req.Reason)
+		s.acceptedUnlessInvalid(w, st, err)
+	}
 }
 
 func (s *Server) requestWiki(w http.ResponseWriter, r *http.Request) {

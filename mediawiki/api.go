@@ -285,6 +285,26 @@ func (c *Client) SiteInfo(ctx context.Context, wiki string) (SiteInfo, error) {
 	return si, nil
 }
 
+// Extensions lists the names of the extensions the wiki has loaded now
+// (meta=siteinfo&siprop=extensions).
+func (c *Client) Extensions(ctx context.Context, wiki string) ([]string, error) {
+	var out struct {
+		Query struct {
+			Extensions []struct {
+				Name string `json:"name"`
+			} `json:"extensions"`
+		} `json:"query"`
+	}
+	if err := c.Get(ctx, wiki, url.Values{"action": {"query"}, "meta": {"siteinfo"}, "siprop": {"extensions"}}, &out); err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(out.Query.Extensions))
+	for _, e := range out.Query.Extensions {
+		names = append(names, e.Name)
+	}
+	return names, nil
+}
+
 // Login logs the session in with a user name and password (action=login).
 func (c *Client) Login(ctx context.Context, wiki, name, password string) error {
 	if c.service != nil {

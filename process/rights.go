@@ -14,6 +14,9 @@ const (
 	RightManageWikiRestricted Right = "managewiki-restricted"
 	// RightManageWikiSettings: who may change a wiki's settings.
 	RightManageWikiSettings Right = "managewiki-settings"
+	// RightManageWikiExtensions: who may enable and disable a wiki's
+	// extensions (ManageWiki's right of that name).
+	RightManageWikiExtensions Right = "managewiki-extensions"
 	// RightCreateWiki: wiki creators; they review wiki requests.
 	RightCreateWiki Right = "createwiki"
 )

@@ -5,10 +5,12 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
@@ -23,6 +25,17 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 			CentralWiki: "metawiki", GracePeriod: time.Hour, AttentionWindow: time.Hour, LocalApprovers: 2}),
 		changesetting.KindChangeSetting: changesetting.ChangeSettingDefinition(changesetting.ChangeSettingOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
 		restorewiki.KindRestoreWiki:     restorewiki.RestoreWikiDefinition(restorewiki.RestoreWikiOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
+	}
+	reg, err := extensions.Load("../farm/extensions.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range reg.Names() {
+		e, _ := reg.Get(name)
+		for _, enable := range []bool{true, false} {
+			def := extension.Definition(e, enable, extension.Options{CentralWiki: "metawiki", AttentionWindow: time.Hour})
+			defs[def.Kind+" "+name] = def
+		}
 	}
 	for kind, def := range defs {
 		if err := def.Validate(); err != nil {
@@ -42,6 +55,7 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 		}
 	}
 	others := append(append(append([]string{}, createwiki.StepActivities...), deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
+	others = append(others, extension.StepActivities...)
 	// The checks workflows.RunCheck runs as local activities, by name.
 	checks := []string{activities.NameCheckRights, activities.NameOwnWiki, createwiki.NameValidateWiki}
 	for _, name := range append(append(others, checks...), deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore) {

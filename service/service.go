@@ -19,6 +19,7 @@ import (
 
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
+	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/mediawiki"
 	"github.com/wikiflow/wikiflow/notify"
@@ -27,6 +28,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
+	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
@@ -192,6 +194,10 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mediawiki.settings_registry: %v", err)
 	}
+	exts, err := extensions.Load(cfg.MediaWiki.ExtensionRegistry)
+	if err != nil {
+		return nil, fmt.Errorf("mediawiki.extension_registry: %v", err)
+	}
 	return &activities.Farm{
 		Central:  d.Central,
 		Clusters: d.Clusters,
@@ -206,6 +212,7 @@ func (d *Deps) Activities() (*activities.Farm, error) {
 		},
 		Rules:       activities.WikiRules{Suffix: cfg.MediaWiki.DBSuffix, Subdomain: cfg.MediaWiki.Subdomain, CentralWiki: cfg.MediaWiki.CentralWiki},
 		Settings:    reg,
+		Extensions:  exts,
 		Processes:   openRuns{temporal: d.Temporal},
 		WikiLists:   activities.WikiLists{Dir: dirOrEmpty(cfg.MediaWiki.WikiListDir), Command: cfg.MediaWiki.WikiListCommand},
 		SchemaPools: d.SchemaPools,
@@ -278,6 +285,7 @@ func RegisterActivities(w activities.Registry, farm *activities.Farm) {
 	activities.RegisterOwn(w, &requestwiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &restorewiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &inactivity.Activities{Farm: farm})
+	activities.RegisterOwn(w, &extension.Activities{Farm: farm})
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;
@@ -292,6 +300,7 @@ func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(inactivity.Inactivity)
 	w.RegisterWorkflow(inactivity.Sweep)
 	w.RegisterWorkflow(inactivity.Exempt)
+	w.RegisterWorkflow(extension.ChangeExtension)
 	workflows.RegisterProcessWorkflow(w)
 }
 

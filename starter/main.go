@@ -170,6 +170,7 @@ func (a *app) rootCommand() *cobra.Command {
 		a.retryCommand(), a.abortCommand(), a.watchCommand(),
 		a.deleteWikiCommand(), a.changeSettingCommand(), a.requestWikiCommand(), a.restoreWikiCommand(), a.inactivityCommand())
 	root.AddCommand(a.decisionCommands()...)
+	root.AddCommand(a.extensionCommands()...)
 	return root
 }
 

@@ -281,7 +281,7 @@ $wikiflowPermRows = WikiFlowFarm::query( $wikiflowConn,
 	. ' perm_removegroupsfromself, perm_autopromote FROM mw_permissions WHERE perm_dbname = ? ORDER BY perm_group',
 	$wikiflowDB );
 $wikiflowSettingsRows = WikiFlowFarm::query( $wikiflowConn,
-	'SELECT s_settings FROM mw_settings WHERE s_dbname = ?', $wikiflowDB );
+	'SELECT s_settings, s_extensions FROM mw_settings WHERE s_dbname = ?', $wikiflowDB );
 $wikiflowNsRows = WikiFlowFarm::query( $wikiflowConn,
 	'SELECT ns_namespace_id, ns_namespace_name, ns_searchable, ns_subpages, ns_content, ns_content_model,'
 	. ' ns_protection, ns_aliases FROM mw_namespaces WHERE ns_dbname = ? ORDER BY ns_namespace_id',
@@ -378,19 +378,21 @@ if ( (int)$wikiflowWiki['wiki_closed'] === 1 ) {
 $wgAvailableRights = array_merge( $wgAvailableRights ?? [], [
 	'managewiki-core',
 	'managewiki-settings',
+	'managewiki-extensions',
 	'managewiki-permissions',
 	'managewiki-namespaces',
 	'managewiki-restricted',
 	'createwiki',
 ] );
 $wikiflowBaselineRights = [
-	'bureaucrat' => [ 'managewiki-core' => true, 'managewiki-settings' => true ],
+	'bureaucrat' => [ 'managewiki-core' => true, 'managewiki-settings' => true, 'managewiki-extensions' => true ],
 ];
 if ( $wikiflowDB === WikiFlowFarm::CENTRAL_WIKI ) {
 	$wikiflowBaselineRights['steward'] = [
 		'managewiki-restricted' => true,
 		'managewiki-core' => true,
 		'managewiki-settings' => true,
+		'managewiki-extensions' => true,
 		'userrights' => true,
 	];
 	$wikiflowBaselineRights['wikicreator'] = [ 'createwiki' => true ];
@@ -501,6 +503,21 @@ foreach ( $wikiflowNsRows as $wikiflowNs ) {
 		$wgMetaNamespaceTalk = $wikiflowName;
 	} elseif ( $wikiflowId >= 100 && $wikiflowName !== '' ) {
 		$wgExtraNamespaces[$wikiflowId] = $wikiflowName;
+	}
+}
+
+## Extensions: the wiki's mw_settings.s_extensions, as ManageWiki keeps them, loaded only when the
+## farm's extension registry (farm/extensions.json) lists them. The worker adds a name there only
+## after the extension's tables and rights are in place (README, "Extensions").
+$wikiflowExtensionRegistry = json_decode( (string)@file_get_contents( dirname( __DIR__ ) . '/extensions.json' ), true );
+if ( !is_array( $wikiflowExtensionRegistry['extensions'] ?? null ) ) {
+	WikiFlowFarm::fail( 500, "The farm's extension registry farm/extensions.json is missing or not valid JSON" );
+}
+$wikiflowExtensions = $wikiflowSettingsRows
+	? WikiFlowFarm::jsonList( $wikiflowSettingsRows[0]['s_extensions'] ?? null ) : [];
+foreach ( $wikiflowExtensions as $wikiflowExtension ) {
+	if ( isset( $wikiflowExtensionRegistry['extensions'][$wikiflowExtension] ) ) {
+		wfLoadExtension( $wikiflowExtension );
 	}
 }
 

@@ -9,7 +9,7 @@ namespace MediaWiki\Extension\WikiFlow;
  *
  *  - deletion: start it and approve/decline it with managewiki-core here; on the central wiki
  *    managewiki-restricted approves, declines or cancels any deletion (steward override);
- *  - restricted setting: managewiki-restricted on the central wiki approves or declines;
+ *  - restricted setting or extension: managewiki-restricted on the central wiki approves or declines;
  *  - wiki request: createwiki on the central wiki approves, declines, holds, asks for details;
  *  - the requester cancels their own request; nobody approves their own;
  *  - undelete: only in the grace period, for the requester, an approver or a steward;
@@ -45,6 +45,8 @@ class ProcessActions {
 		'request-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::HOLD, self::MORE_DETAILS, 'edit-request' ],
 		'restore-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'inactivity' => [ self::REOPEN ],
+		'enable-extension' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
+		'disable-extension' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 	];
 
 	/** As the endpoint's client.CheckID. */
@@ -107,7 +109,7 @@ class ProcessActions {
 				// A quorum of 0: nobody else holds managewiki-core here, only a steward decides.
 				'delete-wiki' => $steward || ( $local && $this->has( 'managewiki-core' )
 					&& ( $process['result']['quorum'] ?? '' ) !== '0' ),
-				'change-setting', 'restore-wiki' => $steward,
+				'change-setting', 'restore-wiki', 'enable-extension', 'disable-extension' => $steward,
 				'request-wiki' => $this->central && $this->has( 'createwiki' ),
 				default => false,
 			};

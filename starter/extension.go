@@ -15,7 +15,9 @@ func (a *app) extensionCommand(verb, short string,
 	var db, name, requester, reason string
 	return a.startCommand(verb+" --db DB --extension NAME --requester USER --reason R", short,
 		map[string]*string{"db": &db, "extension": &name, "requester": &requester, "reason": &reason}, nil,
-		func(ctx context.Context) (process.Status, error) { return change(a.client, ctx, db, name, requester, reason) })
+		func(ctx context.Context) (process.Status, error) {
+			return change(a.client, ctx, db, name, requester, reason)
+		})
 }
 
 func (a *app) extensionCommands() []*cobra.Command {

@@ -362,6 +362,7 @@ $wgWikiFlowHookSecret = WikiFlowFarm::env( 'WIKIFLOW_HOOK_SECRET', '' );
 $wgWikiFlowHookSecretFile = "$wikiflowState/secrets/hook-secret";
 $wgWikiFlowTemporalUIURL = 'http://127.0.0.1:' . WikiFlowFarm::env( 'WIKIFLOW_UI_PORT', '8233' );
 $wgWikiFlowSettingsRegistry = "$wikiflowRepo/farm/settings.json";
+$wgWikiFlowExtensionRegistry = "$wikiflowRepo/farm/extensions.json";
 $wgWikiFlowCentralWiki = WikiFlowFarm::CENTRAL_WIKI;
 
 ## Bot passwords may change user rights (no core grant covers 'userrights').

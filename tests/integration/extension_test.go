@@ -225,3 +225,29 @@ func TestEnablingFinishesAfterTheWorkerDies(t *testing.T) {
 	}
 	wantTablesAsMediaWikiMakesThem(t, db)
 }
+
+// A bureaucrat enables an extension from the wiki's Special:Processes; a
+// plain user gets no extension form.
+func TestExtensionFormOnSpecialProcesses(t *testing.T) {
+	db, owner := liveWiki(t, "extform")
+	plain := newUser(t, "Plain")
+	_, page := newVisitor(t, farmAddr(), db).login(plain, withPassword(t, plain)).page("Special:Processes")
+	if _, _, ok := formFields(page, "wikiflow-extension"); ok {
+		t.Fatal("a plain user is offered the extension form")
+	}
+	crat := newVisitor(t, farmAddr(), db).login(owner, withPassword(t, owner))
+	_, page = crat.page("Special:Processes")
+	fields, _, ok := formFields(page, "wikiflow-extension")
+	if !ok || fields.Get("wpchange") != "enable" {
+		t.Fatalf("the bureaucrat's extension form: %v %v, errors %q", ok, fields, errorBoxes(page))
+	}
+	fields.Set("wpextension", "ParserFunctions")
+	fields.Set("wpreason", "templates")
+	if code, page := crat.post("Special:Processes", fields); code != http.StatusOK {
+		t.Fatalf("posting the form: HTTP %d, errors %q", code, errorBoxes(page))
+	}
+	waitFor(t, cli, extension.ChangeID(extension.KindEnable, db, "ParserFunctions"), time.Minute, process.StateCompleted)
+	if got := enabledOn(t, db); !slices.Equal(got, []string{"ParserFunctions"}) {
+		t.Errorf("s_extensions %v", got)
+	}
+}

@@ -71,6 +71,12 @@ class HookClient {
 			[ 'wiki' => $wiki, 'setting' => $setting, 'value' => $value, 'user' => $user, 'reason' => $reason ] );
 	}
 
+	/** POST /v1/processes/enable-extension (or disable-extension); returns the new process's ID. */
+	public function changeExtension( bool $enable, string $wiki, string $extension, string $user, string $reason ): string {
+		return $this->start( $enable ? 'enable-extension' : 'disable-extension',
+			[ 'wiki' => $wiki, 'extension' => $extension, 'user' => $user, 'reason' => $reason ] );
+	}
+
 	/**
 	 * POST /v1/processes/request-wiki; returns the new process's ID.
 	 * @param array $request wiki, sitename, language, private, category, user, reason

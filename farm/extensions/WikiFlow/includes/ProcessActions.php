@@ -80,6 +80,10 @@ class ProcessActions {
 		return $this->user !== '' && $this->has( 'managewiki-settings' );
 	}
 
+	public function mayChangeExtensions(): bool {
+		return $this->user !== '' && $this->has( 'managewiki-extensions' );
+	}
+
 	public function mayRequestWiki(): bool {
 		return $this->user !== '' && $this->central;
 	}

@@ -158,6 +158,12 @@ class SpecialProcesses extends SpecialPage {
 				$this->showForm( $form );
 			}
 		}
+		if ( $wiki === $this->wiki() && $this->can->mayChangeExtensions() ) {
+			$form = $this->extensionForm();
+			if ( $form ) {
+				$this->showForm( $form );
+			}
+		}
 		if ( $this->can->mayRequestWiki() ) {
 			$this->showForm( $this->requestForm() );
 		}
@@ -424,6 +430,28 @@ class SpecialProcesses extends SpecialPage {
 				$this->done( $id, [ 'started' => [ $id ] ] );
 				return true;
 			} );
+	}
+
+	/**
+	 * Enable or disable one extension of the farm's registry; the worker checks the rest
+	 * (requirements, conflicts, already enabled, a steward for restricted ones).
+	 */
+	private function extensionForm(): ?HTMLForm {
+		$registry = json_decode( (string)@file_get_contents(
+			(string)$this->getConfig()->get( 'WikiFlowExtensionRegistry' ) ), true );
+		$names = array_keys( (array)( $registry['extensions'] ?? [] ) );
+		if ( !$names ) {
+			return null;
+		}
+		sort( $names );
+		return $this->startForm( 'extension', [
+			'extension' => [ 'type' => 'select', 'required' => true, 'label-message' => 'wikiflow-field-extension',
+				'options' => array_combine( $names, $names ) ],
+			'change' => [ 'type' => 'radio', 'default' => 'enable', 'label-message' => 'wikiflow-field-extension-change',
+				'options-messages' => [ 'wikiflow-extension-enable' => 'enable', 'wikiflow-extension-disable' => 'disable' ] ],
+			'reason' => [ 'type' => 'textarea', 'rows' => 2, 'label-message' => 'wikiflow-field-reason' ],
+		], true, fn ( array $data ) => $this->client->changeExtension( $data['change'] === 'enable', $this->wiki(),
+			(string)$data['extension'], $this->getUser()->getName(), trim( (string)$data['reason'] ) ) );
 	}
 
 	private function settingsForm(): ?HTMLForm {

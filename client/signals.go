@@ -14,6 +14,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -58,6 +59,8 @@ const (
 //     edit-request (the creation it starts is its own create-wiki process);
 //   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
 //     of the restore steps;
+//   - rename-wiki: the gate (one steward) and the engine's retry-step/abort
+//     of the rename steps;
 //   - inactivity: reopen, while the wiki is closed for inactivity.
 var supported = map[string][]string{
 	createwiki.KindCreateWiki:       {ActionRetry, ActionAbort},
@@ -65,12 +68,13 @@ var supported = map[string][]string{
 	changesetting.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	requestwiki.KindRequestWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
 	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	renamewiki.KindRenameWiki:       {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	inactivity.KindInactivity:       {ActionReopen},
 }
 
 // Kinds are the process kinds there are, the ones a list may filter on.
 var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki,
-	restorewiki.KindRestoreWiki, inactivity.KindInactivity}
+	restorewiki.KindRestoreWiki, inactivity.KindInactivity, renamewiki.KindRenameWiki}
 
 // SupportedActions lists the actions a process kind takes; nil for a kind
 // that does not exist.

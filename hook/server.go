@@ -60,6 +60,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/processes/change-setting", s.changeSetting)
 	mux.HandleFunc("POST /v1/processes/request-wiki", s.requestWiki)
 	mux.HandleFunc("POST /v1/processes/restore-wiki", s.restoreWiki)
+	mux.HandleFunc("POST /v1/processes/rename-wiki", s.renameWiki)
 	mux.HandleFunc("POST /v1/processes/{id}/actions", s.action)
 	mux.HandleFunc("GET /v1/settings", s.settings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -317,6 +318,21 @@ func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) restoreWiki(w http.ResponseWriter, r *http.Request) {
 	s.startForWiki(w, r, s.Client.RestoreWiki)
+}
+
+func (s *Server) renameWiki(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Wiki, To, User, Reason string }
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.To == "" || req.User == "" || req.Reason == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "to, user and reason are required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.RenameWiki(c, req.Wiki, req.To, req.User, req.Reason)
+	accepted(w, st, err, s)
 }
 
 // startForWiki starts a process that takes a wiki, a user and a reason.

@@ -53,7 +53,7 @@ func TestActionRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"request-wiki:newwiki", "retry", 409, "unsupported_action"},
 		{"request-wiki:newwiki", "undelete", 409, "unsupported_action"},
 		{"request-wiki:newwiki", "promote", 400, "unknown_action"},
-		{"rename-wiki:newwiki", "approve", 404, "unknown_process"},
+		{"merge-wikis:newwiki", "approve", 404, "unknown_process"},
 		{"Create-wiki:x", "approve", 404, "unknown_process"},
 	} {
 		code, errCode := signed(t, h, secret, http.MethodPost, "/v1/processes/"+tc.id+"/actions",

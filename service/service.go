@@ -28,6 +28,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -278,6 +279,7 @@ func RegisterActivities(w activities.Registry, farm *activities.Farm) {
 	activities.RegisterOwn(w, &requestwiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &restorewiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &inactivity.Activities{Farm: farm})
+	activities.RegisterOwn(w, &renamewiki.Activities{Farm: farm})
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;
@@ -292,6 +294,7 @@ func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(inactivity.Inactivity)
 	w.RegisterWorkflow(inactivity.Sweep)
 	w.RegisterWorkflow(inactivity.Exempt)
+	w.RegisterWorkflow(renamewiki.RenameWiki)
 	workflows.RegisterProcessWorkflow(w)
 }
 

@@ -136,8 +136,7 @@ func (r *renaming) run(ctx workflow.Context) error {
 	if !auth.Allowed {
 		return workflows.Refuse(st, "%s may not request the rename of %s: %s", r.requester.Name, in.Wiki, auth.Reason)
 	}
-	sitename, err := r.check(ctx, "check both names")
-	if err != nil {
+	if _, err := r.check(ctx, "check both names"); err != nil {
 		return err
 	}
 	// The rename owns both names from the request on: nothing creates,
@@ -153,7 +152,8 @@ func (r *renaming) run(ctx workflow.Context) error {
 		return err
 	}
 	// The wait may have been long: the new name may be taken since.
-	if sitename, err = r.check(ctx, "check both names again after the approval"); err != nil {
+	sitename, err := r.check(ctx, "check both names again after the approval")
+	if err != nil {
 		return err
 	}
 	res, err := r.RunSteps(ctx, in.Definition, in.Wiki, r.requester, map[string]string{ArgTo: in.To, ArgReason: in.Reason, ArgSitename: sitename})

@@ -11,7 +11,6 @@ import (
 	"reflect"
 	"sort"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -78,20 +77,7 @@ func wantUnchanged(t *testing.T, what string, before map[string]renameState) {
 // httpStatusOf is the HTTP status the farm answers a wiki's address with.
 func httpStatusOf(t *testing.T, db string) int {
 	t.Helper()
-	u, err := url.Parse(strings.ReplaceAll(deps.Config.MediaWiki.URLPattern, "{wiki}", db) + "/api.php?action=query&meta=siteinfo&format=json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host := u.Host
-	if farmAddr() != "" {
-		u.Host = farmAddr()
-	}
-	req, _ := http.NewRequestWithContext(testContext(t, time.Minute), http.MethodGet, u.String(), nil)
-	req.Host = host
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
+	resp := farmGet(t, db, "/api.php?action=query&meta=siteinfo&format=json")
 	resp.Body.Close()
 	return resp.StatusCode
 }
@@ -231,18 +217,7 @@ func TestRenameWorkerKilledDuringTheTableMoveFinishesAfterRestart(t *testing.T) 
 			t.Fatal(err)
 		}
 		// Kill the worker as soon as some tables are in the new database.
-		moved := 0
-		for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
-			tables, _ := farmdb.Tables(ctx, server, to)
-			if len(tables) > 0 {
-				_ = worker.Process.Signal(syscall.SIGKILL)
-				_, _ = worker.Process.Wait()
-				tables, _ = farmdb.Tables(ctx, server, to)
-				moved = len(tables)
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		moved := killOnceTablesIn(ctx, worker, server, to, time.Minute)
 		if moved == 0 || moved >= len(full) {
 			t.Logf("attempt %d: the kill landed outside the table move (%d of %d tables moved); trying again", attempt, moved, len(full))
 			startWorkerProcess(t, bin, queue) // let this rename finish before the next try
@@ -250,17 +225,7 @@ func TestRenameWorkerKilledDuringTheTableMoveFinishesAfterRestart(t *testing.T) 
 			continue
 		}
 		t.Logf("worker killed with %d of %d tables moved", moved, len(full))
-		desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending := ""
-		for _, a := range desc.PendingActivities {
-			pending += a.ActivityType.GetName() + " "
-		}
-		if !strings.Contains(pending, renamewiki.NameMoveWikiTables) {
-			t.Fatalf("the table move should be pending after the kill, pending: %q", pending)
-		}
+		wantPending(t, ctx, id, renamewiki.NameMoveWikiTables)
 		startWorkerProcess(t, bin, queue)
 		st = waitFor(t, c, id, 3*time.Minute, process.StateCompleted)
 		if s := st.Step(renamewiki.StepMoveTables); s.State != process.StepSucceeded {

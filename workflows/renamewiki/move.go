@@ -2,6 +2,7 @@ package renamewiki
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -82,17 +83,38 @@ func named(in process.StepInput, db string) process.StepInput {
 	return in
 }
 
-// ourCluster is the cluster this process claimed the new name
-// on; another process's claim, or none, is ErrTypeNotOurs.
-func (f *Activities) ourCluster(ctx context.Context, in process.StepInput, to string) (string, error) {
+// tableMove is where a rename's tables are: both names, the cluster this
+// process claimed the new name on and its server, and the tables still in
+// the old database.
+type tableMove struct {
+	from, to, cluster string
+	server            *sql.DB
+	left              []string
+}
+
+// locateTables reads where the step's tables are; a claim on the new name by
+// another process, or none, is ErrTypeNotOurs.
+func (f *Activities) locateTables(ctx context.Context, in process.StepInput) (tableMove, error) {
+	from, to, err := names(in)
+	if err != nil {
+		return tableMove{}, err
+	}
 	claim, ok, err := f.Central.GetClaim(ctx, to)
 	if err != nil {
-		return "", err
+		return tableMove{}, err
 	}
 	if !ok || claim.Process != in.ProcessID {
-		return "", activities.Permanent(activities.ErrTypeNotOurs, "the name %s is not claimed by this process (%s)", to, claim.Process)
+		return tableMove{}, activities.Permanent(activities.ErrTypeNotOurs, "the name %s is not claimed by this process (%s)", to, claim.Process)
 	}
-	return claim.Cluster, nil
+	server, err := f.ClusterServer(claim.Cluster)
+	if err != nil {
+		return tableMove{}, err
+	}
+	left, err := farmdb.Tables(ctx, server, from)
+	if err != nil {
+		return tableMove{}, err
+	}
+	return tableMove{from: from, to: to, cluster: claim.Cluster, server: server, left: left}, nil
 }
 
 // MoveWikiTables moves the wiki's tables into the new database one by
@@ -102,22 +124,11 @@ func (f *Activities) ourCluster(ctx context.Context, in process.StepInput, to st
 // Then the old wiki ID's entries are purged from the moved object cache.
 // Outputs: tables (in the new database), moved (by this attempt).
 func (f *Activities) MoveWikiTables(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	from, to, err := names(in)
+	m, err := f.locateTables(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	cluster, err := f.ourCluster(ctx, in, to)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	server, err := f.ClusterServer(cluster)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	left, err := farmdb.Tables(ctx, server, from)
-	if err != nil {
-		return process.StepResult{}, err
-	}
+	from, to, server, left := m.from, m.to, m.server, m.left
 	moved, err := farmdb.Tables(ctx, server, to)
 	if err != nil {
 		return process.StepResult{}, err
@@ -140,7 +151,7 @@ func (f *Activities) MoveWikiTables(ctx context.Context, in process.StepInput) (
 	total := len(moved) + len(left)
 	return process.StepResult{
 		Summary: fmt.Sprintf("moved %d tables from %s to %s on cluster %s (%d moved before); purged %d cache entries of %s",
-			len(left), from, to, cluster, len(moved), purged, from),
+			len(left), from, to, m.cluster, len(moved), purged, from),
 		Outputs: map[string]string{"tables": fmt.Sprint(total), "moved": fmt.Sprint(len(left))},
 	}, nil
 }

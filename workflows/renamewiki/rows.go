@@ -100,34 +100,23 @@ func (f *Activities) ReopenRenamed(ctx context.Context, in process.StepInput) (p
 // and with it the old name's claims: nothing of the wiki is under that
 // name any more. A table still in it is left for a person to look at.
 func (f *Activities) DropOldDatabase(ctx context.Context, in process.StepInput) (process.StepResult, error) {
-	from, to, err := names(in)
+	m, err := f.locateTables(ctx, in)
 	if err != nil {
 		return process.StepResult{}, err
 	}
-	cluster, err := f.ourCluster(ctx, in, to)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	server, err := f.ClusterServer(cluster)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	left, err := farmdb.Tables(ctx, server, from)
-	if err != nil {
-		return process.StepResult{}, err
-	}
-	if len(left) > 0 {
-		return process.StepResult{}, activities.Permanent(activities.ErrTypeNotOurs, "%s still holds %d tables (%v): it is not dropped", from, len(left), left)
+	from := m.from
+	if len(m.left) > 0 {
+		return process.StepResult{}, activities.Permanent(activities.ErrTypeNotOurs, "%s still holds %d tables (%v): it is not dropped", from, len(m.left), m.left)
 	}
 	quoted, err := farmdb.QuoteDB(from)
 	if err != nil {
 		return process.StepResult{}, activities.Permanent(activities.ErrTypeInvalidInput, "%v", err)
 	}
-	if _, err := server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
+	if _, err := m.server.ExecContext(ctx, "DROP DATABASE IF EXISTS "+quoted); err != nil {
 		return process.StepResult{}, err
 	}
 	if _, err := f.Central.ReleaseClaims(ctx, from); err != nil {
 		return process.StepResult{}, err
 	}
-	return process.StepResult{Summary: fmt.Sprintf("dropped the empty database %s on cluster %s", from, cluster)}, nil
+	return process.StepResult{Summary: fmt.Sprintf("dropped the empty database %s on cluster %s", from, m.cluster)}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/farmdb"
@@ -131,6 +132,35 @@ func CentralErr(db string, err error) error {
 		return Permanent(ErrTypeWikiNotFound, "%s is not registered in cw_wikis", db)
 	}
 	return err
+}
+
+// CloseServed closes db in cw_wikis with reason (the first closing time is
+// kept on a rerun), refreshes the wiki lists and checks over the API that
+// the farm serves it read-only now; a wiki already marked deleted is not
+// served at all, which is fine too.
+func (f *Farm) CloseServed(ctx context.Context, db, reason string) error {
+	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
+		return CentralErr(db, err)
+	}
+	if err := f.RefreshWikiLists(ctx, db); err != nil {
+		return err
+	}
+	si, err := f.API.SiteInfo(ctx, db)
+	switch {
+	case errors.Is(err, mediawiki.ErrUnknownWiki):
+		w, werr := f.Central.Wiki(ctx, db)
+		if werr != nil {
+			return CentralErr(db, werr)
+		}
+		if !w.Deleted {
+			return fmt.Errorf("%s is closed in cw_wikis but the farm does not serve it: %w", db, err)
+		}
+	case err != nil:
+		return err
+	case !si.ReadOnly:
+		return fmt.Errorf("%s is closed in cw_wikis but its API does not report it read-only yet", db)
+	}
+	return nil
 }
 
 // ReopenServed reopens db in cw_wikis (not closed, not deleted, no reason

@@ -30,7 +30,7 @@ type OwnWikiResult struct {
 }
 
 // OwnWiki makes the calling process the one owner of a wiki's existence and
-// registration (creation, deletion, restore). Another open owner is a
+// registration (creation, deletion, restore, rename). Another open owner is a
 // refusal naming it. Idempotent for the same run.
 func (f *Farm) OwnWiki(ctx context.Context, in OwnWikiInput) (OwnWikiResult, error) {
 	if err := farmdb.CheckDBName(in.Wiki); err != nil {
@@ -46,7 +46,7 @@ func (f *Farm) OwnWiki(ctx context.Context, in OwnWikiInput) (OwnWikiResult, err
 		})
 	if errors.Is(err, farmdb.ErrOwnedByOther) {
 		return OwnWikiResult{Owner: held.Process}, Permanent(ErrTypeOwned,
-			"%s is in the hands of the open process %s: one process at a time creates, deletes or restores a wiki", in.Wiki, held.Process)
+			"%s is in the hands of the open process %s: one process at a time creates, deletes, restores or renames a wiki", in.Wiki, held.Process)
 	}
 	if err != nil {
 		return OwnWikiResult{}, err

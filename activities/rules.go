@@ -45,17 +45,8 @@ const MaxDBNameLength = 64
 // ValidateWiki activity, which can read MediaWiki's list.
 func (r WikiRules) Check(w process.WikiSpec, requester string) error {
 	var problems []string
-	switch {
-	case w.DB == "":
-		problems = append(problems, "the database name is empty")
-	case len(w.DB) > MaxDBNameLength:
-		problems = append(problems, fmt.Sprintf("the database name is %d characters long; at most %d", len(w.DB), MaxDBNameLength))
-	case !dbChars.MatchString(w.DB):
-		problems = append(problems, fmt.Sprintf("the database name %q may hold only lowercase letters and digits", w.DB))
-	case r.Suffix != "" && (!strings.HasSuffix(w.DB, r.Suffix) || w.DB == r.Suffix):
-		problems = append(problems, fmt.Sprintf("the database name %q must end with %q", w.DB, r.Suffix))
-	case w.DB[0] >= '0' && w.DB[0] <= '9':
-		problems = append(problems, fmt.Sprintf("the database name %q must start with a letter", w.DB))
+	if p := r.DBNameProblem(w.DB); p != "" {
+		problems = append(problems, p)
 	}
 	if !languageCode.MatchString(w.Language) || len(w.Language) > 12 {
 		problems = append(problems, fmt.Sprintf("%q is not a language code", w.Language))
@@ -82,6 +73,24 @@ func (r WikiRules) Check(w process.WikiSpec, requester string) error {
 		return fmt.Errorf("invalid wiki request: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// DBNameProblem says what is wrong with a database name a new wiki (or a
+// renamed one) would get, "" when nothing is.
+func (r WikiRules) DBNameProblem(db string) string {
+	switch {
+	case db == "":
+		return "the database name is empty"
+	case len(db) > MaxDBNameLength:
+		return fmt.Sprintf("the database name is %d characters long; at most %d", len(db), MaxDBNameLength)
+	case !dbChars.MatchString(db):
+		return fmt.Sprintf("the database name %q may hold only lowercase letters and digits", db)
+	case r.Suffix != "" && (!strings.HasSuffix(db, r.Suffix) || db == r.Suffix):
+		return fmt.Sprintf("the database name %q must end with %q", db, r.Suffix)
+	case db[0] >= '0' && db[0] <= '9':
+		return fmt.Sprintf("the database name %q must start with a letter", db)
+	}
+	return ""
 }
 
 var languageEntry = regexp.MustCompile(`(?m)^\s*'([a-z0-9-]+)'\s*=>`)

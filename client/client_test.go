@@ -69,6 +69,7 @@ func TestSupportedActions(t *testing.T) {
 		"inactivity":        "reopen",
 		"enable-extension":  "approve,decline,cancel,retry,abort",
 		"disable-extension": "approve,decline,cancel,retry,abort",
+		"rename-wiki":       "approve,decline,cancel,retry,abort",
 	}
 	for _, kind := range Kinds {
 		got := strings.Join(SupportedActions(kind), ",")
@@ -81,7 +82,7 @@ func TestSupportedActions(t *testing.T) {
 			}
 		}
 	}
-	if SupportedActions("rename-wiki") != nil {
+	if SupportedActions("merge-wikis") != nil {
 		t.Error("a kind that does not exist takes actions")
 	}
 	SupportedActions("create-wiki")[0] = "approve"
@@ -110,7 +111,7 @@ func TestSupportedActions(t *testing.T) {
 	if err := CheckAction("create-wiki:demowiki", "promote"); !errors.As(err, &invalid) {
 		t.Errorf("an unknown action: %v", err)
 	}
-	if err := CheckAction("rename-wiki:demowiki", "approve"); !errors.Is(err, ErrNoProcess) {
+	if err := CheckAction("merge-wikis:demowiki", "approve"); !errors.Is(err, ErrNoProcess) {
 		t.Errorf("a kind that does not exist: %v", err)
 	}
 	// Invalid input is its own type: not a usage error (exit 2 in the CLI).

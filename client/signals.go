@@ -15,6 +15,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -59,6 +60,8 @@ const (
 //     edit-request (the creation it starts is its own create-wiki process);
 //   - restore-wiki: the gate (one steward) and the engine's retry-step/abort
 //     of the restore steps;
+//   - rename-wiki: the gate (one steward) and the engine's retry-step/abort
+//     of the rename steps;
 //   - inactivity: reopen, while the wiki is closed for inactivity;
 //   - enable-extension, disable-extension: the gate (restricted extensions)
 //     and the engine's retry-step/abort.
@@ -68,6 +71,7 @@ var supported = map[string][]string{
 	changesetting.KindChangeSetting: {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	requestwiki.KindRequestWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionHold, ActionMoreDetails, ActionEditRequest},
 	restorewiki.KindRestoreWiki:     {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
+	renamewiki.KindRenameWiki:       {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	inactivity.KindInactivity:       {ActionReopen},
 	extension.KindEnable:            {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
 	extension.KindDisable:           {ActionApprove, ActionDecline, ActionCancel, ActionRetry, ActionAbort},
@@ -75,7 +79,7 @@ var supported = map[string][]string{
 
 // Kinds are the process kinds there are, the ones a list may filter on.
 var Kinds = []string{createwiki.KindCreateWiki, deletewiki.KindDeleteWiki, changesetting.KindChangeSetting, requestwiki.KindRequestWiki,
-	restorewiki.KindRestoreWiki, inactivity.KindInactivity, extension.KindEnable, extension.KindDisable}
+	restorewiki.KindRestoreWiki, inactivity.KindInactivity, extension.KindEnable, extension.KindDisable, renamewiki.KindRenameWiki}
 
 // SupportedActions lists the actions a process kind takes; nil for a kind
 // that does not exist.

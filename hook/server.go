@@ -62,6 +62,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /v1/processes/restore-wiki", s.restoreWiki)
 	mux.HandleFunc("POST /v1/processes/enable-extension", s.extension(true))
 	mux.HandleFunc("POST /v1/processes/disable-extension", s.extension(false))
+	mux.HandleFunc("POST /v1/processes/rename-wiki", s.renameWiki)
 	mux.HandleFunc("POST /v1/processes/{id}/actions", s.action)
 	mux.HandleFunc("GET /v1/settings", s.settings)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -319,6 +320,21 @@ func (s *Server) deleteWiki(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) restoreWiki(w http.ResponseWriter, r *http.Request) {
 	s.startForWiki(w, r, s.Client.RestoreWiki)
+}
+
+func (s *Server) renameWiki(w http.ResponseWriter, r *http.Request) {
+	var req struct{ Wiki, To, User, Reason string }
+	if !decode(w, r, &req) {
+		return
+	}
+	if req.To == "" || req.User == "" || req.Reason == "" {
+		fail(w, http.StatusBadRequest, "invalid_request", "to, user and reason are required")
+		return
+	}
+	c, cancel := ctx(r)
+	defer cancel()
+	st, err := s.Client.RenameWiki(c, req.Wiki, req.To, req.User, req.Reason)
+	accepted(w, st, err, s)
 }
 
 // startForWiki starts a process that takes a wiki, a user and a reason.

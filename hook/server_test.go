@@ -53,13 +53,30 @@ func TestActionRefusedBeforeAnythingIsSent(t *testing.T) {
 		{"request-wiki:newwiki", "retry", 409, "unsupported_action"},
 		{"request-wiki:newwiki", "undelete", 409, "unsupported_action"},
 		{"request-wiki:newwiki", "promote", 400, "unknown_action"},
-		{"rename-wiki:newwiki", "approve", 404, "unknown_process"},
+		{"rename-wiki:demowiki", "undelete", 409, "unsupported_action"},
+		{"merge-wikis:newwiki", "approve", 404, "unknown_process"},
 		{"Create-wiki:x", "approve", 404, "unknown_process"},
 	} {
 		code, errCode := signed(t, h, secret, http.MethodPost, "/v1/processes/"+tc.id+"/actions",
 			map[string]string{"action": tc.action, "user": "Someone"})
 		if code != tc.code || errCode != tc.err {
 			t.Errorf("%s to %s: want %d %s, got %d %s", tc.action, tc.id, tc.code, tc.err, code, errCode)
+		}
+	}
+}
+
+// A rename without the new name, the user or the reason is refused before
+// the client is used.
+func TestRenameNeedsItsFields(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	h := (&Server{Client: &client.Client{}, Secret: secret}).Handler()
+	for _, body := range []map[string]string{
+		{"wiki": "demowiki", "user": "Someone", "reason": "r"},
+		{"wiki": "demowiki", "to": "newwiki", "reason": "r"},
+		{"wiki": "demowiki", "to": "newwiki", "user": "Someone"},
+	} {
+		if code, errCode := signed(t, h, secret, http.MethodPost, "/v1/processes/rename-wiki", body); code != 400 || errCode != "invalid_request" {
+			t.Errorf("%v: got %d %s, want 400 invalid_request", body, code, errCode)
 		}
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/extensions"
 	"github.com/wikiflow/wikiflow/process"
+	"github.com/wikiflow/wikiflow/workflows"
 	"github.com/wikiflow/wikiflow/workflows/changesetting"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/extension"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
 
@@ -25,6 +27,8 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 			CentralWiki: "metawiki", GracePeriod: time.Hour, AttentionWindow: time.Hour, LocalApprovers: 2}),
 		changesetting.KindChangeSetting: changesetting.ChangeSettingDefinition(changesetting.ChangeSettingOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
 		restorewiki.KindRestoreWiki:     restorewiki.RestoreWikiDefinition(restorewiki.RestoreWikiOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}),
+		renamewiki.KindRenameWiki: renamewiki.RenameWikiDefinition(renamewiki.RenameWikiOptions{
+			StewardOptions: workflows.StewardOptions{CentralWiki: "metawiki", AttentionWindow: time.Hour}}),
 	}
 	reg, err := extensions.Load("../farm/extensions.json")
 	if err != nil {
@@ -56,9 +60,10 @@ func TestEveryDefinitionNamesRegisteredActivities(t *testing.T) {
 	}
 	others := append(append(append([]string{}, createwiki.StepActivities...), deletewiki.DeletionStepActivities...), restorewiki.RestoreStepActivities...)
 	others = append(others, extension.StepActivities...)
+	others = append(others, renamewiki.RenameStepActivities...)
 	// The checks workflows.RunCheck runs as local activities, by name.
 	checks := []string{activities.NameCheckRights, activities.NameOwnWiki, createwiki.NameValidateWiki}
-	for _, name := range append(append(others, checks...), deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore) {
+	for _, name := range append(append(others, checks...), deletewiki.NameCountRightHolders, restorewiki.NameCheckRestore, renamewiki.NameCheckRename) {
 		if got[name] == 0 {
 			t.Errorf("the activity %q is named in the code but the worker does not register it", name)
 		}

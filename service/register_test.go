@@ -14,6 +14,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -53,7 +54,7 @@ func TestEveryProcessActivityIsRegistered(t *testing.T) {
 		want[shared] = true
 	}
 	for _, a := range []any{&createwiki.Activities{}, &deletewiki.Activities{}, &changesetting.Activities{},
-		&requestwiki.Activities{}, &restorewiki.Activities{}, &inactivity.Activities{}, &extension.Activities{}} {
+		&requestwiki.Activities{}, &restorewiki.Activities{}, &inactivity.Activities{}, &extension.Activities{}, &renamewiki.Activities{}} {
 		typ := reflect.TypeOf(a)
 		for i := range typ.NumMethod() {
 			if m := typ.Method(i); !hasMethod(farm, m.Name) {

@@ -30,6 +30,7 @@ import (
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
 	"github.com/wikiflow/wikiflow/workflows/extension"
 	"github.com/wikiflow/wikiflow/workflows/inactivity"
+	"github.com/wikiflow/wikiflow/workflows/renamewiki"
 	"github.com/wikiflow/wikiflow/workflows/requestwiki"
 	"github.com/wikiflow/wikiflow/workflows/restorewiki"
 )
@@ -286,6 +287,7 @@ func RegisterActivities(w activities.Registry, farm *activities.Farm) {
 	activities.RegisterOwn(w, &restorewiki.Activities{Farm: farm})
 	activities.RegisterOwn(w, &inactivity.Activities{Farm: farm})
 	activities.RegisterOwn(w, &extension.Activities{Farm: farm})
+	activities.RegisterOwn(w, &renamewiki.Activities{Farm: farm})
 }
 
 // RegisterWorkflows registers every workflow, on a worker or a replayer;
@@ -301,6 +303,7 @@ func RegisterWorkflows(w worker.WorkflowRegistry) {
 	w.RegisterWorkflow(inactivity.Sweep)
 	w.RegisterWorkflow(inactivity.Exempt)
 	w.RegisterWorkflow(extension.ChangeExtension)
+	w.RegisterWorkflow(renamewiki.RenameWiki)
 	workflows.RegisterProcessWorkflow(w)
 }
 

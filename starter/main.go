@@ -168,7 +168,8 @@ func (a *app) rootCommand() *cobra.Command {
 	config.AddFlags(root.PersistentFlags())
 	root.AddCommand(a.wikiInfoCommand(), a.createWikiCommand(), a.statusCommand(), a.listCommand(),
 		a.retryCommand(), a.abortCommand(), a.watchCommand(),
-		a.deleteWikiCommand(), a.changeSettingCommand(), a.requestWikiCommand(), a.restoreWikiCommand(), a.inactivityCommand())
+		a.deleteWikiCommand(), a.changeSettingCommand(), a.requestWikiCommand(), a.restoreWikiCommand(), a.inactivityCommand(),
+		a.renameWikiCommand())
 	root.AddCommand(a.decisionCommands()...)
 	root.AddCommand(a.extensionCommands()...)
 	return root

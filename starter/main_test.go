@@ -41,7 +41,7 @@ func TestExitCodesAndOneJSONDocument(t *testing.T) {
 		{"status of an invalid ID", []string{"status", "not-an-id"}, 1, "invalid process ID"},
 		{"watch of an invalid ID", []string{"watch", "create-wiki:Bad"}, 1, "invalid process ID"},
 		{"list of an invalid wiki", []string{"list", "--db", "Bad;wiki"}, 1, "invalid wiki database name"},
-		{"list of an unknown kind", []string{"list", "--kind", "rename-wiki"}, 1, "unknown kind"},
+		{"list of an unknown kind", []string{"list", "--kind", "merge-wikis"}, 1, "unknown kind"},
 		{"list of an unknown state", []string{"list", "--state", "sleeping"}, 1, "unknown state"},
 		{"wiki-info of an invalid name", []string{"wiki-info", "--db", "x;drop"}, 1, "invalid wiki database name"},
 		{"approve a creation", []string{"approve", "create-wiki:demowiki", "--user", "U"}, 1, "create-wiki processes do not take \"approve\""},
@@ -50,11 +50,11 @@ func TestExitCodesAndOneJSONDocument(t *testing.T) {
 		{"retry a request", []string{"retry", "request-wiki:newwiki", "--step", "x", "--user", "U"}, 1, "do not take \"retry\""},
 		{"edit a creation", []string{"edit-request", "create-wiki:demowiki", "--user", "U"}, 1, "do not take \"edit-request\""},
 		{"decide an invalid ID", []string{"decline", "delete-wiki:x/../y", "--user", "U"}, 1, "invalid process ID"},
-		{"a kind that does not exist", []string{"cancel", "rename-wiki:demowiki", "--user", "U"}, 1, "no such open process"},
+		{"a kind that does not exist", []string{"cancel", "merge-wikis:demowiki", "--user", "U"}, 1, "no such open process"},
 		{"missing flag", []string{"approve", "delete-wiki:demowiki"}, 2, "missing --user"},
 		{"missing flags of a start", []string{"delete-wiki", "--db", "demowiki"}, 2, "missing --reason, --requester"},
 		{"unknown flag", []string{"status", "--colour", "create-wiki:demowiki"}, 2, "unknown flag"},
-		{"unknown command", []string{"rename-wiki"}, 2, "unknown command"},
+		{"unknown command", []string{"merge-wikis"}, 2, "unknown command"},
 		{"missing argument", []string{"status"}, 2, "accepts 1 arg"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,14 +11,14 @@ import (
 // the first moment (the process calls Accept once its request passed its
 // checks); when the process's work returns, decisions still being checked
 // get their answer, the gate and then each inbox record what is still
-// queued as too late, an owned wiki is given back, and the state the
+// queued as too late, the owned wikis are given back, and the state the
 // process ends in is settled. A process embeds it and sets its fields as
 // it goes.
 type Frame struct {
 	St       *process.Status
-	ByPerson bool   // on the identity version (see KnowsPeople)
-	Gate     *Gate  // once the process opened its approval gate
-	Owned    string // the wiki this process owns, once it does
+	ByPerson bool     // on the identity version (see KnowsPeople)
+	Gate     *Gate    // once the process opened its approval gate
+	Owned    []string // the wikis this process owns, once it does
 	checked  *Checked
 }
 
@@ -54,8 +54,8 @@ func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error,
 	for _, in := range inboxes {
 		in.Drain(ctx)
 	}
-	if f.Owned != "" {
-		ReleaseWiki(ctx, f.Owned)
+	for _, wiki := range f.Owned {
+		ReleaseWiki(ctx, wiki)
 	}
 	return FinishState(ctx, f.St, err, f.ByPerson)
 }

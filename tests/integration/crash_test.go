@@ -4,6 +4,7 @@ package integration
 
 import (
 	"context"
+	"database/sql"
 	"os/exec"
 	"strings"
 	"syscall"
@@ -42,6 +43,39 @@ func startWorkerProcess(t *testing.T, bin, queue string, flags ...string) *exec.
 	return cmd
 }
 
+// killOnceTablesIn kills the worker (SIGKILL) as soon as the database db
+// has a table, within the time given, and returns how many tables it has
+// once the worker is gone: 0 when none came.
+func killOnceTablesIn(ctx context.Context, worker *exec.Cmd, server *sql.DB, db string, within time.Duration) int {
+	for deadline := time.Now().Add(within); time.Now().Before(deadline); {
+		if tables, _ := farmdb.Tables(ctx, server, db); len(tables) > 0 {
+			_ = worker.Process.Signal(syscall.SIGKILL)
+			_, _ = worker.Process.Wait()
+			tables, _ = farmdb.Tables(ctx, server, db)
+			return len(tables)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return 0
+}
+
+// wantPending checks, with no worker running to answer queries, that the
+// server shows the process's activity still pending.
+func wantPending(t *testing.T, ctx context.Context, id, activity string) {
+	t.Helper()
+	desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := ""
+	for _, a := range desc.PendingActivities {
+		pending += a.ActivityType.GetName() + " "
+	}
+	if !strings.Contains(pending, activity) {
+		t.Fatalf("%s should be pending after the kill, pending: %q", activity, pending)
+	}
+}
+
 // A worker killed (SIGKILL) in the middle of the schema step leaves a half
 // schema; after a restart the process finishes it and the wiki's schema is
 // the installer's. The worker keeps no ready schemas here: moving one in is
@@ -66,18 +100,7 @@ func TestWorkerKilledDuringSchemaFinishesAfterRestart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Kill the worker as soon as the schema is partly there.
-		partial := 0
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
-			tables, _ := farmdb.Tables(ctx, server, db)
-			if len(tables) > 0 {
-				_ = worker.Process.Signal(syscall.SIGKILL)
-				_, _ = worker.Process.Wait()
-				tables, _ = farmdb.Tables(ctx, server, db)
-				partial = len(tables)
-				break
-			}
-			time.Sleep(time.Millisecond)
-		}
+		partial := killOnceTablesIn(ctx, worker, server, db, 30*time.Second)
 		if partial == 0 || partial >= full {
 			t.Logf("attempt %d: the kill landed outside the schema step (%d of %d tables); trying again", attempt, partial, full)
 			startWorkerProcess(t, bin, queue, noPool) // let this wiki finish before the next try
@@ -85,19 +108,7 @@ func TestWorkerKilledDuringSchemaFinishesAfterRestart(t *testing.T) {
 			continue
 		}
 		t.Logf("worker killed with %d of %d tables created", partial, full)
-		// No worker runs now to answer queries; the server shows the schema
-		// activity still pending.
-		desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		pending := ""
-		for _, a := range desc.PendingActivities {
-			pending += a.ActivityType.GetName() + " "
-		}
-		if !strings.Contains(pending, "CreateSchema") {
-			t.Fatalf("the schema step should be pending after the kill, pending: %q", pending)
-		}
+		wantPending(t, ctx, id, "CreateSchema")
 		startWorkerProcess(t, bin, queue, noPool)
 		st := waitFor(t, c, id, 2*time.Minute, process.StateCompleted)
 		if s := st.Step(createwiki.StepSchema); s.State != process.StepSucceeded {

@@ -201,8 +201,9 @@ func (w filledWiki) answersAsBefore(t *testing.T) {
 	}
 }
 
-// fetchFile gets a file's URL from the farm, with the wiki's Host header.
-func fetchFile(t *testing.T, db, raw string) []byte {
+// farmGet sends a GET of raw (a URL, or a path on db's address) to the
+// farm, with the wiki's Host header.
+func farmGet(t *testing.T, db, raw string) *http.Response {
 	t.Helper()
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -219,10 +220,17 @@ func fetchFile(t *testing.T, db, raw string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return resp
+}
+
+// fetchFile gets a file's URL from the farm, with the wiki's Host header.
+func fetchFile(t *testing.T, db, raw string) []byte {
+	t.Helper()
+	resp := farmGet(t, db, raw)
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s (Host %s): %d %v", u, host, resp.StatusCode, err)
+		t.Fatalf("GET %s (Host %s): %d %v", resp.Request.URL, resp.Request.Host, resp.StatusCode, err)
 	}
 	return body
 }

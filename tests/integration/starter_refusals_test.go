@@ -88,7 +88,7 @@ func TestStarterRefusesBadInputOnEveryCommand(t *testing.T) {
 		{"status: missing argument", start("status"), 2, "accepts 1 arg"},
 		{"watch: invalid ID", start("watch", "create-wiki:x/../y"), 1, "invalid process ID"},
 		{"list: invalid wiki", start("list", "--db", "x' OR 1=1"), 1, "invalid wiki database name"},
-		{"list: unknown kind", start("list", "--kind", "rename-wiki"), 1, "unknown kind"},
+		{"list: unknown kind", start("list", "--kind", "merge-wikis"), 1, "unknown kind"},
 		{"list: unknown state", start("list", "--state", "asleep"), 1, "unknown state"},
 		{"wiki-info: invalid name", start("wiki-info", "--db", "x;drop"), 1, "invalid wiki database name"},
 		{"wiki-info: missing flag", start("wiki-info"), 2, "--db is required"},
@@ -98,12 +98,12 @@ func TestStarterRefusesBadInputOnEveryCommand(t *testing.T) {
 		{"undelete: a request", start("undelete", open, "--user", asker), 1, `do not take "undelete"`},
 		{"approve: a creation", start("approve", "create-wiki:"+db, "--user", asker), 1, `create-wiki processes do not take "approve"`},
 		{"decline: invalid ID", start("decline", "x", "--user", asker), 1, "invalid process ID"},
-		{"cancel: a kind that does not exist", start("cancel", "rename-wiki:"+db, "--user", asker), 1, "no such open process"},
+		{"cancel: a kind that does not exist", start("cancel", "merge-wikis:"+db, "--user", asker), 1, "no such open process"},
 		{"hold: a deletion", start("hold", "delete-wiki:"+db, "--user", asker), 1, `delete-wiki processes do not take "hold"`},
 		{"more-details: a setting change", start("more-details", "change-setting:"+db+":wgMaxArticleSize", "--user", asker, "--comment", "c"), 1, `do not take "more-details"`},
 		{"edit-request: a creation", start("edit-request", "create-wiki:"+db, "--user", asker, "--sitename", "S"), 1, `do not take "edit-request"`},
 		{"approve: missing user", start("approve", open), 2, "missing --user"},
-		{"unknown command", start("rename-wiki", "--db", db), 2, "unknown command"},
+		{"unknown command", start("merge-wikis", "--db", db), 2, "unknown command"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,26 +22,8 @@ func (f *Activities) CloseWiki(ctx context.Context, in process.StepInput) (proce
 		return process.StepResult{}, err
 	}
 	reason := strings.TrimSpace(in.Args["reason"])
-	if err := f.Central.CloseWiki(ctx, db, reason, time.Now()); err != nil {
-		return process.StepResult{}, activities.CentralErr(db, err)
-	}
-	if err := f.RefreshWikiLists(ctx, db); err != nil {
+	if err := f.CloseServed(ctx, db, reason); err != nil {
 		return process.StepResult{}, err
-	}
-	si, err := f.API.SiteInfo(ctx, db)
-	switch {
-	case errors.Is(err, mediawiki.ErrUnknownWiki):
-		w, werr := f.Central.Wiki(ctx, db)
-		if werr != nil {
-			return process.StepResult{}, activities.CentralErr(db, werr)
-		}
-		if !w.Deleted {
-			return process.StepResult{}, fmt.Errorf("%s is closed in cw_wikis but the farm does not serve it: %w", db, err)
-		}
-	case err != nil:
-		return process.StepResult{}, err
-	case !si.ReadOnly:
-		return process.StepResult{}, fmt.Errorf("%s is closed in cw_wikis but its API does not report it read-only yet", db)
 	}
 	summary := fmt.Sprintf("closed %s (read-only)", db)
 	if reason != "" {

@@ -246,7 +246,7 @@ func (d *deletion) approve(ctx workflow.Context) (approved bool, err error) {
 		if err := workflows.OwnWiki(ctx, d.St, in.Wiki, KindDeleteWiki); err != nil {
 			return false, err
 		}
-		d.Owned = in.Wiki
+		d.Owned = append(d.Owned, in.Wiki)
 	}
 
 	// The quorum: up to LocalApprovers other holders of managewiki-core.
@@ -289,7 +289,7 @@ func (d *deletion) approvedByPolicy(ctx workflow.Context) error {
 	if err := workflows.OwnWiki(ctx, d.St, d.in.Wiki, KindDeleteWiki); err != nil {
 		return err
 	}
-	d.Owned = d.in.Wiki
+	d.Owned = append(d.Owned, d.in.Wiki)
 	d.St.Approvals = append(d.St.Approvals, process.ApprovalRecord{
 		User: d.in.ApprovedBy, Decision: process.DecisionApprove, Accepted: true, Time: workflow.Now(ctx),
 	})

@@ -121,7 +121,7 @@ func (r *restoration) run(ctx workflow.Context) error {
 	if err := workflows.OwnWiki(ctx, st, in.Wiki, KindRestoreWiki); err != nil {
 		return err
 	}
-	r.Owned = in.Wiki
+	r.Owned = append(r.Owned, in.Wiki)
 	r.Accept()
 	if approved, err := r.AwaitSteward(ctx, in.Options, in.Wiki, r.requester); err != nil || !approved {
 		return err

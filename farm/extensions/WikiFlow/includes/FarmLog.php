@@ -17,15 +17,15 @@ class FarmLog {
 	/**
 	 * Actions by type. The filter group of an action is its own name; the actions CreateWiki
 	 * (a3e26594 and later) and ManageWiki (c7a960d3 and later) define keep their names and
-	 * parameters, the others are WikiFlow's (requestwithdraw, dropwiki, and the inactivity policy's
-	 * inactive, reopen, exempt, unexempt).
+	 * parameters, the others are WikiFlow's (requestwithdraw, dropwiki, the inactivity policy's
+	 * inactive, reopen, exempt, unexempt, and rename).
 	 */
 	public const ACTIONS = [
 		'farmer' => [
 			'requestwiki', 'requestapprove', 'requestdecline', 'requestonhold', 'requestmoredetails',
 			'requestreopen', 'requestabandon', 'requestwithdraw', 'createwiki', 'create-failure', 'dropwiki',
 		],
-		'managewiki' => [ 'settings', 'closed', 'delete', 'undelete', 'inactive', 'reopen', 'exempt', 'unexempt' ],
+		'managewiki' => [ 'settings', 'closed', 'delete', 'undelete', 'inactive', 'reopen', 'exempt', 'unexempt', 'rename' ],
 	];
 
 	/** extension.json callback. */

@@ -44,6 +44,7 @@ class ProcessActions {
 		'change-setting' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'request-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::HOLD, self::MORE_DETAILS, 'edit-request' ],
 		'restore-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
+		'rename-wiki' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'inactivity' => [ self::REOPEN ],
 		'enable-extension' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
 		'disable-extension' => [ self::APPROVE, self::DECLINE, self::CANCEL, self::RETRY, self::ABORT ],
@@ -113,7 +114,7 @@ class ProcessActions {
 				// A quorum of 0: nobody else holds managewiki-core here, only a steward decides.
 				'delete-wiki' => $steward || ( $local && $this->has( 'managewiki-core' )
 					&& ( $process['result']['quorum'] ?? '' ) !== '0' ),
-				'change-setting', 'restore-wiki', 'enable-extension', 'disable-extension' => $steward,
+				'change-setting', 'restore-wiki', 'enable-extension', 'disable-extension', 'rename-wiki' => $steward,
 				'request-wiki' => $this->central && $this->has( 'createwiki' ),
 				default => false,
 			};

@@ -21,7 +21,7 @@ const (
 func Register(r Registry, f *Farm) {
 	for _, fn := range []any{
 		f.CheckRights, f.LookupWiki, f.ReadSiteInfo, f.OwnWiki, f.ReleaseWiki,
-		f.SourceSQLFile, f.RunMaintenanceScript, f.NotifyBureaucrats,
+		f.SourceSQLFile, f.RunMaintenanceScript, f.NotifyBureaucrats, f.StoreEvents,
 	} {
 		r.RegisterActivity(fn)
 	}

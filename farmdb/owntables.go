@@ -72,7 +72,7 @@ var requestKeysUpgrades = []string{
 // brings wf_request_keys up to date; it never touches CreateWiki's or
 // ManageWiki's tables.
 func (c *Central) EnsureOwnTables(ctx context.Context) error {
-	for _, schema := range []string{claimsSchema, ownersSchema, hookRequestsSchema} {
+	for _, schema := range []string{claimsSchema, ownersSchema, hookRequestsSchema, eventsSchema, eventSequenceSchema, eventCursorsSchema} {
 		if _, err := c.DB.ExecContext(ctx, schema); err != nil {
 			return err
 		}

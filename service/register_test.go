@@ -50,7 +50,7 @@ func TestEveryProcessActivityIsRegistered(t *testing.T) {
 	got := registered(t)
 	farm := reflect.TypeOf(&activities.Farm{})
 	want := map[string]bool{}
-	for _, shared := range []string{"CheckRights", "LookupWiki", "ReadSiteInfo", "OwnWiki", "ReleaseWiki", "SourceSQLFile", "RunMaintenanceScript", "NotifyBureaucrats"} {
+	for _, shared := range []string{"CheckRights", "LookupWiki", "ReadSiteInfo", "OwnWiki", "ReleaseWiki", "SourceSQLFile", "RunMaintenanceScript", "NotifyBureaucrats", "StoreEvents"} {
 		want[shared] = true
 	}
 	for _, a := range []any{&createwiki.Activities{}, &deletewiki.Activities{}, &changesetting.Activities{},

@@ -93,8 +93,18 @@ func runProcess(ctx workflow.Context, in ProcessInput, st *process.Status) (Proc
 	if err := e.listen(ctx, st == nil); err != nil {
 		return ProcessResult{}, err
 	}
-	runErr := e.run(ctx)
-	return e.finish(ctx, runErr)
+	if st != nil { // the caller's frame announces
+		return e.finish(ctx, e.run(ctx))
+	}
+	announcer, _ := ctx.Value(announcerKey{}).(*Announcer)
+	if announcer != nil {
+		announcer.Follow(e.st)
+	} else {
+		announcer = Announce(ctx, e.st, &in.Wiki.Private)
+	}
+	res, err := e.finish(ctx, e.run(ctx))
+	announcer.Settle(ctx)
+	return res, err
 }
 
 // engine is the state of one process. Workflow code runs one coroutine at a

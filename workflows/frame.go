@@ -19,7 +19,10 @@ type Frame struct {
 	ByPerson bool     // on the identity version (see KnowsPeople)
 	Gate     *Gate    // once the process opened its approval gate
 	Owned    []string // the wikis this process owns, once it does
-	checked  *Checked
+	// KnownPrivate is the privacy of the wiki the process was asked to
+	// create, for its events while the farm does not register it.
+	KnownPrivate *bool
+	checked      *Checked
 }
 
 // Accept says the process took its request: the start's checked update
@@ -37,6 +40,7 @@ type Drainer interface{ Drain(ctx workflow.Context) }
 
 // Run runs work inside the frame and returns the process's end error.
 func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error, inboxes ...Drainer) error {
+	announcer := Announce(ctx, f.St, f.KnownPrivate)
 	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *f.St, nil }); err != nil {
 		return err
 	}
@@ -57,7 +61,9 @@ func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error,
 	for _, wiki := range f.Owned {
 		ReleaseWiki(ctx, wiki)
 	}
-	return FinishState(ctx, f.St, err, f.ByPerson)
+	err = FinishState(ctx, f.St, err, f.ByPerson)
+	announcer.Settle(ctx)
+	return err
 }
 
 // NewStatus is a process's status as it starts.

@@ -132,6 +132,8 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		ID: workflow.GetInfo(ctx).WorkflowExecution.ID, Kind: KindCreateWiki, State: process.StateRunning,
 		Wiki: in.Wiki.DB, Requester: in.Requester, Started: workflow.Now(ctx), Result: map[string]string{},
 	}
+	announcer := workflows.Announce(ctx, st, &in.Wiki.Private)
+	ctx = workflows.WithAnnouncer(ctx, announcer)
 	checked, err := workflows.ListenChecked(ctx, st)
 	if err != nil {
 		return CreateWikiResult{}, err
@@ -165,9 +167,12 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 	if err != nil {
 		if why, ok := workflows.IsRefusal(err); byPerson && ok {
 			err = workflows.FinishState(ctx, st, workflows.Refuse(st, "%s", why), true)
+			announcer.Settle(ctx)
 			return CreateWikiResult{Process: workflows.ProcessResult{Status: *st}}, err
 		}
+		st.State, st.Result[process.ResultError] = process.StateFailed, err.Error()
 		_ = workflow.UpsertTypedSearchAttributes(ctx, workflows.ProcessStateKey.ValueSet(string(process.StateFailed)))
+		announcer.Settle(ctx)
 		return CreateWikiResult{}, err
 	}
 	requester := in.Requester
@@ -180,6 +185,7 @@ func CreateWiki(ctx workflow.Context, in CreateWikiInput) (CreateWikiResult, err
 		// deletion or restore of the same name runs beside it.
 		if err := workflows.OwnWiki(ctx, st, in.Wiki.DB, KindCreateWiki); err != nil {
 			err = workflows.FinishState(ctx, st, err, byPerson)
+			announcer.Settle(ctx)
 			return CreateWikiResult{Process: workflows.ProcessResult{Status: *st}}, err
 		}
 		defer workflows.ReleaseWiki(ctx, in.Wiki.DB)

@@ -102,6 +102,7 @@ type review struct {
 func RequestWiki(ctx workflow.Context, in RequestWikiInput) (RequestWikiResult, error) {
 	r := &review{in: in}
 	r.St = workflows.NewStatus(ctx, KindRequestWiki, in.Wiki.DB, in.Requester, nil)
+	r.KnownPrivate = &in.Wiki.Private
 	r.reviews = r.reviewInbox()
 	err := r.Run(ctx, r.run, r.reviews)
 	return RequestWikiResult{Status: *r.St}, err

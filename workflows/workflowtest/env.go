@@ -87,6 +87,7 @@ func newEnv(f *Farm, steps []string, delays []Delay, register func(*Env)) *Env {
 	env.RegisterActivityWithOptions(f.updateRequest, activity.RegisterOptions{Name: requestwiki.NameUpdateRequest})
 	env.RegisterActivityWithOptions(f.ownWiki, activity.RegisterOptions{Name: "OwnWiki"})
 	env.RegisterActivityWithOptions(f.releaseWiki, activity.RegisterOptions{Name: "ReleaseWiki"})
+	env.RegisterActivityWithOptions(f.storeEvents, activity.RegisterOptions{Name: activities.NameStoreEvents})
 	rightsDelayed := false
 	for _, d := range delays {
 		if d.Activity == activities.NameCheckRights {

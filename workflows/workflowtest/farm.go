@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/events"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/deletewiki"
@@ -68,6 +69,27 @@ type Farm struct {
 	Files     []requestwiki.FileRequestInput
 	Edits     []requestwiki.EditRequestInput
 	Updates   []requestwiki.UpdateRequestInput
+	// Events are the events stored (StoreEvents), once each, in order.
+	Events []events.ProcessChange
+	seenID map[string]bool
+}
+
+// storeEvents keeps each event once, as the outbox does.
+func (f *Farm) storeEvents(_ context.Context, in activities.StoreEventsInput) (activities.StoreEventsResult, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.seenID == nil {
+		f.seenID = map[string]bool{}
+	}
+	n := 0
+	for _, ev := range in.Events {
+		if !f.seenID[ev.Meta.ID] {
+			f.seenID[ev.Meta.ID] = true
+			f.Events = append(f.Events, ev)
+			n++
+		}
+	}
+	return activities.StoreEventsResult{Stored: n, Private: in.KnownPrivate != nil && *in.KnownPrivate}, nil
 }
 
 // NewFarm is a farm where nobody holds any right and Wiki is registered.

@@ -77,7 +77,7 @@ INTEGRATION := ./tests/integration/
 # ports and its processes; a test never stops it). Its state folder is
 # .stack-test; its ports clash with nothing of the default stack in either mode
 # (3306, 5432, 7233 with the cluster server's 7234, 7235, 7239, 7243 and
-# 6933-6939, 8080, 8233, the workers' 8091-8094), nor with the second-checkout
+# 6933-6939, 8080, 8233, the workers' 8091-8094, NATS's 4222), nor with the second-checkout
 # example in README (13306, 17233...), and lie below the kernel's ephemeral
 # range (32768-60999), so no free port a test asks for can take one of them.
 # In cluster mode the Temporal server also takes 27234, 27235, 27239, 27243 and
@@ -89,9 +89,11 @@ TEST_UI_PORT := 28233
 TEST_MW_PORT := 28080
 TEST_PG_PORT := 25432
 TEST_WORKER_PORT := 28091
+TEST_NATS_PORT := 24222
 TEST_ENV := WIKIFLOW_STATE_DIR=$(TEST_STATE) WIKIFLOW_DB_PORT=$(TEST_DB_PORT) \
 	WIKIFLOW_TEMPORAL_PORT=$(TEST_TEMPORAL_PORT) WIKIFLOW_UI_PORT=$(TEST_UI_PORT) \
-	WIKIFLOW_MW_PORT=$(TEST_MW_PORT) WIKIFLOW_PG_PORT=$(TEST_PG_PORT) WIKIFLOW_WORKER_PORT=$(TEST_WORKER_PORT)
+	WIKIFLOW_MW_PORT=$(TEST_MW_PORT) WIKIFLOW_PG_PORT=$(TEST_PG_PORT) WIKIFLOW_WORKER_PORT=$(TEST_WORKER_PORT) \
+	WIKIFLOW_NATS_PORT=$(TEST_NATS_PORT)
 TEST_STACK := $(TEST_ENV) $(STACK)
 # Put before `go test`: the test instance's variables, then the worker settings
 # `stack env` prints for its ports and state folder (config.Load reads them, and

@@ -121,6 +121,11 @@ func TestInvalidValues(t *testing.T) {
 		{"WIKIFLOW_MEDIAWIKI_CENTRAL_WIKI=Meta-Wiki", "mediawiki.central_wiki", "lowercase"},
 		{"WIKIFLOW_MEDIAWIKI_SCRIPT_COMMAND=php", "mediawiki.script_command", "{script}"},
 		{"WIKIFLOW_NOTIFY_WEBHOOK_URL=ftp://x", "notify.webhook_url", "http"},
+		{"WIKIFLOW_EVENTS_NATS_URL=http://127.0.0.1:4222", "events.nats_url", "NATS URL"},
+		{"WIKIFLOW_EVENTS_NATS_SUBJECT=wikiflow.>", "events.nats_subject", "wildcards"},
+		{"WIKIFLOW_EVENTS_NATS_STREAM=wiki.flow", "events.nats_stream", "stream name"},
+		{"WIKIFLOW_EVENTS_EVENTGATE_URL=127.0.0.1:8192/v1/events", "events.eventgate_url", "http"},
+		{"WIKIFLOW_EVENTS_BATCH_SIZE=0", "events.batch_size", "at least 1"},
 	} {
 		_, err := load(t, "", tc.env)
 		wantKeyError(t, err, tc.key, tc.msg)

@@ -34,6 +34,8 @@ type Config struct {
 	Processes Processes `mapstructure:"processes"`
 	// Inactivity is the inactivity policy (README, "Inactive wikis").
 	Inactivity Inactivity `mapstructure:"inactivity"`
+	// Events are the sinks the worker publishes the farm's events to.
+	Events Events `mapstructure:"events"`
 }
 
 type Temporal struct {
@@ -207,6 +209,36 @@ type Inactivity struct {
 	// DeleteAfter: closed for inactivity this long, and the wiki goes to
 	// a deletion (its grace period and verified backup as for any).
 	DeleteAfter time.Duration `mapstructure:"delete_after" default:"2880h" check:"positive"`
+}
+
+// Events: the brokers the worker delivers the event outbox to
+// (wikiflow.process.change, events/), each in the outbox's order, at least
+// once, by one worker of the farm at a time (eventsink/).
+type Events struct {
+	// NATSURL is the NATS server (nats://host:port, with JetStream) the
+	// events are published to; empty publishes none.
+	NATSURL string `mapstructure:"nats_url" default:"nats://127.0.0.1:4222" check:"nats_url,optional"`
+	// NATSSubject is the subject every event is published on.
+	NATSSubject string `mapstructure:"nats_subject" default:"wikiflow.process.change" check:"nats_subject"`
+	// NATSStream is the JetStream stream that stores the subject; the worker
+	// creates it when it is missing, with NATSDuplicateWindow.
+	NATSStream string `mapstructure:"nats_stream" default:"WIKIFLOW" check:"nats_stream"`
+	// NATSDuplicateWindow is how long the stream remembers an event's id
+	// (the Nats-Msg-Id header) to drop a second publish of it: a worker
+	// that died between publishing and recording its cursor publishes
+	// again when it, or another worker, takes over, long before that.
+	NATSDuplicateWindow time.Duration `mapstructure:"nats_duplicate_window" default:"2h" check:"positive"`
+	// EventGateURL is an EventGate-compatible intake (MediaWiki's EventBus
+	// posts to the same: a JSON array of events); empty posts none.
+	EventGateURL string `mapstructure:"eventgate_url" check:"http_url,optional"`
+	// IncludePrivate also publishes the events of private wikis (each says
+	// wiki.is_private): the brokers are the farm's own, like its database.
+	IncludePrivate bool `mapstructure:"include_private" default:"true"`
+	// BatchSize is how many events a sink is handed at once.
+	BatchSize int `mapstructure:"batch_size" default:"100" check:"at_least_one"`
+	// PollInterval is how often the outbox is read for new events once a
+	// sink has caught up.
+	PollInterval time.Duration `mapstructure:"poll_interval" default:"1s" check:"positive"`
 }
 
 // ExtraStep is a step a farm adds to a process without code. Activity is

@@ -69,6 +69,9 @@ var checks = map[string]check{
 	"at_least_one":   valueCheck(atLeastOne),
 	"not_negative":   valueCheck(notNegative),
 	"at_least_two":   valueCheck(atLeastTwo),
+	"nats_url":       valueCheck(natsURL),
+	"nats_subject":   valueCheck(natsSubject),
+	"nats_stream":    valueCheck(natsStream),
 	"database_dsn": checkOf(func(c *Config, _ setting, s string) error {
 		return c.dsn(s, true)
 	}),
@@ -217,6 +220,39 @@ func (c *Config) clusters(m map[string]string) error {
 		if err := c.dsn(d, false); err != nil {
 			return fmt.Errorf("cluster %q: %v", name, err)
 		}
+	}
+	return nil
+}
+
+// natsURL accepts one NATS server URL (nats://, tls://) or several, comma
+// separated, as the NATS client takes them.
+func natsURL(s string) error {
+	for _, one := range strings.Split(s, ",") {
+		u, err := url.Parse(strings.TrimSpace(one))
+		if err != nil || (u.Scheme != "nats" && u.Scheme != "tls") || u.Host == "" {
+			return fmt.Errorf("want a NATS URL such as nats://127.0.0.1:4222, got %q", one)
+		}
+	}
+	return nil
+}
+
+var natsToken = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// natsSubject accepts a subject to publish on: dot-separated tokens, no
+// wildcards or spaces.
+func natsSubject(s string) error {
+	for _, tok := range strings.Split(s, ".") {
+		if !natsToken.MatchString(tok) {
+			return fmt.Errorf("want a NATS subject of dot-separated tokens without wildcards, such as wikiflow.process.change, got %q", s)
+		}
+	}
+	return nil
+}
+
+// natsStream accepts a JetStream stream name (no dots, wildcards or spaces).
+func natsStream(s string) error {
+	if !natsToken.MatchString(s) || len(s) > 64 {
+		return fmt.Errorf("want a JetStream stream name of letters, digits, '-' and '_', such as WIKIFLOW, got %q", s)
 	}
 	return nil
 }

@@ -95,6 +95,11 @@ func run() int {
 	}
 	// The gauges of open processes and waiting approvals on /metrics.
 	go deps.RunGauges(ctx, cfg.Worker.MetricsInterval)
+	// The event outbox's publishers (events.*): one worker of the farm
+	// publishes to each sink, the others stand by. They stop with ctx.
+	sinksCtx, stopSinks := context.WithCancel(ctx)
+	sinksStopped := deps.StartEventSinks(sinksCtx)
+	defer func() { stopSinks(); sinksStopped() }()
 	logger.Info("worker starting", "task_queue", cfg.Temporal.TaskQueue, "health", "http://"+ln.Addr().String()+"/readyz",
 		"metrics", "http://"+ln.Addr().String()+"/metrics")
 	// worker.Run returns when ctx's channel closes; Stop waits up to

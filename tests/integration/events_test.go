@@ -155,6 +155,12 @@ func TestWikiLifecycleEventsInOrderOnce(t *testing.T) {
 		}
 	}
 
+	// The processes replay with the announcer (recorded: the histories of
+	// the first version that announces).
+	for name, id := range map[string]string{"request": reqID, "create": createID, "delete": delID, "restore": rst.ID} {
+		t.Run(name, func(t *testing.T) { replayHistory(t, id) })
+	}
+
 	// Storing an event again (an activity retried after its commit) stores nothing.
 	n, _ := box.Head(ctx)
 	res, err := (&activities.Farm{Central: deps.Central, API: deps.API}).StoreEvents(ctx, activities.StoreEventsInput{Events: evs[:3]})

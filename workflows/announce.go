@@ -23,7 +23,7 @@ const announceEvents = "announce-events"
 // on, and waits only when it ends, so that its last events are stored
 // before it closes.
 var storeEventsOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
+	StartToCloseTimeout:    30 * time.Second,
 	ScheduleToCloseTimeout: 2 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,

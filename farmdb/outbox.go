@@ -30,7 +30,8 @@ const eventsSchema = `CREATE TABLE IF NOT EXISTS wf_events (
   ev_time DATETIME(6) NOT NULL,
   ev_body MEDIUMBLOB NOT NULL,
   UNIQUE KEY ev_id (ev_id),
-  KEY ev_time (ev_time)
+  KEY ev_time (ev_time),
+  KEY ev_wiki (ev_wiki, ev_seq)
 ) ENGINE=InnoDB DEFAULT CHARSET=binary`
 
 const eventSequenceSchema = `CREATE TABLE IF NOT EXISTS wf_event_sequence (

@@ -210,3 +210,33 @@ func TestPrivateRequestEventsArePrivate(t *testing.T) {
 		t.Errorf("last event %q, want the cancellation", l)
 	}
 }
+
+// wantAnnouncedOnce checks that the outbox holds st's process run as it
+// ended: its changes numbered 1..n with no gap and no repeat, from its
+// start to its end state, each step last announced in its end state.
+func wantAnnouncedOnce(t *testing.T, st process.Status) {
+	t.Helper()
+	ctx := testContext(t, time.Minute)
+	var lines []string
+	steps := map[string]string{}
+	for _, ev := range outboxEvents(t, ctx, 0, st.Wiki) {
+		if ev.Process.ID != st.ID {
+			continue
+		}
+		if want := len(lines) + 1; ev.Process.Sequence != want {
+			t.Errorf("%s: change %d announced as %d: lost or repeated", st.ID, want, ev.Process.Sequence)
+		}
+		if ev.Step != nil {
+			steps[ev.Step.Name] = ev.Step.State
+		}
+		lines = append(lines, line(ev))
+	}
+	if len(lines) < 2 || lines[0] != "state running" || lines[len(lines)-1] != "state "+string(st.State) {
+		t.Errorf("%s: announced %v, want from its start to %s", st.ID, lines, st.State)
+	}
+	for _, s := range st.Steps {
+		if steps[s.Name] != string(s.State) {
+			t.Errorf("%s: step %s ended %s, announced %q", st.ID, s.Name, s.State, steps[s.Name])
+		}
+	}
+}

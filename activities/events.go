@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/wikiflow/wikiflow/events"
@@ -33,7 +34,8 @@ type StoreEventsResult struct {
 // StoreEvents stores the events once each (farmdb.Outbox.Append skips an id
 // already stored), deciding first whether the wiki is private: cw_wikis
 // says so for a registered wiki (deleted ones too); otherwise what the
-// process knew; otherwise the events are private, since every doubt hides.
+// process knew; otherwise the registration its deletion backed up (a
+// restore); otherwise the events are private, since every doubt hides.
 func (f *Farm) StoreEvents(ctx context.Context, in StoreEventsInput) (StoreEventsResult, error) {
 	if len(in.Events) == 0 {
 		return StoreEventsResult{}, nil
@@ -48,6 +50,10 @@ func (f *Farm) StoreEvents(ctx context.Context, in StoreEventsInput) (StoreEvent
 		return StoreEventsResult{}, err
 	case in.KnownPrivate != nil:
 		private = *in.KnownPrivate
+	default:
+		if known, ok := f.backedUpPrivacy(wiki); ok {
+			private = known
+		}
 	}
 	at := time.Now()
 	stored := make([]farmdb.StoredEvent, len(in.Events))
@@ -66,4 +72,26 @@ func (f *Farm) StoreEvents(ctx context.Context, in StoreEventsInput) (StoreEvent
 	}
 	n, err := farmdb.Outbox{Central: f.Central}.Append(ctx, stored)
 	return StoreEventsResult{Stored: n, Private: private}, err
+}
+
+// backedUpPrivacy is wiki_private in the registration the wiki's newest
+// verified backup holds; false when there is none or it cannot be read.
+func (f *Farm) backedUpPrivacy(wiki string) (private, ok bool) {
+	if f.Backup.Dir == "" {
+		return false, false
+	}
+	found, err := f.VerifiedBackups(wiki)
+	if err != nil || len(found) == 0 || found[0].Manifest.Rows == nil {
+		return false, false
+	}
+	b, err := ReadRows(found[0].Part(found[0].Manifest.Rows.File))
+	if err != nil {
+		return false, false
+	}
+	reg := b.Tables["cw_wikis"]
+	col := slices.Index(reg.Columns, "wiki_private")
+	if col < 0 || len(reg.Rows) != 1 || reg.Rows[0][col].Null {
+		return false, false
+	}
+	return string(reg.Rows[0][col].Bytes) == "1", true
 }

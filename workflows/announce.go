@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -18,15 +19,19 @@ const announceEvents = "announce-events"
 
 // storeEventsOptions: the outbox is the central database, which a routine
 // restart takes away for seconds to minutes. Storing is retried until it
-// succeeds, and only the announcer waits for it: the process goes on, and
-// waits only when it ends, so that its last events are stored before it
-// closes.
+// succeeds (store), and only the announcer waits for it: the process goes
+// on, and waits only when it ends, so that its last events are stored
+// before it closes.
 var storeEventsOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout: 30 * time.Second,
+	StartToCloseTimeout:    30 * time.Second,
+	ScheduleToCloseTimeout: 2 * time.Minute,
 	RetryPolicy: &temporal.RetryPolicy{
-		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
+		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 	},
 }
+
+// storeEventsPause is the wait between two rounds of local retries.
+const storeEventsPause = time.Minute
 
 // Announcer turns a process's status changes into events: it runs beside
 // the process, wakes whenever the status differs from the one it last
@@ -68,19 +73,33 @@ func Announce(ctx workflow.Context, st *process.Status, knownPrivate *bool) *Ann
 			a.busy = true
 			a.last = events.Snapshot(a.st)
 			a.seq += len(evs)
-			var res activities.StoreEventsResult
-			// Retried until stored; only an error no retry mends (an event
-			// that cannot be encoded) gives up, and the worker's log says so.
-			if err := workflow.ExecuteLocalActivity(lctx, activities.NameStoreEvents,
-				activities.StoreEventsInput{Events: evs, KnownPrivate: a.private}).Get(ctx, &res); err != nil {
-				workflow.GetLogger(ctx).Error("events not stored", "error", err)
-			} else {
-				a.private = &res.Private
-			}
+			a.private = a.store(ctx, lctx, evs)
 			a.busy = false
 		}
 	})
 	return a
+}
+
+// store stores evs and returns the privacy they were stored with. An
+// outage longer than the local activity's retries (a database restart) is
+// waited out on a timer, and the same events, with the same ids, are
+// stored again: only an error no retry mends (an event that cannot be
+// encoded) gives up, and the worker's log says so.
+func (a *Announcer) store(ctx, lctx workflow.Context, evs []events.ProcessChange) *bool {
+	for {
+		var res activities.StoreEventsResult
+		err := workflow.ExecuteLocalActivity(lctx, activities.NameStoreEvents,
+			activities.StoreEventsInput{Events: evs, KnownPrivate: a.private}).Get(ctx, &res)
+		if err == nil {
+			return &res.Private
+		}
+		var app *temporal.ApplicationError
+		if errors.As(err, &app) && app.NonRetryable() {
+			workflow.GetLogger(ctx).Error("events not stored", "error", err, "first", evs[0].Meta.ID, "count", len(evs))
+			return a.private
+		}
+		_ = workflow.Sleep(ctx, storeEventsPause)
+	}
 }
 
 // Follow makes the announcer watch st from now on: a process whose engine

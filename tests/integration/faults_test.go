@@ -293,6 +293,7 @@ func assertCreatedOnce(t *testing.T, st process.Status, requester string) {
 	if claim, ok, err := deps.Central.GetClaim(ctx, db); err != nil || !ok || claim.Process != st.ID {
 		t.Errorf("%s: claim %+v %v %v", db, claim, ok, err)
 	}
+	wantAnnouncedOnce(t, st)
 }
 
 // attemptFigures sums up the attempts the statuses show, per step.

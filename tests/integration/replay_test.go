@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,7 +45,8 @@ func replayHistory(t *testing.T, id string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		file := filepath.Join(repoRoot, "workflows", "testdata", "histories", t.Name()+".json")
+		// A subtest's history is <test>-<subtest>.json.
+		file := filepath.Join(repoRoot, "workflows", "testdata", "histories", strings.ReplaceAll(t.Name(), "/", "-")+".json")
 		_ = os.MkdirAll(filepath.Dir(file), 0o755)
 		if err := os.WriteFile(file, b, 0o644); err != nil {
 			t.Fatal(err)

@@ -1,14 +1,48 @@
 package deletewiki_test
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/events"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/workflowtest"
 )
+
+// The outbox down for longer than the local retries (a database restart
+// of minutes): the deletion goes on, and every change is stored once, in
+// order, when it is back.
+func TestDeleteWikiAnnouncesThroughAnOutage(t *testing.T) {
+	f := workflowtest.DeleteFarm()
+	failures := 0
+	f.Hook(activities.NameStoreEvents, func() error {
+		if failures < 12 { // about three minutes of retries and pauses
+			failures++
+			return errors.New("dial tcp 127.0.0.1:3306: connection refused")
+		}
+		return nil
+	})
+	env := newEnv(t, f)
+	env.RegisterDelayedCallback(func() {
+		workflowtest.Decide(env, "a1", process.DecisionApprove, "bob", "agreed")
+	}, time.Hour)
+	runDelete(env)
+	st := workflowtest.EndStatus(t, env)
+	if st.State != process.StateCompleted || failures != 12 {
+		t.Fatalf("state %s after %d failed stores, want completed after 12", st.State, failures)
+	}
+	for i, ev := range f.Events {
+		if ev.Process.Sequence != i+1 {
+			t.Fatalf("event %d has sequence %d: a change was lost or stored twice", i+1, ev.Process.Sequence)
+		}
+	}
+	if n := len(f.Events); n < 10 || f.Events[n-1].ChangeKind != events.KindState || f.Events[n-1].Process.State != "completed" {
+		t.Fatalf("%d events, the last %+v; want the end announced", n, f.Events[n-1])
+	}
+}
 
 // A deletion announces each change once, in the order it happened: the
 // request, the approval, each phase and each step, and how it ended.

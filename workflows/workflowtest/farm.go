@@ -74,8 +74,17 @@ type Farm struct {
 	seenID map[string]bool
 }
 
-// storeEvents keeps each event once, as the outbox does.
+// storeEvents keeps each event once, as the outbox does; its Hook (an
+// outage) runs first. Its calls are not in Calls: every process makes them.
 func (f *Farm) storeEvents(_ context.Context, in activities.StoreEventsInput) (activities.StoreEventsResult, error) {
+	f.mu.Lock()
+	hook := f.hooks[activities.NameStoreEvents]
+	f.mu.Unlock()
+	if hook != nil {
+		if err := hook(); err != nil {
+			return activities.StoreEventsResult{}, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.seenID == nil {

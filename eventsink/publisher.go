@@ -123,6 +123,7 @@ func (p *Publisher) Run(ctx context.Context) {
 	defer p.Lock.Release()
 	log := p.Logger.With("sink", p.Sink.Name())
 	holding := false
+	p.gauge(MetricPublishing, 0)
 	var o, lockOutage outage
 	backoff := p.MinBackoff
 	for ctx.Err() == nil {

@@ -47,8 +47,8 @@ type topSecret struct {
 	External    bool   `yaml:"external"`
 }
 
-// requiredServices are the services the stack is made of: cluster mode's (docs/cluster.md)
-// and Prometheus. TestComposeMatchesClusterMode checks the number of workers against the
+// requiredServices are the services the stack is made of: cluster mode's (docs/cluster.md),
+// Prometheus and NATS. TestComposeMatchesClusterMode checks the number of workers against the
 // Makefile.
 var requiredServices = []string{
 	"mariadb",
@@ -61,6 +61,7 @@ var requiredServices = []string{
 	"worker-1",
 	"worker-2",
 	"prometheus",
+	"nats", // the broker of the farm's events (events.nats_url)
 }
 
 // binding is one published port: host port -> container port.
@@ -76,6 +77,7 @@ var wantPorts = map[string][]binding{
 	"worker-1":            {{8091, 8091}, {8092, 8092}},
 	"worker-2":            {{8093, 8093}, {8094, 8094}},
 	"prometheus":          {{9090, 9090}},
+	"nats":                {{4222, 4222}},
 }
 
 const loopback = "127.0.0.1"

@@ -152,12 +152,14 @@ func (o Outbox) Read(ctx context.Context, after int64, limit int, f ReadFilter) 
 	var out []StoredEvent
 	for rows.Next() {
 		var ev StoredEvent
-		var at string // the DSN does not ask the driver to parse times
+		var at string // as the DSN has the driver give times: parsed or not
 		if err := rows.Scan(&ev.Seq, &ev.ID, &ev.Stream, &ev.Wiki, &ev.Private, &at, &ev.Body); err != nil {
 			return nil, err
 		}
-		if ev.Time, err = time.Parse("2006-01-02 15:04:05.999999", at); err != nil {
-			return nil, err
+		if ev.Time, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			if ev.Time, err = time.Parse("2006-01-02 15:04:05.999999", at); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, ev)
 	}

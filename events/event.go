@@ -189,9 +189,13 @@ func Changes(run Run, prev, cur *process.Status, next int, at time.Time) []Proce
 		if s.State == before {
 			continue
 		}
+		attempt := s.Attempts
+		if s.State == process.StepRunning {
+			attempt++ // the status counts the attempts that ended
+		}
 		add(KindStep, func(ev *ProcessChange) {
 			ev.Step = &Step{Name: s.Name, State: string(s.State), PriorState: string(before),
-				Critical: s.Critical, Attempt: s.Attempts, Undone: s.Undone}
+				Critical: s.Critical, Attempt: attempt, Undone: s.Undone}
 			ev.Error = s.Error
 		})
 	}

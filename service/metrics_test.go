@@ -20,6 +20,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/wikiflow/wikiflow/activities"
 	"github.com/wikiflow/wikiflow/config"
 	"github.com/wikiflow/wikiflow/hook"
 	"github.com/wikiflow/wikiflow/process"
@@ -138,6 +139,9 @@ func runFlakyProcess(t *testing.T, m *Metrics) {
 		}
 		return process.StepResult{Summary: "done"}, nil
 	}, activity.RegisterOptions{Name: "schema"})
+	env.RegisterActivityWithOptions(func(context.Context, activities.StoreEventsInput) (activities.StoreEventsResult, error) {
+		return activities.StoreEventsResult{}, nil
+	}, activity.RegisterOptions{Name: activities.NameStoreEvents})
 	env.ExecuteWorkflow(workflows.ProcessWorkflowName, workflows.ProcessInput{
 		Definition: process.Definition{Kind: "create-wiki", AttentionWindow: time.Hour, Steps: []process.StepDef{
 			{Name: "schema", Activity: "schema", Critical: true, Retry: process.RetryDef{MaximumAttempts: 3}},

@@ -169,7 +169,7 @@ func (a *app) rootCommand() *cobra.Command {
 	root.AddCommand(a.wikiInfoCommand(), a.createWikiCommand(), a.statusCommand(), a.listCommand(),
 		a.retryCommand(), a.abortCommand(), a.watchCommand(),
 		a.deleteWikiCommand(), a.changeSettingCommand(), a.requestWikiCommand(), a.restoreWikiCommand(), a.inactivityCommand(),
-		a.renameWikiCommand())
+		a.renameWikiCommand(), a.eventsCommand())
 	root.AddCommand(a.decisionCommands()...)
 	root.AddCommand(a.extensionCommands()...)
 	return root

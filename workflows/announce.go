@@ -98,6 +98,7 @@ func (a *Announcer) store(ctx, lctx workflow.Context, evs []events.ProcessChange
 			workflow.GetLogger(ctx).Error("events not stored", "error", err, "first", evs[0].Meta.ID, "count", len(evs))
 			return a.private
 		}
+		workflow.GetLogger(ctx).Warn("events not stored yet; trying again", "error", err, "pause", storeEventsPause)
 		_ = workflow.Sleep(ctx, storeEventsPause)
 	}
 }

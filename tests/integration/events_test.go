@@ -155,6 +155,19 @@ func TestWikiLifecycleEventsInOrderOnce(t *testing.T) {
 		}
 	}
 
+	// An anonymous reader of the stream gets the same events, byte for byte
+	// (the wiki is public).
+	got := openStream(t, "http://"+hookServer(t), fmt.Sprintf("?last_event_id=%d&until_head=true&wiki=%s", head, db), nil).all(t)
+	want := stored(t, head, db)
+	if len(got) != len(want) {
+		t.Fatalf("the stream carried %d events, the outbox holds %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i].Seq || string(got[i].Data) != string(want[i].Body) {
+			t.Fatalf("stream message %d is %d %s, the outbox holds %d %s", i, got[i].ID, got[i].Data, want[i].Seq, want[i].Body)
+		}
+	}
+
 	// The processes replay with the announcer (recorded: the histories of
 	// the first version that announces).
 	for name, id := range map[string]string{"request": reqID, "create": createID, "delete": delID, "restore": rst.ID} {

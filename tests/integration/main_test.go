@@ -120,7 +120,7 @@ func serveHook(addr string) (string, func(), error) {
 
 // hookServer serves the hook endpoint, feeding this run's worker, on a
 // free port until the test ends, and returns its address.
-func hookServer(t *testing.T) string {
+func hookServer(t testing.TB) string {
 	t.Helper()
 	addr, stop, err := serveHook("127.0.0.1:0")
 	if err != nil {

@@ -106,7 +106,8 @@ type Publisher struct {
 	// take the lock, and refreshes the lag (default 5 s).
 	LockInterval time.Duration
 	// MinBackoff and MaxBackoff bound the pause after a failure, which
-	// doubles from one to the other (defaults 1 s and 30 s).
+	// doubles from one to the other (defaults 1 s and 10 s: a sink that
+	// comes back gets its events at most 10 s later).
 	MinBackoff, MaxBackoff time.Duration
 	Logger                 *slog.Logger
 	// Metrics receives the metrics above (nil: none).
@@ -278,7 +279,7 @@ func (p *Publisher) defaults() {
 		p.MinBackoff = time.Second
 	}
 	if p.MaxBackoff < p.MinBackoff {
-		p.MaxBackoff = max(30*time.Second, p.MinBackoff)
+		p.MaxBackoff = max(10*time.Second, p.MinBackoff)
 	}
 	if p.Logger == nil {
 		p.Logger = slog.New(slog.DiscardHandler)

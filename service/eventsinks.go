@@ -47,7 +47,7 @@ func (d *Deps) StartEventSinks(ctx context.Context) (wait func()) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer p.Sink.Close()
+			defer func() { _ = p.Sink.Close() }()
 			p.Run(ctx)
 		}()
 	}

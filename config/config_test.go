@@ -320,3 +320,16 @@ func TestEveryCheckFitsItsField(t *testing.T) {
 		}
 	}
 }
+
+// The event sinks are off when their URLs are empty, and a NATS cluster's
+// URLs may be listed together.
+func TestEventSinksCanBeOff(t *testing.T) {
+	c, err := load(t, "events:\n  nats_url: \"\"\n")
+	if err != nil || c.Events.NATSURL != "" || c.Events.EventGateURL != "" {
+		t.Fatalf("sinks off: %+v, %v", c.Events, err)
+	}
+	c, err = load(t, "", "WIKIFLOW_EVENTS_NATS_URL=nats://a:4222,nats://b:4222", "WIKIFLOW_EVENTS_EVENTGATE_URL=http://eventgate:8192/v1/events")
+	if err != nil || c.Events.NATSURL != "nats://a:4222,nats://b:4222" || c.Events.EventGateURL == "" {
+		t.Fatalf("sinks on: %+v, %v", c.Events, err)
+	}
+}

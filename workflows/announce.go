@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -17,31 +16,39 @@ import (
 // events and replay without them.
 const announceEvents = "announce-events"
 
-// storeEventsOptions: the outbox is the central database, which a routine
-// restart takes away for seconds to minutes. Storing is retried until it
-// succeeds (store), and only the announcer waits for it: the process goes
-// on, and waits only when it ends, so that its last events are stored
-// before it closes.
-var storeEventsOptions = workflow.LocalActivityOptions{
-	StartToCloseTimeout:    30 * time.Second,
-	ScheduleToCloseTimeout: 2 * time.Minute,
+// storeEventsOptions: the events go to the outbox through an activity,
+// never a local one. A local activity writes before its workflow task is
+// recorded; when the worker dies in between, the task runs again on more
+// history, numbers a different batch of changes from the same sequence,
+// and the outbox, which keeps the first event of each id, keeps the wrong
+// one (a step announced "running" that ended "succeeded"). An activity's
+// events are in the history before they are written, the same on every
+// attempt. The outbox is the central database, which a routine restart
+// takes away for seconds to minutes: storing is retried until it
+// succeeds, and only the announcer waits for it. The process goes on, and
+// waits only when it ends, so that its last events are stored before it
+// closes. A store takes milliseconds; StartToClose only bounds how long an
+// attempt on a worker that died is waited for.
+var storeEventsOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: 10 * time.Second,
+	Summary:             "store events",
 	RetryPolicy: &temporal.RetryPolicy{
 		InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second,
 	},
 }
 
-// storeEventsPause is the wait between two rounds of local retries.
-const storeEventsPause = time.Minute
-
-// Announcer turns a process's status changes into events: it runs beside
-// the process, wakes whenever the status differs from the one it last
-// announced, and stores the difference (events.Changes) in the outbox with
-// one local activity per workflow task. Its sequence numbers and the ids
-// made from them are the same on every replay.
+// Announcer turns a process's status changes into events. One coroutine
+// wakes whenever the status differs from the one it last saw and numbers
+// the difference (events.Changes); another stores what is numbered in the
+// outbox, one activity at a time, so that a change made while a store is
+// on its way is numbered when it happens, not merged into the next one.
+// Its sequence numbers, the ids made from them and the events each id
+// names are the same on every replay.
 type Announcer struct {
 	st      *process.Status
 	last    process.Status
 	seq     int
+	pending []events.ProcessChange
 	private *bool
 	busy    bool
 	on      bool
@@ -60,7 +67,6 @@ func Announce(ctx workflow.Context, st *process.Status, knownPrivate *bool) *Ann
 	run := events.Run{ProcessID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	// Disconnected: a cancelled process still announces how it ended.
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
-	lctx := workflow.WithLocalActivityOptions(ctx, storeEventsOptions)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			var evs []events.ProcessChange
@@ -70,37 +76,39 @@ func Announce(ctx workflow.Context, st *process.Status, knownPrivate *bool) *Ann
 			}) != nil {
 				return
 			}
-			a.busy = true
 			a.last = events.Snapshot(a.st)
 			a.seq += len(evs)
-			a.private = a.store(ctx, lctx, evs)
+			a.pending = append(a.pending, evs...)
+		}
+	})
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		actx := workflow.WithActivityOptions(ctx, storeEventsOptions)
+		for {
+			if workflow.Await(ctx, func() bool { return len(a.pending) > 0 }) != nil {
+				return
+			}
+			evs := a.pending
+			a.pending = nil
+			a.busy = true
+			a.private = a.store(actx, evs)
 			a.busy = false
 		}
 	})
 	return a
 }
 
-// store stores evs and returns the privacy they were stored with. An
-// outage longer than the local activity's retries (a database restart) is
-// waited out on a timer, and the same events, with the same ids, are
-// stored again: only an error no retry mends (an event that cannot be
-// encoded) gives up, and the worker's log says so.
-func (a *Announcer) store(ctx, lctx workflow.Context, evs []events.ProcessChange) *bool {
-	for {
-		var res activities.StoreEventsResult
-		err := workflow.ExecuteLocalActivity(lctx, activities.NameStoreEvents,
-			activities.StoreEventsInput{Events: evs, KnownPrivate: a.private}).Get(ctx, &res)
-		if err == nil {
-			return &res.Private
-		}
-		var app *temporal.ApplicationError
-		if errors.As(err, &app) && app.NonRetryable() {
-			workflow.GetLogger(ctx).Error("events not stored", "error", err, "first", evs[0].Meta.ID, "count", len(evs))
-			return a.private
-		}
-		workflow.GetLogger(ctx).Warn("events not stored yet; trying again", "error", err, "pause", storeEventsPause)
-		_ = workflow.Sleep(ctx, storeEventsPause)
+// store stores evs and returns the privacy they were stored with. Its
+// retries outlast any outage; only an error no retry mends (an event that
+// cannot be encoded) gives up, and the worker's log says so.
+func (a *Announcer) store(ctx workflow.Context, evs []events.ProcessChange) *bool {
+	var res activities.StoreEventsResult
+	err := workflow.ExecuteActivity(ctx, activities.NameStoreEvents,
+		activities.StoreEventsInput{Events: evs, KnownPrivate: a.private}).Get(ctx, &res)
+	if err != nil {
+		workflow.GetLogger(ctx).Error("events not stored", "error", err, "first", evs[0].Meta.ID, "count", len(evs))
+		return a.private
 	}
+	return &res.Private
 }
 
 // Follow makes the announcer watch st from now on: a process whose engine
@@ -123,6 +131,6 @@ func (a *Announcer) Settle(ctx workflow.Context) {
 	}
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	_ = workflow.Await(ctx, func() bool {
-		return !a.busy && len(events.Changes(events.Run{}, &a.last, a.st, 1, time.Time{})) == 0
+		return !a.busy && len(a.pending) == 0 && len(events.Changes(events.Run{}, &a.last, a.st, 1, time.Time{})) == 0
 	})
 }

@@ -71,11 +71,18 @@ func (o Outbox) Append(ctx context.Context, evs []StoredEvent) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, `INSERT IGNORE INTO wf_event_sequence (seq_name, seq_last) VALUES ('events', 0)`); err != nil {
-		return 0, err
-	}
+	// The counter's row is locked first and made only when missing: an
+	// INSERT IGNORE of the existing row would take a shared lock, and two
+	// stores holding it while both wait for the exclusive one deadlock.
+	const lockCounter = `SELECT seq_last FROM wf_event_sequence WHERE seq_name = 'events' FOR UPDATE`
 	var last int64
-	if err := tx.QueryRowContext(ctx, `SELECT seq_last FROM wf_event_sequence WHERE seq_name = 'events' FOR UPDATE`).Scan(&last); err != nil {
+	err = tx.QueryRowContext(ctx, lockCounter).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err = tx.ExecContext(ctx, `INSERT IGNORE INTO wf_event_sequence (seq_name, seq_last) VALUES ('events', 0)`); err == nil {
+			err = tx.QueryRowContext(ctx, lockCounter).Scan(&last)
+		}
+	}
+	if err != nil {
 		return 0, err
 	}
 	ids := make([]any, len(evs))

@@ -4,6 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	commonpb "go.temporal.io/api/common/v1"
+	enumspb "go.temporal.io/api/enums/v1"
+	workflowpb "go.temporal.io/api/workflow/v1"
+	"go.temporal.io/sdk/converter"
+
+	"github.com/wikiflow/wikiflow/process"
 )
 
 // Visibility queries are built only from checked values: input that would
@@ -118,5 +125,34 @@ func TestSupportedActions(t *testing.T) {
 	var usage *UsageError
 	if err := ValidateDBName("Demo;wiki"); !errors.As(err, &invalid) || errors.As(err, &usage) {
 		t.Errorf("an invalid name: %T %v", err, err)
+	}
+}
+
+// A workflow that runs while its process state is an ended one only stores
+// its last events: a start may wait for it and an owner claim may pass on.
+func TestClosingIsAnEndedProcessStillOpen(t *testing.T) {
+	info := func(status enumspb.WorkflowExecutionStatus, state string) *workflowpb.WorkflowExecutionInfo {
+		p, err := converter.GetDefaultDataConverter().ToPayload(state)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &workflowpb.WorkflowExecutionInfo{Status: status,
+			SearchAttributes: &commonpb.SearchAttributes{IndexedFields: map[string]*commonpb.Payload{process.AttrProcessState: p}}}
+	}
+	running, closed := enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED
+	for _, c := range []struct {
+		info *workflowpb.WorkflowExecutionInfo
+		want bool
+	}{
+		{info(running, "completed"), true},
+		{info(running, "refused"), true},
+		{info(running, "running"), false},
+		{info(running, "waiting-approval"), false},
+		{info(running, ""), false}, // recorded before the state was a search attribute: open
+		{info(closed, "completed"), false},
+	} {
+		if got := Closing(c.info); got != c.want {
+			t.Errorf("Closing(%s, %q) = %v, want %v", c.info.Status, c.info.SearchAttributes.IndexedFields[process.AttrProcessState].Data, got, c.want)
+		}
 	}
 }

@@ -6,9 +6,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
+	workflowpb "go.temporal.io/api/workflow/v1"
 	tclient "go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -21,11 +23,59 @@ import (
 // invalid value) comes back as a RefusedError, the process left ended with
 // the reason; a request taken comes back with the status after its checks.
 func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, wf any, arg any) (process.Status, error) {
-	st, open, err := c.startChecked(ctx, opts, wf, arg)
-	if open {
-		return st, refused("a process %s is already open", opts.ID)
+	for range 3 {
+		st, open, err := c.startChecked(ctx, opts, wf, arg)
+		if !open {
+			return st, err
+		}
+		closed, err := c.waitClosing(ctx, opts.ID)
+		if err != nil {
+			return st, err
+		}
+		if !closed {
+			break
+		}
 	}
-	return st, err
+	return process.Status{}, refused("a process %s is already open", opts.ID)
+}
+
+// closingWait bounds how long a start waits for a process that has ended
+// and is still storing its last events (workflows.Announcer): a store takes
+// milliseconds; only a central database that is down keeps it longer.
+const closingWait = 30 * time.Second
+
+// waitClosing waits for the process id to close when it has ended and only
+// stores its last events, and says whether it did; false when the process
+// is open for real (or closed already: the start may try again).
+func (c *Client) waitClosing(ctx context.Context, id string) (closed bool, err error) {
+	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return false, err
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+		return true, nil
+	}
+	if !Closing(info) {
+		return false, nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, closingWait)
+	defer cancel()
+	// The process's own end (completed, failed) does not matter here, only that it closed.
+	_ = c.Temporal.GetWorkflow(wctx, id, info.GetExecution().GetRunId()).Get(wctx, nil)
+	if wctx.Err() != nil {
+		return false, refused("the process %s has ended (%s) and is still storing its last events: "+
+			"is the central database down? Try again once it answers", id, keyword(info.GetSearchAttributes().GetIndexedFields(), process.AttrProcessState))
+	}
+	return true, nil
+}
+
+// Closing tells a workflow that runs only to store its last events: its
+// process state (the ProcessState search attribute, set as the process
+// ends) is an ended one while the workflow is still open.
+func Closing(info *workflowpb.WorkflowExecutionInfo) bool {
+	return info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING &&
+		process.Ended(process.State(keyword(info.GetSearchAttributes().GetIndexedFields(), process.AttrProcessState)))
 }
 
 // startChecked is start that tells a process already open (open) apart

@@ -7,11 +7,14 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+
+	wfclient "github.com/wikiflow/wikiflow/client"
 )
 
 // openRuns answers whether a workflow run is still open, for the ownership
 // of wikis: a claim whose process ended without releasing it (terminated by
-// an operator) may be taken over.
+// an operator) may be taken over, and so may that of a process that has
+// ended and runs only to store its last events (client.Closing).
 type openRuns struct{ temporal client.Client }
 
 func (o openRuns) Open(ctx context.Context, workflowID, runID string) (bool, error) {
@@ -23,5 +26,6 @@ func (o openRuns) Open(ctx context.Context, workflowID, runID string) (bool, err
 	if err != nil {
 		return false, err
 	}
-	return desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING, nil
+	info := desc.GetWorkflowExecutionInfo()
+	return info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING && !wfclient.Closing(info), nil
 }

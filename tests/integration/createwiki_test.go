@@ -3,6 +3,7 @@
 package integration
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
 	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 )
 
 // newUser creates a farm account (on the central wiki, shared by every
@@ -58,6 +60,26 @@ func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, w
 			t.Fatalf("%s never reached %v (last %+v, %v)", id, want, st, err)
 		}
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitClosed waits until the workflow of a process that has ended closes:
+// it stays open a moment to store its last events (workflows.Announcer).
+// The client's starts wait for that themselves (the tests that start the
+// next process at once show it); a test that looks at the workflow or the
+// wiki's owner row directly waits here.
+func waitClosed(t *testing.T, ctx context.Context, id string) {
+	t.Helper()
+	for {
+		desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+		var notFound *serviceerror.NotFound
+		if errors.As(err, &notFound) || err == nil && desc.WorkflowExecutionInfo.Status != enums.WORKFLOW_EXECUTION_STATUS_RUNNING {
+			return // none, or closed
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%s has ended but its workflow never closed (%v)", id, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

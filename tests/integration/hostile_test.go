@@ -174,11 +174,17 @@ func runHostile(t *testing.T, area string, cases []hostileCase, unchanged func(t
 func noWorkflow(t *testing.T, id string) {
 	t.Helper()
 	ctx := testContext(t, 10*time.Second)
-	desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
+	_, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound
 	if errors.As(err, &notFound) {
 		return
 	}
+	if err != nil {
+		t.Fatalf("describe %s: %v", id, err)
+	}
+	// It may still be storing the events of its refusal: wait, then look.
+	waitClosed(t, ctx, id)
+	desc, err := deps.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	if err != nil {
 		t.Fatalf("describe %s: %v", id, err)
 	}

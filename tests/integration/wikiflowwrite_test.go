@@ -281,6 +281,8 @@ func TestWikiFlowWriteOnAClosedWiki(t *testing.T) {
 func heldByCreation(t *testing.T, wiki string) (release func()) {
 	t.Helper()
 	ctx := testContext(t, time.Minute)
+	// The wiki's creation gives its claim back as it closes.
+	waitClosed(t, ctx, createwiki.CreateWikiID(wiki))
 	o := farmdb.Owner{DBName: wiki, Process: createwiki.CreateWikiID(wiki), Run: "test-" + randomHex(4), Kind: createwiki.KindCreateWiki}
 	if _, err := deps.Central.TakeOwnership(ctx, o, func(farmdb.Owner) (bool, error) { return true, nil }); err != nil {
 		t.Fatal(err)

@@ -53,7 +53,7 @@ func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string,
 }
 
 // checkPrevious refuses a creation while another one of the same wiki runs
-// or after one completed; after a failed or aborted one a new run may start
+// (waiting for one that only stores its last events) or after one completed; after a failed or aborted one a new run may start
 // (its validation still refuses a wiki that exists).
 func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
@@ -65,7 +65,14 @@ func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 		return err
 	}
 	if desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-		return refused("the wiki %s is being created (process %s)", db, id)
+		// One that has ended and stores its last events is waited for.
+		closed, err := c.waitClosing(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !closed {
+			return refused("the wiki %s is being created (process %s)", db, id)
+		}
 	}
 	if st, err := c.Status(ctx, id); err == nil && st.State == process.StateCompleted {
 		return refused("the wiki %s already exists (created by process %s)", db, id)

@@ -49,6 +49,9 @@ func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, w
 		if err == nil {
 			for _, w := range want {
 				if st.State == w {
+					if process.Ended(w) {
+						waitClosed(t, ctx, id)
+					}
 					return st
 				}
 			}
@@ -64,10 +67,10 @@ func waitFor(t *testing.T, c *client.Client, id string, timeout time.Duration, w
 }
 
 // waitClosed waits until the workflow of a process that has ended closes:
-// it stays open a moment to store its last events (workflows.Announcer).
-// The client's starts wait for that themselves (the tests that start the
-// next process at once show it); a test that looks at the workflow or the
-// wiki's owner row directly waits here.
+// it stays open a moment to store its last events (workflows.Announcer),
+// and what a test checks next (the outbox, the owner row, the next process)
+// is the end a person sees once it has closed. The client's own wait for a
+// closing process is TestStartWaitsForAClosingProcess's.
 func waitClosed(t *testing.T, ctx context.Context, id string) {
 	t.Helper()
 	for {

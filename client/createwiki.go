@@ -53,8 +53,9 @@ func (c *Client) CreateWiki(ctx context.Context, req CreateWikiRequest) (string,
 }
 
 // checkPrevious refuses a creation while another one of the same wiki runs
-// (waiting for one that only stores its last events) or after one completed; after a failed or aborted one a new run may start
-// (its validation still refuses a wiki that exists).
+// (waiting for one that only stores its last events) or after one
+// completed; after a failed or aborted one a new run may start (its
+// validation still refuses a wiki that exists).
 func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
 	var notFound *serviceerror.NotFound
@@ -66,7 +67,7 @@ func (c *Client) checkPrevious(ctx context.Context, id, db string) error {
 	}
 	if desc.WorkflowExecutionInfo.Status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		// One that has ended and stores its last events is waited for.
-		closed, err := c.waitClosing(ctx, id)
+		closed, err := c.waitClosing(ctx, desc.WorkflowExecutionInfo)
 		if err != nil {
 			return err
 		}

@@ -28,7 +28,11 @@ func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, w
 		if !open {
 			return st, err
 		}
-		closed, err := c.waitClosing(ctx, opts.ID)
+		desc, err := c.Temporal.DescribeWorkflowExecution(ctx, opts.ID, "")
+		if err != nil {
+			return st, err
+		}
+		closed, err := c.waitClosing(ctx, desc.GetWorkflowExecutionInfo())
 		if err != nil {
 			return st, err
 		}
@@ -44,15 +48,11 @@ func (c *Client) start(ctx context.Context, opts tclient.StartWorkflowOptions, w
 // milliseconds; only a central database that is down keeps it longer.
 const closingWait = 30 * time.Second
 
-// waitClosing waits for the process id to close when it has ended and only
-// stores its last events, and says whether it did; false when the process
-// is open for real (or closed already: the start may try again).
-func (c *Client) waitClosing(ctx context.Context, id string) (closed bool, err error) {
-	desc, err := c.Temporal.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		return false, err
-	}
-	info := desc.GetWorkflowExecutionInfo()
+// waitClosing waits for the process described by info to close when it has
+// ended and only stores its last events, and says whether it did (or had
+// closed already: the start may try again); false when it is open for real.
+func (c *Client) waitClosing(ctx context.Context, info *workflowpb.WorkflowExecutionInfo) (closed bool, err error) {
+	id := info.GetExecution().GetWorkflowId()
 	if info.GetStatus() != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		return true, nil
 	}

@@ -90,23 +90,45 @@ func installWiki(b *testing.B, db string) time.Duration {
 // readySchemasTaken the creations whose schema came from the pool.
 var retriedSteps, readySchemasTaken atomic.Int64
 
-// creationTimes is where the time of creations went, by phase.
+// creationTimes is where the time of creations went, by phase, and the
+// phases of the slowest creation, where a tail shows.
 type creationTimes struct {
-	mu     sync.Mutex
-	phases map[string][]time.Duration
-	order  []string
+	mu      sync.Mutex
+	phases  map[string][]time.Duration
+	order   []string
+	slowest creationPhases
 }
 
-func (c *creationTimes) add(phase string, d time.Duration) {
+// creationPhases is one creation's time, phase by phase.
+type creationPhases struct {
+	db     string
+	total  time.Duration
+	phases []string
+	times  []time.Duration
+}
+
+func (c *creationPhases) add(phase string, d time.Duration) {
+	c.phases = append(c.phases, phase)
+	c.times = append(c.times, d)
+}
+
+// addCreation counts one creation's phases, and keeps it when it is the
+// slowest so far.
+func (c *creationTimes) addCreation(one creationPhases) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.phases == nil {
 		c.phases = map[string][]time.Duration{}
 	}
-	if _, ok := c.phases[phase]; !ok {
-		c.order = append(c.order, phase)
+	for i, phase := range one.phases {
+		if _, ok := c.phases[phase]; !ok {
+			c.order = append(c.order, phase)
+		}
+		c.phases[phase] = append(c.phases[phase], one.times[i])
 	}
-	c.phases[phase] = append(c.phases[phase], d)
+	if one.total > c.slowest.total {
+		c.slowest = one
+	}
 }
 
 // print shows each phase's p50 beside the total's, so the next person sees
@@ -118,6 +140,11 @@ func (c *creationTimes) print(title string, total time.Duration) {
 		fmt.Printf("  %-32s %8s %7.0f%%\n", phase, p50.Round(time.Millisecond), 100*float64(p50)/float64(total))
 	}
 	fmt.Printf("  %-32s %8s\n", "total (client's view)", total.Round(time.Millisecond))
+	fmt.Printf("  the slowest, %s, %s:", c.slowest.db, c.slowest.total.Round(time.Millisecond))
+	for i, phase := range c.slowest.phases {
+		fmt.Printf(" %s %s;", strings.TrimPrefix(phase, "step "), c.slowest.times[i].Round(time.Millisecond))
+	}
+	fmt.Println()
 }
 
 // createTimed creates db and waits for its end, polling its status as a
@@ -159,11 +186,13 @@ func createTimed(b *testing.B, ctx context.Context, requester, db string, times 
 						first = s.Started
 					}
 				}
-				times.add("checks (until the first step)", first.Sub(start))
+				one := creationPhases{db: db, total: total}
+				one.add("checks (until the first step)", first.Sub(start))
 				for _, s := range st.Steps {
-					times.add("step "+s.Name, s.Ended.Sub(s.Started))
+					one.add("step "+s.Name, s.Ended.Sub(s.Started))
 				}
-				times.add("last step -> client sees the end", start.Add(total).Sub(last))
+				one.add("last step -> client sees the end", start.Add(total).Sub(last))
+				times.addCreation(one)
 			}
 			return total
 		}

@@ -23,6 +23,7 @@ type Frame struct {
 	// create, for its events while the farm does not register it.
 	KnownPrivate *bool
 	checked      *Checked
+	announcer    *Announcer
 }
 
 // Accept says the process took its request: the start's checked update
@@ -35,12 +36,17 @@ func (f *Frame) RunSteps(ctx workflow.Context, def process.Definition, wiki stri
 	return RunSteps(ctx, ProcessInput{Definition: def, Wiki: process.WikiSpec{DB: wiki}, Requester: requester.Name, Args: args}, f.St)
 }
 
+// BeforeChild stores the process's changes so far; call it right before
+// starting another process (see Announcer.Flush).
+func (f *Frame) BeforeChild(ctx workflow.Context) { f.announcer.Flush(ctx) }
+
 // Drainer is an inbox the frame drains when the process ends.
 type Drainer interface{ Drain(ctx workflow.Context) }
 
 // Run runs work inside the frame and returns the process's end error.
 func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error, inboxes ...Drainer) error {
 	announcer := Announce(ctx, f.St, f.KnownPrivate)
+	f.announcer = announcer
 	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *f.St, nil }); err != nil {
 		return err
 	}

@@ -215,6 +215,7 @@ func (w *watch) startDeletion(ctx workflow.Context) error {
 			workflows.RequesterKey.ValueSet(o.Account), workflows.ProcessStateKey.ValueSet(string(process.StateRunning))),
 		Memo: workflows.RetryMemo(ctx),
 	})
+	w.BeforeChild(ctx)
 	child := workflow.ExecuteChildWorkflow(cctx, deletewiki.DeleteWiki, deletewiki.DeleteWikiInput{
 		Wiki: w.in.Wiki, Requester: o.Account, Options: o.Delete, Definition: o.DeleteDefinition,
 		Reason:     fmt.Sprintf("inactivity: no activity, then closed for %s", o.Policy.Remove),

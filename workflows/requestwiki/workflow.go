@@ -265,6 +265,7 @@ func (r *review) create(ctx workflow.Context) error {
 		Memo: workflows.RetryMemo(ctx),
 	})
 	var res createwiki.CreateWikiResult
+	r.BeforeChild(ctx)
 	err := workflow.ExecuteChildWorkflow(cctx, createwiki.CreateWiki, createwiki.CreateWikiInput{
 		Wiki: in.Wiki, Requester: r.requester.Name, Email: in.Email, Definition: in.Create,
 	}).Get(ctx, &res)

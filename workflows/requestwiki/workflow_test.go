@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/wikiflow/wikiflow/activities"
+	"github.com/wikiflow/wikiflow/events"
 	"github.com/wikiflow/wikiflow/farmdb"
 	"github.com/wikiflow/wikiflow/process"
 	"github.com/wikiflow/wikiflow/workflows/createwiki"
@@ -129,6 +130,15 @@ func TestRequestWikiTwoApprovalsCreateTheWiki(t *testing.T) {
 		t.Errorf("creation comment %+v", c)
 	}
 	workflowtest.WantRecords(t, st.Approvals, workflowtest.Rec("r1", process.DecisionApprove, true, ""), workflowtest.Rec("r2", process.DecisionApprove, true, ""))
+	// The request's approval is announced before the creation it led to.
+	createID := createwiki.CreateWikiID(workflowtest.NewWiki)
+	firstCreate := slices.IndexFunc(f.Events, func(ev events.ProcessChange) bool { return ev.Process.ID == createID })
+	approved := slices.IndexFunc(f.Events, func(ev events.ProcessChange) bool {
+		return ev.Process.ID != createID && ev.ChangeKind == events.KindState && ev.Process.State == string(process.StateApproved)
+	})
+	if firstCreate < 0 || approved < 0 || approved > firstCreate {
+		t.Errorf("the request's approval is event %d, the creation's first event %d: want the approval first", approved, firstCreate)
+	}
 }
 
 func TestRequestWikiCreationFailureIsReported(t *testing.T) {

@@ -71,6 +71,8 @@ type Farm struct {
 	Updates   []requestwiki.UpdateRequestInput
 	// Events are the events stored (StoreEvents), once each, in order.
 	Events []events.ProcessChange
+	// Stores counts the StoreEvents calls that reached the outbox.
+	Stores int
 	seenID map[string]bool
 }
 
@@ -90,6 +92,7 @@ func (f *Farm) storeEvents(_ context.Context, in activities.StoreEventsInput) (a
 	if f.seenID == nil {
 		f.seenID = map[string]bool{}
 	}
+	f.Stores++
 	n := 0
 	for _, ev := range in.Events {
 		if !f.seenID[ev.Meta.ID] {

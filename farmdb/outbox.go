@@ -106,18 +106,38 @@ func (o Outbox) Append(ctx context.Context, evs []StoredEvent) (int, error) {
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
+	// One INSERT per chunk of rows, not per event: each statement is
+	// three round trips (prepare, execute, close), and a batch holds every
+	// change of a process's last second.
+	const chunk = 200
+	var args []any
 	n := 0
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		rows := len(args) / 7
+		_, err := tx.ExecContext(ctx, `INSERT INTO wf_events (ev_seq, ev_id, ev_stream, ev_wiki, ev_private, ev_time, ev_body) VALUES `+
+			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?),", rows), ","), args...)
+		args = args[:0]
+		return err
+	}
 	for _, ev := range evs {
 		if stored[ev.ID] {
 			continue
 		}
 		stored[ev.ID] = true
 		last++
-		if _, err := tx.ExecContext(ctx, `INSERT INTO wf_events (ev_seq, ev_id, ev_stream, ev_wiki, ev_private, ev_time, ev_body)
-			VALUES (?, ?, ?, ?, ?, ?, ?)`, last, ev.ID, ev.Stream, ev.Wiki, ev.Private, ev.Time.UTC(), ev.Body); err != nil {
-			return 0, err
-		}
+		args = append(args, last, ev.ID, ev.Stream, ev.Wiki, ev.Private, ev.Time.UTC(), ev.Body)
 		n++
+		if n%chunk == 0 {
+			if err := flush(); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
 	}
 	if n == 0 {
 		return 0, nil

@@ -230,36 +230,90 @@ func runPublisher(t *testing.T, sink eventsink.Sink) *eventsink.Publisher {
 func syntheticEvents(t *testing.T, ctx context.Context, n int) []string {
 	t.Helper()
 	run := events.Run{ProcessID: "sink-test-" + randomHex(4), RunID: "run-" + randomHex(4)}
-	at := time.Now()
 	var ids []string
 	for start := 1; start <= n; start += 500 {
-		var batch []farmdb.StoredEvent
-		for seq := start; seq < start+500 && seq <= n; seq++ {
-			ev := events.ProcessChange{
-				Schema: events.SchemaProcessChange,
-				Meta: events.Meta{Stream: events.StreamProcessChange, ID: events.ID(run.ProcessID, run.RunID, seq),
-					DT: events.FormatTime(at), Domain: "sinktestwiki.localhost"},
-				DT:         events.FormatTime(at),
-				ChangeKind: events.KindStep,
-				Process:    events.Process{ID: run.ProcessID, Kind: createwiki.KindCreateWiki, RunID: run.RunID, State: string(process.StateRunning), Sequence: seq},
-				Wiki:       events.Wiki{DB: "sinktestwiki"},
-				Step:       &events.Step{Name: fmt.Sprintf("step-%d", seq), State: "succeeded", PriorState: "running", Attempt: 1},
-			}
-			body, err := json.Marshal(ev)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := events.Validate(body); err != nil {
-				t.Fatalf("a synthetic event is not valid: %v", err)
-			}
-			batch = append(batch, farmdb.StoredEvent{ID: ev.Meta.ID, Stream: ev.Meta.Stream, Wiki: ev.Wiki.DB, Time: at, Body: body})
-			ids = append(ids, ev.Meta.ID)
-		}
+		batch := syntheticBatch(t, run, start, min(start+499, n))
 		if _, err := (farmdb.Outbox{Central: deps.Central}).Append(ctx, batch); err != nil {
 			t.Fatal(err)
 		}
+		for _, ev := range batch {
+			ids = append(ids, ev.ID)
+		}
 	}
 	return ids
+}
+
+// syntheticBatch is the valid events first..last of run's made-up process
+// (wiki sinktestwiki), ready to append.
+func syntheticBatch(t *testing.T, run events.Run, first, last int) []farmdb.StoredEvent {
+	t.Helper()
+	at := time.Now()
+	var batch []farmdb.StoredEvent
+	for seq := first; seq <= last; seq++ {
+		ev := events.ProcessChange{
+			Schema: events.SchemaProcessChange,
+			Meta: events.Meta{Stream: events.StreamProcessChange, ID: events.ID(run.ProcessID, run.RunID, seq),
+				DT: events.FormatTime(at), Domain: "sinktestwiki.localhost"},
+			DT:         events.FormatTime(at),
+			ChangeKind: events.KindStep,
+			Process:    events.Process{ID: run.ProcessID, Kind: createwiki.KindCreateWiki, RunID: run.RunID, State: string(process.StateRunning), Sequence: seq},
+			Wiki:       events.Wiki{DB: "sinktestwiki"},
+			Step:       &events.Step{Name: fmt.Sprintf("step-%d", seq), State: "succeeded", PriorState: "running", Attempt: 1},
+		}
+		body, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := events.Validate(body); err != nil {
+			t.Fatalf("a synthetic event is not valid: %v", err)
+		}
+		batch = append(batch, farmdb.StoredEvent{ID: ev.Meta.ID, Stream: ev.Meta.Stream, Wiki: ev.Wiki.DB, Time: at, Body: body})
+	}
+	return batch
+}
+
+// A batch larger than one INSERT, part of it stored before (a store
+// retried after its commit): the rest is stored once, in order, numbered
+// with no gap.
+func TestOutboxStoresALargeBatchOnceInOrder(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	box := farmdb.Outbox{Central: deps.Central}
+	run := events.Run{ProcessID: "outbox-test-" + randomHex(4), RunID: "run-" + randomHex(4)}
+	all := syntheticBatch(t, run, 1, 450)
+	if n, err := box.Append(ctx, all[100:250]); err != nil || n != 150 {
+		t.Fatalf("first store: %d stored, %v; want 150", n, err)
+	}
+	if n, err := box.Append(ctx, all); err != nil || n != 300 {
+		t.Fatalf("the whole batch again: %d stored, %v; want the 300 not stored yet", n, err)
+	}
+	if n, err := box.Append(ctx, all); err != nil || n != 0 {
+		t.Fatalf("a replay of the batch: %d stored, %v; want none", n, err)
+	}
+	stored, err := box.Read(ctx, 0, 1_000_000, farmdb.ReadFilter{Wiki: "sinktestwiki", IncludePrivate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int64{}
+	for _, s := range stored {
+		pos[s.ID] = s.Seq
+	}
+	for i, ev := range all {
+		if pos[ev.ID] == 0 {
+			t.Fatalf("event %d (%s) is not in the outbox", i+1, ev.ID)
+		}
+	}
+	// Each store's events are numbered one after the other, the second's
+	// (the batch's order, less what the first stored) after the first's.
+	for _, run := range [][]farmdb.StoredEvent{all[100:250], append(append([]farmdb.StoredEvent{}, all[:100]...), all[250:]...)} {
+		for i := 1; i < len(run); i++ {
+			if a, b := pos[run[i-1].ID], pos[run[i].ID]; b != a+1 {
+				t.Fatalf("%s is number %d after %s's %d: want the next number, no gap", run[i].ID, b, run[i-1].ID, a)
+			}
+		}
+	}
+	if pos[all[0].ID] < pos[all[249].ID] {
+		t.Fatalf("the second store's first event is number %d, before the first store's last, %d", pos[all[0].ID], pos[all[249].ID])
+	}
 }
 
 // waitCursor waits until sink's cursor reaches seq, and tells how long it took.

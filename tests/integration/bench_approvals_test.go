@@ -16,6 +16,7 @@ import (
 	"time"
 
 	batchpb "go.temporal.io/api/batch/v1"
+	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/wikiflow/wikiflow/client"
@@ -164,18 +165,37 @@ func stickyCounts(b *testing.B, health string) (hits, misses float64) {
 // requester's rows in CreateWiki's request tables, so the farm's request
 // queue does not show them.
 func closeBenchRequests(b *testing.B, queue, requester string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
+	job := "bench-cleanup-" + randomHex(6)
+	started := time.Now()
 	_, err := deps.Temporal.WorkflowService().StartBatchOperation(ctx, &workflowservice.StartBatchOperationRequest{
 		Namespace: deps.Config.Temporal.Namespace,
 		// The queue name is the benchmark's own (random hex), not input.
 		VisibilityQuery: "TaskQueue = '" + queue + "' AND ExecutionStatus = 'Running'",
-		JobId:           "bench-cleanup-" + randomHex(6),
+		JobId:           job,
 		Reason:          "benchmark finished",
 		Operation:       &workflowservice.StartBatchOperationRequest_TerminationOperation{TerminationOperation: &batchpb.BatchOperationTermination{}},
 	})
 	if err != nil {
 		b.Logf("terminating the benchmark's requests: %v", err)
+	}
+	// The server terminates them in the background, at its batcher's pace
+	// (minutes for 10,000): the benchmarks after this one would measure
+	// that work's load, not their own, so wait for it.
+	for err == nil {
+		var d *workflowservice.DescribeBatchOperationResponse
+		d, err = deps.Temporal.WorkflowService().DescribeBatchOperation(ctx, &workflowservice.DescribeBatchOperationRequest{
+			Namespace: deps.Config.Temporal.Namespace, JobId: job,
+		})
+		if err == nil && d.State != enums.BATCH_OPERATION_STATE_RUNNING && d.State != enums.BATCH_OPERATION_STATE_UNSPECIFIED {
+			fmt.Printf("the benchmark's requests terminated (%s, %d of %d) in %s\n", d.State, d.CompleteOperationCount, d.TotalOperationCount, time.Since(started).Round(time.Second))
+			break
+		}
+		time.Sleep(time.Second)
+	}
+	if err != nil {
+		b.Logf("waiting for the benchmark's requests to be terminated: %v", err)
 	}
 	u, err := deps.API.User(ctx, deps.Config.MediaWiki.CentralWiki, requester)
 	if err != nil {

@@ -109,14 +109,14 @@ func (o Outbox) Append(ctx context.Context, evs []StoredEvent) (int, error) {
 	// One INSERT per chunk of rows, not per event: each statement is
 	// three round trips (prepare, execute, close), and a batch holds every
 	// change of a process's last second.
-	const chunk = 200
+	const chunk, columns = 200, 7
 	var args []any
 	n := 0
 	flush := func() error {
 		if len(args) == 0 {
 			return nil
 		}
-		rows := len(args) / 7
+		rows := len(args) / columns
 		_, err := tx.ExecContext(ctx, `INSERT INTO wf_events (ev_seq, ev_id, ev_stream, ev_wiki, ev_private, ev_time, ev_body) VALUES `+
 			strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?, ?),", rows), ","), args...)
 		args = args[:0]

@@ -68,7 +68,8 @@ type Announcer struct {
 	busy    bool
 	on      bool
 	// gather: changes wait up to eventWindow for the next (gatherEvents);
-	// settling: the process has ended and waits for its last store.
+	// settling: the process waits until every change so far is stored
+	// (Settle at its end, Flush before it starts another process).
 	gather   bool
 	settling bool
 }

@@ -45,8 +45,7 @@ type Drainer interface{ Drain(ctx workflow.Context) }
 
 // Run runs work inside the frame and returns the process's end error.
 func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error, inboxes ...Drainer) error {
-	announcer := Announce(ctx, f.St, f.KnownPrivate)
-	f.announcer = announcer
+	f.announcer = Announce(ctx, f.St, f.KnownPrivate)
 	if err := workflow.SetQueryHandler(ctx, process.QueryStatus, func() (process.Status, error) { return *f.St, nil }); err != nil {
 		return err
 	}
@@ -68,7 +67,7 @@ func (f *Frame) Run(ctx workflow.Context, work func(ctx workflow.Context) error,
 		ReleaseWiki(ctx, wiki)
 	}
 	err = FinishState(ctx, f.St, err, f.ByPerson)
-	announcer.Settle(ctx)
+	f.announcer.Settle(ctx)
 	return err
 }
 

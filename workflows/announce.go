@@ -23,8 +23,16 @@ const announceEvents = "announce-events"
 // as they came cost a short process as many extra workflow tasks as it
 // had steps (the 10-step engine benchmark 1.48x a hand-written workflow).
 // A process shorter than the window now stores once, at its end. Histories
-// recorded before it store each batch as soon as it is numbered.
+// recorded before it store each batch as soon as it is numbered. New
+// processes no longer record it: announceEvents at version
+// announceGathered says the same with one marker instead of two (each
+// marker also rewrites the TemporalChangeVersion search attribute, a
+// visibility write on the server's database at every start).
 const gatherEvents = "gather-events"
+
+// announceGathered is the version of announceEvents that announces and
+// gathers.
+const announceGathered = 2
 
 // eventWindow is how long a change may wait for the next ones before it
 // is stored: how late, at most, an event of a running process reaches the
@@ -80,11 +88,15 @@ type Announcer struct {
 // process changes its status; Settle before the workflow returns.
 func Announce(ctx workflow.Context, st *process.Status, knownPrivate *bool) *Announcer {
 	a := &Announcer{st: st, private: knownPrivate}
-	if workflow.GetVersion(ctx, announceEvents, workflow.DefaultVersion, 1) < 1 {
+	switch workflow.GetVersion(ctx, announceEvents, workflow.DefaultVersion, announceGathered) {
+	case workflow.DefaultVersion:
 		return a
+	case 1:
+		a.gather = workflow.GetVersion(ctx, gatherEvents, workflow.DefaultVersion, 1) >= 1
+	default:
+		a.gather = true
 	}
 	a.on = true
-	a.gather = workflow.GetVersion(ctx, gatherEvents, workflow.DefaultVersion, 1) >= 1
 	run := events.Run{ProcessID: workflow.GetInfo(ctx).WorkflowExecution.ID, RunID: workflow.GetInfo(ctx).WorkflowExecution.RunID}
 	// Disconnected: a cancelled process still announces how it ended.
 	ctx, _ = workflow.NewDisconnectedContext(ctx)

@@ -209,8 +209,8 @@ func createTimed(b *testing.B, ctx context.Context, requester, db string, times 
 // after another through the worker, first with N ready schemas in the pool
 // (a farm's steady state: the pool refills while no wiki is being
 // created; one creation not counted and three quiet seconds first), then
-// with none (a burst larger
-// than the pool); N created concurrently, with N ready schemas.
+// with none (a burst larger than the pool); N created concurrently, with N
+// ready schemas.
 func BenchmarkCreateWiki(b *testing.B) {
 	n := benchN()
 	ctx := context.Background()

@@ -287,11 +287,14 @@ func noop(ctx context.Context, in process.StepInput) (process.StepResult, error)
 	return process.StepResult{}, nil
 }
 
+// handWrittenOptions are the activity options of the hand-written baselines.
+var handWrittenOptions = workflow.ActivityOptions{
+	StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
+}
+
 // tenActivities is the hand-written baseline: the same ten activities, in order.
 func tenActivities(ctx workflow.Context) error {
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
-	})
+	ctx = workflow.WithActivityOptions(ctx, handWrittenOptions)
 	for i := 0; i < 10; i++ {
 		if err := workflow.ExecuteActivity(ctx, "BenchNoop", process.StepInput{Step: strconv.Itoa(i)}).Get(ctx, nil); err != nil {
 			return err
@@ -318,9 +321,7 @@ func tenActivitiesAnnounced(ctx workflow.Context) error {
 		last = events.Snapshot(&st)
 	}
 	announce()
-	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute, RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 3},
-	})
+	ctx = workflow.WithActivityOptions(ctx, handWrittenOptions)
 	for i := range st.Steps {
 		st.Steps[i].State = process.StepRunning
 		announce()

@@ -126,6 +126,7 @@ func TestInvalidValues(t *testing.T) {
 		{"WIKIFLOW_EVENTS_NATS_STREAM=wiki.flow", "events.nats_stream", "stream name"},
 		{"WIKIFLOW_EVENTS_EVENTGATE_URL=127.0.0.1:8192/v1/events", "events.eventgate_url", "http"},
 		{"WIKIFLOW_EVENTS_BATCH_SIZE=0", "events.batch_size", "at least 1"},
+		{"WIKIFLOW_TEMPORAL_GRPC_COMPRESSION=zstd", "temporal.grpc_compression", "none, gzip"},
 	} {
 		_, err := load(t, "", tc.env)
 		wantKeyError(t, err, tc.key, tc.msg)

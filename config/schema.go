@@ -44,6 +44,11 @@ type Temporal struct {
 	TaskQueue string `mapstructure:"task_queue" default:"wikiflow" check:"nonempty"`
 	// UIURL is used to print links to a process in the Web UI.
 	UIURL string `mapstructure:"ui_url" default:"http://127.0.0.1:8233" check:"http_url"`
+	// GRPCCompression is how requests to Temporal are compressed: "none"
+	// for a worker beside its server, where gzip spends CPU at both ends of
+	// every workflow task to save bytes a LAN does not miss; "gzip" (the
+	// SDK's own default) for a worker far from it. docs/performance.md.
+	GRPCCompression string `mapstructure:"grpc_compression" default:"none" check:"grpc_compression"`
 }
 
 type Database struct {

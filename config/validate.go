@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -57,21 +58,22 @@ func valueCheck[T any](f func(T) error) check {
 
 // checks are the names a check tag may give.
 var checks = map[string]check{
-	"nonempty":       valueCheck(nonEmpty),
-	"host_port":      valueCheck(hostPort),
-	"http_url":       valueCheck(httpURL),
-	"url_pattern":    valueCheck(urlPattern),
-	"wiki_db":        valueCheck(wikiDB),
-	"wiki_list":      valueCheck(wikiList),
-	"domain_name":    valueCheck(domainName),
-	"script_command": valueCheck(scriptCommand),
-	"positive":       valueCheck(positive),
-	"at_least_one":   valueCheck(atLeastOne),
-	"not_negative":   valueCheck(notNegative),
-	"at_least_two":   valueCheck(atLeastTwo),
-	"nats_url":       valueCheck(natsURL),
-	"nats_subject":   valueCheck(natsSubject),
-	"nats_stream":    valueCheck(natsStream),
+	"nonempty":         valueCheck(nonEmpty),
+	"host_port":        valueCheck(hostPort),
+	"http_url":         valueCheck(httpURL),
+	"url_pattern":      valueCheck(urlPattern),
+	"wiki_db":          valueCheck(wikiDB),
+	"wiki_list":        valueCheck(wikiList),
+	"domain_name":      valueCheck(domainName),
+	"script_command":   valueCheck(scriptCommand),
+	"positive":         valueCheck(positive),
+	"at_least_one":     valueCheck(atLeastOne),
+	"not_negative":     valueCheck(notNegative),
+	"at_least_two":     valueCheck(atLeastTwo),
+	"nats_url":         valueCheck(natsURL),
+	"nats_subject":     valueCheck(natsSubject),
+	"nats_stream":      valueCheck(natsStream),
+	"grpc_compression": valueCheck(grpcCompression),
 	"database_dsn": checkOf(func(c *Config, _ setting, s string) error {
 		return c.dsn(s, true)
 	}),
@@ -245,6 +247,16 @@ func natsSubject(s string) error {
 		if !natsToken.MatchString(tok) {
 			return fmt.Errorf("want a NATS subject of dot-separated tokens without wildcards, such as wikiflow.process.change, got %q", s)
 		}
+	}
+	return nil
+}
+
+// grpcCompressions are the values temporal.grpc_compression takes.
+var grpcCompressions = []string{"none", "gzip"}
+
+func grpcCompression(s string) error {
+	if !slices.Contains(grpcCompressions, s) {
+		return fmt.Errorf("want one of %s, got %q", strings.Join(grpcCompressions, ", "), s)
 	}
 	return nil
 }

@@ -62,15 +62,25 @@ func dialTemporal(ctx context.Context, cfg *config.Config, logger *slog.Logger, 
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	c, err := client.DialContext(ctx, client.Options{
-		HostPort:       cfg.Temporal.Address,
-		Namespace:      cfg.Temporal.Namespace,
-		Logger:         tlog.NewStructuredLogger(logger),
-		MetricsHandler: metrics,
+		HostPort:          cfg.Temporal.Address,
+		Namespace:         cfg.Temporal.Namespace,
+		Logger:            tlog.NewStructuredLogger(logger),
+		MetricsHandler:    metrics,
+		ConnectionOptions: client.ConnectionOptions{GrpcCompression: grpcCompression(cfg.Temporal.GRPCCompression)},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach Temporal at %s (temporal.address): %v", cfg.Temporal.Address, err)
 	}
 	return c, nil
+}
+
+// grpcCompression is the SDK's option for temporal.grpc_compression, which
+// Validate has checked.
+func grpcCompression(name string) client.GrpcCompression {
+	if name == "gzip" {
+		return &client.GrpcCompressionGzip{}
+	}
+	return &client.GrpcCompressionNone{}
 }
 
 // Open connects everything. The caller closes the result.
